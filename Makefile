@@ -1,0 +1,35 @@
+# Set-up and everyday commands. Every target installs what it needs first.
+VENV   := .venv
+BIN    := $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: install serve build validate test bench clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]' -c constraints.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+serve: install
+	$(BIN)/papernotes serve
+
+build: install
+	$(BIN)/papernotes build
+
+validate: install
+	$(BIN)/papernotes validate
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/build_scale.py
+
+clean:
+	rm -rf build site .site.* $(VENV) node_modules

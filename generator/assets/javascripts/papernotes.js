@@ -1,0 +1,95 @@
+/* papernotes: charts (plotly.js, loaded only on pages that draw one) and sortable citation tables.
+   Everything re-initialises on Material's document$ so it survives instant navigation. */
+(function () {
+  "use strict";
+  var plotlySrc = document.currentScript.src.replace(/papernotes\.js(\?.*)?$/, "plotly.min.js");
+  var plotlyLoading = null;
+
+  function loadPlotly() {
+    if (window.Plotly) return Promise.resolve(window.Plotly);
+    if (!plotlyLoading) {
+      plotlyLoading = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = plotlySrc;
+        script.onload = function () { resolve(window.Plotly); };
+        script.onerror = reject;
+        document.head.appendChild(script);
+      });
+    }
+    return plotlyLoading;
+  }
+
+  function themed(layout) {
+    var style = getComputedStyle(document.body);
+    var ink = style.getPropertyValue("--md-default-fg-color").trim() || "#333";
+    var grid = style.getPropertyValue("--md-default-fg-color--lightest").trim() || "#ddd";
+    return Object.assign({}, layout, {
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "rgba(0,0,0,0)",
+      font: Object.assign({}, layout.font || {}, { color: ink }),
+      xaxis: Object.assign({}, layout.xaxis || {}, { gridcolor: grid }),
+      yaxis: Object.assign({}, layout.yaxis || {}, { gridcolor: grid })
+    });
+  }
+
+  function drawCharts() {
+    var charts = document.querySelectorAll("[data-pn-chart]");
+    if (!charts.length) return;
+    loadPlotly().then(function (Plotly) {
+      charts.forEach(function (el) {
+        var data = el.nextElementSibling;
+        if (!data || !data.classList.contains("pn-chart-data")) return;
+        var figure = JSON.parse(data.textContent);
+        el.pnFigure = figure;
+        Plotly.react(el, figure.data, themed(figure.layout), { responsive: true, displaylogo: false });
+      });
+    });
+  }
+
+  function sortTable(table, column, th) {
+    var body = table.tBodies[0];
+    var numeric = th.getAttribute("data-sort") === "number";
+    var ascending = th.getAttribute("aria-sort") !== "ascending";
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = a.cells[column].getAttribute("data-value") || a.cells[column].textContent;
+      var y = b.cells[column].getAttribute("data-value") || b.cells[column].textContent;
+      var order;
+      if (numeric) {
+        var nx = x === "" ? -Infinity : Number(x), ny = y === "" ? -Infinity : Number(y);
+        order = nx - ny;
+      } else {
+        order = x.localeCompare(y);
+      }
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+    table.querySelectorAll("th").forEach(function (h) { h.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+  }
+
+  function initTables() {
+    document.querySelectorAll("table[data-pn-sortable]").forEach(function (table) {
+      if (table.pnSortable) return;
+      table.pnSortable = true;
+      table.querySelectorAll("th").forEach(function (th, column) {
+        th.tabIndex = 0;
+        th.addEventListener("click", function () { sortTable(table, column, th); });
+        th.addEventListener("keydown", function (e) {
+          if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sortTable(table, column, th); }
+        });
+      });
+    });
+  }
+
+  // Redraw charts in the new colours when the reader switches light/dark.
+  new MutationObserver(function () {
+    if (!window.Plotly) return;
+    document.querySelectorAll("[data-pn-chart]").forEach(function (el) {
+      if (el.pnFigure) window.Plotly.relayout(el, themed(el.pnFigure.layout));
+    });
+  }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
+
+  function init() { drawCharts(); initTables(); }
+  if (window.document$) { window.document$.subscribe(init); } else { document.addEventListener("DOMContentLoaded", init); }
+})();

@@ -1,0 +1,39 @@
+"""Read and validate a whole knowledge base: the first two stages of every command."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .diagnostics import Diagnostic, sorted_report
+from .formulas import Katex, check_formulas
+from .knowledge_base import assemble
+from .model import KnowledgeBase
+from .project import Project
+from .readers.bibliography import read_bibliography
+from .readers.notes import read_notes
+from .readers.taxonomy import read_taxonomy
+from .validate import validate_notes
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The knowledge base (None when any input has an error) and every problem found."""
+
+    kb: KnowledgeBase | None
+    problems: list[Diagnostic]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def load(project: Project, katex: Katex) -> Loaded:
+    taxonomy, taxonomy_problems = read_taxonomy(project.taxonomy, project.display(project.taxonomy))
+    references, bib_problems = read_bibliography(project.bibliography, project.display(project.bibliography))
+    sources, read_problems = read_notes(project.notes, project.display(project.notes))
+    problems = taxonomy_problems + bib_problems + read_problems
+    problems += validate_notes(sources, taxonomy, references)
+    problems += check_formulas(sources, katex)
+    problems = sorted_report(problems)
+    if any(p.severity == "error" for p in problems):
+        return Loaded(None, problems)
+    return Loaded(assemble(sources, taxonomy, references), problems)

@@ -1,0 +1,138 @@
+"""The knowledge base's records: frozen dataclasses, created once by the readers, never mutated."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+LANGUAGES = {"en": "English", "zh": "中文", "ru": "Русский"}
+
+
+@dataclass(frozen=True)
+class Category:
+    """A taxonomy category: ``slug`` is what notes write in ``tags`` (or one of ``aliases``)."""
+
+    slug: str
+    title: str
+    description: str
+    aliases: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    categories: tuple[Category, ...]
+
+    def resolve(self, tag: str) -> Category | None:
+        """The category a tag names, by slug or alias (case-insensitive); None if unknown."""
+        wanted = tag.strip().lower()
+        for category in self.categories:
+            if wanted == category.slug or wanted in category.aliases:
+                return category
+        return None
+
+    def names(self) -> list[str]:
+        """Every spelling a note may use: slugs and aliases."""
+        return [n for c in self.categories for n in (c.slug, *c.aliases)]
+
+    def get(self, slug: str) -> Category:
+        return next(c for c in self.categories if c.slug == slug)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One ``references.bib`` entry, decoded for display; ``bibtex`` is the entry's own text."""
+
+    key: str
+    entry_type: str
+    title: str
+    authors: tuple[str, ...]
+    year: int | None
+    venue: str
+    eprint: str = ""
+    doi: str = ""
+    url: str = ""
+    bibtex: str = ""
+    line: int = 0
+
+    @property
+    def arxiv_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.eprint}" if self.eprint else ""
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    def short_authors(self) -> str:
+        """``Vaswani et al.``, ``Kingma and Ba`` or ``Rendle``: surnames for link text."""
+        surnames = [a.split()[-1] if a else "" for a in self.authors if a != "others"]
+        if not surnames:
+            return "Anonymous"
+        if len(surnames) == 1 and "others" not in self.authors:
+            return surnames[0]
+        if len(surnames) == 2 and "others" not in self.authors:
+            return f"{surnames[0]} and {surnames[1]}"
+        return f"{surnames[0]} et al."
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One ``[@key]`` (or ``[@a; @b]``) in a note body: ``start``/``end`` are offsets in the body."""
+
+    keys: tuple[str, ...]
+    line: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula in a note body. ``label`` is the ``{#eq:label}`` after a display formula, if any."""
+
+    tex: str
+    display: bool
+    line: int
+    label: str = ""
+    start: int = 0
+    end: int = 0
+    indent: str = ""
+
+
+@dataclass(frozen=True)
+class CitationCount:
+    count: int
+    as_of: dt.date
+    source: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note as the site shows it; produced from a validated ``NoteSource``."""
+
+    key: str
+    path: str
+    lang: str
+    categories: tuple[str, ...]  # category slugs, aliases resolved, in the order written
+    tldr: str
+    body: str
+    citations: CitationCount | None = None
+    related: tuple[str, ...] = ()
+    added: dt.date | None = None
+    cites: tuple[Citation, ...] = ()
+    formulas: tuple[Formula, ...] = ()
+    title: str = ""  # only topic notes (no BibTeX entry) carry their own title
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Everything the renderer needs, cross-referenced once."""
+
+    notes: dict[str, Note]
+    references: dict[str, Reference]
+    taxonomy: Taxonomy
+    backlinks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def notes_tagged(self, slug: str) -> list[Note]:
+        return [n for n in self.notes.values() if slug in n.categories]
+
+    def reference(self, key: str) -> Reference | None:
+        return self.references.get(key)

@@ -1,0 +1,51 @@
+"""Where a knowledge base's inputs and outputs live, relative to its root folder."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @property
+    def notes(self) -> Path:
+        return self.root / "notes"
+
+    @property
+    def taxonomy(self) -> Path:
+        return self.root / "taxonomy.yml"
+
+    @property
+    def bibliography(self) -> Path:
+        return self.root / "references.bib"
+
+    @property
+    def mkdocs_config(self) -> Path:
+        return self.root / "mkdocs.yml"
+
+    @property
+    def site(self) -> Path:
+        """The published site: a symbolic link to the last good build, swapped atomically."""
+        return self.root / "site"
+
+    @property
+    def work(self) -> Path:
+        """Scratch space for builds in progress (git-ignored)."""
+        return self.root / "build"
+
+    @property
+    def katex_dist(self) -> Path:
+        return self.root / "node_modules" / "katex" / "dist"
+
+    def display(self, path: Path) -> str:
+        """``path`` as messages show it: relative to the root."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def inputs(self) -> list[Path]:
+        """What a rebuild depends on (watched by ``papernotes serve``)."""
+        return [self.notes, self.taxonomy, self.bibliography, self.mkdocs_config]

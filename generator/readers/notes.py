@@ -1,0 +1,61 @@
+"""Read ``notes/*.md`` into ``NoteSource`` records: front matter with lines, body, citations, formulas."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..diagnostics import Diagnostic
+from ..markdown_scan import Scan, scan
+from .frontmatter import FrontMatter, FrontMatterError, split
+
+MAX_NOTE_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class NoteSource:
+    """A note file as read: ``front`` is None when the front matter could not be parsed."""
+
+    key: str
+    path: str  # as shown in messages, e.g. notes/kingma2014adam.md
+    front: FrontMatter | None
+    scan: Scan | None
+
+
+def read_notes(notes_dir: Path, display_dir: str = "notes") -> tuple[list[NoteSource], list[Diagnostic]]:
+    """Every ``*.md`` directly in ``notes_dir``, sorted by key, and the problems met reading them."""
+    sources, problems = [], []
+    for file in sorted(notes_dir.glob("*.md")):
+        source, file_problems = read_note(file, f"{display_dir}/{file.name}")
+        sources.append(source)
+        problems += file_problems
+    return sources, problems
+
+
+def read_note(file: Path, display_path: str) -> tuple[NoteSource, list[Diagnostic]]:
+    key = file.stem
+    text, problem = _read_text(file, display_path)
+    if problem:
+        return NoteSource(key, display_path, None, None), [problem]
+    try:
+        front = split(text)
+    except FrontMatterError as exc:
+        return NoteSource(key, display_path, None, None), [Diagnostic(display_path, exc.line, exc.message)]
+    body_scan = scan(front.body, first_line=front.body_line)
+    problems = [Diagnostic(display_path, p.line, p.message) for p in body_scan.problems]
+    return NoteSource(key, display_path, front, body_scan), problems
+
+
+def _read_text(file: Path, display_path: str) -> tuple[str, Diagnostic | None]:
+    try:
+        if file.is_symlink():
+            return "", Diagnostic(display_path, 0, "notes must be regular files, not symbolic links")
+        data = file.read_bytes()
+    except OSError as exc:
+        return "", Diagnostic(display_path, 0, f"cannot read the note: {exc.strerror}")
+    if len(data) > MAX_NOTE_BYTES:
+        return "", Diagnostic(display_path, 0, f"the note is {len(data):,} bytes; a note may be at most {MAX_NOTE_BYTES:,} (split it or move data out)")
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return "", Diagnostic(display_path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")

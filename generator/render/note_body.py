@@ -1,0 +1,50 @@
+"""Rewrite a note's Markdown body for the site: citations become links, labelled equations get anchors."""
+from __future__ import annotations
+
+from ..model import Formula, KnowledgeBase, Note
+from . import urls
+from .text import md_text, md_title_attr
+
+
+def citation_label(kb: KnowledgeBase, key: str) -> tuple[str, str]:
+    """(link text, hover title) for a cited key: ``Vaswani et al., 2017``."""
+    reference = kb.reference(key)
+    if reference:
+        return f"{reference.short_authors()}, {reference.year}", reference.title
+    note = kb.notes[key]
+    return note.title, note.title
+
+
+def citation_target(kb: KnowledgeBase, from_docs: str, key: str) -> str:
+    """The note's page if there is one, else the key's entry on the bibliography page."""
+    if key in kb.notes:
+        return urls.md_link(from_docs, urls.note_page(key))
+    return urls.md_link(from_docs, urls.BIBLIOGRAPHY, anchor=key)
+
+
+def citation_markdown(kb: KnowledgeBase, from_docs: str, keys: tuple[str, ...]) -> str:
+    links = []
+    for key in keys:
+        text, title = citation_label(kb, key)
+        links.append(f'[{md_text(text)}]({citation_target(kb, from_docs, key)} "{md_title_attr(title)}")')
+    return "(" + "; ".join(links) + ")"
+
+
+def equation_markdown(formula: Formula, body: str) -> str:
+    """A labelled display formula wrapped in an anchored block (indentation kept for admonitions)."""
+    indent = formula.indent
+    original = body[formula.start:formula.end].rstrip("\n")
+    math = original[: original.rfind("$$") + 2]
+    return (f'{indent}<div class="pn-equation" id="eq-{formula.label}" markdown>\n\n'
+            f"{math}\n\n{indent}</div>\n")
+
+
+def rewrite_body(kb: KnowledgeBase, note: Note) -> str:
+    """The body with every ``[@key]`` and labelled equation replaced, back to front so offsets hold."""
+    from_docs = urls.note_page(note.key)
+    edits = [(c.start, c.end, citation_markdown(kb, from_docs, c.keys)) for c in note.cites]
+    edits += [(f.start, f.end, equation_markdown(f, note.body)) for f in note.formulas if f.label]
+    body = note.body
+    for start, end, replacement in sorted(edits, reverse=True):
+        body = body[:start] + replacement + body[end:]
+    return body

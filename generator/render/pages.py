@@ -1,0 +1,53 @@
+"""Render every page of the site from the knowledge base, as a dict of docs path -> Markdown."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from ..model import KnowledgeBase
+from . import urls, views
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every value from front matter or BibTeX is text, never markup
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_pages(kb: KnowledgeBase) -> dict[str, str]:
+    env = environment()
+    pages = {
+        urls.HOME: env.get_template("home.md.j2").render(home=views.home(kb), asset=lambda p: urls.href(urls.HOME, p)),
+        urls.CATEGORIES: env.get_template("categories.md.j2").render(
+            categories=[views.category_view(kb, c.slug, urls.CATEGORIES) for c in kb.taxonomy.categories]),
+        urls.TIMELINE: env.get_template("timeline.md.j2").render(years=views.timeline(kb)),
+        urls.BIBLIOGRAPHY: env.get_template("bibliography.md.j2").render(
+            entries=views.bibliography(kb), bib_file=urls.md_link(urls.BIBLIOGRAPHY, urls.BIBTEX_FILE)),
+    }
+    category = env.get_template("category.md.j2")
+    for c in kb.taxonomy.categories:
+        page = urls.category_page(c.slug)
+        pages[page] = category.render(category=views.category_view(kb, c.slug, page))
+    note = env.get_template("note.md.j2")
+    for n in kb.notes.values():
+        pages[urls.note_page(n.key)] = note.render(note=views.note_view(kb, n))
+    return pages
+
+
+def navigation(kb: KnowledgeBase) -> list:
+    """The site navigation: index pages and categories, never one entry per note (it is rendered
+    into every page, so it must not grow with the number of notes)."""
+    return [
+        {"Home": urls.HOME},
+        {"Categories": [urls.CATEGORIES] + [{c.title: urls.category_page(c.slug)} for c in kb.taxonomy.categories]},
+        {"Timeline": urls.TIMELINE},
+        {"Bibliography": urls.BIBLIOGRAPHY},
+    ]

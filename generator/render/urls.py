@@ -1,0 +1,42 @@
+"""Where each page lives, and relative links between pages (mkdocs ``use_directory_urls``)."""
+from __future__ import annotations
+
+import posixpath
+
+
+def note_page(key: str) -> str:
+    return f"notes/{key}.md"
+
+
+def category_page(slug: str) -> str:
+    return f"categories/{slug}.md"
+
+
+HOME, CATEGORIES, TIMELINE, BIBLIOGRAPHY = "index.md", "categories/index.md", "timeline.md", "bibliography.md"
+BIBTEX_FILE = "references.bib"
+
+
+def url_of(docs_path: str) -> str:
+    """The directory URL a docs page is served at: ``notes/x.md`` -> ``notes/x/``; ``index.md`` -> ``""``."""
+    if not docs_path.endswith(".md"):
+        return docs_path
+    stem = docs_path[:-3]
+    if stem == "index" or stem.endswith("/index"):
+        return stem[: -len("index")]
+    return stem + "/"
+
+
+def href(from_docs: str, to_docs: str, anchor: str = "") -> str:
+    """A relative URL from one page to another (or to a static file), for raw HTML."""
+    here, target = url_of(from_docs), url_of(to_docs)
+    here_dir = here if here == "" or here.endswith("/") else posixpath.dirname(here)
+    relative = posixpath.relpath(target or ".", here_dir.rstrip("/") or ".")
+    if (target == "" or target.endswith("/")) and not relative.endswith("/"):
+        relative += "/"
+    return relative + (f"#{anchor}" if anchor else "")
+
+
+def md_link(from_docs: str, to_docs: str, anchor: str = "") -> str:
+    """A relative link between Markdown sources, which mkdocs checks and rewrites."""
+    relative = posixpath.relpath(to_docs, posixpath.dirname(from_docs) or ".")
+    return relative + (f"#{anchor}" if anchor else "")

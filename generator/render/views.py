@@ -1,0 +1,188 @@
+"""View models: everything a template prints, decided here (templates only loop and print)."""
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from ..model import LANGUAGES, KnowledgeBase, Note, Reference
+from . import charts, urls
+from .note_body import citation_label, rewrite_body
+from .text import md_text
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class NoteView:
+    key: str
+    title: str
+    authors: str
+    year: str
+    venue: str
+    links: tuple[Link, ...]
+    tags: tuple[Link, ...]
+    tldr: str
+    citations: str
+    bibtex: str
+    bibtex_fence: str
+    lang: str
+    lang_name: str
+    body: str
+    related: tuple[Link, ...]
+    backlinks: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class Row:
+    year: int | None
+    paper: Link
+    authors: str
+    venue: str
+    citations: int | None
+    citations_text: str
+
+
+@dataclass(frozen=True)
+class CategoryView:
+    slug: str
+    title: str
+    description: str
+    rows: tuple[Row, ...]
+    url: str = ""
+
+
+def title_of(kb: KnowledgeBase, key: str) -> str:
+    reference = kb.reference(key)
+    return reference.title if reference else kb.notes[key].title
+
+
+def _authors(reference: Reference | None) -> str:
+    if not reference:
+        return ""
+    names = [a for a in reference.authors if a != "others"]
+    text = ", ".join(names)
+    return text + (" et al." if "others" in reference.authors else "")
+
+
+def _citations_text(note: Note) -> str:
+    c = note.citations
+    return f"{c.count:,} citations ({c.source}, as of {c.as_of.isoformat()})" if c else ""
+
+
+def _md_links(kb: KnowledgeBase, from_docs: str, keys) -> tuple[Link, ...]:
+    """Markdown links (mkdocs checks them) to notes, or to bibliography entries when there is no note."""
+    links = []
+    for key in keys:
+        target = urls.note_page(key) if key in kb.notes else urls.BIBLIOGRAPHY
+        anchor = "" if key in kb.notes else key
+        text, title = citation_label(kb, key)
+        links.append(Link(md_text(title_of(kb, key)), urls.md_link(from_docs, target, anchor), md_text(text)))
+    return tuple(links)
+
+
+def note_view(kb: KnowledgeBase, note: Note) -> NoteView:
+    page = urls.note_page(note.key)
+    reference = kb.reference(note.key)
+    links = []
+    if reference and reference.eprint:
+        links.append(Link(f"arXiv:{reference.eprint}", reference.arxiv_url))
+    if reference and reference.doi:
+        links.append(Link(f"DOI:{reference.doi}", reference.doi_url))
+    if reference and reference.url and reference.url not in (reference.arxiv_url, reference.doi_url):
+        links.append(Link("Paper", reference.url))
+    tags = tuple(Link(kb.taxonomy.get(s).title, urls.href(page, urls.category_page(s))) for s in note.categories)
+    bibtex = reference.bibtex if reference else ""
+    longest_backticks = max((len(run) for run in re.findall("`+", bibtex)), default=0)
+    return NoteView(
+        key=note.key,
+        title=md_text(title_of(kb, note.key)),
+        authors=_authors(reference),
+        year=str(reference.year) if reference and reference.year else "",
+        venue=reference.venue if reference else "",
+        links=tuple(links),
+        tags=tags,
+        tldr=note.tldr,
+        citations=_citations_text(note),
+        bibtex=bibtex,
+        bibtex_fence="`" * max(3, longest_backticks + 1),
+        lang=note.lang,
+        lang_name=LANGUAGES[note.lang],
+        body=Markup(rewrite_body(kb, note)),  # the author's own Markdown
+        related=_md_links(kb, page, note.related),
+        backlinks=_md_links(kb, page, kb.backlinks.get(note.key, ())),
+    )
+
+
+def category_view(kb: KnowledgeBase, slug: str, from_docs: str) -> CategoryView:
+    category = kb.taxonomy.get(slug)
+    rows = []
+    for note in kb.notes_tagged(slug):
+        reference = kb.reference(note.key)
+        rows.append(Row(
+            year=reference.year if reference else None,
+            paper=Link(title_of(kb, note.key), urls.href(from_docs, urls.note_page(note.key))),
+            authors=_authors(reference),
+            venue=reference.venue if reference else "",
+            citations=note.citations.count if note.citations else None,
+            citations_text=(f"{note.citations.count:,} (as of {note.citations.as_of.isoformat()})" if note.citations else "–"),
+        ))
+    rows.sort(key=lambda r: (-(r.year or 0), r.paper.text))
+    return CategoryView(slug, category.title, category.description, tuple(rows),
+                        urls.href(urls.CATEGORIES, urls.category_page(slug)))
+
+
+def timeline(kb: KnowledgeBase) -> list[tuple[str, list[Link]]]:
+    by_year: dict[str, list[Link]] = defaultdict(list)
+    for note in kb.notes.values():
+        reference = kb.reference(note.key)
+        year = str(reference.year) if reference and reference.year else "Topics"
+        label, _ = citation_label(kb, note.key)
+        by_year[year].append(Link(md_text(title_of(kb, note.key)), urls.md_link(urls.TIMELINE, urls.note_page(note.key)),
+                                  md_text(label if reference else ", ".join(kb.taxonomy.get(s).title for s in note.categories))))
+    ordered = sorted(by_year.items(), key=lambda item: (item[0] == "Topics", -int(item[0]) if item[0].isdigit() else 0))
+    return [(year, sorted(links, key=lambda link: link.text)) for year, links in ordered]
+
+
+def bibliography(kb: KnowledgeBase) -> list[dict]:
+    entries = []
+    for reference in sorted(kb.references.values(), key=lambda r: (_sort_name(r), r.year or 0, r.key)):
+        links = [Link(f"arXiv:{reference.eprint}", reference.arxiv_url)] if reference.eprint else []
+        if reference.doi:
+            links.append(Link(f"DOI:{reference.doi}", reference.doi_url))
+        note = Link("Note", urls.href(urls.BIBLIOGRAPHY, urls.note_page(reference.key))) if reference.key in kb.notes else None
+        entries.append({"key": reference.key, "authors": _authors(reference), "year": reference.year or "n.d.",
+                        "title": reference.title, "venue": reference.venue, "links": links, "note": note})
+    return entries
+
+
+def _sort_name(reference: Reference) -> str:
+    first = reference.authors[0] if reference.authors else ""
+    return first.split()[-1].lower() if first else ""
+
+
+def chart_json(figure: dict) -> str:
+    """Figure JSON safe to place inside ``<script type="application/json">``."""
+    return json.dumps(figure, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def home(kb: KnowledgeBase) -> dict:
+    categories = [category_view(kb, c.slug, urls.CATEGORIES) for c in kb.taxonomy.categories]
+    languages = sorted({n.lang for n in kb.notes.values()})
+    recent = sorted(kb.notes.values(), key=lambda n: (n.added.isoformat() if n.added else "", n.key), reverse=True)[:8]
+    return {
+        "counts": [(len(kb.notes), "notes"), (len(kb.references), "references"),
+                   (sum(1 for c in categories if c.rows), "categories in use"), (len(languages), "languages")],
+        "chart": chart_json(charts.notes_per_year(kb)),
+        "categories": [Link(md_text(c.title), urls.md_link(urls.HOME, urls.category_page(c.slug)), str(len(c.rows)))
+                       for c in categories if c.rows],
+        "recent": [Link(md_text(title_of(kb, n.key)), urls.md_link(urls.HOME, urls.note_page(n.key)), md_text(n.tldr)) for n in recent],
+    }

@@ -1,0 +1,128 @@
+"""The mkdocs adapter: generated pages -> a built site, published atomically.
+
+``build`` reads like its outline: load -> render -> write docs -> mkdocs -> math -> publish.
+Everything happens in a fresh folder under ``build/``; ``site`` is a symbolic link switched to the
+new build only when every stage succeeded, so a failed or killed build leaves the last good site.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+from .diagnostics import Diagnostic
+from .formulas import Katex, render_math_in_site
+from .load import load
+from .model import KnowledgeBase
+from .project import Project
+from .render import pages, urls
+
+ASSETS = Path(__file__).parent / "assets"
+KEEP_BUILDS = 2
+
+
+def build(project: Project, katex: Katex | None = None) -> list[Diagnostic]:
+    """Build the site into ``project.site``; returns every problem (an error means nothing changed)."""
+    katex = katex or Katex()
+    loaded = load(project, katex)
+    if loaded.kb is None:
+        return loaded.problems
+    staging = project.work / "sites" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    problems = write_docs(project, loaded.kb, staging / "docs")
+    problems = problems or run_mkdocs(project, staging / "docs", staging / "site", pages.navigation(loaded.kb))
+    problems = problems or render_math_in_site(staging / "site", katex)
+    if problems:
+        shutil.rmtree(staging, ignore_errors=True)
+        return loaded.problems + problems
+    publish(staging / "site", project.site)
+    shutil.rmtree(staging / "docs", ignore_errors=True)
+    prune(project.work / "sites", keep=staging)
+    return loaded.problems
+
+
+def write_docs(project: Project, kb: KnowledgeBase, docs: Path) -> list[Diagnostic]:
+    """The generated Markdown pages plus the files the site serves itself (no CDN, ever)."""
+    if not (project.katex_dist / "katex.min.css").exists():
+        return [Diagnostic("package.json", 0, "KaTeX's stylesheet and fonts are missing: run 'npm ci' (or 'make install') in the project root")]
+    for path, text in pages.render_pages(kb).items():
+        target = docs / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    shutil.copytree(ASSETS, docs / "assets", dirs_exist_ok=True)
+    shutil.copy2(plotly_js(), docs / "assets" / "javascripts" / "plotly.min.js")
+    katex_dir = docs / "assets" / "katex"
+    katex_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(project.katex_dist / "katex.min.css", katex_dir / "katex.min.css")
+    fonts = katex_dir / "fonts"
+    fonts.mkdir(exist_ok=True)
+    for font in (project.katex_dist / "fonts").glob("*.woff2"):  # every browser that runs the site reads woff2
+        shutil.copy2(font, fonts / font.name)
+    shutil.copy2(project.bibliography, docs / urls.BIBTEX_FILE)
+    return []
+
+
+def plotly_js() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+class _Collect(logging.Handler):
+    """Keeps mkdocs' warnings and errors as diagnostics instead of letting them print."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.problems: list[Diagnostic] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.problems.append(Diagnostic("mkdocs", 0, record.getMessage()))
+
+
+def run_mkdocs(project: Project, docs: Path, site: Path, nav: list) -> list[Diagnostic]:
+    """``mkdocs build --strict`` of ``docs`` into ``site``, as diagnostics."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    _quiet_jieba()
+    collect = _Collect()
+    logger = logging.getLogger("mkdocs")
+    saved = logger.handlers[:], logger.propagate
+    logger.handlers, logger.propagate = [collect], False
+    try:
+        config = load_config(str(project.mkdocs_config), docs_dir=str(docs), site_dir=str(site), nav=nav, strict=True)
+        mkdocs_build(config)
+    except MkDocsException as exc:
+        if not collect.problems:
+            collect.problems.append(Diagnostic("mkdocs", 0, str(exc)))
+    finally:
+        logger.handlers, logger.propagate = saved
+    return collect.problems
+
+
+def _quiet_jieba() -> None:
+    try:
+        import jieba
+    except ImportError:
+        return
+    jieba.setLogLevel(logging.WARNING)
+
+
+def publish(built: Path, site: Path) -> None:
+    """Point ``site`` at ``built`` in one atomic rename (a symlink replacing a symlink)."""
+    link = site.with_name(f".{site.name}.{uuid.uuid4().hex[:8]}")
+    os.symlink(os.path.relpath(built, site.parent), link)
+    if site.exists() and not site.is_symlink():  # a real folder from an older tool: keep it aside
+        site.rename(site.with_name(f"{site.name}.old-{int(time.time())}"))
+    os.replace(link, site)
+
+
+def prune(sites: Path, keep: Path) -> None:
+    """Delete old builds, keeping ``keep`` and the previous one."""
+    builds = sorted((p for p in sites.iterdir() if p.is_dir()), key=lambda p: p.name)
+    for old in builds[:-KEEP_BUILDS]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
