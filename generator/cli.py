@@ -12,8 +12,9 @@ from .load import load
 from .project import Project
 
 
-def report(problems: list[Diagnostic], out=sys.stderr) -> int:
+def report(problems: list[Diagnostic], out=None) -> int:
     """Print every problem as ``path:line: message`` and return the exit code."""
+    out = out or sys.stderr
     for problem in problems:
         print(problem, file=out)
     errors = sum(1 for p in problems if p.severity == "error")

@@ -1,6 +1,7 @@
 """Render every page of the site from the knowledge base, as a dict of docs path -> Markdown."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import jinja2
@@ -47,7 +48,7 @@ def navigation(kb: KnowledgeBase) -> list:
     into every page, so it must not grow with the number of notes)."""
     return [
         {"Home": urls.HOME},
-        {"Categories": [urls.CATEGORIES] + [{c.title: urls.category_page(c.slug)} for c in kb.taxonomy.categories]},
+        {"Categories": [urls.CATEGORIES] + [{html.escape(c.title): urls.category_page(c.slug)} for c in kb.taxonomy.categories]},
         {"Timeline": urls.TIMELINE},
         {"Bibliography": urls.BIBLIOGRAPHY},
     ]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 
 from markupsafe import Markup
@@ -20,3 +21,12 @@ def md_text(text: str) -> Markup:
 def md_title_attr(text: str) -> str:
     """``text`` inside a Markdown link title ``"..."``."""
     return html.escape(text, quote=True).replace("\\", "&#92;")
+
+
+def page_title(text: str) -> Markup:
+    """A page title for mkdocs front matter: a YAML (JSON) string of HTML-escaped text.
+
+    mkdocs and the theme print ``page.title`` into ``<title>``, the header and the navigation
+    without escaping it, so it must arrive escaped.
+    """
+    return Markup(json.dumps(html.escape(text, quote=True)))

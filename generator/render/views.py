@@ -11,7 +11,7 @@ from markupsafe import Markup
 from ..model import LANGUAGES, KnowledgeBase, Note, Reference
 from . import charts, urls
 from .note_body import citation_label, rewrite_body
-from .text import md_text
+from .text import md_text, page_title
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Link:
 class NoteView:
     key: str
     title: str
+    page_title: str
     authors: str
     year: str
     venue: str
@@ -58,6 +59,7 @@ class CategoryView:
     description: str
     rows: tuple[Row, ...]
     url: str = ""
+    page_title: str = ""
 
 
 def title_of(kb: KnowledgeBase, key: str) -> str:
@@ -105,6 +107,7 @@ def note_view(kb: KnowledgeBase, note: Note) -> NoteView:
     return NoteView(
         key=note.key,
         title=md_text(title_of(kb, note.key)),
+        page_title=page_title(title_of(kb, note.key)),
         authors=_authors(reference),
         year=str(reference.year) if reference and reference.year else "",
         venue=reference.venue if reference else "",
@@ -137,7 +140,7 @@ def category_view(kb: KnowledgeBase, slug: str, from_docs: str) -> CategoryView:
         ))
     rows.sort(key=lambda r: (-(r.year or 0), r.paper.text))
     return CategoryView(slug, category.title, category.description, tuple(rows),
-                        urls.href(urls.CATEGORIES, urls.category_page(slug)))
+                        urls.href(urls.CATEGORIES, urls.category_page(slug)), page_title(category.title))
 
 
 def timeline(kb: KnowledgeBase) -> list[tuple[str, list[Link]]]:

@@ -1,0 +1,132 @@
+"""One test per kind of bad input: the exact message, at the exact line, all in one run."""
+import subprocess
+import sys
+
+from conftest import edit, messages
+
+from generator.cli import main
+
+
+def test_the_valid_fixture_has_no_problems(project, katex):
+    assert messages(project, katex) == []
+
+
+def test_yaml_that_does_not_parse(project, katex):
+    edit(project.notes / "alpha2020first.md", "tags: [optimization, training]", "tags: [optimization, training")
+    assert messages(project, katex) == [
+        "notes/alpha2020first.md:3: front matter is not valid YAML: expected ',' or ']', but got ':'"]
+
+
+def test_missing_required_field(project, katex):
+    edit(project.notes / "beta2021second.md", "tldr: 第二篇论文用卷积看图。\n", "")
+    assert messages(project, katex) == [
+        "notes/beta2021second.md:1: missing required field 'tldr': one or two sentences saying what the paper shows"]
+
+
+def test_unknown_tag_with_did_you_mean(project, katex):
+    edit(project.notes / "alpha2020first.md", "tags: [optimization, training]", "tags: [optimization, trainng]")
+    assert messages(project, katex) == [
+        "notes/alpha2020first.md:2: unknown tag 'trainng' (did you mean 'training'?); use a slug or alias from taxonomy.yml"]
+
+
+def test_unknown_tag_in_block_list_is_reported_at_its_item(project, katex):
+    edit(project.notes / "alpha2020first.md", "tags: [optimization, training]", "tags:\n  - optimization\n  - recsis")
+    assert messages(project, katex) == [
+        "notes/alpha2020first.md:4: unknown tag 'recsis' (did you mean 'recsys'?); use a slug or alias from taxonomy.yml"]
+
+
+def test_note_without_a_references_bib_entry(project, katex):
+    (project.notes / "omega2023lost.md").write_text("---\ntags: [recsys]\ntldr: Lost.\n---\nText.\n", encoding="utf-8")
+    assert messages(project, katex) == [
+        "notes/omega2023lost.md:1: no entry 'omega2023lost' in references.bib: add the paper's BibTeX entry under this key (or set kind: topic for a topic note)"]
+
+
+def test_duplicate_key_in_references_bib(project, katex):
+    with (project.bibliography).open("a", encoding="utf-8") as bib:
+        bib.write("\n@misc{gamma2019third,\n  title = {Again},\n  author = {Gamma, Gil},\n  year = {2019}\n}\n")
+    assert messages(project, katex) == [
+        "references.bib:31: duplicate key 'gamma2019third' (first defined at line 17); rename or remove one entry"]
+
+
+def test_duplicate_note_keys_up_to_case(project, katex):
+    (project.notes / "Alpha2020first.md").write_text((project.notes / "alpha2020first.md").read_text(encoding="utf-8"), encoding="utf-8")
+    problems = messages(project, katex)
+    assert "notes/alpha2020first.md:1: duplicate key: notes/Alpha2020first.md has the same key up to case; keys are URLs and must be unique" in problems
+
+
+def test_citation_that_resolves_nowhere(project, katex):
+    edit(project.notes / "alpha2020first.md", "[@gamma2019third]", "[@gamma2019thrid]")
+    assert messages(project, katex) == [
+        "notes/alpha2020first.md:13: [@gamma2019thrid] cites a key found neither in references.bib nor in notes/; add a BibTeX entry for it (did you mean 'gamma2019third'?)"]
+
+
+def test_related_key_that_does_not_exist(project, katex):
+    edit(project.notes / "alpha2020first.md", "related: [beta2021second]", "related:\n  - beta2021second\n  - beta2021secnd")
+    assert messages(project, katex) == [
+        "notes/alpha2020first.md:10: related key 'beta2021secnd' is neither a note nor a references.bib entry (did you mean 'beta2021second'?)"]
+
+
+def test_unknown_lang(project, katex):
+    edit(project.notes / "beta2021second.md", "lang: zh", "lang: cn")
+    assert messages(project, katex) == [
+        "notes/beta2021second.md:4: unknown lang 'cn'; use one of: en, zh, ru"]
+
+
+def test_references_bib_that_does_not_parse(project, katex):
+    edit(project.bibliography, "@article{beta2021second,\n", "@article{beta2021second\n")
+    problems = messages(project, katex)
+    assert problems[-1] == (
+        "references.bib:10: this entry does not parse: Expected comma after entry key, but found = (at line 11); "
+        "check its braces, commas and '=' signs")
+
+
+def test_bibliographic_fields_belong_in_references_bib(project, katex):
+    edit(project.notes / "alpha2020first.md", "tldr:", "year: 2020\ntldr:")
+    assert messages(project, katex) == [
+        "notes/alpha2020first.md:3: 'year' belongs in references.bib, not in the front matter; remove it here (the note's BibTeX entry has the same key as its file name)"]
+
+
+def test_unknown_field_with_did_you_mean(project, katex):
+    edit(project.notes / "alpha2020first.md", "related:", "relatd:")
+    assert messages(project, katex) == [
+        "notes/alpha2020first.md:8: unknown field 'relatd' (did you mean 'related'?); fields are: tags, tldr, lang, citations, related, added, kind, title"]
+
+
+def test_malformed_formula_is_reported_at_its_line(project, katex):
+    edit(project.notes / "alpha2020first.md", r"\eta_t = \eta_0 / \sqrt{t}", r"\eta_t = \frac{\eta_0}{\sqrt{t}")
+    assert messages(project, katex) == [
+        "notes/alpha2020first.md:13: formula does not render: Unexpected end of input in a macro argument, expected '}' at end of input: …eta_0}{\\sqrt{t}; fix the TeX (KaTeX syntax)"]
+
+
+def test_citations_field_needs_a_whole_count_and_a_date(project, katex):
+    edit(project.notes / "alpha2020first.md", "count: 1234\n  as_of: 2022-04-20", "count: many\n  as_of: April")
+    assert messages(project, katex) == [
+        "notes/alpha2020first.md:5: citations.count must be a whole number, not 'many'",
+        "notes/alpha2020first.md:6: citations.as_of must be a date YYYY-MM-DD, not 'April'",
+    ]
+
+
+def test_every_problem_is_reported_in_one_run(project, katex):
+    edit(project.notes / "alpha2020first.md", "tags: [optimization, training]", "tags: [optimisation]")
+    edit(project.notes / "beta2021second.md", "lang: zh", "lang: de")
+    edit(project.notes / "script2022title.md", "tldr: A title with <script> must show as text.\n", "")
+    assert len(messages(project, katex)) == 3
+
+
+def test_cli_exits_1_and_prints_path_line_message(project, capsys):
+    edit(project.notes / "beta2021second.md", "lang: zh", "lang: cn")
+    assert main(["--root", str(project.root), "validate"]) == 1
+    err = capsys.readouterr().err
+    assert err == "notes/beta2021second.md:4: unknown lang 'cn'; use one of: en, zh, ru\n1 error; nothing was written.\n"
+
+
+def test_cli_exits_0_on_a_valid_knowledge_base(project, capsys):
+    assert main(["--root", str(project.root), "validate"]) == 0
+    assert capsys.readouterr().out == "ok: 3 notes, 4 references, 3 categories\n"
+
+
+def test_the_repository_knowledge_base_is_valid():
+    from conftest import REPO
+    result = subprocess.run([sys.executable, "-m", "generator.cli", "--root", str(REPO), "validate"],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr
