@@ -9,7 +9,7 @@ install: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]' -c constraints.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,checks]' -c constraints.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

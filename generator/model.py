@@ -120,6 +120,7 @@ class Note:
     cites: tuple[Citation, ...] = ()
     formulas: tuple[Formula, ...] = ()
     title: str = ""  # only topic notes (no BibTeX entry) carry their own title
+    unchecked: tuple[tuple[str, str], ...] = ()  # (equation label, why no check can verify it)
 
 
 @dataclass(frozen=True)

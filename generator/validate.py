@@ -36,6 +36,7 @@ SCHEMA = (
     Field("added", False, "the date the note was added, YYYY-MM-DD"),
     Field("kind", False, "'paper' (default) or 'topic' for a note about a topic rather than one paper"),
     Field("title", False, "a topic note's title (paper notes take theirs from references.bib)"),
+    Field("unchecked", False, "equations no check can verify, with the reason: {label: why}"),
 )
 FIELDS = {f.name: f for f in SCHEMA}
 
@@ -83,6 +84,11 @@ def validate_note(source: NoteSource, context: Context) -> list[Diagnostic]:
         if meta.get(name) not in (None, "", []):
             check(meta[name], name, report, context)
     _check_kind(source, meta, report, context)
+    labels = {f.label for f in source.scan.formulas if f.label}
+    if isinstance(meta.get("unchecked"), dict):
+        for label in meta["unchecked"]:
+            if label not in labels:
+                report(f"unchecked.{label}", f"unchecked names '{label}', but the note has no equation {{#eq:{label}}}{did_you_mean(str(label), labels)}")
     for citation in source.scan.citations:
         for key in citation.keys:
             if not context.exists(key):
@@ -151,9 +157,18 @@ def _check_added(value: Any, name: str, report, context: Context) -> None:
         report(name, f"added must be a date YYYY-MM-DD, not {value!r}")
 
 
+def _check_unchecked(value: Any, name: str, report, context: Context) -> None:
+    if not isinstance(value, dict):
+        report(name, "unchecked must map equation labels to reasons: {label: why no check can verify it}")
+        return
+    for label, reason in value.items():
+        if not isinstance(reason, str) or not reason.strip():
+            report(f"{name}.{label}", f"unchecked equation '{label}' needs a reason (why no check can verify it)")
+
+
 CHECKS: dict[str, Callable] = {
     "tags": _check_tags, "tldr": _check_tldr, "lang": _check_lang, "citations": _check_citations,
-    "related": _check_related, "added": _check_added,
+    "related": _check_related, "added": _check_added, "unchecked": _check_unchecked,
 }
 
 
@@ -200,4 +215,5 @@ def to_note(source: NoteSource, taxonomy: Taxonomy) -> Note:
         cites=source.scan.citations,
         formulas=source.scan.formulas,
         title=str(meta.get("title", "")),
+        unchecked=tuple((str(k), str(v)) for k, v in (meta.get("unchecked") or {}).items()),
     )

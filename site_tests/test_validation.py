@@ -89,7 +89,7 @@ def test_bibliographic_fields_belong_in_references_bib(project, katex):
 def test_unknown_field_with_did_you_mean(project, katex):
     edit(project.notes / "alpha2020first.md", "related:", "relatd:")
     assert messages(project, katex) == [
-        "notes/alpha2020first.md:8: unknown field 'relatd' (did you mean 'related'?); fields are: tags, tldr, lang, citations, related, added, kind, title"]
+        "notes/alpha2020first.md:8: unknown field 'relatd' (did you mean 'related'?); fields are: tags, tldr, lang, citations, related, added, kind, title, unchecked"]
 
 
 def test_malformed_formula_is_reported_at_its_line(project, katex):

@@ -1,0 +1,259 @@
+"""The small shared harness every snippet imports: device, seeding, comparison, and the check registry.
+
+A snippet is ``runnable_snippets/<note-key>.py``: plain PyTorch functions named ``check_*``, each
+decorated with ``@check(equation_id, tex=...)`` for every equation of the note it verifies. ``tex``
+is the equation's LaTeX as the check's author read it in the note: if the note's equation changes,
+the check fails until someone reviews it and updates ``tex`` (see ``papernotes check``).
+
+    python runnable_snippets/kingma2014adam.py            # run one note's checks, print each result
+    PAPERNOTES_DEVICE=cuda python runnable_snippets/...   # force a device (default: CUDA when present)
+"""
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import os
+import random
+import re
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+NOTES = Path(__file__).resolve().parents[1] / "notes"
+
+
+# --- device and seeding -----------------------------------------------------------------------
+
+def device() -> torch.device:
+    """CUDA when available, else CPU; ``PAPERNOTES_DEVICE`` (cpu, cuda, cuda:1) overrides."""
+    wanted = os.environ.get("PAPERNOTES_DEVICE", "auto")
+    if wanted == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(wanted)
+
+
+def seed(value: int = 0) -> torch.Generator:
+    """Seed Python and torch (CPU and CUDA) and return a generator for explicit use."""
+    random.seed(value)
+    torch.manual_seed(value)
+    return torch.Generator(device="cpu").manual_seed(value)
+
+
+# --- comparison -------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Comparison:
+    what: str
+    max_abs_error: float
+    atol: float
+    rtol: float
+    passed: bool
+
+
+_comparisons: contextvars.ContextVar[list] = contextvars.ContextVar("comparisons")
+
+# tolerances by dtype, as torch.testing.assert_close uses them
+TOLERANCES = {torch.float64: (1e-7, 1e-7), torch.float32: (1.3e-6, 1e-5), torch.float16: (1e-3, 1e-5),
+              torch.bfloat16: (1.6e-2, 1e-5)}
+
+
+def close(actual, expected, what: str = "value", rtol: float | None = None, atol: float | None = None) -> Comparison:
+    """``torch.testing.assert_close`` that also records the max error and tolerance for the report.
+
+    Tensors are compared on the device and dtype they came in; scalars become float64 tensors.
+    """
+    actual_t = torch.as_tensor(actual, dtype=torch.float64) if not torch.is_tensor(actual) else actual
+    expected_t = torch.as_tensor(expected, dtype=actual_t.dtype, device=actual_t.device) if not torch.is_tensor(expected) else expected
+    default_rtol, default_atol = TOLERANCES.get(actual_t.dtype, (1.3e-6, 1e-5))
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    diff = (actual_t.double() - expected_t.to(actual_t.device).double()).abs()
+    max_error = float(diff.max()) if diff.numel() else 0.0
+    try:
+        torch.testing.assert_close(actual_t, expected_t.to(actual_t.device, actual_t.dtype), rtol=rtol, atol=atol)
+        passed = True
+    except AssertionError:
+        passed = False
+    comparison = Comparison(what, max_error, atol, rtol, passed)
+    _record(comparison)
+    if not passed:
+        raise AssertionError(f"{what}: expected {_show(expected_t)}, got {_show(actual_t)}; "
+                             f"max abs error {max_error:.3g} > tolerance atol={atol:g}, rtol={rtol:g}")
+    return comparison
+
+
+def differs(wrong, right, what: str = "misstatement", at_least: float = 1e-3) -> Comparison:
+    """Assert that a commonly misstated form gives a different result from the paper's form."""
+    wrong_t, right_t = torch.as_tensor(wrong, dtype=torch.float64), torch.as_tensor(right, dtype=torch.float64)
+    gap = float((wrong_t.double().cpu() - right_t.double().cpu()).abs().max())
+    comparison = Comparison(what, gap, at_least, 0.0, gap >= at_least)
+    _record(comparison)
+    if gap < at_least:
+        raise AssertionError(f"{what}: the misstated form should differ from the paper's by at least {at_least:g}, but differs by {gap:.3g}")
+    return comparison
+
+
+def _record(comparison: Comparison) -> None:
+    try:
+        _comparisons.get().append(comparison)
+    except LookupError:
+        pass  # called outside a check run: nothing to record
+
+
+def _show(t: torch.Tensor) -> str:
+    flat = t.detach().flatten().double().cpu()
+    if flat.numel() == 1:
+        return f"{float(flat[0]):.6g}"
+    head = ", ".join(f"{float(x):.4g}" for x in flat[:4])
+    return f"tensor[{tuple(t.shape)}]({head}{', ...' if flat.numel() > 4 else ''})"
+
+
+# --- the note's own LaTeX ---------------------------------------------------------------------
+
+def note_equation(equation_id: str) -> tuple[str, int]:
+    """The LaTeX of ``key/label`` as the note states it now (read from notes/<key>.md), and its line."""
+    key, label = equation_id.split("/", 1)
+    text = (NOTES / f"{key}.md").read_text(encoding="utf-8")
+    pattern = re.compile(r"\$\$(?P<tex>(?:(?!\$\$).)*?)\$\$[ \t]*\{#eq:" + re.escape(label) + r"\}", re.DOTALL)
+    found = pattern.search(text)
+    if not found:
+        raise LookupError(f"notes/{key}.md has no equation {{#eq:{label}}}")
+    return found["tex"].strip(), text.count("\n", 0, found.start()) + 1
+
+
+def note_tex(equation_id: str) -> str:
+    return note_equation(equation_id)[0]
+
+
+def same_tex(a: str, b: str) -> bool:
+    """Equal up to whitespace (a space after a control word still separates it from a letter)."""
+    return canonical_tex(a) == canonical_tex(b)
+
+
+def canonical_tex(tex: str) -> str:
+    return " ".join(re.findall(r"\\[A-Za-z]+|\\.|\S", tex))
+
+
+class EquationChanged(AssertionError):
+    pass
+
+
+def check_bindings(function: Callable) -> None:
+    """Fail when an equation's LaTeX in its note no longer matches what the check was written against."""
+    for binding in getattr(function, "__papernotes_checks__", ()):
+        tex, line = note_equation(binding.equation)
+        if not same_tex(tex, binding.tex):
+            key = binding.equation.split("/")[0]
+            raise EquationChanged(
+                f"notes/{key}.md:{line}: equation `{binding.equation}` changed since its check was written; "
+                f"review the check, then set its tex= to the note's new LaTeX: {tex}")
+
+
+def evaluate(equation_id: str, **values):
+    """Evaluate the right-hand side of the note's own equation with sympy, for the given symbols.
+
+    Symbols are matched by name with braces dropped: ``\\beta_1`` is ``beta_1``, ``\\hat{m}_t`` is
+    ``mhat_t``, ``\\mathrm{lr}`` is ``lr``. Values may be floats or tensors (elementwise formulas).
+    """
+    from latex_eval import evaluate_tex  # imported lazily: only evaluating checks need sympy
+
+    return evaluate_tex(note_tex(equation_id), values)
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Binding:
+    equation: str
+    tex: str
+
+
+def check(equation: str, tex: str, evaluates: bool = False) -> Callable:
+    """Declare that the decorated function verifies ``equation`` (``note-key/label``), as written in ``tex``.
+
+    Stack several decorators for a function that verifies several equations. ``evaluates=True``
+    says the function evaluates the note's own LaTeX (``evaluate``), so a wrong formula fails
+    even after its ``tex`` was re-bound.
+    """
+    def register(function: Callable) -> Callable:
+        bindings = getattr(function, "__papernotes_checks__", ())
+        function.__papernotes_checks__ = (Binding(equation, tex),) + bindings
+        function.__papernotes_evaluates__ = getattr(function, "__papernotes_evaluates__", False) or evaluates
+        return function
+    return register
+
+
+def needs_cuda(reason: str = "needs a CUDA device") -> Callable:
+    """Mark a check that only means something on a GPU: on CPU it is reported SKIPPED, never passed."""
+    def mark(function: Callable) -> Callable:
+        function.__papernotes_needs_cuda__ = reason
+        return function
+    return mark
+
+
+class Skipped(Exception):
+    pass
+
+
+@dataclasses.dataclass
+class Outcome:
+    name: str
+    status: str  # passed | failed | skipped | error
+    seconds: float
+    comparisons: list
+    message: str = ""
+    line: int = 0
+
+
+def run_check(function: Callable) -> Outcome:
+    """Run one check function and return its outcome; never raises."""
+    recorded: list = []
+    token = _comparisons.set(recorded)
+    started = time.perf_counter()
+    status, message, line = "passed", "", 0
+    try:
+        check_bindings(function)
+        reason = getattr(function, "__papernotes_needs_cuda__", None)
+        if reason and device().type != "cuda":
+            raise Skipped(f"needs CUDA: {reason}")
+        function()
+        if not recorded:
+            status, message = "failed", "the check compared nothing: call close() or differs()"
+    except Skipped as exc:
+        status, message = "skipped", str(exc)
+    except AssertionError as exc:
+        status, message, line = "failed", str(exc) or "assertion failed", _failing_line(exc, function)
+    except Exception as exc:  # a crash in the check is its outcome, not the runner's
+        status, message, line = "error", f"{type(exc).__name__}: {exc}", _failing_line(exc, function)
+    finally:
+        _comparisons.reset(token)
+    return Outcome(function.__name__, status, time.perf_counter() - started, [dataclasses.asdict(c) for c in recorded], message, line)
+
+
+def _failing_line(exc: BaseException, function: Callable) -> int:
+    source = function.__code__.co_filename
+    lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == source]
+    return lines[-1] if lines else function.__code__.co_firstlineno
+
+
+def checks_in(module) -> list[Callable]:
+    return [f for name, f in vars(module).items() if name.startswith("check_") and callable(f)]
+
+
+def run_checks(module_name: str) -> None:
+    """``if __name__ == "__main__": run_checks(__name__)``: run a snippet's checks and print each result."""
+    module = sys.modules[module_name]
+    print(f"device: {device()}, torch {torch.__version__}")
+    failed = 0
+    for function in checks_in(module):
+        outcome = run_check(function)
+        ids = ", ".join(b.equation for b in getattr(function, "__papernotes_checks__", ()))
+        worst = max((c["max_abs_error"] for c in outcome.comparisons), default=0.0)
+        print(f"{outcome.status.upper():8} {function.__name__} [{ids}] {outcome.seconds * 1000:.0f} ms, max error {worst:.2g}"
+              + (f"\n         {outcome.message}" if outcome.message else ""))
+        failed += outcome.status in ("failed", "error")
+    sys.exit(1 if failed else 0)

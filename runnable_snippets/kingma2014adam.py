@@ -1,0 +1,96 @@
+"""Checks for notes/kingma2014adam.md: Adam's moments, bias corrections and update (Algorithm 1).
+
+The reference is torch.optim.Adam: ten steps of the hand-written algorithm on a random quadratic
+must land on the same parameters and the same optimizer state.
+"""
+import torch
+
+from harness import check, close, device, differs, evaluate, run_checks, seed
+
+alpha, beta_1, beta_2, epsilon = 1e-3, 0.9, 0.999, 1e-8
+
+
+def quadratic_problem():
+    """A random convex quadratic f(θ) = ½ θᵀAθ − bᵀθ in 8 dimensions; returns (A, b, θ_0)."""
+    g = seed(0)
+    M = torch.randn(8, 8, generator=g, dtype=torch.float64)
+    A = M @ M.T + torch.eye(8, dtype=torch.float64)
+    b = torch.randn(8, generator=g, dtype=torch.float64)
+    theta_0 = torch.randn(8, generator=g, dtype=torch.float64)
+    return A.to(device()), b.to(device()), theta_0.to(device())
+
+
+@check("kingma2014adam/gradient", tex=r"g_t = \nabla_\theta f_t(\theta_{t-1})")
+@check("kingma2014adam/first-moment", tex=r"m_t = \beta_1 m_{t-1} + (1 - \beta_1)\, g_t")
+@check("kingma2014adam/second-moment", tex=r"v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2")
+@check("kingma2014adam/bias-correction-m", tex=r"\hat m_t = \frac{m_t}{1 - \beta_1^t}")
+@check("kingma2014adam/bias-correction-v", tex=r"\hat v_t = \frac{v_t}{1 - \beta_2^t}")
+@check("kingma2014adam/update", tex=r"\theta_t = \theta_{t-1} - \alpha \, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}", evaluates=True)
+def check_algorithm_1_matches_torch_adam():
+    A, b, theta_0 = quadratic_problem()
+    theta = theta_0.clone()
+    m = torch.zeros_like(theta)
+    v = torch.zeros_like(theta)
+    reference = theta_0.clone().requires_grad_(True)
+    adam = torch.optim.Adam([reference], lr=alpha, betas=(beta_1, beta_2), eps=epsilon)
+    for t in range(1, 11):
+        g = A @ theta - b                                   # g_t = ∇f(θ_{t-1})
+        m = beta_1 * m + (1 - beta_1) * g                   # m_t = β1 m_{t-1} + (1 − β1) g_t
+        v = beta_2 * v + (1 - beta_2) * g * g               # v_t = β2 v_{t-1} + (1 − β2) g_t²
+        m_hat = m / (1 - beta_1 ** t)                       # m̂_t = m_t / (1 − β1^t)
+        v_hat = v / (1 - beta_2 ** t)                       # v̂_t = v_t / (1 − β2^t)
+        # θ_t = θ_{t-1} − α m̂_t / (√v̂_t + ε), evaluated from the note's own LaTeX
+        theta = evaluate("kingma2014adam/update", **{"theta_t-1": theta, "alpha": alpha, "mhat_t": m_hat,
+                                                      "vhat_t": v_hat, "epsilon": epsilon}).to(theta)
+        adam.zero_grad()
+        (0.5 * reference @ A @ reference - b @ reference).backward()
+        adam.step()
+    state = adam.state[reference]
+    close(state["exp_avg"], m, "m_t (torch's exp_avg)")
+    close(state["exp_avg_sq"], v, "v_t (torch's exp_avg_sq)")
+    close(reference.detach(), theta, "θ_10 after ten steps")
+
+
+@check("kingma2014adam/efficient-update",
+       tex=r"\theta_t = \theta_{t-1} - \alpha \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t} \cdot \frac{m_t}{\sqrt{v_t} + \hat\epsilon}",
+       evaluates=True)
+def check_efficient_order_equals_the_update():
+    """With ε̂ = ε √(1 − β2^t) the reordered update is exactly Algorithm 1's."""
+    g = seed(1)
+    m, v = torch.randn(16, generator=g, dtype=torch.float64), torch.rand(16, generator=g, dtype=torch.float64)
+    theta, t = torch.randn(16, generator=g, dtype=torch.float64), 7
+    algorithm_1 = theta - alpha * (m / (1 - beta_1 ** t)) / ((v / (1 - beta_2 ** t)).sqrt() + epsilon)
+    reordered = evaluate("kingma2014adam/efficient-update", **{"theta_t-1": theta, "alpha": alpha, "beta_1": beta_1,
+                                                               "beta_2": beta_2, "t": t, "m_t": m, "v_t": v,
+                                                               "epsilonhat": epsilon * (1 - beta_2 ** t) ** 0.5})
+    close(reordered, algorithm_1, "reordered update")
+
+
+@check("kingma2014adam/second-moment-unrolled",
+       tex=r"v_t = (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i}\, g_i^2")
+def check_unrolled_second_moment():
+    g = seed(2)
+    gradients = torch.randn(20, 5, generator=g, dtype=torch.float64)
+    v = torch.zeros(5, dtype=torch.float64)
+    for g_t in gradients:
+        v = beta_2 * v + (1 - beta_2) * g_t ** 2
+    t = len(gradients)
+    weights = torch.tensor([beta_2 ** (t - i) for i in range(1, t + 1)], dtype=torch.float64)
+    close((1 - beta_2) * (weights[:, None] * gradients ** 2).sum(0), v, "unrolled v_t")
+
+
+@check("kingma2014adam/misstatement-squared-loss",
+       tex=r"\frac{\partial (L^2)}{\partial \theta} = 2 L \, \frac{\partial L}{\partial \theta}")
+def check_squared_loss_gradient_is_not_the_second_moment():
+    """∂(L²)/∂θ = 2L ∂L/∂θ (autograd agrees), and it is not the squared gradient Adam averages."""
+    g = seed(3)
+    theta = torch.randn(6, generator=g, dtype=torch.float64, requires_grad=True)
+    L = (theta.sin() * 3).sum()
+    (dL,) = torch.autograd.grad(L, theta, create_graph=True)
+    (dL2,) = torch.autograd.grad(L ** 2, theta)
+    close(dL2, 2 * L.detach() * dL.detach(), "∂(L²)/∂θ against 2L ∂L/∂θ")
+    differs(dL2, dL.detach() ** 2, "∂(L²)/∂θ vs the squared gradient (∂L/∂θ)²")
+
+
+if __name__ == "__main__":
+    run_checks(__name__)
