@@ -6,7 +6,9 @@ search plugin has indexed them (so the index keeps the TeX a reader would type).
 """
 from __future__ import annotations
 
+import concurrent.futures
 import html
+import os
 import re
 from pathlib import Path
 
@@ -26,33 +28,71 @@ class MathError(ValueError):
     pass
 
 
+PARALLEL_ABOVE = 300  # formulas; below this, worker start-up costs more than it saves
+
+
+def _render(tex: str, display: bool) -> str:
+    try:
+        return pykatex.renderToString(tex, displayMode=display, throwOnError=True, output="htmlAndMathml", strict="ignore")
+    except Exception as exc:  # pykatex.ParseError, and anything its JS engine raises
+        raise MathError(str(exc).split("\n")[0]) from None
+
+
+def _render_chunk(chunk: list[tuple[str, bool]]) -> list[tuple[str, str]]:
+    """(html, "") or ("", error) for each formula: runs in a worker process."""
+    results = []
+    for tex, display in chunk:
+        try:
+            results.append((_render(tex, display), ""))
+        except MathError as exc:
+            results.append(("", str(exc)))
+    return results
+
+
 class Katex:
     """Renders TeX to KaTeX HTML (+ MathML for screen readers), caching each distinct formula."""
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int | None = None) -> None:
         self._cache: dict[tuple[str, bool], str] = {}
+        self._errors: dict[tuple[str, bool], str] = {}
+        self._workers = workers or os.cpu_count() or 1
 
     def render(self, tex: str, display: bool) -> str:
         key = (tex, display)
+        if key in self._errors:
+            raise MathError(self._errors[key])
         if key not in self._cache:
             try:
-                self._cache[key] = pykatex.renderToString(tex, displayMode=display, throwOnError=True,
-                                                          output="htmlAndMathml", strict="ignore")
-            except Exception as exc:  # pykatex.ParseError, and anything its JS engine raises
-                raise MathError(str(exc).split("\n")[0]) from None
+                self._cache[key] = _render(tex, display)
+            except MathError as exc:
+                self._errors[key] = str(exc)
+                raise
         return self._cache[key]
+
+    def render_all(self, formulas: set[tuple[str, bool]]) -> dict[tuple[str, bool], str]:
+        """Render every formula not yet cached, in parallel when there are many; returns the errors."""
+        todo = sorted(f for f in formulas if f not in self._cache and f not in self._errors)
+        if len(todo) > PARALLEL_ABOVE and self._workers > 1:
+            size = -(-len(todo) // (self._workers * 4))
+            chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+            with concurrent.futures.ProcessPoolExecutor(self._workers) as pool:
+                rendered = [r for results in pool.map(_render_chunk, chunks) for r in results]
+        else:
+            rendered = _render_chunk(todo)
+        for key, (html_text, error) in zip(todo, rendered):
+            if error:
+                self._errors[key] = error
+            else:
+                self._cache[key] = html_text
+        return {key: self._errors[key] for key in formulas if key in self._errors}
 
 
 def check_formulas(sources: list[NoteSource], katex: Katex) -> list[Diagnostic]:
     """Every formula in every note renders, or is reported at its line."""
-    problems = []
-    for source in sources:
-        for formula in source.scan.formulas if source.scan else ():
-            try:
-                katex.render(formula.tex, formula.display)
-            except MathError as exc:
-                problems.append(Diagnostic(source.path, formula.line, f"formula does not render: {exc}; fix the TeX (KaTeX syntax)"))
-    return problems
+    found = [(source, formula) for source in sources if source.scan for formula in source.scan.formulas]
+    errors = katex.render_all({(f.tex, f.display) for _, f in found})
+    return [Diagnostic(source.path, f.line, f"formula does not render: {errors[(f.tex, f.display)]}; fix the TeX (KaTeX syntax)")
+            for source, f in found if (f.tex, f.display) in errors]
 
 
 def render_math_in_html(page: str, katex: Katex) -> tuple[str, list[str]]:

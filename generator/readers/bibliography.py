@@ -28,8 +28,7 @@ def read_bibliography(path: Path, display_path: str = "references.bib") -> tuple
 
 def parse_bibliography(text: str, display_path: str) -> tuple[dict[str, Reference], list[Diagnostic]]:
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)  # its failures come back as blocks
-    decoded = bibtexparser.parse_string(text, append_middleware=[
-        mw.LatexDecodingMiddleware(), mw.SeparateCoAuthors(), mw.SplitNameParts()])
+    decoded = bibtexparser.parse_string(text, append_middleware=[mw.SeparateCoAuthors(), mw.SplitNameParts()])
     problems = [_failed_block(block, display_path, decoded) for block in decoded.failed_blocks]
     references: dict[str, Reference] = {}
     for entry in decoded.entries:
@@ -98,6 +97,18 @@ def _display_name(name) -> str:
 
 
 def _plain(value) -> str:
-    """Drop the braces that protect capitals in BibTeX and collapse whitespace."""
-    text = str(value).replace("{", "").replace("}", "").replace("--", "–")
+    """BibTeX text for display: LaTeX accents and escapes decoded, protecting braces dropped.
+
+    pylatexenc only runs on values that contain a backslash: it is by far the slowest step.
+    """
+    text = str(value)
+    if "\\" in text:
+        text = _latex_to_text(text)
+    text = text.replace("{", "").replace("}", "").replace("--", "–")
     return " ".join(text.split())
+
+
+def _latex_to_text(text: str) -> str:
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True).latex_to_text(text)

@@ -45,34 +45,43 @@ def split(text: str) -> FrontMatter:
 
 
 def parse_yaml(text: str, first_line: int) -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse once: compose the node tree (for lines), refuse aliases, then construct the values."""
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        if node is None:
+            return {}, {}
+        if not isinstance(node, yaml.MappingNode):
+            raise FrontMatterError(first_line, "front matter must be a YAML mapping of fields (tags: ..., tldr: ...)")
+        _refuse_aliases(node, first_line)
+        lines: dict[str, int] = {}
+        _record_lines(node, "", first_line, lines)
+        values = loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = first_line + mark.line if mark else first_line
         problem = getattr(exc, "problem", None) or str(exc)
         hint = " (YAML indents with spaces, never tabs)" if "\t" in text else ""
         raise FrontMatterError(line, f"front matter is not valid YAML: {problem}{hint}") from None
-    if node is None:
-        return {}, {}
-    if not isinstance(node, yaml.MappingNode):
-        raise FrontMatterError(first_line, "front matter must be a YAML mapping of fields (tags: ..., tldr: ...)")
-    _refuse_aliases(text, first_line)
-    lines: dict[str, int] = {}
-    _record_lines(node, "", first_line, lines)
-    try:
-        values = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:  # constructor errors, e.g. an invalid date
-        mark = getattr(exc, "problem_mark", None)
-        raise FrontMatterError(first_line + (mark.line if mark else 0), f"front matter is not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
     return values, lines
 
 
-def _refuse_aliases(text: str, first_line: int) -> None:
-    for token in yaml.scan(text, Loader=yaml.SafeLoader):
-        if isinstance(token, (yaml.AliasToken, yaml.AnchorToken)):
-            raise FrontMatterError(first_line + token.start_mark.line,
+def _refuse_aliases(root: yaml.Node, first_line: int) -> None:
+    """An alias makes the composer reuse a node: seeing one node twice means ``*alias`` was used."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            raise FrontMatterError(first_line + node.start_mark.line,
                                    "YAML anchors and aliases (&name, *name) are not allowed in front matter; write the value out")
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
 
 
 def _record_lines(node: yaml.Node, path: str, first_line: int, lines: dict[str, int]) -> None:
