@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -42,6 +43,59 @@ def cmd_build(project: Project, args) -> int:
     return code
 
 
+def cmd_check(project: Project, args) -> int:
+    from .checks.runner import Limits
+    from .checks.suite import Options, run_suite
+
+    loaded = load(project, Katex())
+    if report(loaded.problems):
+        return 1
+    k, _, n = args.shard.partition("/")
+    if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        print(f"--shard must be K/N with 1 <= K <= N, not {args.shard!r}", file=sys.stderr)
+        return 2
+    options = Options(tuple(args.targets), args.device, args.jobs, (int(k), int(n)), args.refresh,
+                      Limits(timeout=args.timeout, memory_mb=args.memory))
+    started = time.perf_counter()
+    suite = run_suite(project, loaded.kb, options, progress=_progress if sys.stderr.isatty() else None)
+    if suite.problems:
+        return report(suite.problems)
+    print_check_report(suite, time.perf_counter() - started)
+    return 1 if suite.failed else 0
+
+
+def _progress(result, done: int, total: int) -> None:
+    print(f"\r\033[K[{done}/{total}] {result.status:7} {result.check}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def print_check_report(suite, seconds: float) -> None:
+    for result in suite.results:
+        if result.ok:
+            continue
+        print(f"{result.status.upper()} {result.check} ({result.file}:{result.line})")
+        print(f"    equations: {', '.join(result.equations)}")
+        for line in result.message.splitlines() or [""]:
+            print(f"    {line}")
+    for result in suite.results:
+        if result.status == "skipped":
+            print(f"SKIPPED {result.check}: {result.message}")
+    cov = suite.coverage
+    if cov is not None:
+        checked = [e for e in cov.equations if e.id in cov.checked]
+        evaluated = [e for e in checked if e.id in cov.evaluated]
+        print(f"equations: {len(cov.equations)} in the notes; {len(checked)} checked ({len(evaluated)} by evaluating the note's own LaTeX, "
+              f"{len(checked) - len(evaluated)} bound to their text), {len(cov.unchecked)} unchecked with a reason, "
+              f"{len(cov.uncovered)} not covered{':' if cov.uncovered else ''}")
+        for equation in cov.uncovered:
+            print(f"    notes/{equation.note}.md:{equation.line}: {equation.id} has no check")
+    counts = {status: sum(1 for r in suite.results if r.status == status) for status in ("passed", "failed", "skipped", "error", "timeout")}
+    cached = sum(1 for r in suite.results if r.cached)
+    env = suite.environment
+    print(f"device {env.device}, torch {env.torch}, python {env.python}; {len(suite.results) - cached} run, {cached} from cache, {seconds:.1f} s")
+    extra = "".join(f", {counts[s]} {s}" for s in ("error", "timeout") if counts[s])
+    print(f"{counts['passed']} passed, {counts['failed'] + counts['error'] + counts['timeout']} failed, {counts['skipped']} skipped{extra}")
+
+
 def cmd_serve(project: Project, args) -> int:
     from .serve import serve
 
@@ -54,12 +108,20 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("validate", help="check every note, taxonomy.yml and references.bib; print problems as path:line: message")
     commands.add_parser("build", help="validate, then build the site into site/ (the previous site stays on any error)")
+    check_parser = commands.add_parser("check", help="run the equation checks in runnable_snippets/, each isolated, cached")
+    check_parser.add_argument("targets", nargs="*", metavar="KEY|EQUATION-ID", help="note keys, equation ids or check ids (default: all)")
+    check_parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when an NVIDIA driver is present")
+    check_parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="checks run in parallel (default: CPU count)")
+    check_parser.add_argument("--shard", default="1/1", metavar="K/N", help="run the K-th of N equal slices (for several CI machines)")
+    check_parser.add_argument("--refresh", action="store_true", help="ignore cached results")
+    check_parser.add_argument("--timeout", type=float, default=120.0, help="seconds per check (default 120)")
+    check_parser.add_argument("--memory", type=int, default=2048, help="memory cap per check, MB (default 2048)")
     serve_parser = commands.add_parser("serve", help="build, serve on localhost, rebuild on edits")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
     project = Project(args.root.resolve())
-    handler = {"validate": cmd_validate, "build": cmd_build, "serve": cmd_serve}[args.command]
+    handler = {"validate": cmd_validate, "build": cmd_build, "check": cmd_check, "serve": cmd_serve}[args.command]
     return handler(project, args)
 
 

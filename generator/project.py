@@ -36,6 +36,19 @@ class Project:
         return self.root / "build"
 
     @property
+    def snippets(self) -> Path:
+        return self.root / "runnable_snippets"
+
+    @property
+    def check_results(self) -> Path:
+        """The last result of every check, which ``papernotes build`` shows on the site."""
+        return self.work / "checks" / "results.json"
+
+    @property
+    def check_cache(self) -> Path:
+        return self.work / "checks" / "cache"
+
+    @property
     def katex_dist(self) -> Path:
         return self.root / "node_modules" / "katex" / "dist"
 
@@ -48,4 +61,4 @@ class Project:
 
     def inputs(self) -> list[Path]:
         """What a rebuild depends on (watched by ``papernotes serve``)."""
-        return [self.notes, self.taxonomy, self.bibliography, self.mkdocs_config]
+        return [self.notes, self.taxonomy, self.bibliography, self.mkdocs_config, self.snippets, self.check_results]

@@ -16,7 +16,9 @@ from pathlib import Path
 from .diagnostics import Diagnostic
 from .formulas import Katex, render_math_in_site
 from .load import load
-from .model import KnowledgeBase
+from .checks.coverage import equations, unknown_equations
+from .checks.discover import discover
+from .checks.verification import verification
 from .project import Project
 from .render import pages, urls
 
@@ -30,8 +32,13 @@ def build(project: Project, katex: Katex | None = None) -> list[Diagnostic]:
     loaded = load(project, katex)
     if loaded.kb is None:
         return loaded.problems
+    specs, check_problems = discover(project.root, set(loaded.kb.notes))
+    check_problems += unknown_equations(specs, {e.id for e in equations(loaded.kb)})
+    if check_problems:
+        return loaded.problems + check_problems
+    checked = verification(project, loaded.kb, specs)
     staging = project.work / "sites" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    problems = write_docs(project, loaded.kb, staging / "docs")
+    problems = write_docs(project, pages.render_pages(loaded.kb, checked), staging / "docs")
     problems = problems or run_mkdocs(project, staging / "docs", staging / "site", pages.navigation(loaded.kb))
     problems = problems or render_math_in_site(staging / "site", katex)
     if problems:
@@ -43,11 +50,11 @@ def build(project: Project, katex: Katex | None = None) -> list[Diagnostic]:
     return loaded.problems
 
 
-def write_docs(project: Project, kb: KnowledgeBase, docs: Path) -> list[Diagnostic]:
+def write_docs(project: Project, rendered: dict[str, str], docs: Path) -> list[Diagnostic]:
     """The generated Markdown pages plus the files the site serves itself (no CDN, ever)."""
     if not (project.katex_dist / "katex.min.css").exists():
         return [Diagnostic("package.json", 0, "KaTeX's stylesheet and fonts are missing: run 'npm ci' (or 'make install') in the project root")]
-    for path, text in pages.render_pages(kb).items():
+    for path, text in rendered.items():
         target = docs / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
@@ -94,6 +101,8 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list) -> list[Diag
     logger.handlers, logger.propagate = [collect], False
     try:
         config = load_config(str(project.mkdocs_config), docs_dir=str(docs), site_dir=str(site), nav=nav, strict=True)
+        # snippets are included from the project itself (never copied), and only from inside it
+        config.mdx_configs.setdefault("pymdownx.snippets", {})["base_path"] = [str(project.root)]
         mkdocs_build(config)
     except MkDocsException as exc:
         if not collect.problems:

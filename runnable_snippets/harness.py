@@ -66,8 +66,8 @@ def close(actual, expected, what: str = "value", rtol: float | None = None, atol
 
     Tensors are compared on the device and dtype they came in; scalars become float64 tensors.
     """
-    actual_t = torch.as_tensor(actual, dtype=torch.float64) if not torch.is_tensor(actual) else actual
-    expected_t = torch.as_tensor(expected, dtype=actual_t.dtype, device=actual_t.device) if not torch.is_tensor(expected) else expected
+    actual_t = torch.as_tensor(actual, dtype=torch.float64) if not torch.is_tensor(actual) else actual.detach()
+    expected_t = torch.as_tensor(expected, dtype=actual_t.dtype, device=actual_t.device) if not torch.is_tensor(expected) else expected.detach()
     default_rtol, default_atol = TOLERANCES.get(actual_t.dtype, (1.3e-6, 1e-5))
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
@@ -88,7 +88,8 @@ def close(actual, expected, what: str = "value", rtol: float | None = None, atol
 
 def differs(wrong, right, what: str = "misstatement", at_least: float = 1e-3) -> Comparison:
     """Assert that a commonly misstated form gives a different result from the paper's form."""
-    wrong_t, right_t = torch.as_tensor(wrong, dtype=torch.float64), torch.as_tensor(right, dtype=torch.float64)
+    wrong_t = wrong.detach() if torch.is_tensor(wrong) else torch.as_tensor(wrong, dtype=torch.float64)
+    right_t = right.detach() if torch.is_tensor(right) else torch.as_tensor(right, dtype=torch.float64)
     gap = float((wrong_t.double().cpu() - right_t.double().cpu()).abs().max())
     comparison = Comparison(what, gap, at_least, 0.0, gap >= at_least)
     _record(comparison)

@@ -1,6 +1,10 @@
 """Rewrite a note's Markdown body for the site: citations become links, labelled equations get anchors."""
 from __future__ import annotations
 
+import html
+from typing import Callable
+
+from ..checks.verification import Badge
 from ..model import Formula, KnowledgeBase, Note
 from . import urls
 from .text import md_text, md_title_attr
@@ -30,20 +34,30 @@ def citation_markdown(kb: KnowledgeBase, from_docs: str, keys: tuple[str, ...]) 
     return "(" + "; ".join(links) + ")"
 
 
-def equation_markdown(formula: Formula, body: str) -> str:
-    """A labelled display formula wrapped in an anchored block (indentation kept for admonitions)."""
+def badge_html(badge: Badge | None) -> str:
+    if badge is None:
+        return ""
+    href = f' href="#check-{badge.check}"' if badge.check else ""
+    tag = "a" if badge.check else "span"
+    return (f'<{tag} class="pn-badge pn-badge--{badge.state}"{href} title="{html.escape(badge.title)}">'
+            f"{html.escape(badge.text)}</{tag}>")
+
+
+def equation_markdown(formula: Formula, body: str, badge: Badge | None) -> str:
+    """A labelled display formula wrapped in an anchored block with its check's status badge
+    (indentation kept for admonitions)."""
     indent = formula.indent
     original = body[formula.start:formula.end].rstrip("\n")
     math = original[: original.rfind("$$") + 2]
     return (f'{indent}<div class="pn-equation" id="eq-{formula.label}" markdown>\n\n'
-            f"{math}\n\n{indent}</div>\n")
+            f"{math}\n\n{indent}{badge_html(badge)}\n\n{indent}</div>\n")
 
 
-def rewrite_body(kb: KnowledgeBase, note: Note) -> str:
+def rewrite_body(kb: KnowledgeBase, note: Note, badge: Callable[[str], Badge | None]) -> str:
     """The body with every ``[@key]`` and labelled equation replaced, back to front so offsets hold."""
     from_docs = urls.note_page(note.key)
     edits = [(c.start, c.end, citation_markdown(kb, from_docs, c.keys)) for c in note.cites]
-    edits += [(f.start, f.end, equation_markdown(f, note.body)) for f in note.formulas if f.label]
+    edits += [(f.start, f.end, equation_markdown(f, note.body, badge(f"{note.key}/{f.label}"))) for f in note.formulas if f.label]
     body = note.body
     for start, end, replacement in sorted(edits, reverse=True):
         body = body[:start] + replacement + body[end:]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import jinja2
 
+from ..checks.verification import Verification
 from ..model import KnowledgeBase
 from . import urls, views
 
@@ -23,7 +24,7 @@ def environment() -> jinja2.Environment:
     )
 
 
-def render_pages(kb: KnowledgeBase) -> dict[str, str]:
+def render_pages(kb: KnowledgeBase, verification: Verification) -> dict[str, str]:
     env = environment()
     pages = {
         urls.HOME: env.get_template("home.md.j2").render(home=views.home(kb), asset=lambda p: urls.href(urls.HOME, p)),
@@ -32,6 +33,7 @@ def render_pages(kb: KnowledgeBase) -> dict[str, str]:
         urls.TIMELINE: env.get_template("timeline.md.j2").render(years=views.timeline(kb)),
         urls.BIBLIOGRAPHY: env.get_template("bibliography.md.j2").render(
             entries=views.bibliography(kb), bib_file=urls.md_link(urls.BIBLIOGRAPHY, urls.BIBTEX_FILE)),
+        urls.VERIFICATION: env.get_template("verification.md.j2").render(page=views.verification_page(kb, verification)),
     }
     category = env.get_template("category.md.j2")
     for c in kb.taxonomy.categories:
@@ -39,7 +41,7 @@ def render_pages(kb: KnowledgeBase) -> dict[str, str]:
         pages[page] = category.render(category=views.category_view(kb, c.slug, page))
     note = env.get_template("note.md.j2")
     for n in kb.notes.values():
-        pages[urls.note_page(n.key)] = note.render(note=views.note_view(kb, n))
+        pages[urls.note_page(n.key)] = note.render(note=views.note_view(kb, n, verification))
     return pages
 
 
@@ -51,4 +53,5 @@ def navigation(kb: KnowledgeBase) -> list:
         {"Categories": [urls.CATEGORIES] + [{html.escape(c.title): urls.category_page(c.slug)} for c in kb.taxonomy.categories]},
         {"Timeline": urls.TIMELINE},
         {"Bibliography": urls.BIBLIOGRAPHY},
+        {"Verification": urls.VERIFICATION},
     ]

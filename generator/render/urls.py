@@ -13,6 +13,7 @@ def category_page(slug: str) -> str:
 
 
 HOME, CATEGORIES, TIMELINE, BIBLIOGRAPHY = "index.md", "categories/index.md", "timeline.md", "bibliography.md"
+VERIFICATION = "verification.md"
 BIBTEX_FILE = "references.bib"
 
 

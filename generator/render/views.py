@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from ..checks.verification import BADGES, Verification
 from ..model import LANGUAGES, KnowledgeBase, Note, Reference
 from . import charts, urls
 from .note_body import citation_label, rewrite_body
@@ -40,6 +41,17 @@ class NoteView:
     body: str
     related: tuple[Link, ...]
     backlinks: tuple[Link, ...]
+    checks: tuple["CheckView", ...] = ()
+    snippet: str = ""
+
+
+@dataclass(frozen=True)
+class CheckView:
+    function: str
+    equations: tuple[Link, ...]
+    state: str
+    status: str
+    include: str  # a pymdownx.snippets line range: the code shown is the snippet file itself
 
 
 @dataclass(frozen=True)
@@ -91,7 +103,27 @@ def _md_links(kb: KnowledgeBase, from_docs: str, keys) -> tuple[Link, ...]:
     return tuple(links)
 
 
-def note_view(kb: KnowledgeBase, note: Note) -> NoteView:
+def _status_text(result) -> str:
+    if result is None:
+        return "not run yet"
+    if result.status == "passed":
+        error = f", max error {result.max_error:.1e} (tolerance {result.tolerance:.0e})" if result.max_error is not None else ""
+        return f"passed on {result.device} in {result.seconds:.2f} s with torch {result.torch}{error}"
+    return f"{result.status} on {result.device}: {result.message.splitlines()[0] if result.message else ''}"
+
+
+def check_views(note: Note, verification: Verification) -> tuple[CheckView, ...]:
+    views = []
+    for spec in verification.checks_of(note.key):
+        result = verification.result(spec)
+        equations = tuple(Link(e.split("/", 1)[1], f"#eq-{e.split('/', 1)[1]}") for e in spec.equations)
+        state = BADGES[result.status if result else "not-run"][0]
+        views.append(CheckView(spec.function, equations, state, _status_text(result),
+                               Markup(f'--8<-- "{spec.file}:{spec.first_line}:{spec.last_line}"')))
+    return tuple(views)
+
+
+def note_view(kb: KnowledgeBase, note: Note, verification: Verification) -> NoteView:
     page = urls.note_page(note.key)
     reference = kb.reference(note.key)
     links = []
@@ -119,9 +151,11 @@ def note_view(kb: KnowledgeBase, note: Note) -> NoteView:
         bibtex_fence="`" * max(3, longest_backticks + 1),
         lang=note.lang,
         lang_name=LANGUAGES[note.lang],
-        body=Markup(rewrite_body(kb, note)),  # the author's own Markdown
+        body=Markup(rewrite_body(kb, note, verification.badge)),  # the author's own Markdown
         related=_md_links(kb, page, note.related),
         backlinks=_md_links(kb, page, kb.backlinks.get(note.key, ())),
+        checks=check_views(note, verification),
+        snippet=f"runnable_snippets/{note.key}.py",
     )
 
 
@@ -188,4 +222,36 @@ def home(kb: KnowledgeBase) -> dict:
         "categories": [Link(md_text(c.title), urls.md_link(urls.HOME, urls.category_page(c.slug)), str(len(c.rows)))
                        for c in categories if c.rows],
         "recent": [Link(md_text(title_of(kb, n.key)), urls.md_link(urls.HOME, urls.note_page(n.key)), md_text(n.tldr)) for n in recent],
+    }
+
+
+def verification_page(kb: KnowledgeBase, verification: Verification) -> dict:
+    """Every check with its result, and every equation's state."""
+    rows = []
+    for spec in verification.specs:
+        result = verification.result(spec)
+        rows.append({
+            "check": spec.function, "note": Link(md_text(spec.key), urls.md_link(urls.VERIFICATION, urls.note_page(spec.key), f"check-{spec.function}")),
+            "equations": len(spec.equations), "state": BADGES[result.status if result else "not-run"][0],
+            "status": result.status if result else "not run", "device": result.device if result else "",
+            "seconds": f"{result.seconds:.2f}" if result else "", "torch": result.torch if result else "",
+            "date": result.date[:10] if result else "",
+        })
+    cov = verification.coverage
+    checked = [e for e in cov.equations if e.id in cov.checked]
+    verified = [e for e in checked if verification.badge(e.id).state == "verified"]
+    evaluated = [e for e in checked if e.id in cov.evaluated]
+
+    def equation_link(e) -> Link:
+        return Link(md_text(e.id), urls.md_link(urls.VERIFICATION, urls.note_page(e.note), f"eq-{e.label}"))
+
+    total = len(cov.equations)
+    return {
+        "counts": [(total, "equations with an id"), (len(verified), "verified"), (len(evaluated), "checked by evaluating the note's own LaTeX"),
+                   (len(checked) - len(evaluated), "checked by code bound to the equation's text"),
+                   (len(cov.unchecked), "unchecked, with a reason"), (len(cov.uncovered), "without a check yet")],
+        "verified_share": f"{100 * len(verified) / total:.0f}%" if total else "n/a",
+        "rows": rows,
+        "unchecked": [(equation_link(e), md_text(cov.unchecked[e.id])) for e in cov.equations if e.id in cov.unchecked],
+        "uncovered": [equation_link(e) for e in cov.uncovered],
     }

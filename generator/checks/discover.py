@@ -1,0 +1,122 @@
+"""Find checks by reading the snippets' source (``ast``), without importing torch or running anything."""
+from __future__ import annotations
+
+import ast
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..diagnostics import Diagnostic
+
+HELPERS_DIR = "runnable_snippets"
+
+
+@dataclass(frozen=True)
+class Binding:
+    equation: str  # note-key/label
+    tex: str  # the LaTeX the check was written against
+    line: int
+    evaluates: bool = False  # the check evaluates the note's own LaTeX for this equation
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One ``check_*`` function: where it is and which equations it verifies."""
+
+    file: str  # relative to the project root
+    function: str
+    first_line: int  # first decorator line
+    last_line: int
+    bindings: tuple[Binding, ...]
+    needs_cuda: str = ""
+
+    @property
+    def evaluates(self) -> bool:
+        return any(b.evaluates for b in self.bindings)
+
+    @property
+    def key(self) -> str:
+        return Path(self.file).stem
+
+    @property
+    def id(self) -> str:
+        return f"{self.key}::{self.function}"
+
+    @property
+    def equations(self) -> tuple[str, ...]:
+        return tuple(b.equation for b in self.bindings)
+
+
+def discover(root: Path, note_keys: set[str]) -> tuple[list[CheckSpec], list[Diagnostic]]:
+    """Every check in ``runnable_snippets/<note-key>.py``; other ``.py`` files there are helpers."""
+    specs, problems = [], []
+    folder = root / HELPERS_DIR
+    for file in sorted(folder.glob("*.py")) if folder.is_dir() else ():
+        if file.stem not in note_keys:
+            continue
+        display = f"{HELPERS_DIR}/{file.name}"
+        try:
+            tree = ast.parse(file.read_text(encoding="utf-8"), filename=display)
+        except (SyntaxError, UnicodeDecodeError) as exc:
+            problems.append(Diagnostic(display, getattr(exc, "lineno", 0) or 0, f"the snippet does not parse: {exc}"))
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("check_"):
+                spec, spec_problems = _spec(node, display)
+                specs.append(spec)
+                problems += spec_problems
+    return specs, problems
+
+
+def _spec(node: ast.FunctionDef, display: str) -> tuple[CheckSpec, list[Diagnostic]]:
+    bindings, problems, needs_cuda = [], [], ""
+    for decorator in node.decorator_list:
+        if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Name)):
+            continue
+        args = {k.arg: k.value for k in decorator.keywords}
+        if decorator.func.id == "check":
+            equation = decorator.args[0] if decorator.args else args.get("equation")
+            tex = args.get("tex") or (decorator.args[1] if len(decorator.args) > 1 else None)
+            if not all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in (equation, tex)):
+                problems.append(Diagnostic(display, decorator.lineno, f"{node.name}: @check needs a literal equation id and tex=r\"...\""))
+                continue
+            flag = args.get("evaluates")
+            bindings.append(Binding(equation.value, tex.value, decorator.lineno, isinstance(flag, ast.Constant) and flag.value is True))
+        elif decorator.func.id == "needs_cuda":
+            reason = decorator.args[0] if decorator.args else None
+            needs_cuda = reason.value if isinstance(reason, ast.Constant) else "needs a CUDA device"
+    first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+    if not bindings:
+        problems.append(Diagnostic(display, node.lineno, f"{node.name} verifies no equation: add @check(\"note-key/label\", tex=r\"...\")"))
+    bindings.sort(key=lambda b: b.line)
+    return CheckSpec(display, node.name, first, node.end_lineno or node.lineno, tuple(bindings), needs_cuda), problems
+
+
+def local_imports(root: Path, file: Path) -> list[Path]:
+    """The helper modules in runnable_snippets/ that ``file`` imports, transitively (for the cache key)."""
+    folder = root / HELPERS_DIR
+    found: list[Path] = []
+    pending = [file]
+    while pending:
+        current = pending.pop()
+        try:
+            tree = ast.parse(current.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, OSError):
+            continue
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+            for name in names:
+                candidate = folder / f"{name.split('.')[0]}.py"
+                if candidate.exists() and candidate != file and candidate not in found:
+                    found.append(candidate)
+                    pending.append(candidate)
+    return sorted(found)
+
+
+def content_hash(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()[:16]

@@ -1,0 +1,59 @@
+"""Check results: plain records, saved as JSON for ``papernotes build`` to show on the site."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+STATUSES = ("passed", "failed", "skipped", "error", "timeout")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str  # note-key::function
+    file: str
+    line: int  # where it failed, else the function's first line
+    equations: tuple[str, ...]
+    status: str  # one of STATUSES
+    device: str
+    torch: str
+    seconds: float
+    max_error: float | None
+    tolerance: float | None
+    snippet_hash: str
+    date: str
+    message: str = ""
+    evaluates: bool = False
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("passed", "skipped")
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "CheckResult":
+        fields = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in fields}
+        values["equations"] = tuple(values.get("equations", ()))
+        return cls(**values)
+
+
+def load_results(path: Path) -> dict[str, CheckResult]:
+    """Results by check id; a missing or corrupt file is simply no results."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {r["check"]: CheckResult.from_json(r) for r in data.get("results", [])}
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+
+
+def save_results(path: Path, results: dict[str, CheckResult]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"results": [r.to_json() for _, r in sorted(results.items())]}
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8")
+    temporary.replace(path)

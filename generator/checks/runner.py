@@ -1,0 +1,196 @@
+"""Run checks, each in its own process with a timeout and resource caps; cache unchanged ones.
+
+A hang, a crash, an out-of-memory or a flood of output becomes one check's result with its reason;
+the other checks still run. Results are plain ``CheckResult`` records.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+from .discover import HELPERS_DIR, CheckSpec, content_hash, local_imports
+from .results import CheckResult
+
+CHILD = r"""
+import dataclasses, importlib.util, json, resource, sys
+snippets, file, function, out = sys.argv[1:5]
+memory, cpu, output, files = map(int, sys.argv[5:9])
+for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu),
+                     (resource.RLIMIT_FSIZE, output), (resource.RLIMIT_NOFILE, files)):
+    resource.setrlimit(limit, (value, value))
+sys.path.insert(0, snippets)
+import harness
+try:
+    spec = importlib.util.spec_from_file_location(function.split("::")[0], file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    outcome = dataclasses.asdict(harness.run_check(getattr(module, function)))
+except BaseException as exc:
+    outcome = {"status": "error", "message": f"the snippet could not be loaded: {type(exc).__name__}: {exc}", "comparisons": [], "seconds": 0.0, "line": 0}
+with open(out, "w", encoding="utf-8") as handle:
+    json.dump(outcome, handle)
+"""
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float = 120.0  # seconds of wall time per check
+    memory_mb: int = 2048  # address space
+    output_bytes: int = 1 << 20  # what a check may print (stdout + stderr)
+    open_files: int = 256
+
+
+@dataclass(frozen=True)
+class Environment:
+    device: str  # cpu | cuda
+    python: str
+    torch: str
+
+    @classmethod
+    def detect(cls, device: str) -> "Environment":
+        try:
+            torch_version = metadata.version("torch")
+        except metadata.PackageNotFoundError:
+            torch_version = "not installed"
+        return cls(resolve_device(device), platform.python_version(), torch_version)
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` is cuda where an NVIDIA driver is loaded, else cpu (decided without importing torch)."""
+    if device != "auto":
+        return device
+    return "cuda" if Path("/proc/driver/nvidia/version").exists() else "cpu"
+
+
+def cache_key(root: Path, spec: CheckSpec, env: Environment, note_tex: dict[str, str]) -> str:
+    """Changes with the snippet, the helpers it imports, the environment, or a bound equation's LaTeX."""
+    file = root / spec.file
+    parts = [file.read_bytes()] + [p.read_bytes() for p in local_imports(root, file)]
+    parts += [f"{spec.function}|{env.device}|{env.python}|{env.torch}|float32".encode()]
+    parts += [f"{e}={note_tex.get(e, '')}".encode() for e in spec.equations]
+    return content_hash(*parts)
+
+
+class Cache:
+    """One JSON file per cache key; a missing or corrupt entry is a miss, never an error."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def get(self, key: str) -> CheckResult | None:
+        try:
+            return CheckResult.from_json(json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def put(self, key: str, result: CheckResult) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = self.folder / f".{key}.{os.getpid()}.tmp"
+        temporary.write_text(json.dumps(result.to_json()), encoding="utf-8")
+        temporary.replace(self.folder / f"{key}.json")
+
+
+def run_all(root: Path, specs: list[CheckSpec], env: Environment, cache: Cache, note_tex: dict[str, str],
+            jobs: int = 2, limits: Limits = Limits(), refresh: bool = False,
+            progress: Callable[[CheckResult, int, int], None] | None = None) -> list[CheckResult]:
+    """Run ``specs`` (``jobs`` at a time), answering unchanged ones from the cache."""
+    keyed = [(spec, cache_key(root, spec, env, note_tex)) for spec in specs]
+    results: dict[str, CheckResult] = {}
+    todo = []
+    for spec, key in keyed:
+        hit = None if refresh else cache.get(key)
+        if hit is not None:
+            results[spec.id] = replace(hit, cached=True)
+        else:
+            todo.append((spec, key))
+    done = len(results)
+    with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
+        futures = {pool.submit(run_one, root, spec, env, limits, key): (spec, key) for spec, key in todo}
+        for future in concurrent.futures.as_completed(futures):
+            spec, key = futures[future]
+            result = future.result()
+            results[spec.id] = result
+            if result.status != "timeout":  # a timeout may be the machine's fault: try again next time
+                cache.put(key, result)
+            done += 1
+            if progress:
+                progress(result, done, len(specs))
+    return [results[spec.id] for spec in specs]
+
+
+def run_one(root: Path, spec: CheckSpec, env: Environment, limits: Limits, snippet_hash: str) -> CheckResult:
+    """One check in a fresh Python process; every way it can end becomes a result."""
+    with tempfile.TemporaryDirectory(prefix="papernotes-check-") as tmp:
+        out, log = Path(tmp) / "outcome.json", Path(tmp) / "output.log"
+        caps = [limits.memory_mb << 20, int(limits.timeout * 2) + 5, limits.output_bytes, limits.open_files]
+        command = [sys.executable, "-c", CHILD, str(root / HELPERS_DIR), str(root / spec.file), spec.function, str(out),
+                   *map(str, caps)]
+        environment = {**os.environ, "PAPERNOTES_DEVICE": env.device, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+        started = time.perf_counter()
+        with log.open("wb") as sink:
+            process = subprocess.Popen(command, cwd=root, stdout=sink, stderr=subprocess.STDOUT, env=environment,
+                                       start_new_session=True)
+            try:
+                process.wait(timeout=limits.timeout)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                timed_out = True
+        seconds = time.perf_counter() - started
+        outcome = _read_outcome(out)
+        tail = log.read_bytes()[-2000:].decode("utf-8", "replace")
+    base = CheckResult(check=spec.id, file=spec.file, line=spec.first_line, equations=spec.equations, status="error",
+                       device=env.device, torch=env.torch, seconds=round(seconds, 3), max_error=None, tolerance=None,
+                       snippet_hash=snippet_hash, date=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                       evaluates=spec.evaluates)
+    if timed_out:
+        return replace(base, status="timeout", message=f"did not finish within {limits.timeout:g} s (killed)")
+    if outcome is None:
+        return replace(base, message=_death(process.returncode, limits, tail))
+    comparisons = outcome.get("comparisons") or []
+    worst = max(comparisons, key=lambda c: c["max_abs_error"] / max(c["atol"], 1e-300), default=None)
+    message = outcome.get("message", "")
+    if "MemoryError" in message or "allocate memory" in message:
+        message = f"ran out of memory (cap {limits.memory_mb} MB): {message}"
+    elif "File too large" in message:  # Python ignores SIGXFSZ: the write past the cap raises instead
+        message = f"printed more than {limits.output_bytes // 1024} KB of output (killed); print less"
+    return replace(base, status=outcome["status"], line=outcome.get("line") or spec.first_line, message=message,
+                   seconds=round(outcome.get("seconds", seconds), 3),
+                   max_error=worst["max_abs_error"] if worst else None, tolerance=worst["atol"] if worst else None)
+
+
+def _read_outcome(path: Path) -> dict | None:
+    try:
+        outcome = json.loads(path.read_text(encoding="utf-8"))
+        return outcome if outcome.get("status") in ("passed", "failed", "skipped", "error") else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _death(returncode: int, limits: Limits, tail: str) -> str:
+    """Why a check's process ended without a result."""
+    if returncode == -signal.SIGXFSZ:
+        return f"printed more than {limits.output_bytes // 1024} KB of output (killed); print less"
+    if returncode == -signal.SIGXCPU:
+        return "used too much CPU time (killed)"
+    if returncode in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT) or "MemoryError" in tail or "bad_alloc" in tail:
+        return f"crashed or ran out of memory (cap {limits.memory_mb} MB, exit {returncode}): {_last_line(tail)}"
+    return f"the check's process exited with {returncode} without a result: {_last_line(tail)}"
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no output"

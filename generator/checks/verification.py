@@ -1,0 +1,79 @@
+"""What the site says about each equation and check: the results joined with the current snippets."""
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+
+from ..model import KnowledgeBase
+from ..project import Project
+from .coverage import Coverage, coverage
+from .discover import CheckSpec
+from .results import CheckResult, load_results
+from .runner import Environment, cache_key
+
+BADGES = {
+    "passed": ("verified", "✓ verified on {device}"),
+    "failed": ("failed", "✗ check failed"),
+    "error": ("failed", "✗ check errored"),
+    "timeout": ("failed", "✗ check timed out"),
+    "skipped": ("skipped", "skipped: needs CUDA"),
+    "not-run": ("not-run", "not run"),
+}
+
+
+@dataclass(frozen=True)
+class Badge:
+    state: str  # verified | failed | skipped | not-run | unchecked | uncovered
+    text: str
+    title: str
+    check: str = ""  # the check function whose code the badge links to
+
+
+@dataclass(frozen=True)
+class Verification:
+    specs: tuple[CheckSpec, ...]
+    results: dict[str, CheckResult]  # by check id, only results of the current snippets
+    coverage: Coverage
+
+    def checks_of(self, note_key: str) -> list[CheckSpec]:
+        return [s for s in self.specs if s.key == note_key]
+
+    def result(self, spec: CheckSpec) -> CheckResult | None:
+        return self.results.get(spec.id)
+
+    def badge(self, equation_id: str) -> Badge:
+        if equation_id in self.coverage.unchecked:
+            return Badge("unchecked", "unchecked", self.coverage.unchecked[equation_id])
+        check_ids = self.coverage.checked.get(equation_id)
+        if not check_ids:
+            return Badge("uncovered", "no check yet", "No check verifies this equation yet.")
+        specs = [s for s in self.specs if s.id in check_ids]
+        results = [self.results.get(s.id) for s in specs]
+        worst = _worst([r.status if r else "not-run" for r in results])
+        state, template = BADGES[worst]
+        shown = next((r for r in results if r and r.status == worst), None)
+        how = "evaluating the note's own LaTeX" if equation_id in self.coverage.evaluated else "code bound to this equation's text"
+        title = f"{specs[0].function} ({how})" + (f": {shown.message}" if shown and shown.message else "")
+        return Badge(state, template.format(device=shown.device if shown else ""), title, specs[0].function)
+
+
+def _worst(statuses: list[str]) -> str:
+    for status in ("failed", "error", "timeout", "not-run", "skipped"):
+        if status in statuses:
+            return status
+    return "passed"
+
+
+def verification(project: Project, kb: KnowledgeBase, specs: list[CheckSpec]) -> Verification:
+    """Recorded results that still belong to the current snippet and equations; the rest count as not run."""
+    note_tex = {f"{n.key}/{f.label}": f.tex for n in kb.notes.values() for f in n.formulas if f.label}
+    recorded = load_results(project.check_results)
+    current = {}
+    for spec in specs:
+        result = recorded.get(spec.id)
+        if result is None:
+            continue
+        environment = Environment(result.device, platform.python_version(), result.torch)
+        if cache_key(project.root, spec, environment, note_tex) == result.snippet_hash:
+            current[spec.id] = result
+    return Verification(tuple(specs), current, coverage(kb, specs))

@@ -1,0 +1,189 @@
+"""Checks for notes/lundberg2017unified.md: additive attributions, exact Shapley values, local accuracy,
+the Shapley kernel and Kernel SHAP's weighted regression, and Linear SHAP.
+
+The game explains one input x of a small random MLP with M = 5 features. The payoff of a coalition S is
+f_x(S) = mean over a fixed background set B of f(x_S, b_{S̄}) (missing features filled in from the data,
+the paper's independence approximation), so every value below is exact. References: the permutation
+definition of Shapley values (all M! orderings), the glove game's known values, a factorial form of the
+kernel, and a closed-form weighted least squares over all 2^M coalitions.
+"""
+import itertools
+import math
+
+import torch
+
+from harness import check, close, device, evaluate, run_checks, seed
+
+M = 5
+
+
+def mlp_and_background():
+    """f: R^M -> R (a 5-8-1 tanh MLP, float64), background B: (16, M), explained input x: (M,)."""
+    g = seed(0)
+    W_1 = torch.randn(8, M, generator=g, dtype=torch.float64).to(device())
+    b_1 = torch.randn(8, generator=g, dtype=torch.float64).to(device())
+    W_2 = torch.randn(1, 8, generator=g, dtype=torch.float64).to(device())
+    B = torch.randn(16, M, generator=g, dtype=torch.float64).to(device())
+    x = torch.randn(M, generator=g, dtype=torch.float64).to(device())
+
+    def f(inputs):
+        """inputs (..., M) -> outputs (...)."""
+        return (torch.tanh(inputs @ W_1.T + b_1) @ W_2.T)[..., 0]
+    return f, B, x
+
+
+def payoff(f, B, x):
+    """f_x(z') for a coalition mask z' (M,) of 0/1: mean_b f(h_x(z')), x where present, b where absent."""
+    def f_x(z):
+        z = torch.as_tensor(z, dtype=torch.float64, device=x.device)
+        return f(z * x + (1 - z) * B).mean()
+    return f_x
+
+
+def coalitions(M_):
+    """All 2^M masks as a (2^M, M) float64 tensor."""
+    return torch.tensor(list(itertools.product([0.0, 1.0], repeat=M_)), dtype=torch.float64, device=device())
+
+
+def shapley_by_coalitions(f_x, M_):
+    """φ_i = Σ_{S ⊆ F∖{i}} |S|!(M−|S|−1)!/M! [f_x(S ∪ {i}) − f_x(S)], for i = 1..M: (M,)."""
+    phi = []
+    for i in range(M_):
+        others = [j for j in range(M_) if j != i]
+        total = 0.0
+        for size in range(M_):
+            for S in itertools.combinations(others, size):
+                z = torch.zeros(M_, dtype=torch.float64)
+                z[list(S)] = 1.0
+                z_with_i = z.clone()
+                z_with_i[i] = 1.0
+                # |S|! (M − |S| − 1)! / M! · [f_x(S ∪ {i}) − f_x(S)]
+                weight = math.factorial(size) * math.factorial(M_ - size - 1) / math.factorial(M_)
+                total = total + weight * (f_x(z_with_i) - f_x(z))
+        phi.append(total)
+    return torch.stack([torch.as_tensor(p, dtype=torch.float64) for p in phi])
+
+
+def shapley_by_permutations(f_x, M_):
+    """Reference: the average over all M! orderings of feature i's marginal contribution when it joins."""
+    phi = torch.zeros(M_, dtype=torch.float64)
+    orderings = list(itertools.permutations(range(M_)))
+    for order in orderings:
+        z = torch.zeros(M_, dtype=torch.float64)
+        before = f_x(z)
+        for i in order:
+            z[i] = 1.0
+            after = f_x(z)
+            phi[i] += float(after - before)
+            before = after
+    return phi / len(orderings)
+
+
+@check("lundberg2017unified/shapley-value",
+       tex=r"\phi_i = \sum_{S \subseteq F \setminus \{i\}} \frac{|S|! \, (M - |S| - 1)!}{M!} \left[ f_x(S \cup \{i\}) - f_x(S) \right]")
+def check_shapley_formula_against_permutations_and_glove_game():
+    """The subset formula equals the average over all 120 orderings for the MLP game, and gives the
+    textbook values (2/3, 1/6, 1/6) in the 3-player glove game (one left glove, two right gloves)."""
+    f, B, x = mlp_and_background()
+    f_x = payoff(f, B, x)
+    close(shapley_by_coalitions(f_x, M).cpu(), shapley_by_permutations(f_x, M), "φ by coalitions vs by all M! orderings")
+
+    def glove(z):
+        return torch.tensor(float(z[0] > 0 and (z[1] > 0 or z[2] > 0)), dtype=torch.float64)
+    close(shapley_by_coalitions(glove, 3), torch.tensor([2 / 3, 1 / 6, 1 / 6], dtype=torch.float64), "glove game")
+
+
+@check("lundberg2017unified/local-accuracy", tex=r"f(x) = g(x') = \phi_0 + \sum_{i=1}^{M} \phi_i \, x'_i")
+def check_local_accuracy_of_exact_shapley_values():
+    """With x' = 1 (all present) and φ_0 = f_x(∅) = E_B[f], the exact Shapley values add up to f(x) − φ_0."""
+    f, B, x = mlp_and_background()
+    f_x = payoff(f, B, x)
+    phi = shapley_by_coalitions(f_x, M).to(device())
+    phi_0 = f(B).mean()                                   # φ_0 = f_x(∅) = E[f(z)]
+    x_prime = torch.ones(M, dtype=torch.float64, device=device())
+    close(f_x(x_prime), f(x), "f_x(F) = f(x)")
+    # f(x) = φ_0 + Σ_i φ_i x'_i
+    close(phi_0 + phi @ x_prime, f(x), "φ_0 + Σ φ_i x'_i against f(x)")
+
+
+@check("lundberg2017unified/shapley-kernel",
+       tex=r"\pi_{x'}(z') = \frac{M - 1}{\binom{M}{|z'|} \cdot |z'| \cdot (M - |z'|)}", evaluates=True)
+def check_shapley_kernel_against_factorial_form():
+    """π(s) = (M−1)/(C(M,s) s (M−s)) = (M−1)(s−1)!(M−s−1)!/M!, for M = 2..9 and 0 < s < M."""
+    for M_ in range(2, 10):
+        for s in range(1, M_):
+            pi = evaluate("lundberg2017unified/shapley-kernel", M=M_, **{"z'": s})
+            factorial_form = (M_ - 1) * math.factorial(s - 1) * math.factorial(M_ - s - 1) / math.factorial(M_)
+            close(pi, factorial_form, f"π for M={M_}, |z'|={s}")
+
+
+@check("lundberg2017unified/kernel-loss",
+       tex=r"L(f, g, \pi_{x'}) = \sum_{z' \in Z} \left[ f(h_x(z')) - g(z') \right]^{2} \pi_{x'}(z')")
+@check("lundberg2017unified/additive-attribution", tex=r"g(z') = \phi_0 + \sum_{i=1}^{M} \phi_i \, z'_i")
+def check_kernel_shap_regression_recovers_shapley_values():
+    """Minimising L over the additive g, with the note's kernel as weights on all 2^M − 2 interior
+    coalitions and the two infinite-weight ones as constraints (φ_0 = f_x(∅), Σφ = f(x) − φ_0)
+    eliminated analytically, returns exactly the Shapley values; the gradient of L there is zero."""
+    f, B, x = mlp_and_background()
+    f_x = payoff(f, B, x)
+    Z = coalitions(M)
+    sizes = Z.sum(1)
+    Z = Z[(sizes > 0) & (sizes < M)]
+    f_Z = torch.stack([f_x(z) for z in Z])                                # f(h_x(z')) for z' ∈ Z
+    pi = torch.stack([evaluate("lundberg2017unified/shapley-kernel", M=M, **{"z'": int(s)}) for s in Z.sum(1)]).to(Z)
+    phi_0, delta = f_x(torch.zeros(M)), f(x) - f_x(torch.zeros(M))       # the two constraints
+
+    def g(z, phi_free):
+        """g(z') = φ_0 + Σ_i φ_i z'_i, with φ_M = Δ − Σ_{i<M} φ_i substituted."""
+        phi = torch.cat([phi_free, (delta - phi_free.sum())[None]])
+        return phi_0 + z @ phi
+
+    def L(phi_free):
+        # L = Σ_{z' ∈ Z} [f(h_x(z')) − g(z')]² π(z')
+        return (((f_Z - g(Z, phi_free)) ** 2) * pi).sum()
+
+    # closed-form weighted least squares in the M − 1 free coefficients
+    design = Z[:, :-1] - Z[:, -1:]
+    target = f_Z - phi_0 - Z[:, -1] * delta
+    root = pi.sqrt()[:, None]
+    phi_free = torch.linalg.lstsq(design * root, target[:, None] * root).solution[:, 0]
+    phi_kernel = torch.cat([phi_free, (delta - phi_free.sum())[None]])
+    phi_exact = shapley_by_coalitions(f_x, M).to(device())
+    close(phi_kernel, phi_exact, "Kernel SHAP regression over all coalitions against exact Shapley values")
+
+    at_exact = phi_exact[:-1].clone().requires_grad_(True)
+    (gradient,) = torch.autograd.grad(L(at_exact), at_exact)
+    close(gradient, torch.zeros_like(gradient), "∇L at the exact Shapley values", atol=1e-10)
+    ones, zeros = torch.ones(M, dtype=torch.float64, device=device()), torch.zeros(M, dtype=torch.float64, device=device())
+    close(g(ones, phi_free), f(x), "g(1) = f(x)")
+    close(g(zeros, phi_free), f(B).mean(), "g(0) = φ_0 = E[f]")
+
+
+@check("lundberg2017unified/linear-shap", tex=r"\phi_i(f, x) = w_i \left( x_i - \mathbb{E}[x_i] \right)")
+@check("lundberg2017unified/additive-attribution", tex=r"g(z') = \phi_0 + \sum_{i=1}^{M} \phi_i \, z'_i")
+def check_linear_shap_against_brute_force():
+    """For f(x) = wᵀx + b with missing features filled from B, brute-force Shapley values are
+    w_i (x_i − E[x_i]), the base value is b + Σ w_j E[x_j], and the additive g(z') reproduces
+    f_x(z') on every one of the 2^M coalitions (the game is additive)."""
+    g_ = seed(4)
+    w = torch.randn(M, generator=g_, dtype=torch.float64).to(device())
+    b = float(torch.randn((), generator=g_, dtype=torch.float64))
+    B = (torch.randn(64, M, generator=g_, dtype=torch.float64) * 2 + 1).to(device())
+    x = torch.randn(M, generator=g_, dtype=torch.float64).to(device())
+
+    def f(inputs):
+        return inputs @ w + b
+    f_x = payoff(f, B, x)
+    phi = shapley_by_coalitions(f_x, M).to(device())
+    E_x = B.mean(0)
+    # φ_i(f, x) = w_i (x_i − E[x_i])
+    close(phi, w * (x - E_x), "brute-force Shapley values against w_i (x_i − E[x_i])")
+    phi_0 = f(B).mean()
+    close(phi_0, b + w @ E_x, "base value E[f(z)] = b + Σ w_j E[x_j]")
+    Z = coalitions(M)
+    # g(z') = φ_0 + Σ_i φ_i z'_i
+    close(phi_0 + Z @ phi, torch.stack([f_x(z) for z in Z]), "g(z') against f(h_x(z')) for all 2^M coalitions")
+
+
+if __name__ == "__main__":
+    run_checks(__name__)

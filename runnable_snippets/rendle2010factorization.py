@@ -1,0 +1,122 @@
+"""Checks for notes/rendle2010factorization.md: the degree-2 factorization machine (Eq. 1), its O(kn)
+rewriting (Lemma 3.1), the SGD gradient of a factor (Eq. 4) and the reduction to biased matrix
+factorization.
+
+References: an explicit double loop over pairs, the Hessian of the model in x (a degree-2 polynomial
+is fixed by its value, gradient and Hessian at 0), autograd, and a user × item table of biased MF.
+"""
+import torch
+
+from harness import check, close, device, run_checks, seed
+
+
+def fm_parameters(n: int, k: int, generator: torch.Generator):
+    """w_0: (), w: (n,), V: (n, k), all float64 on device()."""
+    w_0 = torch.randn((), generator=generator, dtype=torch.float64)
+    w = torch.randn(n, generator=generator, dtype=torch.float64)
+    V = torch.randn(n, k, generator=generator, dtype=torch.float64)
+    return w_0.to(device()), w.to(device()), V.to(device())
+
+
+def sparse_x(n: int, generator: torch.Generator, batch: int = 1):
+    """x: (batch, n) with about half of the entries exactly zero."""
+    x = torch.randn(batch, n, generator=generator, dtype=torch.float64)
+    keep = torch.rand(batch, n, generator=generator) < 0.5
+    return (x * keep).to(device())
+
+
+def fm(x, w_0, w, V):
+    """The degree-2 FM, vectorised: x (batch, n) -> ŷ (batch,). Pair weights are the strict upper
+    triangle of V Vᵀ, so only pairs i < j enter."""
+    # ŷ(x) = w_0 + Σ_i w_i x_i + Σ_i Σ_{j>i} ⟨v_i, v_j⟩ x_i x_j
+    W_pairs = torch.triu(V @ V.T, diagonal=1)
+    return w_0 + x @ w + torch.einsum("bi,ij,bj->b", x, W_pairs, x)
+
+
+def pairwise_double_loop(x, V):
+    """Σ_{i<j} ⟨v_i, v_j⟩ x_i x_j by explicit Python loops over pairs and factors, for one x: (n,)."""
+    n, k = V.shape
+    total = torch.zeros((), dtype=V.dtype, device=V.device)
+    for i in range(n):
+        for j in range(i + 1, n):
+            total = total + sum(V[i, f] * V[j, f] for f in range(k)) * x[i] * x[j]
+    return total
+
+
+@check("rendle2010factorization/fm-model",
+       tex=r"\hat{y}(\mathbf{x}) = w_0 + \sum_{i=1}^{n} w_i x_i + \sum_{i=1}^{n} \sum_{j=i+1}^{n} \langle \mathbf{v}_i, \mathbf{v}_j \rangle \, x_i x_j")
+def check_fm_model_against_double_loop_and_hessian():
+    """The model equals w_0 + Σ w_i x_i + the pair double loop; as a polynomial in x it has value w_0
+    and gradient w at 0 and Hessian V Vᵀ with a zero diagonal (no x_i² terms)."""
+    g = seed(0)
+    n, k = 7, 3
+    w_0, w, V = fm_parameters(n, k, g)
+    x = sparse_x(n, g, batch=5)
+    loop = torch.stack([w_0 + sum(w[i] * x_b[i] for i in range(n)) + pairwise_double_loop(x_b, V) for x_b in x])
+    close(fm(x, w_0, w, V), loop, "ŷ(x) against the explicit double loop over pairs")
+
+    zero = torch.zeros(n, dtype=torch.float64, device=device(), requires_grad=True)
+    y_0 = fm(zero[None], w_0, w, V)[0]
+    (gradient,) = torch.autograd.grad(y_0, zero)
+    hessian = torch.autograd.functional.hessian(lambda x_: fm(x_[None], w_0, w, V)[0], zero.detach())
+    close(y_0.detach(), w_0, "ŷ(0) = w_0")
+    close(gradient, w, "∂ŷ/∂x at 0 = w")
+    close(hessian, V @ V.T - torch.diag((V * V).sum(1)), "∂²ŷ/∂x_i∂x_j = ⟨v_i, v_j⟩ off the diagonal, 0 on it")
+
+
+@check("rendle2010factorization/pairwise-linear-time",
+       tex=r"\sum_{i=1}^{n} \sum_{j=i+1}^{n} \langle \mathbf{v}_i, \mathbf{v}_j \rangle \, x_i x_j = \frac{1}{2} \sum_{f=1}^{k} \left[ \left( \sum_{i=1}^{n} v_{i,f} \, x_i \right)^{2} - \sum_{i=1}^{n} v_{i,f}^{2} \, x_i^{2} \right]")
+def check_linear_time_form_equals_pairwise_sum():
+    """Lemma 3.1 for several ranks k, on sparse x (batch, n) with exact zeros and on a dense x."""
+    g = seed(1)
+    n = 10
+    for k in (1, 2, 5, 16):
+        _, _, V = fm_parameters(n, k, g)
+        x = torch.cat([sparse_x(n, g, batch=4), torch.randn(1, n, generator=g, dtype=torch.float64).to(device())])
+        # ½ Σ_f [ (Σ_i v_{i,f} x_i)² − Σ_i v_{i,f}² x_i² ]      — O(kn)
+        linear_time = 0.5 * ((x @ V) ** 2 - (x ** 2) @ (V ** 2)).sum(-1)
+        pairwise = torch.stack([pairwise_double_loop(x_b, V) for x_b in x])   # O(kn²)
+        close(linear_time, pairwise, f"O(kn) form against the pairwise sum, k={k}")
+
+
+@check("rendle2010factorization/grad-factor",
+       tex=r"\frac{\partial \hat{y}(\mathbf{x})}{\partial v_{i,f}} = x_i \sum_{j=1}^{n} v_{j,f} \, x_j - v_{i,f} \, x_i^{2}")
+def check_factor_gradient_against_autograd():
+    """∂ŷ/∂v_{i,f} for every (i, f) against autograd; also ∂ŷ/∂w_0 = 1 and ∂ŷ/∂w_i = x_i."""
+    g = seed(2)
+    n, k = 9, 4
+    w_0, w, V = fm_parameters(n, k, g)
+    x = sparse_x(n, g)[0]
+    w_0, w, V = (t.clone().requires_grad_(True) for t in (w_0, w, V))
+    dw_0, dw, dV = torch.autograd.grad(fm(x[None], w_0, w, V)[0], (w_0, w, V))
+    V = V.detach()
+    cached = x @ V                                         # Σ_j v_{j,f} x_j for each f, shape (k,)
+    # ∂ŷ/∂v_{i,f} = x_i Σ_j v_{j,f} x_j − v_{i,f} x_i²
+    grad_V = x[:, None] * cached[None, :] - V * (x ** 2)[:, None]
+    close(dV, grad_V, "∂ŷ/∂V (n, k) against autograd")
+    close(dw_0, torch.ones((), dtype=torch.float64, device=device()), "∂ŷ/∂w_0 = 1")
+    close(dw, x, "∂ŷ/∂w_i = x_i")
+
+
+@check("rendle2010factorization/mf-special-case",
+       tex=r"\hat{y}(\mathbf{x}) = w_0 + w_u + w_i + \langle \mathbf{v}_u, \mathbf{v}_i \rangle")
+def check_one_hot_user_item_is_biased_matrix_factorization():
+    """With x = one-hot(user u) ⊕ one-hot(item i), the FM over all |U|·|I| pairs equals the biased MF
+    table w_0 + b_u + b_i + P Qᵀ, where b, P are the user rows and b, Q the item rows of w, V."""
+    g = seed(3)
+    n_users, n_items, k = 4, 5, 3
+    w_0, w, V = fm_parameters(n_users + n_items, k, g)
+    users, items = torch.meshgrid(torch.arange(n_users), torch.arange(n_items), indexing="ij")
+    x = torch.zeros(n_users * n_items, n_users + n_items, dtype=torch.float64, device=device())
+    x[torch.arange(len(x)), users.flatten()] = 1.0
+    x[torch.arange(len(x)), n_users + items.flatten()] = 1.0
+    y_fm = fm(x, w_0, w, V).reshape(n_users, n_items)
+    b_user, b_item = w[:n_users], w[n_users:]
+    P, Q = V[:n_users], V[n_users:]
+    # ŷ = w_0 + w_u + w_i + ⟨v_u, v_i⟩
+    y_mf = w_0 + b_user[:, None] + b_item[None, :] + P @ Q.T
+    close(y_fm, y_mf, "FM on one-hot user ⊕ item against biased MF, all (u, i)")
+
+
+if __name__ == "__main__":
+    run_checks(__name__)
