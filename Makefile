@@ -25,7 +25,10 @@ build: install
 validate: install
 	$(BIN)/papernotes validate
 
+# Every test: the equation checks (CPU unless a GPU is present), a strict build of the site, the test suite.
 test: install
+	$(BIN)/papernotes check
+	$(BIN)/papernotes build
 	$(BIN)/python -m pytest
 
 bench: install
