@@ -1,0 +1,203 @@
+"""Checks for notes/devlin2018bert.md: model sizes, the input embedding, MLM masking, the MLM and NSP
+losses, their sum, and the SQuAD span-start softmax.
+
+References: parameter counts of the architecture built on device="meta" (embeddings, nn.TransformerEncoderLayer
+stack, pooler), F.embedding_bag, a conditional-Bernoulli masking sampler checked statistically against the
+80/10/10 probabilities, F.cross_entropy, a closed-form gradient against autograd, and torch.softmax.
+"""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from harness import check, close, device, differs, run_checks, seed
+
+f64 = torch.float64
+
+
+def randn(g, *shape):
+    return torch.randn(*shape, generator=g, dtype=f64).to(device())
+
+
+def bert_parameter_count(L, H, A, vocab=30522, positions=512, segments=2):
+    """Parameters of BERT's encoder with pooler, built on the meta device (nothing is allocated)."""
+    meta = torch.device("meta")
+    # the tables E^tok, E^seg, E^pos (from_pretrained skips normal_ init, whose first meta call takes seconds)
+    embeddings = [nn.Embedding.from_pretrained(torch.empty(rows, H, device=meta), freeze=False)
+                  for rows in (vocab, segments, positions)] + [nn.LayerNorm(H, device=meta)]
+    # each layer: Q, K, V and output projections with biases, LayerNorm, FFN H → 4H → H, LayerNorm
+    layers = [nn.TransformerEncoderLayer(H, A, dim_feedforward=4 * H, batch_first=True, device=meta) for _ in range(L)]
+    pooler = nn.Linear(H, H, device=meta)                      # tanh dense layer on [CLS]
+    return sum(p.numel() for module in embeddings + layers + [pooler] for p in module.parameters())
+
+
+@check("devlin2018bert/input-embedding", tex=r"e_i = E^{tok}_{x_i} + E^{seg}_{s_i} + E^{pos}_{i}")
+def check_parameter_counts():
+    """BERT-BASE (L=12, H=768, A=12) ≈ 110M and BERT-LARGE (L=24, H=1024, A=16) ≈ 340M, with the tables
+    E^tok (30522×H), E^seg (2×H), E^pos (512×H); the note's direct counts ≈ 109.5M and 335M."""
+    base, large = bert_parameter_count(12, 768, 12), bert_parameter_count(24, 1024, 16)
+
+    def closed_form(L, H, vocab=30522, positions=512, segments=2):
+        embeddings = (vocab + positions + segments) * H + 2 * H
+        layer = 4 * (H * H + H) + 2 * H + (H * 4 * H + 4 * H) + (4 * H * H + H) + 2 * H
+        return embeddings + L * layer + H * H + H
+
+    close(base, closed_form(12, 768), "BERT-BASE count against the closed form", rtol=0, atol=0)
+    close(large, closed_form(24, 1024), "BERT-LARGE count against the closed form", rtol=0, atol=0)
+    close(base, 110e6, "BERT-BASE ≈ 110M (paper, rounded)", rtol=0.005)      # 109,482,240
+    close(large, 340e6, "BERT-LARGE ≈ 340M (paper, rounded)", rtol=0.015)    # 335,141,888
+    close(base, 109.5e6, "BERT-BASE ≈ 109.5M (note)", rtol=1e-3)
+    close(large, 335e6, "BERT-LARGE ≈ 335M (note)", rtol=1e-3)
+
+
+@check("devlin2018bert/input-embedding", tex=r"e_i = E^{tok}_{x_i} + E^{seg}_{s_i} + E^{pos}_{i}")
+def check_input_embedding_is_a_sum_of_three_lookups():
+    """x, s: (64,) ids; E^tok: (1000, 32), E^seg: (2, 32), E^pos: (512, 32) -> e: (64, 32), against
+    F.embedding_bag(mode="sum") over one stacked table with offsets 0, |V|, |V|+2."""
+    vocab, H, n = 1000, 32, 64
+    g = seed(10)
+    E_tok, E_seg, E_pos = randn(g, vocab, H), randn(g, 2, H), randn(g, 512, H)
+    x = torch.randint(vocab, (n,), generator=g).to(device())
+    s = (torch.arange(n) >= 40).long().to(device())          # segment A then segment B
+    i = torch.arange(n, device=device())
+    # e_i = E^tok_{x_i} + E^seg_{s_i} + E^pos_i
+    e = E_tok[x] + E_seg[s] + E_pos[i]
+    bags = torch.stack([x, vocab + s, vocab + 2 + i], dim=1)  # (64, 3) rows into the stacked table
+    reference = F.embedding_bag(bags, torch.cat([E_tok, E_seg, E_pos]), mode="sum")
+    close(e, reference, "e_i")
+
+
+@check("devlin2018bert/masking",
+       tex=r"\tilde x_i = \begin{cases} \texttt{[MASK]} & \text{with probability } 0.8 \\ u_i \sim \operatorname{Uniform}(\mathcal{V}) & \text{with probability } 0.1 \\ x_i & \text{with probability } 0.1 \end{cases} \quad (i \in M), \qquad \tilde x_i = x_i \quad (i \notin M)")
+def check_masking_frequencies():
+    """10⁶ tokens over |V| = 30522, corrupted by the usual sampler (select with prob. 0.15; of those,
+    [MASK] with prob. 0.8, else a uniform token with prob. 0.5, else unchanged). The observed outcome
+    frequencies must match the 80/10/10 rule within 5 standard errors; unselected tokens never change."""
+    vocab, MASK, n = 30522, 103, 1_000_000
+    g = seed(11)
+    x = torch.randint(1000, vocab, (n,), generator=g)              # ordinary word pieces, never [MASK]
+    selected = torch.rand(n, generator=g) < 0.15                   # i ∈ M
+    masked = selected & (torch.rand(n, generator=g) < 0.8)
+    randomised = selected & ~masked & (torch.rand(n, generator=g) < 0.5)
+    x_tilde = x.clone()
+    x_tilde[masked] = MASK
+    u = torch.randint(vocab, (n,), generator=g)                    # u_i ~ Uniform(V)
+    x_tilde[randomised] = u[randomised]
+
+    size_M = int(selected.sum())
+    # with probability 0.8 [MASK]; 0.1 a uniform u_i (which equals [MASK] or x_i with prob. 1/|V| each); 0.1 x_i
+    expected = {"[MASK]": 0.8 + 0.1 / vocab, "x_i unchanged": 0.1 + 0.1 / vocab, "another token": 0.1 * (1 - 2 / vocab)}
+    observed = {"[MASK]": (x_tilde[selected] == MASK), "x_i unchanged": (x_tilde[selected] == x[selected])}
+    observed["another token"] = ~(observed["[MASK]"] | observed["x_i unchanged"])
+    for outcome, p in expected.items():
+        standard_error = (p * (1 - p) / size_M) ** 0.5
+        close(observed[outcome].double().mean(), p, f"P({outcome} | i ∈ M)", rtol=0, atol=5 * standard_error)
+    close(int((x_tilde[~selected] != x[~selected]).sum()), 0, "tokens changed outside M", rtol=0, atol=0)
+    close(size_M / n, 0.15, "|M| / n", rtol=0, atol=5 * (0.15 * 0.85 / n) ** 0.5)
+    close(int(randomised.sum()) / n, 0.015, "random replacement touches 1.5% of all tokens",
+          rtol=0, atol=5 * (0.015 * 0.985 / n) ** 0.5)
+    replacement = x_tilde[randomised]
+    bins = torch.bincount(replacement * 10 // vocab, minlength=10).double() / replacement.numel()
+    close(bins, torch.full((10,), 0.1, dtype=f64), "u_i uniform over 10 bins of the vocabulary",
+          rtol=0, atol=5 * (0.1 * 0.9 / replacement.numel()) ** 0.5)
+
+
+def mlm_setup(g, B=4, n=24, H=16, vocab=200):
+    """T: (B, n, H) final hidden states, x: (B, n) original ids, M: (B, n) bool (never position 0, [CLS])."""
+    T = randn(g, B, n, H)
+    x = torch.randint(vocab, (B, n), generator=g).to(device())
+    M = (torch.rand(B, n, generator=g) < 0.15).to(device())
+    M[:, 0] = False
+    M[:, 5] = True                                               # at least one prediction per sequence
+    W_out, b_out = randn(g, vocab, H), randn(g, vocab)
+    return T, x, M, W_out, b_out
+
+
+def mlm_loss(T, x, M, W_out, b_out):
+    logits = T @ W_out.T + b_out                                # (B, n, |V|)
+    # p_θ(· | x̃) = softmax(W_out T_i + b_out)
+    p = logits.exp() / logits.exp().sum(-1, keepdim=True)
+    log_p = p.gather(-1, x[..., None]).squeeze(-1).log()        # log p_θ(x_i | x̃)
+    # L_MLM = −(1/|M|) Σ_{i ∈ M} log p_θ(x_i | x̃)
+    return -log_p[M].sum() / M.sum()
+
+
+def nsp_loss(C, y, W_nsp, b_nsp):
+    logits = C @ W_nsp.T + b_nsp                                # (B, 2)
+    # p_θ(· | A, B) = softmax(W_nsp C + b_nsp); L_NSP = −log p_θ(y | A, B), averaged over the batch
+    p = logits.exp() / logits.exp().sum(-1, keepdim=True)
+    return -p.gather(-1, y[:, None]).log().mean()
+
+
+@check("devlin2018bert/mlm-loss",
+       tex=r"\mathcal{L}_{MLM} = -\frac{1}{|M|} \sum_{i \in M} \log p_\theta\left(x_i \mid \tilde x\right), \qquad p_\theta(\cdot \mid \tilde x) = \operatorname{softmax}\left(W_{out} T_i + b_{out}\right)")
+def check_mlm_loss_against_cross_entropy():
+    """Against F.cross_entropy with the unselected positions set to ignore_index (mean over M only);
+    averaging over all positions instead gives a different loss."""
+    T, x, M, W_out, b_out = mlm_setup(seed(12))
+    logits = T @ W_out.T + b_out
+    labels = x.masked_fill(~M, -100)
+    loss = mlm_loss(T, x, M, W_out, b_out)
+    close(loss, F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100), "L_MLM")
+    differs(F.cross_entropy(logits.flatten(0, 1), x.flatten()), loss, "cross-entropy over all tokens vs over M")
+
+
+@check("devlin2018bert/nsp-loss",
+       tex=r"\mathcal{L}_{NSP} = -\log p_\theta\left(y \mid A, B\right), \qquad p_\theta(\cdot \mid A, B) = \operatorname{softmax}\left(W_{nsp} C + b_{nsp}\right)")
+def check_nsp_loss_against_cross_entropy():
+    """C: (32, 16), y ∈ {0 = IsNext, 1 = NotNext} (both present): against F.cross_entropy, per pair and
+    averaged; −log P(IsNext) for every pair is a different loss."""
+    g = seed(13)
+    C, W_nsp, b_nsp = randn(g, 32, 16), randn(g, 2, 16), randn(g, 2)
+    y = (torch.arange(32) % 2).to(device())
+    logits = C @ W_nsp.T + b_nsp
+    per_pair = torch.stack([nsp_loss(C[j:j + 1], y[j:j + 1], W_nsp, b_nsp) for j in range(32)])
+    close(per_pair, F.cross_entropy(logits, y, reduction="none"), "L_NSP per pair")
+    close(nsp_loss(C, y, W_nsp, b_nsp), F.cross_entropy(logits, y), "mean L_NSP")
+    differs(F.cross_entropy(logits, torch.zeros_like(y)), nsp_loss(C, y, W_nsp, b_nsp), "−log P(IsNext) vs −log P(y)")
+
+
+@check("devlin2018bert/total-loss", tex=r"\mathcal{L} = \mathcal{L}_{MLM} + \mathcal{L}_{NSP}")
+def check_total_loss_and_its_gradient():
+    """L = L_MLM + L_NSP on one batch (T: (4, 24, 16), C = T[:, 0]): its value against the two
+    F.cross_entropy means, and autograd's ∂L/∂T against the closed form
+    ∂L/∂T_i = W_outᵀ(p_i − e_{x_i})/|M| at i ∈ M, plus W_nspᵀ(q − e_y)/B at [CLS]."""
+    g = seed(14)
+    T, x, M, W_out, b_out = mlm_setup(g)
+    B, n, H = T.shape
+    W_nsp, b_nsp = randn(g, 2, H), randn(g, 2)
+    y = torch.tensor([0, 1, 1, 0], device=device())
+    T = T.requires_grad_(True)
+    # L = L_MLM + L_NSP
+    L = mlm_loss(T, x, M, W_out, b_out) + nsp_loss(T[:, 0], y, W_nsp, b_nsp)
+    (dL_dT,) = torch.autograd.grad(L, T)
+    T = T.detach()
+    logits, nsp_logits = T @ W_out.T + b_out, T[:, 0] @ W_nsp.T + b_nsp
+    reference = F.cross_entropy(logits[M], x[M]) + F.cross_entropy(nsp_logits, y)
+    close(L.detach(), reference, "L_MLM + L_NSP")
+    expected = torch.zeros_like(T)
+    expected[M] = (logits[M].softmax(-1) - F.one_hot(x[M], logits.shape[-1])) @ W_out / M.sum()
+    expected[:, 0] += (nsp_logits.softmax(-1) - F.one_hot(y, 2)) @ W_nsp / B
+    close(dL_dT, expected, "∂L/∂T")
+
+
+@check("devlin2018bert/span-start", tex=r"P^{start}_i = \frac{\exp(S \cdot T_i)}{\sum_j \exp(S \cdot T_j)}")
+def check_span_start_softmax():
+    """T: (40, 16) passage hidden states, S, E: (16,): against torch.softmax; the training term
+    −log P^start at the true start against F.cross_entropy; and span scores S·T_i + E·T_j rank spans as
+    P^start_i P^end_j does (they differ by a constant in log space)."""
+    g = seed(15)
+    T, S, E = randn(g, 40, 16), randn(g, 16), randn(g, 16)
+    # P^start_i = exp(S·T_i) / Σ_j exp(S·T_j)
+    P_start = torch.exp(T @ S) / torch.exp(T @ S).sum()
+    P_end = torch.exp(T @ E) / torch.exp(T @ E).sum()
+    close(P_start, torch.softmax(T @ S, dim=0), "P^start")
+    start = torch.tensor([7], device=device())
+    close(-P_start[start].log(), F.cross_entropy((T @ S)[None], start, reduction="none"), "−log P^start at the true start")
+    score = (T @ S)[:, None] + (T @ E)[None, :]                  # S·T_i + E·T_j
+    log_joint = P_start.log()[:, None] + P_end.log()[None, :]
+    shift = score - log_joint
+    close(shift, shift[0, 0].expand_as(shift), "span score − log(P^start_i P^end_j) is constant")
+
+
+if __name__ == "__main__":
+    run_checks(__name__)
