@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .model import Citation, Formula
+from .model import Citation, FigureRef, Formula
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})")
 INLINE_CODE = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
@@ -20,6 +20,7 @@ CITE_KEY = re.compile(r"^@(?P<key>[^\s;,@]+)$")
 LABEL = re.compile(r"^\s*\{#eq:(?P<label>[^}\s]*)\}\s*$")
 LABEL_ANYWHERE = re.compile(r"\{#eq:[^}]*\}")
 VALID_LABEL = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+FIGURE = re.compile(r"^(?P<indent>[ \t]*)\{#fig:(?P<label>[^}\s]*)\}\s*$")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Scan:
     citations: tuple[Citation, ...]
     formulas: tuple[Formula, ...]
     problems: tuple[ScanProblem, ...]
+    figures: tuple[FigureRef, ...] = ()
 
 
 def scan(body: str, first_line: int = 1) -> Scan:
@@ -40,6 +42,7 @@ def scan(body: str, first_line: int = 1) -> Scan:
     citations: list[Citation] = []
     formulas: list[Formula] = []
     problems: list[ScanProblem] = []
+    figures: list[FigureRef] = []
     lines = body.splitlines(keepends=True)
     offsets = _line_offsets(lines)
     fence: tuple[str, str] | None = None  # (char, length) of the open code fence
@@ -65,6 +68,14 @@ def scan(body: str, first_line: int = 1) -> Scan:
                 formulas.append(formula)
             i += consumed
             continue
+        figure = FIGURE.match(text)
+        if figure:
+            if VALID_LABEL.match(figure["label"]):
+                figures.append(FigureRef(figure["label"], lineno, offsets[i], offsets[i] + len(text), figure["indent"]))
+            else:
+                problems.append(ScanProblem(lineno, f"figure label '{figure['label']}' must be lowercase letters, digits and hyphens, e.g. {{#fig:lr-schedule}}"))
+            i += 1
+            continue
         if LABEL_ANYWHERE.search(text):
             problems.append(ScanProblem(lineno, "an equation label {#eq:...} must follow the closing $$ of a display formula on the same line"))
         masked = _mask_inline_code(text)
@@ -81,7 +92,7 @@ def scan(body: str, first_line: int = 1) -> Scan:
         i += 1
     if fence:
         problems.append(ScanProblem(first_line + len(lines) - 1, "a code fence is never closed"))
-    return Scan(tuple(citations), tuple(formulas), tuple(problems))
+    return Scan(tuple(citations), tuple(formulas), tuple(problems), tuple(figures))
 
 
 def _line_offsets(lines: list[str]) -> list[int]:

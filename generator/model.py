@@ -98,6 +98,17 @@ class Formula:
 
 
 @dataclass(frozen=True)
+class FigureRef:
+    """A ``{#fig:label}`` line: where a chart produced by one of the note's checks is drawn."""
+
+    label: str
+    line: int
+    start: int
+    end: int
+    indent: str = ""
+
+
+@dataclass(frozen=True)
 class CitationCount:
     count: int
     as_of: dt.date
@@ -119,6 +130,7 @@ class Note:
     added: dt.date | None = None
     cites: tuple[Citation, ...] = ()
     formulas: tuple[Formula, ...] = ()
+    figures: tuple[FigureRef, ...] = ()
     title: str = ""  # only topic notes (no BibTeX entry) carry their own title
     unchecked: tuple[tuple[str, str], ...] = ()  # (equation label, why no check can verify it)
 

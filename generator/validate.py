@@ -214,6 +214,7 @@ def to_note(source: NoteSource, taxonomy: Taxonomy) -> Note:
         added=meta.get("added"),
         cites=source.scan.citations,
         formulas=source.scan.formulas,
+        figures=source.scan.figures,
         title=str(meta.get("title", "")),
         unchecked=tuple((str(k), str(v)) for k, v in (meta.get("unchecked") or {}).items()),
     )

@@ -55,6 +55,7 @@ class Comparison:
 
 
 _comparisons: contextvars.ContextVar[list] = contextvars.ContextVar("comparisons")
+_figures: contextvars.ContextVar[dict] = contextvars.ContextVar("figures")
 
 # tolerances by dtype, as torch.testing.assert_close uses them
 TOLERANCES = {torch.float64: (1e-7, 1e-7), torch.float32: (1.3e-6, 1e-5), torch.float16: (1e-3, 1e-5),
@@ -111,6 +112,16 @@ def _show(t: torch.Tensor) -> str:
         return f"{float(flat[0]):.6g}"
     head = ", ".join(f"{float(x):.4g}" for x in flat[:4])
     return f"tensor[{tuple(t.shape)}]({head}{', ...' if flat.numel() > 4 else ''})"
+
+
+def figure(name: str, traces: list[dict], layout: dict | None = None) -> None:
+    """Publish a plotly figure computed by this check; the note embeds it with a ``{#fig:name}`` line,
+    so the chart a reader sees is drawn from the numbers the check verified."""
+    data = [{k: (v.detach().cpu().tolist() if torch.is_tensor(v) else v) for k, v in trace.items()} for trace in traces]
+    try:
+        _figures.get()[name] = {"data": data, "layout": layout or {}}
+    except LookupError:
+        pass  # called outside a check run
 
 
 # --- the note's own LaTeX ---------------------------------------------------------------------
@@ -208,12 +219,15 @@ class Outcome:
     comparisons: list
     message: str = ""
     line: int = 0
+    figures: dict = dataclasses.field(default_factory=dict)
 
 
 def run_check(function: Callable) -> Outcome:
     """Run one check function and return its outcome; never raises."""
     recorded: list = []
+    figures: dict = {}
     token = _comparisons.set(recorded)
+    figures_token = _figures.set(figures)
     started = time.perf_counter()
     status, message, line = "passed", "", 0
     try:
@@ -232,7 +246,9 @@ def run_check(function: Callable) -> Outcome:
         status, message, line = "error", f"{type(exc).__name__}: {exc}", _failing_line(exc, function)
     finally:
         _comparisons.reset(token)
-    return Outcome(function.__name__, status, time.perf_counter() - started, [dataclasses.asdict(c) for c in recorded], message, line)
+        _figures.reset(figures_token)
+    return Outcome(function.__name__, status, time.perf_counter() - started, [dataclasses.asdict(c) for c in recorded],
+                   message, line, figures if status == "passed" else {})
 
 
 def _failing_line(exc: BaseException, function: Callable) -> int:

@@ -5,7 +5,7 @@ must land on the same parameters and the same optimizer state.
 """
 import torch
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, figure, run_checks, seed
 
 alpha, beta_1, beta_2, epsilon = 1e-3, 0.9, 0.999, 1e-8
 
@@ -64,6 +64,25 @@ def check_efficient_order_equals_the_update():
                                                                "beta_2": beta_2, "t": t, "m_t": m, "v_t": v,
                                                                "epsilonhat": epsilon * (1 - beta_2 ** t) ** 0.5})
     close(reordered, algorithm_1, "reordered update")
+
+
+@check("kingma2014adam/bias-correction-m", tex=r"\hat m_t = \frac{m_t}{1 - \beta_1^t}", evaluates=True)
+@check("kingma2014adam/bias-correction-v", tex=r"\hat v_t = \frac{v_t}{1 - \beta_2^t}", evaluates=True)
+def check_bias_correction_removes_the_zero_start():
+    """With a constant gradient g_t = 1 the raw averages start near 0; the corrected ones are exactly 1."""
+    t = torch.arange(1, 61, dtype=torch.float64)
+    m = 1 - beta_1 ** t                    # m_t for g = 1, from m_0 = 0
+    v = 1 - beta_2 ** t                    # v_t for g² = 1, from v_0 = 0
+    m_hat = evaluate("kingma2014adam/bias-correction-m", m_t=m, beta_1=beta_1, t=t)
+    v_hat = evaluate("kingma2014adam/bias-correction-v", v_t=v, beta_2=beta_2, t=t)
+    close(m_hat, torch.ones_like(t), "m̂_t for a constant gradient")
+    close(v_hat, torch.ones_like(t), "v̂_t for a constant gradient")
+    figure("bias-correction", [
+        {"type": "scatter", "name": "m_t (β1 = 0.9)", "x": t, "y": m},
+        {"type": "scatter", "name": "v_t (β2 = 0.999)", "x": t, "y": v},
+        {"type": "scatter", "name": "m̂_t and v̂_t (corrected)", "x": t, "y": m_hat, "line": {"dash": "dash"}},
+    ], {"xaxis": {"title": {"text": "step t"}}, "yaxis": {"title": {"text": "estimate of E[g] = E[g²] = 1"}},
+        "height": 320, "margin": {"l": 60, "r": 10, "t": 10, "b": 50}})
 
 
 @check("kingma2014adam/second-moment-unrolled",

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, figure, run_checks, seed
 
 f64 = torch.float64
 
@@ -216,6 +216,11 @@ def check_lr_schedule_against_lambda_lr():
     close(lrate, rates, "lrate for step_num = 1..12000")
     close(int(lrate.argmax()) + 1, warmup_steps, "step of the peak rate", atol=0, rtol=0)
     close(lrate.max(), 7.0e-4, "peak rate ≈ 7.0e-4", rtol=0.01)
+    every = slice(None, None, 50)
+    figure("lr-schedule", [{"type": "scatter", "name": "lrate (d_model = 512, warmup_steps = 4000)",
+                            "x": step_num[every], "y": lrate[every]}],
+           {"xaxis": {"title": {"text": "step_num"}}, "yaxis": {"title": {"text": "learning rate"}, "exponentformat": "e"},
+            "height": 300, "margin": {"l": 70, "r": 10, "t": 10, "b": 50}, "showlegend": False})
 
 
 if __name__ == "__main__":

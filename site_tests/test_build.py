@@ -178,3 +178,8 @@ def test_a_failure_inside_mkdocs_leaves_the_previous_site(tmp_path):
     problems = [str(p) for p in build(project)]
     assert len(problems) == 1 and problems[0].startswith("mkdocs: Doc file 'notes/alpha2020first.md' contains a link 'missing-page.md'")
     assert project.site.resolve() == good
+
+
+def test_a_figure_waits_for_its_checks(built):
+    html = page(built, "notes/beta2021second/index.html")
+    assert "Chart <code>relu</code> is drawn by this note's checks" in html

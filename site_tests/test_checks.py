@@ -158,3 +158,22 @@ def test_shards_split_the_checks_without_overlap(tmp_path):
     ids = [s.id for shard in shards for s in shard]
     assert sorted(ids) == sorted(s.id for s in specs) and len(ids) == len(set(ids))
     assert all(shards)
+
+
+def test_a_check_figure_and_badges_reach_the_site(tmp_path):
+    from generator.site_build import build
+
+    project = checks_project(tmp_path)
+    run(project, "beta2021second")
+    assert build(project) == []
+    html = (project.site / "notes/beta2021second/index.html").read_text(encoding="utf-8")
+    assert 'data-pn-chart="relu"' in html
+    assert '"x":[-3.0,-2.9' in html
+    assert 'class="pn-badge pn-badge--verified" href="#check-check_relu_from_the_note"' in html
+    import re
+    assert 'id="check-check_relu_from_the_note"' in html
+    assert "def check_relu_from_the_note():" in re.sub(r"<[^>]+>", "", html)  # the code, from the snippet file
+    alpha = (project.site / "notes/alpha2020first/index.html").read_text(encoding="utf-8")
+    assert '<span class="pn-badge pn-badge--not-run"' not in alpha and "not run" in alpha
+    verification = (project.site / "verification/index.html").read_text(encoding="utf-8")
+    assert "check_relu_from_the_note" in verification and "check_hangs" in verification

@@ -26,6 +26,7 @@ class CheckResult:
     message: str = ""
     evaluates: bool = False
     cached: bool = False
+    figures: dict = dataclasses.field(default_factory=dict, compare=False)  # name -> plotly figure
 
     @property
     def ok(self) -> bool:

@@ -168,7 +168,7 @@ def run_one(root: Path, spec: CheckSpec, env: Environment, limits: Limits, snipp
     elif "File too large" in message:  # Python ignores SIGXFSZ: the write past the cap raises instead
         message = f"printed more than {limits.output_bytes // 1024} KB of output (killed); print less"
     return replace(base, status=outcome["status"], line=outcome.get("line") or spec.first_line, message=message,
-                   seconds=round(outcome.get("seconds", seconds), 3),
+                   seconds=round(outcome.get("seconds", seconds), 3), figures=outcome.get("figures") or {},
                    max_error=worst["max_abs_error"] if worst else None, tolerance=worst["atol"] if worst else None)
 
 

@@ -35,6 +35,14 @@ class Verification:
     results: dict[str, CheckResult]  # by check id, only results of the current snippets
     coverage: Coverage
 
+    def figure(self, note_key: str, label: str) -> dict | None:
+        """The plotly figure ``label`` published by a passing check of the note, if any."""
+        for spec in self.checks_of(note_key):
+            result = self.results.get(spec.id)
+            if result and label in result.figures:
+                return result.figures[label]
+        return None
+
     def checks_of(self, note_key: str) -> list[CheckSpec]:
         return [s for s in self.specs if s.key == note_key]
 

@@ -1,6 +1,7 @@
 """Chart data, built in code as plain plotly figure dicts (plotly.js draws them in the browser)."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from ..model import KnowledgeBase
@@ -29,3 +30,8 @@ def notes_per_year(kb: KnowledgeBase) -> dict:
         "height": 380,
     }
     return {"data": traces, "layout": layout}
+
+
+def chart_json(figure: dict) -> str:
+    """Figure JSON safe to place inside ``<script type="application/json">``."""
+    return json.dumps(figure, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")

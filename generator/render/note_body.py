@@ -5,8 +5,9 @@ import html
 from typing import Callable
 
 from ..checks.verification import Badge
-from ..model import Formula, KnowledgeBase, Note
+from ..model import FigureRef, Formula, KnowledgeBase, Note
 from . import urls
+from .charts import chart_json
 from .text import md_text, md_title_attr
 
 
@@ -53,11 +54,22 @@ def equation_markdown(formula: Formula, body: str, badge: Badge | None) -> str:
             f"{math}\n\n{indent}{badge_html(badge)}\n\n{indent}</div>\n")
 
 
-def rewrite_body(kb: KnowledgeBase, note: Note, badge: Callable[[str], Badge | None]) -> str:
+def figure_markdown(ref: FigureRef, figure: dict | None) -> str:
+    """The chart a check drew, from the numbers it verified; a placeholder until checks have run."""
+    if figure is None:
+        return (f'{ref.indent}<p class="pn-chart-missing">Chart <code>{ref.label}</code> is drawn by this note\'s checks: '
+                f"run <code>papernotes check</code>, then build.</p>\n")
+    return (f'{ref.indent}<div class="pn-chart" data-pn-chart="{ref.label}" role="img" aria-label="Chart {ref.label}"></div>\n'
+            f'{ref.indent}<script type="application/json" class="pn-chart-data">{chart_json(figure)}</script>\n')
+
+
+def rewrite_body(kb: KnowledgeBase, note: Note, badge: Callable[[str], Badge | None],
+                 figure: Callable[[str, str], dict | None] = lambda key, label: None) -> str:
     """The body with every ``[@key]`` and labelled equation replaced, back to front so offsets hold."""
     from_docs = urls.note_page(note.key)
     edits = [(c.start, c.end, citation_markdown(kb, from_docs, c.keys)) for c in note.cites]
     edits += [(f.start, f.end, equation_markdown(f, note.body, badge(f"{note.key}/{f.label}"))) for f in note.formulas if f.label]
+    edits += [(r.start, r.end, figure_markdown(r, figure(note.key, r.label))) for r in note.figures]
     body = note.body
     for start, end, replacement in sorted(edits, reverse=True):
         body = body[:start] + replacement + body[end:]

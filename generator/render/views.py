@@ -1,7 +1,6 @@
 """View models: everything a template prints, decided here (templates only loop and print)."""
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -151,7 +150,7 @@ def note_view(kb: KnowledgeBase, note: Note, verification: Verification) -> Note
         bibtex_fence="`" * max(3, longest_backticks + 1),
         lang=note.lang,
         lang_name=LANGUAGES[note.lang],
-        body=Markup(rewrite_body(kb, note, verification.badge)),  # the author's own Markdown
+        body=Markup(rewrite_body(kb, note, verification.badge, verification.figure)),  # the author's own Markdown
         related=_md_links(kb, page, note.related),
         backlinks=_md_links(kb, page, kb.backlinks.get(note.key, ())),
         checks=check_views(note, verification),
@@ -206,11 +205,6 @@ def _sort_name(reference: Reference) -> str:
     return first.split()[-1].lower() if first else ""
 
 
-def chart_json(figure: dict) -> str:
-    """Figure JSON safe to place inside ``<script type="application/json">``."""
-    return json.dumps(figure, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
-
-
 def home(kb: KnowledgeBase) -> dict:
     categories = [category_view(kb, c.slug, urls.CATEGORIES) for c in kb.taxonomy.categories]
     languages = sorted({n.lang for n in kb.notes.values()})
@@ -218,7 +212,7 @@ def home(kb: KnowledgeBase) -> dict:
     return {
         "counts": [(len(kb.notes), "notes"), (len(kb.references), "references"),
                    (sum(1 for c in categories if c.rows), "categories in use"), (len(languages), "languages")],
-        "chart": chart_json(charts.notes_per_year(kb)),
+        "chart": charts.chart_json(charts.notes_per_year(kb)),
         "categories": [Link(md_text(c.title), urls.md_link(urls.HOME, urls.category_page(c.slug)), str(len(c.rows)))
                        for c in categories if c.rows],
         "recent": [Link(md_text(title_of(kb, n.key)), urls.md_link(urls.HOME, urls.note_page(n.key)), md_text(n.tldr)) for n in recent],
