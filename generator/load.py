@@ -21,10 +21,6 @@ class Loaded:
     kb: KnowledgeBase | None
     problems: list[Diagnostic]
 
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [p for p in self.problems if p.severity == "error"]
-
 
 def load(project: Project, katex: Katex) -> Loaded:
     taxonomy, taxonomy_problems = read_taxonomy(project.taxonomy, project.display(project.taxonomy))

@@ -127,14 +127,17 @@ def figure(name: str, traces: list[dict], layout: dict | None = None) -> None:
 # --- the note's own LaTeX ---------------------------------------------------------------------
 
 def note_equation(equation_id: str) -> tuple[str, int]:
-    """The LaTeX of ``key/label`` as the note states it now (read from notes/<key>.md), and its line."""
+    """The LaTeX of ``key/label`` as the note states it now, and its line: found by the same scanner
+    the site builder uses, so the check reads exactly the equation the page shows."""
+    from generator.markdown_scan import scan
+    from generator.readers.frontmatter import split
+
     key, label = equation_id.split("/", 1)
-    text = (NOTES / f"{key}.md").read_text(encoding="utf-8")
-    pattern = re.compile(r"\$\$(?P<tex>(?:(?!\$\$).)*?)\$\$[ \t]*\{#eq:" + re.escape(label) + r"\}", re.DOTALL)
-    found = pattern.search(text)
-    if not found:
-        raise LookupError(f"notes/{key}.md has no equation {{#eq:{label}}}")
-    return found["tex"].strip(), text.count("\n", 0, found.start()) + 1
+    front = split((NOTES / f"{key}.md").read_text(encoding="utf-8"))
+    for formula in scan(front.body, first_line=front.body_line).formulas:
+        if formula.label == label:
+            return formula.tex, formula.line
+    raise LookupError(f"notes/{key}.md has no equation {{#eq:{label}}}")
 
 
 def note_tex(equation_id: str) -> str:
