@@ -12,11 +12,12 @@ def serve(project: Project, host: str, port: int, report: Callable) -> int:
     from mkdocs.livereload import LiveReloadServer
 
     katex = Katex()  # keeps rendered formulas across rebuilds
-    if report(build(project, katex)):
+    address = f"http://{host}:{port}/"  # the sitemap lists pages under it, for instant navigation
+    if report(build(project, katex, address)):
         return 1
 
     def rebuild() -> None:
-        report(build(project, katex))  # on error the last good site keeps being served
+        report(build(project, katex, address))  # on error the last good site keeps being served
 
     server = LiveReloadServer(builder=rebuild, host=host, port=port, root=str(project.site))
     for path in project.inputs():

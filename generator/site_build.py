@@ -1,6 +1,6 @@
 """The mkdocs adapter: generated pages -> a built site, published atomically.
 
-``build`` reads like its outline: load -> render -> write docs -> mkdocs -> math -> publish.
+``build`` reads like its outline: load -> render -> write docs -> mkdocs -> math -> search -> publish.
 Everything happens in a fresh folder under ``build/``; ``site`` is a symbolic link switched to the
 new build only when every stage succeeded, so a failed or killed build leaves the last good site.
 """
@@ -21,13 +21,15 @@ from .checks.discover import discover
 from .checks.verification import verification
 from .project import Project
 from .render import pages, urls
+from .search import finish_search
 
 ASSETS = Path(__file__).parent / "assets"
 KEEP_BUILDS = 2
 
 
-def build(project: Project, katex: Katex | None = None) -> list[Diagnostic]:
-    """Build the site into ``project.site``; returns every problem (an error means nothing changed)."""
+def build(project: Project, katex: Katex | None = None, site_url: str | None = None) -> list[Diagnostic]:
+    """Build the site into ``project.site``; returns every problem (an error means nothing changed).
+    ``site_url`` overrides mkdocs.yml's (the address the site is served at)."""
     katex = katex or Katex()
     loaded = load(project, katex)
     if loaded.kb is None:
@@ -39,8 +41,9 @@ def build(project: Project, katex: Katex | None = None) -> list[Diagnostic]:
     checked = verification(project, loaded.kb, specs)
     staging = project.work / "sites" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     problems = write_docs(project, pages.render_pages(loaded.kb, checked), staging / "docs")
-    problems = problems or run_mkdocs(project, staging / "docs", staging / "site", pages.navigation(loaded.kb))
+    problems = problems or run_mkdocs(project, staging / "docs", staging / "site", pages.navigation(loaded.kb), site_url)
     problems = problems or render_math_in_site(staging / "site", katex)
+    problems = problems or finish_search(staging / "site")
     if problems:
         shutil.rmtree(staging, ignore_errors=True)
         return loaded.problems + problems
@@ -88,7 +91,7 @@ class _Collect(logging.Handler):
         self.problems.append(Diagnostic("mkdocs", 0, record.getMessage()))
 
 
-def run_mkdocs(project: Project, docs: Path, site: Path, nav: list) -> list[Diagnostic]:
+def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: str | None = None) -> list[Diagnostic]:
     """``mkdocs build --strict`` of ``docs`` into ``site``, as diagnostics."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -100,7 +103,8 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list) -> list[Diag
     saved = logger.handlers[:], logger.propagate
     logger.handlers, logger.propagate = [collect], False
     try:
-        config = load_config(str(project.mkdocs_config), docs_dir=str(docs), site_dir=str(site), nav=nav, strict=True)
+        overrides = {"site_url": site_url} if site_url else {}
+        config = load_config(str(project.mkdocs_config), docs_dir=str(docs), site_dir=str(site), nav=nav, strict=True, **overrides)
         # snippets are included from the project itself (never copied), and only from inside it
         config.mdx_configs.setdefault("pymdownx.snippets", {})["base_path"] = [str(project.root)]
         mkdocs_build(config)

@@ -1,6 +1,7 @@
 """Build the fixture knowledge base once and read the generated HTML as a reader's browser would get it."""
 import json
 import re
+from html import unescape as html_unescape
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ from conftest import edit, make_project
 from generator.site_build import build
 
 ASSET_URL = re.compile(r"""<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=["']?(?:https?:)?//"""
-                       r"""|<link\b[^>]*\bhref=["']?(?:https?:)?//[^>]*>""", re.IGNORECASE)
+                       r"""|<link\b(?![^>]*\brel=["']?canonical)[^>]*\bhref=["']?(?:https?:)?//[^>]*>""",  # canonical: never fetched
+                       re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +81,7 @@ def test_bibliography_lists_every_entry_with_an_anchor_and_the_bib_file(built):
 
 def test_category_table_is_sortable_and_lists_the_category_notes(built):
     html = page(built, "categories/recsys/index.html")
-    table = html[html.index('<table class="pn-citations" data-pn-sortable>'):html.index("</table>")]
+    table = html[html.index('<table data-pn-sortable>'):html.index("</table>")]
     rows = re.findall(r"<tr><td data-value=\"(\d+)\">", table)
     assert rows == ["2022", "2021"]  # newest first
     assert '<a href="../../notes/beta2021second/">Second Thoughts on Seeing</a>' in table
@@ -91,8 +93,8 @@ def test_category_table_is_sortable_and_lists_the_category_notes(built):
 def test_home_chart_has_one_trace_per_category_with_notes(built):
     html = page(built, "index.html")
     assert 'data-pn-chart="notes-per-year"' in html
-    data = re.search(r'<script type="application/json" class="pn-chart-data">(.*?)</script>', html, re.DOTALL)[1]
-    figure = json.loads(data)
+    data = re.search(r'<div class="pn-chart" data-pn-chart="notes-per-year" data-pn-figure="([^"]*)"', html)[1]
+    figure = json.loads(html_unescape(data))
     assert [(t["name"], t["x"], t["y"]) for t in figure["data"]] == [
         ("Optimization and Training Techniques", [2020, 2021, 2022], [1, 0, 0]),
         ("Image Processing and Computer Vision", [2020, 2021, 2022], [0, 1, 0]),
@@ -133,7 +135,7 @@ def test_search_index_keeps_tex_and_segments_chinese(built):
     assert "\\eta_t = \\eta_0 / \\sqrt{t}" in text
     assert "\u200b卷积\u200b" in text
     assert "Рекомендательные" in text
-    assert index["config"]["lang"] == ["en", "ru"]
+    assert index["config"]["lang"] == ["en", "ru", "zh"]
 
 
 def test_non_english_notes_carry_their_lang(built):
@@ -183,3 +185,22 @@ def test_a_failure_inside_mkdocs_leaves_the_previous_site(tmp_path):
 def test_a_figure_waits_for_its_checks(built):
     html = page(built, "notes/beta2021second/index.html")
     assert "Chart <code>relu</code> is drawn by this note's checks" in html
+
+
+def test_search_index_is_utf8_not_escaped(built):
+    raw = page(built, "search/search_index.json")
+    assert "\u200b卷积\u200b" in raw and "Рекомендательные" in raw
+    assert "\\u5377" not in raw and "\\u0420" not in raw  # 卷, Р
+    assert json.loads(raw)["config"]["lang"] == ["en", "ru", "zh"]
+
+
+def test_search_worker_stems_russian_query_words(built):
+    workers = list((built.site / "assets/javascripts/workers").glob("search.*.min.js"))
+    assert len(workers) == 1
+    assert workers[0].read_text(encoding="utf-8").startswith("/* papernotes: a Russian word in a search query")
+
+
+def test_the_sitemap_lists_every_page_for_instant_navigation(built):
+    sitemap = page(built, "sitemap.xml")
+    assert "<loc>http://127.0.0.1:8000/notes/alpha2020first/</loc>" in sitemap
+    assert "<loc>http://127.0.0.1:8000/categories/recsys/</loc>" in sitemap

@@ -168,7 +168,7 @@ def test_a_check_figure_and_badges_reach_the_site(tmp_path):
     assert build(project) == []
     html = (project.site / "notes/beta2021second/index.html").read_text(encoding="utf-8")
     assert 'data-pn-chart="relu"' in html
-    assert '"x":[-3.0,-2.9' in html
+    assert '&quot;x&quot;:[-3.0,-2.9' in html  # the figure, in the chart's data-pn-figure attribute
     assert 'class="pn-badge pn-badge--verified" href="#check-check_relu_from_the_note"' in html
     import re
     assert 'id="check-check_relu_from_the_note"' in html

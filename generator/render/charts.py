@@ -33,5 +33,8 @@ def notes_per_year(kb: KnowledgeBase) -> dict:
 
 
 def chart_json(figure: dict) -> str:
-    """Figure JSON safe to place inside ``<script type="application/json">``."""
-    return json.dumps(figure, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
+    """Figure JSON for a chart's ``data-pn-figure`` attribute (escape it as any attribute value).
+
+    An attribute, not ``<script type="application/json">``: the theme's instant navigation
+    re-creates every script in the new page without its ``type``, and runs the JSON as JavaScript."""
+    return json.dumps(figure, ensure_ascii=False, separators=(",", ":"))

@@ -59,8 +59,8 @@ def figure_markdown(ref: FigureRef, figure: dict | None) -> str:
     if figure is None:
         return (f'{ref.indent}<p class="pn-chart-missing">Chart <code>{ref.label}</code> is drawn by this note\'s checks: '
                 f"run <code>papernotes check</code>, then build.</p>\n")
-    return (f'{ref.indent}<div class="pn-chart" data-pn-chart="{ref.label}" role="img" aria-label="Chart {ref.label}"></div>\n'
-            f'{ref.indent}<script type="application/json" class="pn-chart-data">{chart_json(figure)}</script>\n')
+    return (f'{ref.indent}<div class="pn-chart" data-pn-chart="{ref.label}" data-pn-figure="{html.escape(chart_json(figure))}" '
+            f'role="img" aria-label="Chart {ref.label}"></div>\n')
 
 
 def rewrite_body(kb: KnowledgeBase, note: Note, badge: Callable[[str], Badge | None],

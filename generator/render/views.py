@@ -22,6 +22,15 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """A note listed with its TL;DR, which is in the note's language."""
+    text: str
+    url: str
+    tldr: str
+    lang: str
+
+
+@dataclass(frozen=True)
 class NoteView:
     key: str
     title: str
@@ -215,7 +224,8 @@ def home(kb: KnowledgeBase) -> dict:
         "chart": charts.chart_json(charts.notes_per_year(kb)),
         "categories": [Link(md_text(c.title), urls.md_link(urls.HOME, urls.category_page(c.slug)), str(len(c.rows)))
                        for c in categories if c.rows],
-        "recent": [Link(md_text(title_of(kb, n.key)), urls.md_link(urls.HOME, urls.note_page(n.key)), md_text(n.tldr)) for n in recent],
+        "recent": [Summary(md_text(title_of(kb, n.key)), urls.md_link(urls.HOME, urls.note_page(n.key)), md_text(n.tldr), n.lang)
+                   for n in recent],
     }
 
 

@@ -37,9 +37,8 @@
     if (!charts.length) return;
     loadPlotly().then(function (Plotly) {
       charts.forEach(function (el) {
-        var data = el.nextElementSibling;
-        if (!data || !data.classList.contains("pn-chart-data")) return;
-        var figure = JSON.parse(data.textContent);
+        if (!el.dataset.pnFigure) return;
+        var figure = JSON.parse(el.dataset.pnFigure);
         el.pnFigure = figure;
         Plotly.react(el, figure.data, themed(figure.layout), { responsive: true, displaylogo: false });
       });
