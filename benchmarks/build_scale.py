@@ -28,7 +28,16 @@ WORDS = ("gradient attention embedding ranking loss batch token layer encoder de
          "variance bias prior posterior policy reward feature kernel margin softmax logit").split()
 
 
-def synthetic_corpus(root: Path, n: int, seed: int = 0) -> None:
+# Prose for notes in other languages (languages=("en", "zh", "ru")): every k-th note is written in one.
+PROSE = {
+    "en": (WORDS, " "),
+    "zh": (tuple("梯度 注意力 嵌入 排序 损失 批量 词元 层 编码器 解码器 稀疏 稠密 方差 偏置 先验 后验 策略 奖励 特征 核 间隔 归一化 卷积 推荐".split()), ""),
+    "ru": (tuple("градиент внимание эмбеддинга ранжирования потерь батча токенов слоя кодировщик декодера разреженных "
+                 "плотных дисперсии смещения априорное апостериорного политики награды признаков ядра отступа".split()), " "),
+}
+
+
+def synthetic_corpus(root: Path, n: int, seed: int = 0, languages: tuple[str, ...] = ("en",)) -> None:
     rng = random.Random(seed)
     (root / "notes").mkdir(parents=True)
     shutil.copy2(REPO / "taxonomy.yml", root / "taxonomy.yml")
@@ -43,13 +52,16 @@ def synthetic_corpus(root: Path, n: int, seed: int = 0) -> None:
                    f"  author = {{Author{i}, Ann and Coauthor, Bo}},\n  journal = {{Journal of Synthetic Results}},\n"
                    f"  year = {{{2000 + i % 25}}},\n  eprint = {{{2000 + i % 25}.{i:05d}}}\n}}\n")
         cited = rng.sample(keys, 3)
-        prose = " ".join(rng.choice(WORDS) for _ in range(250))
+        lang = languages[i % len(languages)]
+        words, space = PROSE[lang]
+        prose = space.join(rng.choice(words) for _ in range(250))
         body = (f"## Idea\n\n{prose} The rate $\\eta_{{{i}}} = \\eta_0 / \\sqrt{{t + {i}}}$ follows [@{cited[0]}].\n\n"
                 f"$$\n\\mathcal{{L}}_{{{i}}} = -\\sum_{{j=1}}^{{{i % 50 + 2}}} y_j \\log \\hat y_j\n$$ {{#eq:loss}}\n\n"
                 f"## Results\n\n{prose[:600]} See also [@{cited[1]}; @{cited[2]}].\n")
         tags = ", ".join(rng.sample(slugs, 2))
         (root / "notes" / f"{key}.md").write_text(
-            f"---\ntags: [{tags}]\ntldr: Note {i} says something about {rng.choice(WORDS)}.\n---\n{body}", encoding="utf-8")
+            f"---\ntags: [{tags}]\ntldr: Note {i} says something about {rng.choice(WORDS)}.\nlang: {lang}\n---\n{body}",
+            encoding="utf-8")
     (root / "references.bib").write_text("\n".join(bib), encoding="utf-8")
 
 

@@ -11,11 +11,8 @@ that made it (and is never sent), and so does any console error.
 """
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,13 +20,12 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from .chromium import CHROMIUM, launch, serving
+
 REPO = Path(__file__).resolve().parents[2]
 SITE = REPO / "site"
 NOTES = REPO / "notes"
 ARTIFACTS = REPO / "site_tests" / "artifacts"
-CHROMIUM = Path(os.environ.get("PAPERNOTES_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -60,7 +56,6 @@ class NoteFacts:
     """What a test needs to know about a note, read from its Markdown source."""
     key: str
     lang: str
-    text: str
     cites: tuple[str, ...] = field(default=())
 
     @property
@@ -75,7 +70,7 @@ def read_note(path: Path) -> NoteFacts:
     text = path.read_text(encoding="utf-8")
     front = yaml.safe_load(text.split("---", 2)[1]) if text.startswith("---") else {}
     keys = [k.strip().lstrip("@") for group in CITE.findall(text) for k in group.split(";")]
-    return NoteFacts(path.stem, (front or {}).get("lang", "en"), text, tuple(dict.fromkeys(keys)))
+    return NoteFacts(path.stem, (front or {}).get("lang", "en"), tuple(dict.fromkeys(keys)))
 
 
 @pytest.fixture(scope="session")
@@ -98,40 +93,11 @@ def note(notes: dict[str, NoteFacts], key: str) -> NoteFacts:
 # A local server and the browser
 
 
-class SiteHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves ``site/``. The sitemap's addresses are answered with this server's own origin, as if
-    the site had been built with ``site_url`` set to it (``papernotes serve`` does exactly that):
-    the theme's instant navigation only follows links to pages the sitemap lists at this origin."""
-
-    def do_GET(self):  # noqa: N802 - the base class's name
-        if urlsplit(self.path).path != "/sitemap.xml":
-            return super().do_GET()
-        origin = f"http://{self.headers['Host']}"
-        body = LOC_ORIGIN.sub(rf"\g<1>{origin}/", (Path(self.directory) / "sitemap.xml").read_text(encoding="utf-8")).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
-        pass
-
-
-LOC_ORIGIN = re.compile(r"(<loc>\s*)https?://[^/<]+/")
-
-
 @pytest.fixture(scope="session")
 def base_url(site) -> str:
     """``site/`` served on 127.0.0.1 on a free port for the whole session."""
-    handler = functools.partial(SiteHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-    server.server_close()
+    with serving(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -143,7 +109,7 @@ def browser():
     if not CHROMIUM.exists():
         unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         yield browser
         browser.close()
 
@@ -162,16 +128,11 @@ class Visit:
 
 
 def open_context(browser, visit: Visit, **options):
+    """A browser profile whose pages' requests and errors are recorded in ``visit``; a request to
+    any other host is aborted (never sent) and left for the test to fail on."""
     context = browser.new_context(base_url=visit.base_url, **options)
-
-    def route(route):
-        visit.requests.append(route.request.url)
-        if route.request.url.startswith(visit.base_url):
-            route.continue_()
-        else:
-            route.abort()  # recorded and failed below; never sent
-
-    context.route("**/*", route)
+    context.on("request", lambda request: visit.requests.append(request.url))
+    context.route(lambda url: not url.startswith(visit.base_url), lambda route: route.abort())
     context.on("console", lambda m: visit.errors.append(f"console {m.type}: {m.text} ({m.location.get('url')})")
                if m.type == "error" else None)
     context.on("weberror", lambda e: visit.errors.append(f"uncaught: {e.error}"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import goto, note, open_context, screenshot
+from .conftest import DESKTOP, goto, note, open_context, screenshot
 
 PAGE_KINDS = ["", "categories/", "timeline/", "bibliography/", "verification/", "404.html"]
 
@@ -24,6 +24,23 @@ def test_pages_load_only_from_the_site_and_log_no_error(page, visit, notes):
     assert visit.requests, "no request was recorded"
     assert visit.outside() == []
     assert visit.errors == []
+
+
+def test_the_guard_sees_an_outside_request_and_an_error(browser, base_url):
+    """The check above would catch a CDN script or a failing script (without sending anything)."""
+    from .conftest import Visit
+
+    visit = Visit(base_url)
+    context = open_context(browser, visit)
+    page = context.new_page()
+    goto(page, "")
+    page.evaluate("""() => { const s = document.createElement("script");
+      s.src = "https://cdn.example.org/lib.js"; document.head.appendChild(s);
+      setTimeout(() => { throw new Error("boom"); }); }""")
+    page.wait_for_timeout(300)
+    context.close()
+    assert visit.outside() == ["https://cdn.example.org/lib.js"]
+    assert any("boom" in e for e in visit.errors)
 
 
 VISIBLE_PROSE = """() => {
@@ -114,10 +131,16 @@ def test_tldrs_listed_on_the_home_page_carry_their_language(page, notes):
 
 
 def test_screenshots(page, notes):
+    """For review (site_tests/artifacts/, git-ignored). ``note-equations.png`` is the README's picture."""
     goto(page, "")
     screenshot(page, "home", full_page=True)
     goto(page, note(notes, "kingma2014adam").url)
     page.locator("[data-pn-chart] svg.main-svg").first.wait_for()
     screenshot(page, "note-math-chart", full_page=True)
+    page.set_viewport_size({"width": 1100, "height": 720})
+    page.locator("h2", has_text="Key equations").evaluate("h => scrollTo(0, h.getBoundingClientRect().top + scrollY - 60)")
+    page.wait_for_timeout(300)
+    screenshot(page, "note-equations")
+    page.set_viewport_size(DESKTOP)
     goto(page, "categories/optimization/")
     screenshot(page, "category", full_page=True)
