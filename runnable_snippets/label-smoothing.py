@@ -135,7 +135,7 @@ def check_optimal_logit_gap_by_minimisation():
             gaps = smoothed_gap_by_minimisation(K, eps)
             closed = evaluate("label-smoothing/optimal-gap", K=K, epsilon=eps)
             close(gaps, closed.expand_as(gaps).to(gaps), f"optimal gap, K = {K}, ε = {eps}", rtol=1e-6, atol=1e-6)
-            if K == 10:  # for K = 1000 the two differ by only about ε/(1 − ε) / K
+            if K == 10:  # for K = 1000 the two differ by only about 1/K
                 wrong = evaluate("label-smoothing/misstatement-gap", K=K, epsilon=eps)
                 differs(wrong, closed, f"(K − 1) mix-up vs the optimal gap, K = {K}, ε = {eps}")
             points[K].append((eps, float(gaps.mean())))
