@@ -13,24 +13,48 @@ from .load import load
 from .project import Project
 
 
-def report(problems: list[Diagnostic], out=None) -> int:
+def report(problems: list[Diagnostic], out=None, consequence: str = "nothing was written") -> int:
     """Print every problem as ``path:line: message`` and return the exit code."""
     out = out or sys.stderr
     for problem in problems:
         print(problem, file=out)
     errors = sum(1 for p in problems if p.severity == "error")
     if errors:
-        print(f"{errors} error{'s' if errors != 1 else ''}; nothing was written.", file=out)
+        print(f"{errors} error{'s' if errors != 1 else ''}{'; ' + consequence if consequence else ''}.", file=out)
     return 1 if errors else 0
 
 
 def cmd_validate(project: Project, args) -> int:
-    loaded = load(project, Katex())
-    code = report(loaded.problems)
-    if code == 0:
+    only, problems = notes_named(project, args.paths)
+    if problems:
+        return report(problems, consequence="")
+    loaded = load(project, Katex(), only)
+    code = report(loaded.problems, consequence="")
+    if code == 0 and loaded.kb is not None:
         kb = loaded.kb
         print(f"ok: {len(kb.notes)} notes, {len(kb.references)} references, {len(kb.taxonomy.categories)} categories")
+    elif code == 0:
+        print(f"ok: {', '.join(sorted(only))}")
     return code
+
+
+def notes_named(project: Project, paths: list[Path]) -> tuple[frozenset[str] | None, list[Diagnostic]]:
+    """The note keys ``validate PATH...`` should look at: None (everything) when no path or a path
+    outside notes/ is given, since a change to references.bib or taxonomy.yml can break any note."""
+    if not paths:
+        return None, []
+    keys, problems, everything = set(), [], False
+    for path in paths:
+        resolved = (Path.cwd() / path).resolve()
+        if not resolved.exists():
+            problems.append(Diagnostic(str(path), 0, "no such file"))
+        elif resolved.parent == project.notes.resolve() and resolved.suffix == ".md":
+            keys.add(resolved.stem)
+        elif resolved.is_relative_to(project.root):
+            everything = True
+        else:
+            problems.append(Diagnostic(str(path), 0, f"not in this knowledge base ({project.root}): give paths like notes/<key>.md"))
+    return (None if everything else frozenset(keys)), problems
 
 
 def cmd_build(project: Project, args) -> int:
@@ -106,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="papernotes", description="Paper notes with checked equations -> an offline website.")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the knowledge base's folder (default: the current one)")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("validate", help="check every note, taxonomy.yml and references.bib; print problems as path:line: message")
+    validate_parser = commands.add_parser("validate", help="check the notes, taxonomy.yml and references.bib; print problems as path:line: message")
+    validate_parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                                 help="only these notes (checked against the whole knowledge base); default: everything")
     commands.add_parser("build", help="validate, then build the site into site/ (the previous site stays on any error)")
     check_parser = commands.add_parser("check", help="run the equation checks in runnable_snippets/, each isolated, cached")
     check_parser.add_argument("targets", nargs="*", metavar="KEY|EQUATION-ID", help="note keys, equation ids or check ids (default: all)")

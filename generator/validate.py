@@ -56,11 +56,13 @@ class Context:
         return set(self.references) | set(self.note_keys)
 
 
-def validate_notes(sources: list[NoteSource], taxonomy: Taxonomy, references: dict[str, Reference]) -> list[Diagnostic]:
+def validate_notes(sources: list[NoteSource], taxonomy: Taxonomy, references: dict[str, Reference],
+                   only: frozenset[str] | None = None) -> list[Diagnostic]:
+    """Validate every note (or the notes keyed in ``only``) against all of them."""
     context = Context(taxonomy, references, frozenset(s.key for s in sources))
     problems = _duplicate_keys(sources)
     for source in sources:
-        if source.front is not None:
+        if source.front is not None and (only is None or source.key in only):
             problems += validate_note(source, context)
     return problems
 
