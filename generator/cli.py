@@ -120,6 +120,37 @@ def print_check_report(suite, seconds: float) -> None:
     print(f"{counts['passed']} passed, {counts['failed'] + counts['error'] + counts['timeout']} failed, {counts['skipped']} skipped{extra}")
 
 
+def cmd_new(project: Project, args) -> int:
+    import datetime as dt
+
+    from .scaffold.arxiv import ArxivError, fetch_entry
+    from .scaffold.entry import parse_entry
+    from .scaffold.files import plan, write
+
+    if args.arxiv:
+        try:
+            entry, problems = fetch_entry(args.arxiv, args.key), []
+        except ArxivError as exc:
+            entry, problems = None, [Diagnostic(f"arXiv:{args.arxiv}", 0, str(exc))]
+    else:
+        source = "<stdin>" if str(args.bib) == "-" else str(args.bib)
+        try:
+            text = sys.stdin.read() if source == "<stdin>" else args.bib.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return report([Diagnostic(source, 0, f"cannot read the BibTeX entry: {exc}")])
+        entry, problems = parse_entry(text, args.key, source)
+    if entry is not None:
+        scaffold, problems = plan(project, entry, dt.date.today())
+    if problems:
+        return report(problems)
+    write(scaffold)
+    for path in (scaffold.note, scaffold.snippet):
+        print(f"created {project.display(path)}")
+    print(f"added {args.key} to {project.display(scaffold.bibliography)}:\n\n{entry.text}")
+    print(f"next: write the note and its check, then run\n  papernotes validate {project.display(scaffold.note)}\n  papernotes check {args.key}")
+    return 0
+
+
 def cmd_serve(project: Project, args) -> int:
     from .serve import serve
 
@@ -142,12 +173,17 @@ def main(argv: list[str] | None = None) -> int:
     check_parser.add_argument("--refresh", action="store_true", help="ignore cached results")
     check_parser.add_argument("--timeout", type=float, default=120.0, help="seconds per check (default 120)")
     check_parser.add_argument("--memory", type=int, default=2048, help="memory cap per check, MB (default 2048)")
+    new_parser = commands.add_parser("new", help="start a note: add its BibTeX entry, write notes/KEY.md and a check skeleton")
+    new_parser.add_argument("key", metavar="KEY", help="the note's key, e.g. vaswani2017attention (the entry is re-keyed to it)")
+    source = new_parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--bib", type=Path, metavar="FILE", help="a file with the BibTeX entry (as Zotero or Google Scholar export it); - reads standard input")
+    source.add_argument("--arxiv", metavar="ID", help="fetch the entry from the arXiv API, e.g. 1706.03762")
     serve_parser = commands.add_parser("serve", help="build, serve on localhost, rebuild on edits")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
     project = Project(args.root.resolve())
-    handler = {"validate": cmd_validate, "build": cmd_build, "check": cmd_check, "serve": cmd_serve}[args.command]
+    handler = {"validate": cmd_validate, "build": cmd_build, "check": cmd_check, "new": cmd_new, "serve": cmd_serve}[args.command]
     return handler(project, args)
 
 

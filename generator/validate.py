@@ -18,6 +18,7 @@ KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 BIBLIOGRAPHIC = ("title", "author", "authors", "year", "venue", "journal", "booktitle", "arxiv",
                  "eprint", "doi", "url", "publisher")
 MAX_TLDR = 400
+PLACEHOLDER = "TODO(papernotes)"  # what the note template of ``papernotes new`` marks unwritten parts with
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,10 @@ def validate_note(source: NoteSource, context: Context) -> list[Diagnostic]:
         for label in meta["unchecked"]:
             if label not in labels:
                 report(f"unchecked.{label}", f"unchecked names '{label}', but the note has no equation {{#eq:{label}}}{did_you_mean(str(label), labels)}")
+    for offset, line in enumerate(source.front.body.splitlines()):
+        if PLACEHOLDER in line:
+            problems.append(Diagnostic(source.path, source.front.body_line + offset,
+                                       "placeholder from 'papernotes new' still here: replace it with your text"))
     for citation in source.scan.citations:
         for key in citation.keys:
             if not context.exists(key):
