@@ -131,7 +131,7 @@ def _check_tldr(value: Any, name: str, report, context: Context) -> None:
 
 
 def _check_lang(value: Any, name: str, report, context: Context) -> None:
-    if value not in LANGUAGES:
+    if not isinstance(value, str) or value not in LANGUAGES:
         report(name, f"unknown lang '{value}'{did_you_mean(str(value), LANGUAGES)}; use one of: {', '.join(LANGUAGES)}")
 
 
