@@ -99,3 +99,24 @@ def test_the_gpu_job_runs_on_the_self_hosted_gpu_runner_and_never_for_pull_reque
     job = workflow["jobs"]["checks-cuda"]
     assert job["runs-on"] == ["self-hosted", "gpu"]
     assert any("papernotes check --device cuda" in s.get("run", "") for s in job["steps"])
+
+
+def test_the_pre_commit_hook_validates_staged_notes(project):
+    """The hook's file pattern picks notes (not other files), and its command, given a staged note,
+    reports that note's problem with its line and fails the commit."""
+    import re
+    import sys
+
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    notes_hook = hooks["papernotes-validate-notes"]
+    assert re.search(notes_hook["files"], "notes/vaswani2017attention.md")
+    assert not re.search(notes_hook["files"], "runnable_snippets/harness.py")
+    assert not hooks["papernotes-validate-all"].get("pass_filenames", True)
+    assert notes_hook["entry"] == ".venv/bin/papernotes validate"
+    note = project.notes / "alpha2020first.md"
+    note.write_text(note.read_text(encoding="utf-8").replace("tags: [optimization, training]", "tags: [optimisation]"), encoding="utf-8")
+    command = [sys.executable, "-m", "generator.cli", "validate", "notes/alpha2020first.md"]  # the entry, as pre-commit runs it
+    run = subprocess.run(command, capture_output=True, text=True, cwd=project.root)
+    assert run.returncode == 1
+    assert run.stderr.startswith("notes/alpha2020first.md:2: unknown tag 'optimisation'")
