@@ -49,7 +49,7 @@ def documents_with(index, word: str) -> set[str]:
     ("zh", "label-smoothing", "平滑"),         # 标签平滑: segmented by jieba at build time
     ("zh", "ioffe2015batch", "归一化"),
     ("ru", "recsys2024-overview", "генеративный"),
-    ("ru", "rajput2023recommender", "рекомендаций"),
+    ("ru", "rajput2023recommender", "рекомендациях"),
 ])
 def test_chinese_and_russian_words_find_their_notes(index, kb, lang, key, word):
     assert kb.notes[key].lang == lang
