@@ -13,24 +13,48 @@ from .load import load
 from .project import Project
 
 
-def report(problems: list[Diagnostic], out=None) -> int:
+def report(problems: list[Diagnostic], out=None, consequence: str = "nothing was written") -> int:
     """Print every problem as ``path:line: message`` and return the exit code."""
     out = out or sys.stderr
     for problem in problems:
         print(problem, file=out)
     errors = sum(1 for p in problems if p.severity == "error")
     if errors:
-        print(f"{errors} error{'s' if errors != 1 else ''}; nothing was written.", file=out)
+        print(f"{errors} error{'s' if errors != 1 else ''}{'; ' + consequence if consequence else ''}.", file=out)
     return 1 if errors else 0
 
 
 def cmd_validate(project: Project, args) -> int:
-    loaded = load(project, Katex())
-    code = report(loaded.problems)
-    if code == 0:
+    only, problems = notes_named(project, args.paths)
+    if problems:
+        return report(problems, consequence="")
+    loaded = load(project, Katex(), only)
+    code = report(loaded.problems, consequence="")
+    if code == 0 and loaded.kb is not None:
         kb = loaded.kb
         print(f"ok: {len(kb.notes)} notes, {len(kb.references)} references, {len(kb.taxonomy.categories)} categories")
+    elif code == 0:
+        print(f"ok: {', '.join(sorted(only))}")
     return code
+
+
+def notes_named(project: Project, paths: list[Path]) -> tuple[frozenset[str] | None, list[Diagnostic]]:
+    """The note keys ``validate PATH...`` should look at: None (everything) when no path or a path
+    outside notes/ is given, since a change to references.bib or taxonomy.yml can break any note."""
+    if not paths:
+        return None, []
+    keys, problems, everything = set(), [], False
+    for path in paths:
+        resolved = (Path.cwd() / path).resolve()
+        if not resolved.exists():
+            problems.append(Diagnostic(str(path), 0, "no such file"))
+        elif resolved.parent == project.notes.resolve() and resolved.suffix == ".md":
+            keys.add(resolved.stem)
+        elif resolved.is_relative_to(project.root):
+            everything = True
+        else:
+            problems.append(Diagnostic(str(path), 0, f"not in this knowledge base ({project.root}): give paths like notes/<key>.md"))
+    return (None if everything else frozenset(keys)), problems
 
 
 def cmd_build(project: Project, args) -> int:
@@ -96,6 +120,37 @@ def print_check_report(suite, seconds: float) -> None:
     print(f"{counts['passed']} passed, {counts['failed'] + counts['error'] + counts['timeout']} failed, {counts['skipped']} skipped{extra}")
 
 
+def cmd_new(project: Project, args) -> int:
+    import datetime as dt
+
+    from .scaffold.arxiv import ArxivError, fetch_entry
+    from .scaffold.entry import parse_entry
+    from .scaffold.files import plan, write
+
+    if args.arxiv:
+        try:
+            entry, problems = fetch_entry(args.arxiv, args.key), []
+        except ArxivError as exc:
+            entry, problems = None, [Diagnostic(f"arXiv:{args.arxiv}", 0, str(exc))]
+    else:
+        source = "<stdin>" if str(args.bib) == "-" else str(args.bib)
+        try:
+            text = sys.stdin.read() if source == "<stdin>" else args.bib.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return report([Diagnostic(source, 0, f"cannot read the BibTeX entry: {exc}")])
+        entry, problems = parse_entry(text, args.key, source)
+    if entry is not None:
+        scaffold, problems = plan(project, entry, dt.date.today())
+    if problems:
+        return report(problems)
+    write(scaffold)
+    for path in (scaffold.note, scaffold.snippet):
+        print(f"created {project.display(path)}")
+    print(f"added {args.key} to {project.display(scaffold.bibliography)}:\n\n{entry.text}")
+    print(f"next: write the note and its check, then run\n  papernotes validate {project.display(scaffold.note)}\n  papernotes check {args.key}")
+    return 0
+
+
 def cmd_serve(project: Project, args) -> int:
     from .serve import serve
 
@@ -106,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="papernotes", description="Paper notes with checked equations -> an offline website.")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the knowledge base's folder (default: the current one)")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("validate", help="check every note, taxonomy.yml and references.bib; print problems as path:line: message")
+    validate_parser = commands.add_parser("validate", help="check the notes, taxonomy.yml and references.bib; print problems as path:line: message")
+    validate_parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                                 help="only these notes (checked against the whole knowledge base); default: everything")
     commands.add_parser("build", help="validate, then build the site into site/ (the previous site stays on any error)")
     check_parser = commands.add_parser("check", help="run the equation checks in runnable_snippets/, each isolated, cached")
     check_parser.add_argument("targets", nargs="*", metavar="KEY|EQUATION-ID", help="note keys, equation ids or check ids (default: all)")
@@ -116,12 +173,17 @@ def main(argv: list[str] | None = None) -> int:
     check_parser.add_argument("--refresh", action="store_true", help="ignore cached results")
     check_parser.add_argument("--timeout", type=float, default=120.0, help="seconds per check (default 120)")
     check_parser.add_argument("--memory", type=int, default=2048, help="memory cap per check, MB (default 2048)")
+    new_parser = commands.add_parser("new", help="start a note: add its BibTeX entry, write notes/KEY.md and a check skeleton")
+    new_parser.add_argument("key", metavar="KEY", help="the note's key, e.g. vaswani2017attention (the entry is re-keyed to it)")
+    source = new_parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--bib", type=Path, metavar="FILE", help="a file with the BibTeX entry (as Zotero or Google Scholar export it); - reads standard input")
+    source.add_argument("--arxiv", metavar="ID", help="fetch the entry from the arXiv API, e.g. 1706.03762")
     serve_parser = commands.add_parser("serve", help="build, serve on localhost, rebuild on edits")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
     project = Project(args.root.resolve())
-    handler = {"validate": cmd_validate, "build": cmd_build, "check": cmd_check, "serve": cmd_serve}[args.command]
+    handler = {"validate": cmd_validate, "build": cmd_build, "check": cmd_check, "new": cmd_new, "serve": cmd_serve}[args.command]
     return handler(project, args)
 
 

@@ -22,14 +22,22 @@ class Loaded:
     problems: list[Diagnostic]
 
 
-def load(project: Project, katex: Katex) -> Loaded:
+def load(project: Project, katex: Katex, only: frozenset[str] | None = None) -> Loaded:
+    """Read and validate everything. With ``only`` (note keys), validate just those notes, still against
+    the whole knowledge base (every key, the taxonomy, the bibliography), and assemble nothing: the
+    fast path a contributor's editor or pre-commit hook takes."""
     taxonomy, taxonomy_problems = read_taxonomy(project.taxonomy, project.display(project.taxonomy))
     references, bib_problems = read_bibliography(project.bibliography, project.display(project.bibliography))
     sources, read_problems = read_notes(project.notes, project.display(project.notes))
     problems = taxonomy_problems + bib_problems + read_problems
-    problems += validate_notes(sources, taxonomy, references)
-    problems += check_formulas(sources, katex)
+    problems += validate_notes(sources, taxonomy, references, only)
+    selected = sources if only is None else [s for s in sources if s.key in only]
+    problems += check_formulas(selected, katex)
+    if only is not None:
+        paths = {s.path for s in selected}
+        note_folder = project.display(project.notes) + "/"
+        problems = [p for p in problems if not p.path.startswith(note_folder) or p.path in paths]
     problems = sorted_report(problems)
-    if any(p.severity == "error" for p in problems):
+    if only is not None or any(p.severity == "error" for p in problems):
         return Loaded(None, problems)
     return Loaded(assemble(sources, taxonomy, references), problems)

@@ -20,6 +20,10 @@ CITE_KEY = re.compile(r"^@(?P<key>[^\s;,@]+)$")
 LABEL = re.compile(r"^\s*\{#eq:(?P<label>[^}\s]*)\}\s*$")
 LABEL_ANYWHERE = re.compile(r"\{#eq:[^}]*\}")
 VALID_LABEL = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# raw HTML: a tag, closing tag, comment or processing instruction (autolinks like <https://...> are Markdown)
+RAW_HTML = re.compile(r"<(?!(?:https?|mailto|ftp):)(?:[A-Za-z][A-Za-z0-9-]*(?=[\s/>])|/[A-Za-z]|!--|!\[CDATA|\?)")
+# pymdownx.snippets' include marker; it runs before Markdown parsing, so it acts even inside code fences
+SNIPPET_INCLUDE = re.compile(r"^\s*;?-+8<-+")
 FIGURE = re.compile(r"^(?P<indent>[ \t]*)\{#fig:(?P<label>[^}\s]*)\}\s*$")
 
 
@@ -47,6 +51,10 @@ def scan(body: str, first_line: int = 1) -> Scan:
     offsets = _line_offsets(lines)
     fence: tuple[str, str] | None = None  # (char, length) of the open code fence
     i = 0
+    for n, text in enumerate(lines):
+        if SNIPPET_INCLUDE.match(text):
+            problems.append(ScanProblem(first_line + n, "snippet includes (--8<--) are not allowed in notes: the build adds a note's check code itself; "
+                                                        "paste the text, or link to the file"))
     while i < len(lines):
         text = lines[i]
         lineno = first_line + i
@@ -83,6 +91,11 @@ def scan(body: str, first_line: int = 1) -> Scan:
             formulas.append(Formula(tex=m["tex"], display=False, line=lineno,
                                     start=offsets[i] + m.start(), end=offsets[i] + m.end()))
         masked_math = INLINE_MATH.sub(lambda m: " " * len(m[0]), masked)
+        html = RAW_HTML.search(masked_math)
+        if html:
+            tag = re.match(r"<[^\s>]{0,20}", masked_math[html.start():])[0]
+            problems.append(ScanProblem(lineno, f"raw HTML ({tag}) is not allowed in notes: write Markdown "
+                                                "(inside `code` or $math$ a '<' is fine)"))
         for m in CITATION.finditer(masked_math):
             keys, bad = _citation_keys(m["body"])
             if bad:

@@ -18,6 +18,7 @@ KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 BIBLIOGRAPHIC = ("title", "author", "authors", "year", "venue", "journal", "booktitle", "arxiv",
                  "eprint", "doi", "url", "publisher")
 MAX_TLDR = 400
+PLACEHOLDER = "TODO(papernotes)"  # what the note template of ``papernotes new`` marks unwritten parts with
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,13 @@ class Context:
         return set(self.references) | set(self.note_keys)
 
 
-def validate_notes(sources: list[NoteSource], taxonomy: Taxonomy, references: dict[str, Reference]) -> list[Diagnostic]:
+def validate_notes(sources: list[NoteSource], taxonomy: Taxonomy, references: dict[str, Reference],
+                   only: frozenset[str] | None = None) -> list[Diagnostic]:
+    """Validate every note (or the notes keyed in ``only``) against all of them."""
     context = Context(taxonomy, references, frozenset(s.key for s in sources))
     problems = _duplicate_keys(sources)
     for source in sources:
-        if source.front is not None:
+        if source.front is not None and (only is None or source.key in only):
             problems += validate_note(source, context)
     return problems
 
@@ -89,6 +92,10 @@ def validate_note(source: NoteSource, context: Context) -> list[Diagnostic]:
         for label in meta["unchecked"]:
             if label not in labels:
                 report(f"unchecked.{label}", f"unchecked names '{label}', but the note has no equation {{#eq:{label}}}{did_you_mean(str(label), labels)}")
+    for offset, line in enumerate(source.front.body.splitlines()):
+        if PLACEHOLDER in line:
+            problems.append(Diagnostic(source.path, source.front.body_line + offset,
+                                       "placeholder from 'papernotes new' still here: replace it with your text"))
     for citation in source.scan.citations:
         for key in citation.keys:
             if not context.exists(key):
@@ -124,7 +131,7 @@ def _check_tldr(value: Any, name: str, report, context: Context) -> None:
 
 
 def _check_lang(value: Any, name: str, report, context: Context) -> None:
-    if value not in LANGUAGES:
+    if not isinstance(value, str) or value not in LANGUAGES:
         report(name, f"unknown lang '{value}'{did_you_mean(str(value), LANGUAGES)}; use one of: {', '.join(LANGUAGES)}")
 
 

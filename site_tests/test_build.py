@@ -204,3 +204,34 @@ def test_the_sitemap_lists_every_page_for_instant_navigation(built):
     sitemap = page(built, "sitemap.xml")
     assert "<loc>http://127.0.0.1:8000/notes/alpha2020first/</loc>" in sitemap
     assert "<loc>http://127.0.0.1:8000/categories/recsys/</loc>" in sitemap
+
+
+def test_a_build_killed_at_any_moment_leaves_the_previous_site(tmp_path):
+    """SIGKILL the build at points spread over its whole run: each time ``site`` still serves the
+    previous build, complete; the next build then publishes normally."""
+    import signal
+    import subprocess
+    import sys
+    import time as clock
+
+    project = make_project(tmp_path)
+    command = [sys.executable, "-m", "generator.cli", "--root", str(project.root), "build"]
+    started = clock.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    duration = clock.perf_counter() - started
+    good = project.site.resolve()
+    files = sorted(p.relative_to(good) for p in good.rglob("*"))
+    edit(project.notes / "alpha2020first.md", "## Idea", "## Idea\n\nA sentence the killed builds never publish.")
+    for fraction in (0.1, 0.3, 0.5, 0.7, 0.85, 0.95):
+        build_process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        clock.sleep(duration * fraction)
+        build_process.send_signal(signal.SIGKILL)
+        build_process.wait()
+        if project.site.resolve() != good:  # the kill came after the atomic switch: the new site is whole
+            assert "never publish" in (project.site / "notes/alpha2020first/index.html").read_text(encoding="utf-8")
+            break
+        assert sorted(p.relative_to(good) for p in good.rglob("*")) == files
+        assert "never publish" not in (project.site / "notes/alpha2020first/index.html").read_text(encoding="utf-8")
+    subprocess.run(command, check=True, capture_output=True)
+    assert "never publish" in (project.site / "notes/alpha2020first/index.html").read_text(encoding="utf-8")
+    assert (project.site / "search/search_index.json").exists()

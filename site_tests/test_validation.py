@@ -117,7 +117,7 @@ def test_cli_exits_1_and_prints_path_line_message(project, capsys):
     edit(project.notes / "beta2021second.md", "lang: zh", "lang: cn")
     assert main(["--root", str(project.root), "validate"]) == 1
     err = capsys.readouterr().err
-    assert err == "notes/beta2021second.md:4: unknown lang 'cn'; use one of: en, zh, ru\n1 error; nothing was written.\n"
+    assert err == "notes/beta2021second.md:4: unknown lang 'cn'; use one of: en, zh, ru\n1 error.\n"
 
 
 def test_cli_exits_0_on_a_valid_knowledge_base(project, capsys):
@@ -125,8 +125,42 @@ def test_cli_exits_0_on_a_valid_knowledge_base(project, capsys):
     assert capsys.readouterr().out == "ok: 3 notes, 4 references, 3 categories\n"
 
 
+def test_validate_paths_checks_only_those_notes_against_everything(project, capsys):
+    edit(project.notes / "beta2021second.md", "lang: zh", "lang: cn")
+    alpha = str(project.notes / "alpha2020first.md")
+    assert main(["--root", str(project.root), "validate", alpha]) == 0
+    assert capsys.readouterr().out == "ok: alpha2020first\n"
+    assert main(["--root", str(project.root), "validate", alpha, str(project.notes / "beta2021second.md")]) == 1
+    assert capsys.readouterr().err == "notes/beta2021second.md:4: unknown lang 'cn'; use one of: en, zh, ru\n1 error.\n"
+
+
+def test_validate_paths_reports_a_related_key_that_does_not_exist(project, capsys):
+    edit(project.notes / "alpha2020first.md", "related: [beta2021second]", "related: [gamma2023]")
+    assert main(["--root", str(project.root), "validate", str(project.notes / "alpha2020first.md")]) == 1
+    assert "notes/alpha2020first.md:8: related key 'gamma2023' is neither a note nor a references.bib entry" in capsys.readouterr().err
+
+
+def test_validate_a_path_outside_notes_validates_everything(project, capsys):
+    edit(project.notes / "beta2021second.md", "lang: zh", "lang: cn")
+    assert main(["--root", str(project.root), "validate", str(project.bibliography)]) == 1
+    assert "notes/beta2021second.md:4: unknown lang 'cn'" in capsys.readouterr().err
+
+
+def test_validate_refuses_paths_that_are_not_notes_of_this_knowledge_base(project, capsys):
+    assert main(["--root", str(project.root), "validate", str(project.notes / "missing.md"), "/etc/passwd"]) == 1
+    assert capsys.readouterr().err == (
+        f"{project.notes / 'missing.md'}: no such file\n"
+        f"/etc/passwd: not in this knowledge base ({project.root}): give paths like notes/<key>.md\n2 errors.\n")
+
+
 def test_the_repository_knowledge_base_is_valid():
     from conftest import REPO
     result = subprocess.run([sys.executable, "-m", "generator.cli", "--root", str(REPO), "validate"],
                             capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_field_given_twice_is_an_error_not_a_silent_override(project, katex):
+    edit(project.notes / "alpha2020first.md", "added: 2026-11-01", "added: 2026-11-01\nrelated: [gamma2023]")
+    assert messages(project, katex) == [
+        "notes/alpha2020first.md:10: field 'related' is given twice (first at line 8); keep one"]

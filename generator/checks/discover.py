@@ -52,9 +52,12 @@ def discover(root: Path, note_keys: set[str]) -> tuple[list[CheckSpec], list[Dia
     specs, problems = [], []
     folder = root / HELPERS_DIR
     for file in sorted(folder.glob("*.py")) if folder.is_dir() else ():
+        display = f"{HELPERS_DIR}/{file.name}"
+        if file.is_symlink():
+            problems.append(Diagnostic(display, 0, "snippets must be regular files in the repository, not symbolic links; copy the code in"))
+            continue
         if file.stem not in note_keys:
             continue
-        display = f"{HELPERS_DIR}/{file.name}"
         try:
             tree = ast.parse(file.read_text(encoding="utf-8"), filename=display)
         except (SyntaxError, UnicodeDecodeError) as exc:

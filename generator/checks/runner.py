@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, replace
 from importlib import metadata
@@ -23,24 +24,83 @@ from typing import Callable
 from .discover import HELPERS_DIR, CheckSpec, content_hash, local_imports
 from .results import CheckResult
 
-CHILD = r"""
-import dataclasses, importlib.util, json, resource, sys
-snippets, file, function, out = sys.argv[1:5]
-memory, cpu, output, files = map(int, sys.argv[5:9])
-for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu),
-                     (resource.RLIMIT_FSIZE, output), (resource.RLIMIT_NOFILE, files)):
-    resource.setrlimit(limit, (value, value))
+# What runs in each check's process: caps, then the check, then its outcome as JSON.
+RUN_CHECK = r"""
+def run_one_check(snippets, file, function, out, memory, cpu, output, files):
+    import dataclasses, importlib.util, json, resource, sys
+    for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu),
+                         (resource.RLIMIT_FSIZE, output), (resource.RLIMIT_NOFILE, files)):
+        resource.setrlimit(limit, (value, value))
+    if snippets not in sys.path:
+        sys.path.insert(0, snippets)
+    import harness
+    try:
+        spec = importlib.util.spec_from_file_location(function.split("::")[0], file)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        outcome = dataclasses.asdict(harness.run_check(getattr(module, function)))
+    except BaseException as exc:
+        outcome = {"status": "error", "message": f"the snippet could not be loaded: {type(exc).__name__}: {exc}", "comparisons": [], "seconds": 0.0, "line": 0}
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump(outcome, handle)
+"""
+
+# One check in a fresh interpreter (where fork is unavailable, and the fallback).
+CHILD = RUN_CHECK + r"""
+import sys
+run_one_check(*sys.argv[1:5], *map(int, sys.argv[5:9]))
+"""
+
+# A fork server: imports torch and the harness once, then forks a fresh process per check. The child
+# gets its own session, output file and caps exactly as a fresh interpreter would; the server waits
+# for it (killing its session at the timeout) and answers one JSON line per job.
+ZYGOTE = RUN_CHECK + r"""
+import json, os, signal, sys, time
+snippets = sys.argv[1]
+protocol = os.fdopen(os.dup(1), "w")
+os.dup2(2, 1)  # stray prints while importing go to the server's log, not the protocol
 sys.path.insert(0, snippets)
-import harness
-try:
-    spec = importlib.util.spec_from_file_location(function.split("::")[0], file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    outcome = dataclasses.asdict(harness.run_check(getattr(module, function)))
-except BaseException as exc:
-    outcome = {"status": "error", "message": f"the snippet could not be loaded: {type(exc).__name__}: {exc}", "comparisons": [], "seconds": 0.0, "line": 0}
-with open(out, "w", encoding="utf-8") as handle:
-    json.dump(outcome, handle)
+import harness, torch, torch.testing  # noqa: F401  the imports every check pays, paid once
+try:  # first uses that import more (tiny tensors: no thread pool starts before the fork)
+    torch.testing.assert_close(torch.zeros(1), torch.zeros(1))  # torch.distributed.tensor
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)  # torch._dynamo
+    from sympy.parsing.latex import parse_latex
+    parse_latex("a + b", backend="lark")  # sympy and its LaTeX grammar
+except Exception:
+    pass
+for line in sys.stdin:
+    job = json.loads(line)
+    started = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.setsid()
+            log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(log, 1), os.dup2(log, 2), os.close(log)
+            os.close(0), protocol.close()
+            run_one_check(snippets, job["file"], job["function"], job["out"], *job["caps"])
+        except BaseException:
+            code = 1
+        finally:
+            sys.stdout.flush(), sys.stderr.flush()
+            os._exit(code)
+    timed_out, deadline = False, started + job["timeout"]
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.perf_counter() > deadline:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            _, status = os.waitpid(pid, 0)
+            timed_out = True
+            break
+        time.sleep(0.005)
+    protocol.write(json.dumps({"returncode": os.waitstatus_to_exitcode(status), "timed_out": timed_out}) + "\n")
+    protocol.flush()
 """
 
 
@@ -116,8 +176,9 @@ def run_all(root: Path, specs: list[CheckSpec], env: Environment, cache: Cache, 
         else:
             todo.append((spec, key))
     done = len(results)
-    with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
-        futures = {pool.submit(run_one, root, spec, env, limits, key): (spec, key) for spec, key in todo}
+    servers = ForkServers(root, env)
+    with servers, concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
+        futures = {pool.submit(run_one, root, spec, env, limits, key, servers.get()): (spec, key) for spec, key in todo}
         for future in concurrent.futures.as_completed(futures):
             spec, key = futures[future]
             result = future.result()
@@ -130,28 +191,87 @@ def run_all(root: Path, specs: list[CheckSpec], env: Environment, cache: Cache, 
     return [results[spec.id] for spec in specs]
 
 
-def run_one(root: Path, spec: CheckSpec, env: Environment, limits: Limits, snippet_hash: str) -> CheckResult:
-    """One check in a fresh Python process; every way it can end becomes a result."""
+class ForkServer:
+    """A long-lived ``ZYGOTE`` process; ``run`` hands it one check and returns (returncode, timed_out),
+    or None when the server is gone (the caller then starts a fresh interpreter instead)."""
+
+    def __init__(self, root: Path, env: Environment) -> None:
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen([sys.executable, "-c", ZYGOTE, str(root / HELPERS_DIR)], cwd=root,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                                        env=check_environment(env), text=True, start_new_session=True)
+
+    def run(self, job: dict) -> tuple[int, bool] | None:
+        try:
+            self.process.stdin.write(json.dumps(job) + "\n")
+            self.process.stdin.flush()
+            answer = self.process.stdout.readline()
+            reply = json.loads(answer)
+            return reply["returncode"], reply["timed_out"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def close(self) -> None:
+        try:
+            self.process.stdin.close()
+            self.process.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+        self.log.close()
+
+
+class ForkServers:
+    """One fork server per worker thread, started on first use, all closed at the end."""
+
+    def __init__(self, root: Path, env: Environment) -> None:
+        self.root, self.env = root, env
+        self.enabled = hasattr(os, "fork") and os.environ.get("PAPERNOTES_FORK_SERVER", "1") != "0"
+        self.local = threading.local()
+        self.started: list[ForkServer] = []
+        self.lock = threading.Lock()
+
+    def get(self) -> "ForkServers":
+        return self
+
+    def server(self) -> ForkServer | None:
+        if not self.enabled:
+            return None
+        server = getattr(self.local, "server", None)
+        if server is None or server.process.poll() is not None:
+            server = self.local.server = ForkServer(self.root, self.env)
+            with self.lock:
+                self.started.append(server)
+        return server
+
+    def __enter__(self) -> "ForkServers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for server in self.started:
+            server.close()
+
+
+def check_environment(env: Environment) -> dict[str, str]:
+    return {**os.environ, "PAPERNOTES_DEVICE": env.device, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def run_one(root: Path, spec: CheckSpec, env: Environment, limits: Limits, snippet_hash: str,
+            servers: ForkServers | None = None) -> CheckResult:
+    """One check in a fresh process (forked from a warm server, or a new interpreter); every way it
+    can end becomes a result."""
     with tempfile.TemporaryDirectory(prefix="papernotes-check-") as tmp:
         out, log = Path(tmp) / "outcome.json", Path(tmp) / "output.log"
         caps = [limits.memory_mb << 20, int(limits.timeout * 2) + 5, limits.output_bytes, limits.open_files]
-        command = [sys.executable, "-c", CHILD, str(root / HELPERS_DIR), str(root / spec.file), spec.function, str(out),
-                   *map(str, caps)]
-        environment = {**os.environ, "PAPERNOTES_DEVICE": env.device, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
         started = time.perf_counter()
-        with log.open("wb") as sink:
-            process = subprocess.Popen(command, cwd=root, stdout=sink, stderr=subprocess.STDOUT, env=environment,
-                                       start_new_session=True)
-            try:
-                process.wait(timeout=limits.timeout)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-                timed_out = True
+        server = servers.server() if servers else None
+        ended = server.run({"file": str(root / spec.file), "function": spec.function, "out": str(out), "log": str(log),
+                            "caps": caps, "timeout": limits.timeout}) if server else None
+        if ended is None:
+            ended = _run_in_new_interpreter(root, spec, env, limits, caps, out, log)
+        returncode, timed_out = ended
         seconds = time.perf_counter() - started
         outcome = _read_outcome(out)
-        tail = log.read_bytes()[-2000:].decode("utf-8", "replace")
+        tail = log.read_bytes()[-2000:].decode("utf-8", "replace") if log.exists() else ""
     base = CheckResult(check=spec.id, file=spec.file, line=spec.first_line, equations=spec.equations, status="error",
                        device=env.device, torch=env.torch, seconds=round(seconds, 3), max_error=None, tolerance=None,
                        snippet_hash=snippet_hash, date=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -159,7 +279,7 @@ def run_one(root: Path, spec: CheckSpec, env: Environment, limits: Limits, snipp
     if timed_out:
         return replace(base, status="timeout", message=f"did not finish within {limits.timeout:g} s (killed)")
     if outcome is None:
-        return replace(base, message=_death(process.returncode, limits, tail))
+        return replace(base, message=_death(returncode, limits, tail))
     comparisons = outcome.get("comparisons") or []
     worst = max(comparisons, key=lambda c: c["max_abs_error"] / max(c["atol"], 1e-300), default=None)
     message = outcome.get("message", "")
@@ -170,6 +290,22 @@ def run_one(root: Path, spec: CheckSpec, env: Environment, limits: Limits, snipp
     return replace(base, status=outcome["status"], line=outcome.get("line") or spec.first_line, message=message,
                    seconds=round(outcome.get("seconds", seconds), 3), figures=outcome.get("figures") or {},
                    max_error=worst["max_abs_error"] if worst else None, tolerance=worst["atol"] if worst else None)
+
+
+def _run_in_new_interpreter(root: Path, spec: CheckSpec, env: Environment, limits: Limits, caps: list[int],
+                            out: Path, log: Path) -> tuple[int, bool]:
+    command = [sys.executable, "-c", CHILD, str(root / HELPERS_DIR), str(root / spec.file), spec.function, str(out),
+               *map(str, caps)]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=root, stdout=sink, stderr=subprocess.STDOUT, env=check_environment(env),
+                                   start_new_session=True)
+        try:
+            process.wait(timeout=limits.timeout)
+            return process.returncode, False
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return process.returncode, True
 
 
 def _read_outcome(path: Path) -> dict | None:

@@ -88,6 +88,12 @@ def _record_lines(node: yaml.Node, path: str, first_line: int, lines: dict[str, 
     """Record the line of each child of ``node``: a mapping's keys, a sequence's items."""
     if isinstance(node, yaml.MappingNode):
         children = [(f"{path}.{k.value}" if path else str(k.value), k, v) for k, v in node.value]
+        seen: dict[str, int] = {}
+        for child_path, key, _ in children:
+            line = first_line + key.start_mark.line
+            if child_path in seen:
+                raise FrontMatterError(line, f"field '{child_path}' is given twice (first at line {seen[child_path]}); keep one")
+            seen[child_path] = line
     elif isinstance(node, yaml.SequenceNode):
         children = [(f"{path}[{i}]", item, item) for i, item in enumerate(node.value)]
     else:

@@ -28,6 +28,9 @@ def read_notes(notes_dir: Path, display_dir: str = "notes") -> tuple[list[NoteSo
         source, file_problems = read_note(file, f"{display_dir}/{file.name}")
         sources.append(source)
         problems += file_problems
+    for file in sorted(notes_dir.glob("*/**/*.md")):
+        problems.append(Diagnostic(f"{display_dir}/{file.relative_to(notes_dir).as_posix()}", 0,
+                                   f"notes live directly in {display_dir}/ as <key>.md; move it to {display_dir}/{file.name}"))
     return sources, problems
 
 

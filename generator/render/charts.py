@@ -1,6 +1,7 @@
 """Chart data, built in code as plain plotly figure dicts (plotly.js draws them in the browser)."""
 from __future__ import annotations
 
+import html
 import json
 from collections import Counter
 
@@ -19,8 +20,10 @@ def notes_per_year(kb: KnowledgeBase) -> dict:
     for category in kb.taxonomy.categories:
         ys = [counts[(category.slug, year)] for year in years]
         if any(ys):
-            traces.append({"type": "bar", "name": category.title, "x": years, "y": ys,
-                           "hovertemplate": "%{y} note(s) in %{x}<extra>" + category.title + "</extra>"})
+            # plotly reads a subset of HTML in labels: a category title is text, so escape it
+            title = html.escape(category.title, quote=False)
+            traces.append({"type": "bar", "name": title, "x": years, "y": ys,
+                           "hovertemplate": "%{y} note(s) in %{x}<extra>" + title + "</extra>"})
     layout = {
         "barmode": "stack",
         "xaxis": {"title": {"text": "Publication year"}, "type": "category"},

@@ -1,0 +1,148 @@
+"""Checks for notes/he2017neural.md: MF, GMF (and its reduction to MF), the MLP tower, NeuMF's
+concatenation, the pre-training initialisation of h, and the log loss with sampled negatives.
+
+References: the full score matrix P Qᵀ, nn.Embedding + nn.Linear(bias=False) modules, an nn.Sequential ReLU
+tower, torch.sigmoid, and F.binary_cross_entropy(reduction="sum").
+"""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from harness import check, close, device, differs, run_checks, seed
+
+f64 = torch.float64
+n_users, n_items, K = 6, 9, 4
+
+
+def randn(g, *shape):
+    return torch.randn(*shape, generator=g, dtype=f64).to(device())
+
+
+def all_pairs():
+    u, i = torch.meshgrid(torch.arange(n_users), torch.arange(n_items), indexing="ij")
+    return u.flatten().to(device()), i.flatten().to(device())
+
+
+def gmf(p_u, q_i, h, a_out):
+    # ŷ_ui = a_out(hᵀ (p_u ⊙ q_i))
+    return a_out((p_u * q_i) @ h)
+
+
+@check("he2017neural/mf", tex=r"\hat{y}_{ui} = \mathbf{p}_u^\top \mathbf{q}_i = \sum_{k=1}^{K} p_{uk} \, q_{ik}")
+def check_mf_against_score_matrix():
+    g = seed(0)
+    P, Q = randn(g, n_users, K), randn(g, n_items, K)
+    u, i = all_pairs()
+    loop = torch.stack([sum(P[a, k] * Q[b, k] for k in range(K)) for a, b in zip(u.tolist(), i.tolist())])
+    close(loop, (P @ Q.T).flatten(), "Σ_k p_uk q_ik against P Qᵀ for all (u, i)")
+
+
+@check("he2017neural/gmf", tex=r"\hat{y}_{ui} = a_{out}\left(\mathbf{h}^\top (\mathbf{p}_u \odot \mathbf{q}_i)\right)")
+def check_gmf_reduces_to_mf_and_matches_modules():
+    """h = 1 and identity a_out give MF (P Qᵀ); a learned h with a sigmoid matches nn.Embedding +
+    nn.Linear(K, 1, bias=False) + torch.sigmoid, and is no longer MF."""
+    g = seed(1)
+    P, Q = randn(g, n_users, K), randn(g, n_items, K)
+    u, i = all_pairs()
+    ones = torch.ones(K, dtype=f64, device=device())
+    close(gmf(P[u], Q[i], ones, lambda z: z), (P @ Q.T).flatten(), "GMF with h = 1, identity a_out = MF")
+
+    user_emb, item_emb = nn.Embedding(n_users, K).to(device(), f64), nn.Embedding(n_items, K).to(device(), f64)
+    out = nn.Linear(K, 1, bias=False).to(device(), f64)
+    module = torch.sigmoid(out(user_emb(u) * item_emb(i)))[:, 0]
+    h = out.weight[0]
+    y_hat = gmf(user_emb.weight[u], item_emb.weight[i], h, torch.sigmoid)
+    close(y_hat, module, "σ(hᵀ(p_u ⊙ q_i)) against the module")
+    differs(torch.logit(y_hat), (user_emb.weight @ item_emb.weight.T).flatten(), "a learned h re-weights the latent dimensions")
+
+
+def tower(g, sizes):
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    net = nn.Sequential(*layers).to(device(), f64)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=f64) * 0.5)
+    return net
+
+
+@check("he2017neural/mlp",
+       tex=r"""\begin{aligned}
+\mathbf{z}_1 &= \begin{bmatrix} \mathbf{p}_u \\ \mathbf{q}_i \end{bmatrix}, \qquad
+\phi_l(\mathbf{z}_{l-1}) = a_l\left(W_l^\top \mathbf{z}_{l-1} + \mathbf{b}_l\right), \quad l = 2, \ldots, L, \\
+\hat{y}_{ui} &= \sigma\left(\mathbf{h}^\top \phi_L(\mathbf{z}_{L-1})\right)
+\end{aligned}""")
+def check_mlp_tower_against_sequential():
+    """A 2K → 8 → 4 → 2 ReLU tower written layer by layer equals nn.Sequential; output σ(hᵀ z_L)."""
+    g = seed(2)
+    P, Q = randn(g, n_users, K), randn(g, n_items, K)
+    u, i = all_pairs()
+    net = tower(g, (2 * K, 8, 4, 2))
+    h = randn(g, 2)
+    z = torch.cat([P[u], Q[i]], -1)                                  # z_1 = [p_u; q_i]
+    for linear in net[::2]:
+        W_l_T, b_l = linear.weight, linear.bias                      # nn.Linear stores W_lᵀ
+        z = torch.clamp_min(z @ W_l_T.T + b_l, 0.0)                  # φ_l(z_{l−1}) = ReLU(W_lᵀ z_{l−1} + b_l)
+    y_hat = 1.0 / (1.0 + torch.exp(-(z @ h)))                        # ŷ = σ(hᵀ φ_L)
+    close(y_hat, torch.sigmoid(net(torch.cat([P[u], Q[i]], -1)) @ h), "MLP tower against nn.Sequential + sigmoid")
+
+
+@check("he2017neural/neumf",
+       tex=r"\hat{y}_{ui} = \sigma\left(\mathbf{h}^\top \begin{bmatrix} \phi^{GMF} \\ \phi^{MLP} \end{bmatrix}\right)")
+@check("he2017neural/pretrain-h",
+       tex=r"\mathbf{h} \leftarrow \begin{bmatrix} \alpha \, \mathbf{h}^{GMF} \\ (1 - \alpha) \, \mathbf{h}^{MLP} \end{bmatrix}")
+def check_neumf_concatenation_and_pretraining():
+    """NeuMF with separate GMF/MLP embeddings: σ(hᵀ[φ_GMF; φ_MLP]) equals nn.Linear(K + 2, 1, bias=False)
+    on the concatenation and σ of the two partial logits' sum; with h = [α h_GMF; (1−α) h_MLP] the logit is
+    the α-average of the pre-trained GMF and MLP logits."""
+    g = seed(3)
+    P_G, Q_G = randn(g, n_users, K), randn(g, n_items, K)            # GMF embeddings
+    P_M, Q_M = randn(g, n_users, 3), randn(g, n_items, 3)            # MLP embeddings (other size)
+    net = tower(g, (6, 4, 2))
+    u, i = all_pairs()
+    phi_gmf = P_G[u] * Q_G[i]
+    phi_mlp = net(torch.cat([P_M[u], Q_M[i]], -1))
+    h = randn(g, K + 2)
+    # ŷ = σ(hᵀ [φ_GMF; φ_MLP])
+    y_hat = torch.sigmoid(torch.cat([phi_gmf, phi_mlp], -1) @ h)
+    head = nn.Linear(K + 2, 1, bias=False).to(device(), f64)
+    with torch.no_grad():
+        head.weight.copy_(h[None])
+    close(y_hat, torch.sigmoid(head(torch.cat([phi_gmf, phi_mlp], -1)))[:, 0], "against nn.Linear on the concatenation")
+    close(y_hat, torch.sigmoid(phi_gmf @ h[:K] + phi_mlp @ h[K:]), "concatenation = sum of partial logits")
+
+    h_gmf, h_mlp, alpha = randn(g, K), randn(g, 2), 0.5
+    # h ← [α h_GMF; (1 − α) h_MLP]
+    h_init = torch.cat([alpha * h_gmf, (1 - alpha) * h_mlp])
+    logit = torch.cat([phi_gmf, phi_mlp], -1) @ h_init
+    close(logit, alpha * (phi_gmf @ h_gmf) + (1 - alpha) * (phi_mlp @ h_mlp), "initial logit = α-average of pre-trained logits")
+    differs(torch.sigmoid(logit), alpha * torch.sigmoid(phi_gmf @ h_gmf) + (1 - alpha) * torch.sigmoid(phi_mlp @ h_mlp),
+            "…which is not the average of the two predicted probabilities")
+
+
+@check("he2017neural/log-loss",
+       tex=r"L = -\sum_{(u,i) \in \mathcal{Y} \cup \mathcal{Y}^-} y_{ui} \log \hat{y}_{ui} + (1 - y_{ui}) \log\left(1 - \hat{y}_{ui}\right)")
+def check_log_loss_with_sampled_negatives():
+    """Observed pairs plus 4 sampled unobserved items per positive; the sum over Y ∪ Y⁻ equals
+    F.binary_cross_entropy(reduction="sum") and splits into −Σ_Y log ŷ − Σ_{Y⁻} log(1 − ŷ)."""
+    g = seed(4)
+    P, Q = randn(g, n_users, K), randn(g, n_items, K)
+    observed = torch.rand(n_users, n_items, generator=g) < 0.3
+    positives = observed.nonzero().tolist()
+    negatives = []
+    for u, _ in positives:
+        unobserved = (~observed[u]).nonzero()[:, 0]
+        negatives += [(u, int(j)) for j in unobserved[torch.randint(len(unobserved), (4,), generator=g)]]
+    pairs = torch.tensor(positives + negatives, device=device())
+    y = torch.cat([torch.ones(len(positives)), torch.zeros(len(negatives))]).to(f64).to(device())
+    y_hat = torch.sigmoid((P[pairs[:, 0]] * Q[pairs[:, 1]]).sum(-1))
+    # L = −Σ y log ŷ + (1 − y) log(1 − ŷ)
+    L = -(y * torch.log(y_hat) + (1 - y) * torch.log(1 - y_hat)).sum()
+    close(L, F.binary_cross_entropy(y_hat, y, reduction="sum"), "log loss against F.binary_cross_entropy(sum)")
+    n_pos = len(positives)
+    close(L, -torch.log(y_hat[:n_pos]).sum() - torch.log(1 - y_hat[n_pos:]).sum(), "positives and negatives terms")
+
+
+if __name__ == "__main__":
+    run_checks(__name__)

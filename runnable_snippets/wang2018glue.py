@@ -1,0 +1,135 @@
+"""Checks for notes/wang2018glue.md: the Matthews correlation, F1, Pearson and Spearman correlations, and
+the GLUE macro-average.
+
+References: a confusion matrix built with torch.bincount and the confusion-matrix (Gorodkin) form of the
+Matthews correlation; torch.corrcoef (MCC is the Pearson correlation of the 0/1 vectors; Spearman is the
+Pearson correlation of the ranks); counts-based F1 = 2TP / (2TP + FP + FN); and a nested torch mean for the
+macro-average. numpy/torch only, no sklearn.
+"""
+import torch
+
+from harness import check, close, differs, evaluate, run_checks, seed
+
+f64 = torch.float64
+
+
+def confusion(y_true, y_pred, K=2):
+    """C[i, j] = number of items with true class i predicted as j, via torch.bincount."""
+    return torch.bincount(y_true * K + y_pred, minlength=K * K).reshape(K, K).to(f64)
+
+
+def mcc_from_confusion(C):
+    """Gorodkin's K-class form: (c·s − Σ_k p_k t_k) / √((s² − Σ p_k²)(s² − Σ t_k²)), c = trace, s = total,
+    p_k = predicted counts (column sums), t_k = true counts (row sums)."""
+    c, s = C.trace(), C.sum()
+    p, t = C.sum(0), C.sum(1)
+    return (c * s - (p * t).sum()) / torch.sqrt((s ** 2 - (p ** 2).sum()) * (s ** 2 - (t ** 2).sum()))
+
+
+def binary_problem(g, n, positive_rate, accuracy):
+    """Labels with the given positive rate; predictions that copy the label with probability `accuracy`."""
+    y_true = (torch.rand(n, generator=g) < positive_rate).long()
+    keep = torch.rand(n, generator=g) < accuracy
+    y_pred = torch.where(keep, y_true, (torch.rand(n, generator=g) < positive_rate).long())
+    return y_true, y_pred
+
+
+@check("wang2018glue/mcc",
+       tex=r"\mathrm{MCC} = \frac{n_{tp} \cdot n_{tn} - n_{fp} \cdot n_{fn}}{\sqrt{(n_{tp} + n_{fp}) \cdot (n_{tp} + n_{fn}) \cdot (n_{tn} + n_{fp}) \cdot (n_{tn} + n_{fn})}}",
+       evaluates=True)
+def check_matthews_correlation():
+    """Unbalanced labels (30% positive, n = 2000) and three predictors: the note's formula on the bincount
+    confusion matrix against the confusion-matrix (Gorodkin) form and against torch.corrcoef of the 0/1
+    vectors; a perfect predictor gives 1, an inverted one −1, and an independent one ≈ 0 (n = 10^6, within
+    5/√n)."""
+    g = seed(0)
+    for accuracy in (0.9, 0.6, 0.2):
+        y_true, y_pred = binary_problem(g, 2000, 0.3, accuracy)
+        C = confusion(y_true, y_pred)
+        TN, FP, FN, TP = C[0, 0], C[0, 1], C[1, 0], C[1, 1]
+        mcc = evaluate("wang2018glue/mcc", n_tp=TP, n_tn=TN, n_fp=FP, n_fn=FN)
+        close(mcc, mcc_from_confusion(C), f"MCC vs confusion-matrix form (copy rate {accuracy})")
+        close(mcc, torch.corrcoef(torch.stack([y_true, y_pred]).to(f64))[0, 1], f"MCC vs Pearson of 0/1 (copy rate {accuracy})")
+    y_true, _ = binary_problem(g, 2000, 0.3, 1.0)
+    for y_pred, expected in ((y_true, 1.0), (1 - y_true, -1.0)):
+        C = confusion(y_true, y_pred)
+        close(evaluate("wang2018glue/mcc", n_tp=C[1, 1], n_tn=C[0, 0], n_fp=C[0, 1], n_fn=C[1, 0]), expected, f"MCC = {expected:g}")
+    n = 1_000_000
+    y_true = (torch.rand(n, generator=g) < 0.3).long()
+    y_pred = (torch.rand(n, generator=g) < 0.5).long()                  # independent of the labels
+    C = confusion(y_true, y_pred)
+    close(evaluate("wang2018glue/mcc", n_tp=C[1, 1], n_tn=C[0, 0], n_fp=C[0, 1], n_fn=C[1, 0]), 0.0, "random predictor ≈ 0",
+          rtol=0, atol=5 / n ** 0.5)
+
+
+@check("wang2018glue/f1", tex=r"F_1 = \frac{2 \cdot P \cdot R}{P + R}", evaluates=True)
+def check_f1_from_counts():
+    """MRPC-like labels (68% positive, n = 1700): the harmonic mean of precision and recall against
+    2 TP / (2 TP + FP + FN) from the bincount confusion matrix."""
+    g = seed(1)
+    for accuracy in (0.9, 0.5):
+        y_true, y_pred = binary_problem(g, 1700, 0.68, accuracy)
+        C = confusion(y_true, y_pred)
+        TP, FP, FN = C[1, 1], C[0, 1], C[1, 0]
+        P, R = TP / (TP + FP), TP / (TP + FN)
+        close(evaluate("wang2018glue/f1", P=P, R=R), 2 * TP / (2 * TP + FP + FN), f"F1 (copy rate {accuracy})")
+
+
+@check("wang2018glue/pearson",
+       tex=r"r = \frac{\sum_{i} (x_i - \bar x)(y_i - \bar y)}{\sqrt{\sum_{i} (x_i - \bar x)^2} \sqrt{\sum_{i} (y_i - \bar y)^2}}")
+def check_pearson_against_corrcoef():
+    """STS-B-like gold scores in [1, 5] (n = 1500) and noisy predictions: the formula against torch.corrcoef;
+    r is unchanged by an affine rescaling of the predictions."""
+    g = seed(2)
+    y = 1 + 4 * torch.rand(1500, generator=g, dtype=f64)
+    x = y + 0.8 * torch.randn(1500, generator=g, dtype=f64)
+
+    def pearson(x, y):
+        # r = Σ(x − x̄)(y − ȳ) / (√Σ(x − x̄)² √Σ(y − ȳ)²)
+        dx, dy = x - x.mean(), y - y.mean()
+        return (dx * dy).sum() / (torch.sqrt((dx ** 2).sum()) * torch.sqrt((dy ** 2).sum()))
+
+    close(pearson(x, y), torch.corrcoef(torch.stack([x, y]))[0, 1], "Pearson r")
+    close(pearson(3 * x - 7, y), pearson(x, y), "r invariant to affine rescaling")
+
+
+@check("wang2018glue/spearman", tex=r"\rho = 1 - \frac{6 \sum_{i=1}^{n} d_i^2}{n (n^2 - 1)}")
+def check_spearman_closed_form():
+    """Continuous scores (no ties, n = 800): 1 − 6 Σ d_i² / (n(n² − 1)) against torch.corrcoef of the ranks;
+    a monotone but non-linear transform keeps ρ and changes r."""
+    g = seed(3)
+    y = torch.rand(800, generator=g, dtype=f64)
+    x = y + 0.3 * torch.randn(800, generator=g, dtype=f64)
+
+    def ranks(v):
+        return torch.argsort(torch.argsort(v)).to(f64) + 1
+
+    def spearman(x, y):
+        n = x.numel()
+        d = ranks(x) - ranks(y)
+        # ρ = 1 − 6 Σ d_i² / (n (n² − 1))
+        return 1 - 6 * (d ** 2).sum() / (n * (n ** 2 - 1))
+
+    close(spearman(x, y), torch.corrcoef(torch.stack([ranks(x), ranks(y)]))[0, 1], "Spearman ρ")
+    close(spearman(torch.exp(5 * x), y), spearman(x, y), "ρ unchanged by a monotone transform")
+    differs(torch.corrcoef(torch.stack([torch.exp(5 * x), y]))[0, 1], torch.corrcoef(torch.stack([x, y]))[0, 1],
+            "Pearson r does change")
+
+
+@check("wang2018glue/glue-score", tex=r"\text{GLUE} = \frac{1}{|\mathcal{T}|} \sum_{\tau \in \mathcal{T}} s_\tau")
+def check_macro_average():
+    """Made-up results for the nine tasks (two numbers for MRPC, STS-B, QQP and MNLI): averaging each task's
+    metrics first and then the tasks, against a nested torch mean; a flat average of all 13 numbers differs."""
+    results = {"CoLA": [45.0], "SST-2": [91.0], "MRPC": [82.0, 75.0], "STS-B": [80.0, 79.0], "QQP": [70.0, 88.0],
+               "MNLI": [82.0, 81.0], "QNLI": [88.0], "RTE": [56.0], "WNLI": [65.1]}
+    s = {task: sum(values) / len(values) for task, values in results.items()}    # s_τ: unweighted mean of metrics
+    # GLUE = (1/|T|) Σ_τ s_τ
+    glue = sum(s.values()) / len(s)
+    nested = torch.stack([torch.tensor(v, dtype=f64).mean() for v in results.values()]).mean()
+    close(glue, nested, "macro-average of per-task scores")
+    flat = torch.tensor([x for v in results.values() for x in v], dtype=f64).mean()
+    differs(flat, nested, "flat average over all reported numbers vs macro-average", at_least=0.1)
+
+
+if __name__ == "__main__":
+    run_checks(__name__)
