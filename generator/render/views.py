@@ -11,7 +11,7 @@ from ..checks.verification import BADGES, Verification
 from ..model import LANGUAGES, KnowledgeBase, Note, Reference
 from . import charts, urls
 from .note_body import citation_label, rewrite_body
-from .text import md_text, page_title
+from .text import html_text_with_math, md_text, md_text_with_math, page_title
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def note_view(kb: KnowledgeBase, note: Note, verification: Verification) -> Note
         venue=reference.venue if reference else "",
         links=tuple(links),
         tags=tags,
-        tldr=note.tldr,
+        tldr=html_text_with_math(note.tldr),
         citations=_citations_text(note),
         bibtex=bibtex,
         bibtex_fence="`" * max(3, longest_backticks + 1),
@@ -224,7 +224,7 @@ def home(kb: KnowledgeBase) -> dict:
         "chart": charts.chart_json(charts.notes_per_year(kb)),
         "categories": [Link(md_text(c.title), urls.md_link(urls.HOME, urls.category_page(c.slug)), str(len(c.rows)))
                        for c in categories if c.rows],
-        "recent": [Summary(md_text(title_of(kb, n.key)), urls.md_link(urls.HOME, urls.note_page(n.key)), md_text(n.tldr), n.lang)
+        "recent": [Summary(md_text(title_of(kb, n.key)), urls.md_link(urls.HOME, urls.note_page(n.key)), md_text_with_math(n.tldr), n.lang)
                    for n in recent],
     }
 
