@@ -6,8 +6,8 @@ visited before), and prints for each:
 
   requests, bytes the server sent (headers and bodies; the local server does not compress), what
   the same responses weigh gzip-compressed as a static host would send them, the bytes beyond the
-  theme's shared assets (everything outside ``assets/``: the page itself, the search index and the
-  sitemap that every page fetches, plotly.js), whether plotly.js was loaded, and the median time to
+  theme's shared assets (everything outside ``assets/``: the page itself, the sitemap, the search
+  index once the reader searches, plotly.js), whether plotly.js was requested, and the median time to
   the load event (for the search row: to the first results, typing as soon as the page has loaded).
 
 Then whether the budgets hold (a note page without a chart transfers under 150 KB beyond the

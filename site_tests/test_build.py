@@ -194,10 +194,13 @@ def test_search_index_is_utf8_not_escaped(built):
     assert json.loads(raw)["config"]["lang"] == ["en", "ru", "zh"]
 
 
-def test_search_worker_stems_russian_query_words(built):
+def test_search_worker_stems_russian_query_words_and_the_index_waits_for_a_search(built):
     workers = list((built.site / "assets/javascripts/workers").glob("search.*.min.js"))
     assert len(workers) == 1
     assert workers[0].read_text(encoding="utf-8").startswith("/* papernotes: a Russian word in a search query")
+    bundles = list((built.site / "assets/javascripts").glob("bundle.*.min.js"))
+    assert len(bundles) == 1
+    assert bundles[0].read_text(encoding="utf-8").startswith("/* papernotes: the search index is fetched when the reader")
 
 
 def test_the_sitemap_lists_every_page_for_instant_navigation(built):

@@ -38,3 +38,11 @@ def test_search_finds_the_note(page, notes, term, key, _why):
     if key == "rajput2023recommender":
         page.wait_for_timeout(500)  # the results panel fades in
         screenshot(page, "search")
+
+
+def test_the_index_is_fetched_only_when_the_reader_searches(page, visit, notes):
+    goto(page, note(notes, "kingma2014adam").url)
+    index = [url for url in visit.requests if url.endswith("/search/search_index.json")]
+    assert index == [], "a page that is only read fetched the whole search index"
+    assert note(notes, "kingma2014adam").url in search(page, "Adam")[:FIRST_RESULTS]
+    assert [url for url in visit.requests if url.endswith("/search/search_index.json")]
