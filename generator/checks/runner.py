@@ -178,7 +178,7 @@ def run_all(root: Path, specs: list[CheckSpec], env: Environment, cache: Cache, 
     done = len(results)
     servers = ForkServers(root, env)
     with servers, concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
-        futures = {pool.submit(run_one, root, spec, env, limits, key, servers.get()): (spec, key) for spec, key in todo}
+        futures = {pool.submit(run_one, root, spec, env, limits, key, servers): (spec, key) for spec, key in todo}
         for future in concurrent.futures.as_completed(futures):
             spec, key = futures[future]
             result = future.result()
@@ -229,9 +229,6 @@ class ForkServers:
         self.local = threading.local()
         self.started: list[ForkServer] = []
         self.lock = threading.Lock()
-
-    def get(self) -> "ForkServers":
-        return self
 
     def server(self) -> ForkServer | None:
         if not self.enabled:
