@@ -106,9 +106,10 @@ def print_check_report(suite, seconds: float) -> None:
     cov = suite.coverage
     if cov is not None:
         checked = [e for e in cov.equations if e.id in cov.checked]
-        evaluated = [e for e in checked if e.id in cov.evaluated]
-        print(f"equations: {len(cov.equations)} in the notes; {len(checked)} checked ({len(evaluated)} by evaluating the note's own LaTeX, "
-              f"{len(checked) - len(evaluated)} bound to their text), {len(cov.unchecked)} unchecked with a reason, "
+        total = len(cov.equations)
+        print(f"equations: {total} in the notes; {len(checked)} checked: {len(cov.evaluated)} evaluated from the note's own formula "
+              f"({100 * len(cov.evaluated) / max(total, 1):.0f}% of all), {len(cov.bound)} by code written for the formula "
+              f"({len(cov.bound_without_reason)} without a not_evaluated reason); {len(cov.unchecked)} unchecked with a reason, "
               f"{len(cov.uncovered)} not covered{':' if cov.uncovered else ''}")
         for equation in cov.uncovered:
             print(f"    notes/{equation.note}.md:{equation.line}: {equation.id} has no check")

@@ -133,6 +133,7 @@ class Note:
     figures: tuple[FigureRef, ...] = ()
     title: str = ""  # only topic notes (no BibTeX entry) carry their own title
     unchecked: tuple[tuple[str, str], ...] = ()  # (equation label, why no check can verify it)
+    not_evaluated: tuple[tuple[str, str], ...] = ()  # (equation label, why its check cannot evaluate the LaTeX)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ SCHEMA = (
     Field("kind", False, "'paper' (default) or 'topic' for a note about a topic rather than one paper"),
     Field("title", False, "a topic note's title (paper notes take theirs from references.bib)"),
     Field("unchecked", False, "equations no check can verify, with the reason: {label: why}"),
+    Field("not_evaluated", False, "checked equations whose check cannot evaluate the LaTeX itself, with the reason: {label: why}"),
 )
 FIELDS = {f.name: f for f in SCHEMA}
 
@@ -88,10 +89,13 @@ def validate_note(source: NoteSource, context: Context) -> list[Diagnostic]:
             check(meta[name], name, report, context)
     _check_kind(source, meta, report, context)
     labels = {f.label for f in source.scan.formulas if f.label}
-    if isinstance(meta.get("unchecked"), dict):
-        for label in meta["unchecked"]:
+    for name in ("unchecked", "not_evaluated"):
+        for label in meta.get(name) if isinstance(meta.get(name), dict) else ():
             if label not in labels:
-                report(f"unchecked.{label}", f"unchecked names '{label}', but the note has no equation {{#eq:{label}}}{did_you_mean(str(label), labels)}")
+                report(f"{name}.{label}", f"{name} names '{label}', but the note has no equation {{#eq:{label}}}{did_you_mean(str(label), labels)}")
+    if isinstance(meta.get("unchecked"), dict) and isinstance(meta.get("not_evaluated"), dict):
+        for label in set(meta["unchecked"]) & set(meta["not_evaluated"]):
+            report(f"not_evaluated.{label}", f"'{label}' is listed as unchecked and as not_evaluated: an unchecked equation has no check to evaluate it; keep one")
     for offset, line in enumerate(source.front.body.splitlines()):
         if PLACEHOLDER in line:
             problems.append(Diagnostic(source.path, source.front.body_line + offset,
@@ -164,18 +168,23 @@ def _check_added(value: Any, name: str, report, context: Context) -> None:
         report(name, f"added must be a date YYYY-MM-DD, not {value!r}")
 
 
-def _check_unchecked(value: Any, name: str, report, context: Context) -> None:
-    if not isinstance(value, dict):
-        report(name, "unchecked must map equation labels to reasons: {label: why no check can verify it}")
-        return
-    for label, reason in value.items():
-        if not isinstance(reason, str) or not reason.strip():
-            report(f"{name}.{label}", f"unchecked equation '{label}' needs a reason (why no check can verify it)")
+def _check_reasons(why: str) -> Callable:
+    """A ``{label: reason}`` field: every label with a reason that says ``why``."""
+    def check_reasons(value: Any, name: str, report, context: Context) -> None:
+        if not isinstance(value, dict):
+            report(name, f"{name} must map equation labels to reasons: {{label: {why}}}")
+            return
+        for label, reason in value.items():
+            if not isinstance(reason, str) or not reason.strip():
+                report(f"{name}.{label}", f"{name} equation '{label}' needs a reason ({why})")
+    return check_reasons
 
 
 CHECKS: dict[str, Callable] = {
     "tags": _check_tags, "tldr": _check_tldr, "lang": _check_lang, "citations": _check_citations,
-    "related": _check_related, "added": _check_added, "unchecked": _check_unchecked,
+    "related": _check_related, "added": _check_added,
+    "unchecked": _check_reasons("why no check can verify it"),
+    "not_evaluated": _check_reasons("why its check cannot evaluate the formula itself"),
 }
 
 
@@ -224,4 +233,5 @@ def to_note(source: NoteSource, taxonomy: Taxonomy) -> Note:
         figures=source.scan.figures,
         title=str(meta.get("title", "")),
         unchecked=tuple((str(k), str(v)) for k, v in (meta.get("unchecked") or {}).items()),
+        not_evaluated=tuple((str(k), str(v)) for k, v in (meta.get("not_evaluated") or {}).items()),
     )

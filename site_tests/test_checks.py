@@ -94,7 +94,7 @@ def test_a_cuda_check_is_skipped_with_its_reason_on_cpu(first_run):
 def test_a_check_can_evaluate_the_notes_own_latex(first_run):
     _, results = first_run
     assert results["check_relu_from_the_note"].status == "passed"
-    assert results["check_relu_from_the_note"].evaluates
+    assert results["check_relu_from_the_note"].evaluated == ("beta2021second/relu",)
 
 
 def test_unchanged_checks_come_from_the_cache_and_edits_invalidate(tmp_path):
@@ -170,7 +170,9 @@ def test_a_check_figure_and_badges_reach_the_site(tmp_path):
     html = (project.site / "notes/beta2021second/index.html").read_text(encoding="utf-8")
     assert 'data-pn-chart="relu"' in html
     assert '&quot;x&quot;:[-3.0,-2.9' in html  # the figure, in the chart's data-pn-figure attribute
-    assert 'class="pn-badge pn-badge--verified" href="#check-check_relu_from_the_note"' in html
+    # the run recorded that the check evaluated the formula itself, so the badge says so
+    assert 'class="pn-badge pn-badge--verified pn-badge--evaluated" href="#check-check_relu_from_the_note"' in html
+    assert "✓ evaluated from this formula on cpu" in html
     import re
     assert 'id="check-check_relu_from_the_note"' in html
     assert "def check_relu_from_the_note():" in re.sub(r"<[^>]+>", "", html)  # the code, from the snippet file

@@ -89,7 +89,7 @@ def test_bibliographic_fields_belong_in_references_bib(project, katex):
 def test_unknown_field_with_did_you_mean(project, katex):
     edit(project.notes / "alpha2020first.md", "related:", "relatd:")
     assert messages(project, katex) == [
-        "notes/alpha2020first.md:8: unknown field 'relatd' (did you mean 'related'?); fields are: tags, tldr, lang, citations, related, added, kind, title, unchecked"]
+        "notes/alpha2020first.md:8: unknown field 'relatd' (did you mean 'related'?); fields are: tags, tldr, lang, citations, related, added, kind, title, unchecked, not_evaluated"]
 
 
 def test_malformed_formula_is_reported_at_its_line(project, katex):
@@ -164,3 +164,10 @@ def test_a_field_given_twice_is_an_error_not_a_silent_override(project, katex):
     edit(project.notes / "alpha2020first.md", "added: 2026-11-01", "added: 2026-11-01\nrelated: [gamma2023]")
     assert messages(project, katex) == [
         "notes/alpha2020first.md:10: field 'related' is given twice (first at line 8); keep one"]
+
+
+def test_not_evaluated_needs_a_reason_and_an_existing_equation(project, katex):
+    note = project.notes / "alpha2020first.md"
+    edit(note, "related:", "not_evaluated: {nosuch: 'a reason'}\nrelated:")
+    problems = messages(project, katex)
+    assert any("not_evaluated names 'nosuch', but the note has no equation {#eq:nosuch}" in p for p in problems), problems

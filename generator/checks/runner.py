@@ -271,8 +271,7 @@ def run_one(root: Path, spec: CheckSpec, env: Environment, limits: Limits, snipp
         tail = log.read_bytes()[-2000:].decode("utf-8", "replace") if log.exists() else ""
     base = CheckResult(check=spec.id, file=spec.file, line=spec.first_line, equations=spec.equations, status="error",
                        device=env.device, torch=env.torch, seconds=round(seconds, 3), max_error=None, tolerance=None,
-                       snippet_hash=snippet_hash, date=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                       evaluates=spec.evaluates)
+                       snippet_hash=snippet_hash, date=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
     if timed_out:
         return replace(base, status="timeout", message=f"did not finish within {limits.timeout:g} s (killed)")
     if outcome is None:
@@ -286,6 +285,7 @@ def run_one(root: Path, spec: CheckSpec, env: Environment, limits: Limits, snipp
         message = f"printed more than {limits.output_bytes // 1024} KB of output (killed); print less"
     return replace(base, status=outcome["status"], line=outcome.get("line") or spec.first_line, message=message,
                    seconds=round(outcome.get("seconds", seconds), 3), figures=outcome.get("figures") or {},
+                   evaluated=tuple(outcome.get("evaluated") or ()) if outcome["status"] == "passed" else (),
                    max_error=worst["max_abs_error"] if worst else None, tolerance=worst["atol"] if worst else None)
 
 

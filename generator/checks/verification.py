@@ -12,12 +12,23 @@ from .results import CheckResult, load_results
 from .runner import Environment, cache_key
 
 BADGES = {
-    "passed": ("verified", "✓ verified on {device}"),
+    "passed": ("verified", "✓ verified on {device}"),  # with the kind of check: see KINDS
     "failed": ("failed", "✗ check failed"),
     "error": ("failed", "✗ check errored"),
     "timeout": ("failed", "✗ check timed out"),
     "skipped": ("skipped", "skipped: needs CUDA"),
     "not-run": ("not-run", "not run"),
+}
+
+
+# How a passing check verified an equation, as the badge says it.
+KINDS = {
+    "evaluated": ("✓ evaluated from this formula on {device}",
+                  "The check evaluated this formula's own LaTeX and compared the result with an independent reference, "
+                  "so a wrong formula here would fail it"),
+    "bound": ("✓ checked by code for this formula on {device}",
+              "The check runs code written for this formula (bound to its text: editing the formula stops the check "
+              "until it is reviewed); it does not evaluate the LaTeX itself"),
 }
 
 
@@ -27,6 +38,8 @@ class Badge:
     text: str
     title: str
     check: str = ""  # the check function whose code the badge links to
+    kind: str = ""  # evaluated | bound: how a check verifies the equation (see KINDS)
+    not_evaluated: str = ""  # for a bound equation, the note's reason why its check cannot evaluate it
 
 
 @dataclass(frozen=True)
@@ -60,9 +73,12 @@ class Verification:
         worst = _worst([r.status if r else "not-run" for r in results])
         state, template = BADGES[worst]
         shown = next((r for r in results if r and r.status == worst), None)
-        how = "evaluating the note's own LaTeX" if equation_id in self.coverage.evaluated else "code bound to this equation's text"
-        title = f"{specs[0].function} ({how})" + (f": {shown.message}" if shown and shown.message else "")
-        return Badge(state, template.format(device=shown.device if shown else ""), title, specs[0].function)
+        kind = "evaluated" if equation_id in self.coverage.evaluated else "bound"
+        passed_text, how = KINDS[kind]
+        why_not = self.coverage.not_evaluated.get(equation_id, "") if kind == "bound" else ""
+        title = f"{specs[0].function}: {how}" + (f": {shown.message}" if shown and shown.message else "")
+        text = passed_text if worst == "passed" else template
+        return Badge(state, text.format(device=shown.device if shown else ""), title, specs[0].function, kind, why_not)
 
 
 def _worst(statuses: list[str]) -> str:
@@ -84,4 +100,4 @@ def verification(project: Project, kb: KnowledgeBase, specs: list[CheckSpec]) ->
         environment = Environment(result.device, platform.python_version(), result.torch)
         if cache_key(project.root, spec, environment, note_tex) == result.snippet_hash:
             current[spec.id] = result
-    return Verification(tuple(specs), current, coverage(kb, specs))
+    return Verification(tuple(specs), current, coverage(kb, specs, current))

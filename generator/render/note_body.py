@@ -40,8 +40,10 @@ def badge_html(badge: Badge | None) -> str:
         return ""
     href = f' href="#check-{badge.check}"' if badge.check else ""
     tag = "a" if badge.check else "span"
-    return (f'<{tag} class="pn-badge pn-badge--{badge.state}"{href} title="{html.escape(badge.title)}">'
-            f"{html.escape(badge.text)}</{tag}>")
+    kind = f" pn-badge--{badge.kind}" if badge.kind else ""
+    why = f' <span class="pn-why">not evaluated: {html.escape(badge.not_evaluated)}</span>' if badge.not_evaluated else ""
+    return (f'<{tag} class="pn-badge pn-badge--{badge.state}{kind}"{href} title="{html.escape(badge.title)}">'
+            f"{html.escape(badge.text)}</{tag}>{why}")
 
 
 def equation_markdown(formula: Formula, body: str, badge: Badge | None) -> str:

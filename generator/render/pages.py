@@ -27,7 +27,7 @@ def environment() -> jinja2.Environment:
 def render_pages(kb: KnowledgeBase, verification: Verification) -> dict[str, str]:
     env = environment()
     pages = {
-        urls.HOME: env.get_template("home.md.j2").render(home=views.home(kb), asset=lambda p: urls.href(urls.HOME, p)),
+        urls.HOME: env.get_template("home.md.j2").render(home=views.home(kb, verification), asset=lambda p: urls.href(urls.HOME, p)),
         urls.CATEGORIES: env.get_template("categories.md.j2").render(
             categories=[views.category_view(kb, c.slug, urls.CATEGORIES) for c in kb.taxonomy.categories]),
         urls.TIMELINE: env.get_template("timeline.md.j2").render(years=views.timeline(kb)),

@@ -214,19 +214,25 @@ def _sort_name(reference: Reference) -> str:
     return first.split()[-1].lower() if first else ""
 
 
-def home(kb: KnowledgeBase) -> dict:
+def home(kb: KnowledgeBase, verification: Verification) -> dict:
     categories = [category_view(kb, c.slug, urls.CATEGORIES) for c in kb.taxonomy.categories]
     languages = sorted({n.lang for n in kb.notes.values()})
     recent = sorted(kb.notes.values(), key=lambda n: (n.added.isoformat() if n.added else "", n.key), reverse=True)[:8]
     return {
         "counts": [(len(kb.notes), "notes"), (len(kb.references), "references"),
-                   (sum(1 for c in categories if c.rows), "categories in use"), (len(languages), "languages")],
+                   (sum(1 for c in categories if c.rows), "categories in use"), (len(languages), "languages"),
+                   (share(len(verification.coverage.evaluated), len(verification.coverage.equations)),
+                    "of the equations evaluated from their own formula")],
         "chart": charts.chart_json(charts.notes_per_year(kb)),
         "categories": [Link(md_text(c.title), urls.md_link(urls.HOME, urls.category_page(c.slug)), str(len(c.rows)))
                        for c in categories if c.rows],
         "recent": [Summary(md_text(title_of(kb, n.key)), urls.md_link(urls.HOME, urls.note_page(n.key)), md_text_with_math(n.tldr), n.lang)
                    for n in recent],
     }
+
+
+def share(part: int, total: int) -> str:
+    return f"{100 * part / total:.0f}%" if total else "n/a"
 
 
 def verification_page(kb: KnowledgeBase, verification: Verification) -> dict:
@@ -244,17 +250,20 @@ def verification_page(kb: KnowledgeBase, verification: Verification) -> dict:
     cov = verification.coverage
     checked = [e for e in cov.equations if e.id in cov.checked]
     verified = [e for e in checked if verification.badge(e.id).state == "verified"]
-    evaluated = [e for e in checked if e.id in cov.evaluated]
 
     def equation_link(e) -> Link:
         return Link(md_text(e.id), urls.md_link(urls.VERIFICATION, urls.note_page(e.note), f"eq-{e.label}"))
 
     total = len(cov.equations)
     return {
-        "counts": [(total, "equations with an id"), (len(verified), "verified"), (len(evaluated), "checked by evaluating the note's own LaTeX"),
-                   (len(checked) - len(evaluated), "checked by code bound to the equation's text"),
+        "counts": [(total, "equations with an id"), (len(verified), "verified"),
+                   (len(cov.evaluated), "evaluated from the note's own formula"),
+                   (len(cov.bound), "checked by code written for the formula"),
                    (len(cov.unchecked), "unchecked, with a reason"), (len(cov.uncovered), "without a check yet")],
-        "verified_share": f"{100 * len(verified) / total:.0f}%" if total else "n/a",
+        "verified_share": share(len(verified), total),
+        "evaluated_share": share(len(cov.evaluated), total),
+        "not_evaluated": [(equation_link(e), md_text(cov.not_evaluated.get(e.id, "no reason given yet")))
+                          for e in cov.bound],
         "rows": rows,
         "unchecked": [(equation_link(e), md_text(cov.unchecked[e.id])) for e in cov.equations if e.id in cov.unchecked],
         "uncovered": [equation_link(e) for e in cov.uncovered],
