@@ -47,8 +47,8 @@ def layer_norm_one_pass(x, gamma, beta, eps=1e-5):
        tex=r"\operatorname{LN}(x)_i = \gamma_i \, \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta_i")
 def check_layer_norm():
     """x: (32, 768). One-pass moments against F.layer_norm in float64 (and against torch.var_mean). In float32
-    with mean 10³ and unit spread, the one-pass variance cancels badly, while a two-pass float32 LayerNorm
-    stays within 1e-3 of the float64 result."""
+    with mean 10³ and unit spread, the one-pass variance cancels badly (largest output error ≥ 0.3; 0.85 on
+    the CPU), while a two-pass float32 LayerNorm stays within 1e-3 of the float64 result."""
     d = 768
     g = seed(1)
     x = torch.randn(32, d, generator=g, dtype=f64).to(device())
@@ -63,7 +63,8 @@ def check_layer_norm():
     one_pass_32 = layer_norm_one_pass(shifted.float(), gamma.float(), beta.float())
     two_pass_32 = F.layer_norm(shifted.float(), (d,), gamma.float(), beta.float(), 1e-5)
     close(two_pass_32.double(), reference, "two-pass float32 LN", rtol=0, atol=1e-3)
-    differs(one_pass_32.double(), reference, "one-pass float32 LN with mean 1e3 loses precision", at_least=0.1)
+    # 0.85 with the CPU's float32 sums; ≥ 0.34 whatever their order, since E[x²] ≈ 1e6 is resolved to 1/16
+    differs(one_pass_32.double(), reference, "one-pass float32 LN with mean 1e3 loses precision", at_least=0.3)
 
 
 def T(b, length):
