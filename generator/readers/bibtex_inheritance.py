@@ -41,13 +41,13 @@ def _inherit(key: str, entries: dict[str, Raw], chain: tuple[str, ...]) -> Inher
             if not parent_key:
                 continue
             if parent_key in chain or parent_key == key:
-                problems.append(f"{name} '{parent_key}' leads back to this entry ({' -> '.join((*chain, key, parent_key))}); remove one link")
+                problems.append(f"{name} leads in a circle ({' -> '.join((*chain, key, parent_key))}); remove one link")
                 continue
             if parent_key not in entries:
                 problems.append(f"{name} '{parent_key}' names no entry in this file; add it, or remove the {name} field")
                 continue
             parent = _inherit(parent_key, entries, (*chain, key))
-            problems += parent.problems
+            problems += [p for p in parent.problems if "in a circle" in p]  # the parent reports the rest itself
             for field, value in _given(entry.entry_type, parent.fields).items():
                 fields.setdefault(field, value)
     return Inherited(fields, tuple(problems))

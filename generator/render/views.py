@@ -64,7 +64,8 @@ class CheckView:
 
 @dataclass(frozen=True)
 class Row:
-    year: int | None
+    year: int | None  # sorts the table
+    year_label: str   # what the cell shows: 2023a
     paper: Link
     authors: str
     venue: str
@@ -88,11 +89,12 @@ def title_of(kb: KnowledgeBase, key: str) -> str:
 
 
 def _authors(reference: Reference | None) -> str:
+    """Every name, as the note card and the bibliography print them; editors marked ``(ed.)``."""
     if not reference:
         return ""
-    names = [a for a in reference.authors if a != "others"]
-    text = ", ".join(names)
-    return text + (" et al." if "others" in reference.authors else "")
+    names = [a for a in reference.names if a != "others"]
+    text = ", ".join(names) + (" et al." if "others" in reference.names else "")
+    return f"{text} {reference.editor_mark}" if reference.editor_mark else text
 
 
 def _citations_text(note: Note) -> str:
@@ -105,7 +107,7 @@ def _md_links(kb: KnowledgeBase, from_docs: str, keys) -> tuple[Link, ...]:
     links = []
     for key in keys:
         target = urls.note_page(key) if key in kb.notes else urls.BIBLIOGRAPHY
-        anchor = "" if key in kb.notes else key
+        anchor = "" if key in kb.notes else urls.anchor(key)
         text, title = citation_label(kb, key)
         links.append(Link(md_text(title_of(kb, key)), urls.md_link(from_docs, target, anchor), md_text(text)))
     return tuple(links)
@@ -149,7 +151,7 @@ def note_view(kb: KnowledgeBase, note: Note, verification: Verification) -> Note
         title=md_text(title_of(kb, note.key)),
         page_title=page_title(title_of(kb, note.key)),
         authors=_authors(reference),
-        year=str(reference.year) if reference and reference.year else "",
+        year=reference.year_label if reference else "",
         venue=reference.venue if reference else "",
         links=tuple(links),
         tags=tags,
@@ -174,6 +176,7 @@ def category_view(kb: KnowledgeBase, slug: str, from_docs: str) -> CategoryView:
         reference = kb.reference(note.key)
         rows.append(Row(
             year=reference.year if reference else None,
+            year_label=reference.year_label if reference else "",
             paper=Link(title_of(kb, note.key), urls.href(from_docs, urls.note_page(note.key))),
             authors=_authors(reference),
             venue=reference.venue if reference else "",
@@ -204,13 +207,20 @@ def bibliography(kb: KnowledgeBase) -> list[dict]:
         if reference.doi:
             links.append(Link(f"DOI:{reference.doi}", reference.doi_url))
         note = Link("Note", urls.href(urls.BIBLIOGRAPHY, urls.note_page(reference.key))) if reference.key in kb.notes else None
-        entries.append({"key": reference.key, "authors": _authors(reference), "year": reference.year or "n.d.",
+        entries.append({"key": reference.key, "alias": _alias(reference.key), "authors": _authors(reference), "year": reference.year_label or "n.d.",
                         "title": reference.title, "venue": reference.venue, "links": links, "note": note})
     return entries
 
 
+def _alias(key: str) -> str:
+    """A second anchor for a key its fragment must percent-encode (``a%b``, ``a"b``): browsers find
+    the id with the fragment as written, or decoded; mkdocs' anchor check only as written."""
+    escaped = urls.anchor(key)
+    return escaped if escaped != key else ""
+
+
 def _sort_name(reference: Reference) -> str:
-    first = reference.authors[0] if reference.authors else ""
+    first = reference.names[0] if reference.names else ""
     return first.split()[-1].lower() if first else ""
 
 
