@@ -22,6 +22,18 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Authors:
+    """A paper's names for a card or a table row: ``short`` is what is shown; when it leaves names
+    out (``First, Second, … et al.``), ``full`` is the whole list, one click or a hover away."""
+    short: str
+    full: str
+
+    @property
+    def shortened(self) -> bool:
+        return self.short != self.full
+
+
+@dataclass(frozen=True)
 class Summary:
     """A note listed with its TL;DR, which is in the note's language."""
     text: str
@@ -35,7 +47,7 @@ class NoteView:
     key: str
     title: str
     page_title: str
-    authors: str
+    authors: Authors
     year: str
     venue: str
     links: tuple[Link, ...]
@@ -67,7 +79,7 @@ class Row:
     year: int | None  # sorts the table
     year_label: str   # what the cell shows: 2023a
     paper: Link
-    authors: str
+    authors: Authors
     venue: str
     citations: int | None
     citations_text: str
@@ -82,6 +94,11 @@ class CategoryView:
     url: str = ""
     page_title: str = ""
 
+    @property
+    def filterable(self) -> bool:
+        """A filter box above the table once it is longer than a screen."""
+        return len(self.rows) > FILTER_FROM
+
 
 def title_of(kb: KnowledgeBase, key: str) -> str:
     reference = kb.reference(key)
@@ -95,6 +112,19 @@ def _authors(reference: Reference | None) -> str:
     names = [a for a in reference.names if a != "others"]
     text = ", ".join(names) + (" et al." if "others" in reference.names else "")
     return f"{text} {reference.editor_mark}" if reference.editor_mark else text
+
+
+FILTER_FROM = 15  # rows; a longer category table gets a filter box
+SHOWN_NAMES = 3  # more names than this shorten to the first two
+
+
+def authors_of(reference: Reference | None) -> Authors:
+    full = _authors(reference)
+    names = [a for a in reference.names if a != "others"] if reference else []
+    if len(names) <= SHOWN_NAMES:
+        return Authors(full, full)
+    short = f"{names[0]}, {names[1]}, … et al." + (f" {reference.editor_mark}" if reference.editor_mark else "")
+    return Authors(short, full)
 
 
 def _citations_text(note: Note) -> str:
@@ -150,7 +180,7 @@ def note_view(kb: KnowledgeBase, note: Note, verification: Verification) -> Note
         key=note.key,
         title=md_text(title_of(kb, note.key)),
         page_title=page_title(title_of(kb, note.key)),
-        authors=_authors(reference),
+        authors=authors_of(reference),
         year=reference.year_label if reference else "",
         venue=reference.venue if reference else "",
         links=tuple(links),
@@ -178,7 +208,7 @@ def category_view(kb: KnowledgeBase, slug: str, from_docs: str) -> CategoryView:
             year=reference.year if reference else None,
             year_label=reference.year_label if reference else "",
             paper=Link(title_of(kb, note.key), urls.href(from_docs, urls.note_page(note.key))),
-            authors=_authors(reference),
+            authors=authors_of(reference),
             venue=reference.venue if reference else "",
             citations=note.citations.count if note.citations else None,
             citations_text=(f"{note.citations.count:,} (as of {note.citations.as_of.isoformat()})" if note.citations else "–"),
