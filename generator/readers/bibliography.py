@@ -36,19 +36,8 @@ def parse_bibliography(text: str, display_path: str) -> tuple[dict[str, Referenc
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)  # its failures come back as blocks
     decoded = bibtexparser.parse_string(text, parse_stack=[])  # raw values: resolved by bibtex_values
     problems = [_failed_block(block, display_path, decoded) for block in decoded.failed_blocks]
-    macros: dict[str, str] = {}
-    for string in decoded.strings:
-        value = resolve(string.value, macros)
-        problems += _undefined(value, display_path, string.start_line + 1, f"@string '{string.key}'")
-        macros[string.key.lower()] = value.text
-    raw: dict[str, Raw] = {}
-    for entry in decoded.entries:
-        fields = {}
-        for name, field in entry.fields_dict.items():
-            value = resolve(str(field.value), macros)
-            problems += _undefined(value, display_path, entry.start_line + 1, f"entry '{entry.key}', field '{name}'")
-            fields[name.lower()] = value.text
-        raw[entry.key] = Raw(entry.entry_type.lower(), fields, entry.start_line + 1)
+    raw, value_problems = resolve_entries(decoded, display_path)
+    problems += value_problems
     references: dict[str, Reference] = {}
     for entry in decoded.entries:
         if entry.entry_type.lower() == "xdata":
@@ -60,6 +49,26 @@ def parse_bibliography(text: str, display_path: str) -> tuple[dict[str, Referenc
         if reference:
             references[reference.key] = reference
     return references, problems
+
+
+def resolve_entries(library, path: str) -> tuple[dict[str, Raw], list[Diagnostic]]:
+    """Every entry of a library parsed with an empty parse stack, its values resolved (``@string``
+    macros in file order, ``#``, month names), before inheritance; a warning per undefined macro."""
+    problems: list[Diagnostic] = []
+    macros: dict[str, str] = {}
+    for string in library.strings:
+        value = resolve(string.value, macros)
+        problems += _undefined(value, path, string.start_line + 1, f"@string '{string.key}'")
+        macros[string.key.lower()] = value.text
+    raw: dict[str, Raw] = {}
+    for entry in library.entries:
+        fields = {}
+        for name, field in entry.fields_dict.items():
+            value = resolve(str(field.value), macros)
+            problems += _undefined(value, path, entry.start_line + 1, f"entry '{entry.key}', field '{name}'")
+            fields[name.lower()] = value.text
+        raw[entry.key] = Raw(entry.entry_type.lower(), fields, entry.start_line + 1)
+    return raw, problems
 
 
 def _undefined(value, path: str, line: int, where: str) -> list[Diagnostic]:
