@@ -13,15 +13,19 @@ from .load import load
 from .project import Project
 
 
-def report(problems: list[Diagnostic], out=None, consequence: str = "nothing was written") -> int:
-    """Print every problem as ``path:line: message`` and return the exit code."""
+def report(problems: list[Diagnostic], out=None, consequence: str = "nothing was written", strict: bool = False) -> int:
+    """Print every problem as ``path:line: message`` (``path:line: warning: message`` for a warning)
+    and return the exit code: 1 on any error, or, when ``strict``, on any warning."""
     out = out or sys.stderr
     for problem in problems:
         print(problem, file=out)
-    errors = sum(1 for p in problems if p.severity == "error")
+    errors = sum(1 for p in problems if p.is_error)
+    warnings = len(problems) - errors
     if errors:
         print(f"{errors} error{'s' if errors != 1 else ''}{'; ' + consequence if consequence else ''}.", file=out)
-    return 1 if errors else 0
+    if warnings and strict:
+        print(f"{warnings} warning{'s' if warnings != 1 else ''}, which --strict counts as errors.", file=out)
+    return 1 if errors or (strict and warnings) else 0
 
 
 def cmd_validate(project: Project, args) -> int:
@@ -29,7 +33,7 @@ def cmd_validate(project: Project, args) -> int:
     if problems:
         return report(problems, consequence="")
     loaded = load(project, Katex(), only)
-    code = report(loaded.problems, consequence="")
+    code = report(loaded.problems, consequence="", strict=args.strict)
     if code == 0 and loaded.kb is not None:
         kb = loaded.kb
         print(f"ok: {len(kb.notes)} notes, {len(kb.references)} references, {len(kb.taxonomy.categories)} categories")
@@ -165,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     validate_parser = commands.add_parser("validate", help="check the notes, taxonomy.yml and references.bib; print problems as path:line: message")
     validate_parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                                  help="only these notes (checked against the whole knowledge base); default: everything")
+    validate_parser.add_argument("--strict", action="store_true",
+                                 help="fail on warnings too (style rules such as a long TL;DR or a missing added:), as CI does on a pull request")
     build_parser = commands.add_parser("build", help="validate, then build the site into site/ (the previous site stays on any error)")
     build_parser.add_argument("--site-url", metavar="URL", help="where the site is published (default: mkdocs.yml's); "
                               "the theme's instant navigation follows links only to pages listed under it")

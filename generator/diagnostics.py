@@ -12,7 +12,10 @@ from typing import Iterable
 
 @dataclass(frozen=True, order=True)
 class Diagnostic:
-    """One problem in one input file. ``line`` is 1-based; 0 means "the file as a whole"."""
+    """One problem in one input file. ``line`` is 1-based; 0 means "the file as a whole".
+
+    An error is a mistake that stops the build; a warning is a matter of style (a long TL;DR, a
+    missing ``added:``): it is printed and passes, except under ``validate --strict``."""
 
     path: str
     line: int
@@ -21,7 +24,11 @@ class Diagnostic:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
+        return f"{where}: {'warning: ' if self.severity == 'warning' else ''}{self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

@@ -3,6 +3,8 @@
 This is a scanner, not a Markdown parser: it knows just enough (fenced code, inline code, math
 delimiters) to find ``[@key]`` citations and ``$...$`` / ``$$...$$`` formulas where
 pymdownx.arithmatex will find them, so that each can be reported at its line and rewritten in place.
+A formula is found however deep in a list it is indented: ``markdown_lists`` renders lists at 2 or 4
+spaces a level, as GitHub does, so there is no indentation at which a formula would fail to render.
 """
 from __future__ import annotations
 
@@ -25,7 +27,6 @@ RAW_HTML = re.compile(r"<(?!(?:https?|mailto|ftp):)(?:[A-Za-z][A-Za-z0-9-]*(?=[\
 # pymdownx.snippets' include marker; it runs before Markdown parsing, so it acts even inside code fences
 SNIPPET_INCLUDE = re.compile(r"^\s*;?-+8<-+")
 FIGURE = re.compile(r"^(?P<indent>[ \t]*)\{#fig:(?P<label>[^}\s]*)\}\s*$")
-LIST_ITEM = re.compile(r"^(?P<indent> *)(?:[-*+]|\d+[.)])[ \t]+\S")
 
 
 @dataclass(frozen=True)
@@ -56,14 +57,9 @@ def scan(body: str, first_line: int = 1) -> Scan:
         if SNIPPET_INCLUDE.match(text):
             problems.append(ScanProblem(first_line + n, "snippet includes (--8<--) are not allowed in notes: the build adds a note's check code itself; "
                                                         "paste the text, or link to the file"))
-    lists = _ListIndent()
     while i < len(lines):
         text = lines[i]
         lineno = first_line + i
-        if not fence:
-            problem = lists.check(text)
-            if problem:
-                problems.append(ScanProblem(lineno, problem))
         if fence:
             if _closes_fence(text, fence):
                 fence = None
@@ -112,45 +108,6 @@ def scan(body: str, first_line: int = 1) -> Scan:
     if fence:
         problems.append(ScanProblem(first_line + len(lines) - 1, "a code fence is never closed"))
     return Scan(tuple(citations), tuple(formulas), tuple(problems), tuple(figures))
-
-
-class _ListIndent:
-    """Python-Markdown continues a list item, after a blank line, only with 4 spaces of indentation,
-    and nests a list only 4 spaces in; CommonMark's 2 or 3 (under ``- `` or ``1. ``) ends or flattens
-    the list, and a formula, table or paragraph meant to be inside an item is rendered outside it (a
-    labelled formula in pieces: raw TeX, its badge as text). Fed every line outside code fences."""
-
-    def __init__(self) -> None:
-        self.items: list[int] = []  # the indentation of each open list item's marker, outermost first
-        self.after_blank = False
-
-    def check(self, text: str) -> str | None:
-        if not text.strip():
-            self.after_blank = bool(self.items)
-            return None
-        indent = len(text) - len(text.lstrip(" "))
-        after_blank, self.after_blank = self.after_blank, False
-        if LIST_ITEM.match(text):
-            while self.items and self.items[-1] >= indent:
-                self.items.pop()
-            parent = self.items[-1] if self.items else None
-            self.items.append(indent)
-            if parent is not None and indent < parent + 4:
-                return (f"a list nested {indent - parent} spaces in is not nested (Python-Markdown flattens it): "
-                        f"indent it {parent + 4} spaces")
-            return None
-        if not (self.items and after_blank):
-            return None  # a lazy continuation line, or no list
-        if indent == 0:
-            self.items = []
-            return None
-        outermost = self.items[0]
-        while self.items and self.items[-1] + 4 > indent:
-            self.items.pop()
-        if not self.items:  # indented, but too little for any open item: the list ends here
-            return (f"indented {indent} spaces, this line ends the list above instead of continuing its item "
-                    f"(Python-Markdown needs 4 after a blank line): indent it {outermost + 4} spaces")
-        return None
 
 
 def _line_offsets(lines: list[str]) -> list[int]:

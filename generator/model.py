@@ -40,7 +40,10 @@ class Taxonomy:
 
 @dataclass(frozen=True)
 class Reference:
-    """One ``references.bib`` entry, decoded for display; ``bibtex`` is the entry's own text."""
+    """One ``references.bib`` entry, decoded for display; ``bibtex`` is the entry's own text.
+
+    ``editors`` is set only for an entry without authors (an edited book); ``year_suffix`` is the
+    letter of a disambiguated year (``2023a``): ``year`` is the number, ``year_label`` what is shown."""
 
     key: str
     entry_type: str
@@ -48,6 +51,8 @@ class Reference:
     authors: tuple[str, ...]
     year: int | None
     venue: str
+    editors: tuple[str, ...] = ()
+    year_suffix: str = ""
     eprint: str = ""
     doi: str = ""
     url: str = ""
@@ -62,16 +67,34 @@ class Reference:
     def doi_url(self) -> str:
         return f"https://doi.org/{self.doi}" if self.doi else ""
 
+    @property
+    def year_label(self) -> str:
+        return f"{self.year}{self.year_suffix}" if self.year else ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Who the entry is by: its authors, or its editors when it has none."""
+        return self.authors or self.editors
+
+    @property
+    def editor_mark(self) -> str:
+        """``(ed.)`` / ``(eds.)`` after the names of an edited entry, else ``""``."""
+        if self.authors or not self.editors:
+            return ""
+        return "(ed.)" if len([n for n in self.editors if n != "others"]) == 1 and "others" not in self.editors else "(eds.)"
+
     def short_authors(self) -> str:
-        """``Vaswani et al.``, ``Kingma and Ba`` or ``Rendle``: surnames for link text."""
-        surnames = [a.split()[-1] if a else "" for a in self.authors if a != "others"]
+        """``Vaswani et al.``, ``Kingma and Ba``, ``Rendle`` or ``Doe (ed.)``: surnames for link text."""
+        names = self.names
+        surnames = [a.split()[-1] if a else "" for a in names if a != "others"]
+        mark = f" {self.editor_mark}" if self.editor_mark else ""
         if not surnames:
             return "Anonymous"
-        if len(surnames) == 1 and "others" not in self.authors:
-            return surnames[0]
-        if len(surnames) == 2 and "others" not in self.authors:
-            return f"{surnames[0]} and {surnames[1]}"
-        return f"{surnames[0]} et al."
+        if len(surnames) == 1 and "others" not in names:
+            return surnames[0] + mark
+        if len(surnames) == 2 and "others" not in names:
+            return f"{surnames[0]} and {surnames[1]}{mark}"
+        return f"{surnames[0]} et al.{mark}"
 
 
 @dataclass(frozen=True)

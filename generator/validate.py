@@ -1,7 +1,8 @@
 """Validate note sources against the front-matter schema, the taxonomy and the bibliography.
 
 Every check runs on every note; nothing stops at the first problem. The result is a list of
-``Diagnostic``; ``to_note`` then turns a source that passed into a ``Note``.
+``Diagnostic``; ``to_note`` then turns a source that passed into a ``Note``. Style rules (a TL;DR
+over the suggested length, no ``added:`` date) are warnings: they pass, except under ``--strict``.
 """
 from __future__ import annotations
 
@@ -73,8 +74,8 @@ def validate_note(source: NoteSource, context: Context) -> list[Diagnostic]:
     problems: list[Diagnostic] = []
     meta, at = source.front.values, source.front.line_of
 
-    def report(path: str, message: str) -> None:
-        problems.append(Diagnostic(source.path, at(path), message))
+    def report(path: str, message: str, severity: str = "error") -> None:
+        problems.append(Diagnostic(source.path, at(path), message, severity))
 
     if not KEY.match(source.key):
         report("", f"'{source.key}' is not a valid note key: use lowercase letters, digits, '-' and '_' (a BibTeX key like vaswani2017attention)")
@@ -87,6 +88,9 @@ def validate_note(source: NoteSource, context: Context) -> list[Diagnostic]:
     for name, check in CHECKS.items():
         if meta.get(name) not in (None, "", []):
             check(meta[name], name, report, context)
+    if "added" not in meta:
+        problems.append(Diagnostic(source.path, 1, "no 'added' date: add added: YYYY-MM-DD, the day the note was written "
+                                   "(the home page's 'Recently added' list is ordered by it)", "warning"))
     _check_kind(source, meta, report, context)
     labels = {f.label for f in source.scan.formulas if f.label}
     for name in ("unchecked", "not_evaluated"):
@@ -131,7 +135,8 @@ def _check_tldr(value: Any, name: str, report, context: Context) -> None:
     if not isinstance(value, str):
         report(name, "tldr must be text: one or two sentences")
     elif len(value) > MAX_TLDR:
-        report(name, f"tldr is {len(value)} characters; keep it to one or two sentences (at most {MAX_TLDR})")
+        report(name, f"tldr is {len(value)} characters, over the suggested {MAX_TLDR}; say it in one or two sentences "
+                     "and move the rest into the note", "warning")
 
 
 def _check_lang(value: Any, name: str, report, context: Context) -> None:

@@ -38,6 +38,11 @@ def messages(project: Project, katex: Katex | None = None) -> list[str]:
     return [str(p) for p in load(project, katex or Katex()).problems]
 
 
+def errors(project: Project, katex: Katex | None = None) -> list[str]:
+    """``messages`` less the warnings: what fails ``papernotes validate`` without ``--strict``."""
+    return [str(p) for p in load(project, katex or Katex()).problems if p.is_error]
+
+
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"fixture text {old!r} not found in {path}"

@@ -37,8 +37,8 @@ def test_latex_accents_and_others():
 def test_missing_fields_and_bad_year_are_reported_at_the_entry():
     _, problems = parse_bibliography("\n@article{a, title={T}, year={20x}}\n", "references.bib")
     assert [str(p) for p in problems] == [
-        "references.bib:2: entry 'a' has no 'author' field; add it",
-        "references.bib:2: entry 'a': year '20x' is not a four-digit year",
+        "references.bib:2: entry 'a': year '20x' is not a four-digit year (a letter may follow, as in 2023a)",
+        "references.bib:2: warning: entry 'a' has neither 'author' nor 'editor' (pages show no names); add one",
     ]
 
 

@@ -81,7 +81,7 @@ def test_bibliography_lists_every_entry_with_an_anchor_and_the_bib_file(built):
 
 def test_category_table_is_sortable_and_lists_the_category_notes(built):
     html = page(built, "categories/recsys/index.html")
-    table = html[html.index('<table data-pn-sortable>'):html.index("</table>")]
+    table = html[html.index('<table data-pn-sortable id="pn-table-recsys">'):html.index("</table>")]
     rows = re.findall(r"<tr><td data-value=\"(\d+)\">", table)
     assert rows == ["2022", "2021"]  # newest first
     assert '<a href="../../notes/beta2021second/">Second Thoughts on Seeing</a>' in table

@@ -116,7 +116,7 @@ def test_a_changed_equation_fails_its_check_until_rebound(tmp_path):
     edit(project.notes / "beta2021second.md", r"y = \max(0, x)", r"y = \max(0, -x)")
     (result,) = run(project, "beta2021second").results
     assert result.status == "failed"
-    assert result.message == ("notes/beta2021second.md:10: equation `beta2021second/relu` changed since its check was written; "
+    assert result.message == ("notes/beta2021second.md:11: equation `beta2021second/relu` changed since its check was written; "
                               "review the check, then set its tex= to the note's new LaTeX: y = \\max(0, -x)")
     # re-binding without fixing the maths still fails, because the check evaluates the note's LaTeX
     edit(project.root / "runnable_snippets/beta2021second.py", r'tex=r"y = \max(0, x)"', r'tex=r"y = \max(0, -x)"')

@@ -11,7 +11,7 @@ import string
 
 import pytest
 import yaml
-from conftest import edit, make_project, messages
+from conftest import edit, errors, make_project, messages
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,7 +82,8 @@ def test_random_bibtex_gives_diagnostics_not_crashes(pieces):
 # --- the named cases, each with its exact outcome ------------------------------------------------------
 
 def note_messages(project, katex, key="x2020y"):
-    return [m for m in messages(project, katex) if m.startswith(f"notes/{key}")]
+    """The errors in one note (these notes are written for their case, without an added: date)."""
+    return [m for m in errors(project, katex) if m.startswith(f"notes/{key}")]
 
 
 def write_note(project, content: bytes | str, key="x2020y"):
@@ -158,11 +159,11 @@ def test_a_note_in_a_subfolder(project, katex):
         "notes/sub/x2020y.md: notes live directly in notes/ as <key>.md; move it to notes/x2020y.md"]
 
 
-def test_bibtex_keys_with_spaces_or_slashes(project, katex):
+def test_bibtex_keys_with_slashes_are_accepted_as_bibtex_accepts_them(project, katex):
     with open(project.bibliography, "a", encoding="utf-8") as bib:
         bib.write("\n@misc{a/b,\n  title = {T},\n  author = {A, B},\n  year = {2020}\n}\n")
-    assert [m for m in messages(project, katex) if m.startswith("references.bib")] == [
-        "references.bib:31: key 'a/b' may only contain letters, digits and _:-."]
+    assert [m for m in messages(project, katex) if m.startswith("references.bib")] == []
+    assert "a/b" in load(project, katex).kb.references
 
 
 @pytest.mark.parametrize("include", ['--8<-- "/etc/passwd"', '--8<-- "../../../etc/passwd"', '-8<- "references.bib"', ";--8<-- \"x\""])
@@ -247,7 +248,7 @@ def test_html_in_every_text_field_shows_as_text(tmp_path):
     edit(project.bibliography, "booktitle = {Proceedings of the Test Conference (TC)}", f"booktitle = {{{PAYLOAD}}}")
     edit(project.taxonomy, "title: Optimization and Training Techniques", f"title: '{PAYLOAD}'")
     edit(project.taxonomy, "description: Optimisers and schedules.", f"description: '{PAYLOAD}'")
-    (project.notes / "topic-x.md").write_text(f"---\nkind: topic\ntitle: '{PAYLOAD}'\ntags: [optimization]\ntldr: '{PAYLOAD}'\n---\nBody.\n", encoding="utf-8")
+    (project.notes / "topic-x.md").write_text(f"---\nkind: topic\ntitle: '{PAYLOAD}'\ntags: [optimization]\ntldr: '{PAYLOAD}'\nadded: 2026-11-30\n---\nBody.\n", encoding="utf-8")
     assert [str(p) for p in build(project)] == []
     pages = [p for p in project.site.rglob("*.html")]
     assert len(pages) > 10

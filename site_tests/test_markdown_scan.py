@@ -55,33 +55,19 @@ def test_offsets_cover_the_source_text():
     assert body[f.start:f.end] == "$$ a $$ {#eq:a}\n"
 
 
-def test_list_items_continue_and_nest_with_four_spaces():
+def test_formulas_in_nested_list_items_are_found_at_any_indentation():
     body = """1. Unpool:
 
    $$
    x
    $$ {#eq:unpool}
 
-2. Rectify, then see
-   the next line (a lazy continuation is fine).
-
-    A paragraph of the item, 4 spaces in.
-
 - Few-shot:
-  - nested two spaces in
-- Zero-shot:
-    - nested four spaces in
+  - nested two spaces in, with $y$ inline
 
-  Two spaces in, after a nested list: outside both.
-
-After the list.
-
-   Three spaces, outside any list: a paragraph.
+    $$ z $$ {#eq:nested}
 """
-    assert [(p.line, p.message) for p in scan(body).problems] == [
-        (3, "indented 3 spaces, this line ends the list above instead of continuing its item "
-            "(Python-Markdown needs 4 after a blank line): indent it 4 spaces"),
-        (13, "a list nested 2 spaces in is not nested (Python-Markdown flattens it): indent it 4 spaces"),
-        (17, "indented 2 spaces, this line ends the list above instead of continuing its item "
-             "(Python-Markdown needs 4 after a blank line): indent it 4 spaces"),
-    ]
+    result = scan(body)
+    assert result.problems == ()
+    assert [(f.tex, f.line, f.label, f.indent) for f in result.formulas] == [
+        ("x", 3, "unpool", "   "), ("y", 8, "", ""), ("z", 10, "nested", "    ")]

@@ -70,6 +70,37 @@ def test_a_zotero_export_from_standard_input_is_normalised(project, monkeypatch)
         "}\n")
 
 
+def test_a_jabref_entry_with_macros_an_editor_and_a_year_suffix_is_resolved(project, monkeypatch):
+    jabref = ('@String{procs = "Proceedings of the "}\n'
+              "@Book{Halvorsen2019a, editor = {Halvorsen, Ingrid}, title = {Forecasting}, year = {2019a},\n"
+              "  booktitle = procs # {Forecasting Workshop}, month = jan}\n")
+    assert new(project, "halvorsen2019forecasting", "--bib", "-", stdin=jabref, monkeypatch=monkeypatch) == 0
+    assert project.bibliography.read_text(encoding="utf-8").endswith(
+        "@book{halvorsen2019forecasting,\n"
+        "  title     = {Forecasting},\n"
+        "  editor    = {Halvorsen, Ingrid},\n"
+        "  booktitle = {Proceedings of the Forecasting Workshop},\n"
+        "  year      = {2019a},\n"
+        "  month     = {January}\n"
+        "}\n")
+
+
+def test_a_dblp_export_with_its_crossref_parent_is_merged(project, monkeypatch):
+    dblp = ("@inproceedings{DBLP:conf/nips/TanakaR23, author = {Yui Tanaka and Mateo Ruiz}, title = {Scaling Laws},\n"
+            "  pages = {1--9}, year = {2023}, crossref = {DBLP:conf/nips/2023}}\n"
+            "@proceedings{DBLP:conf/nips/2023, editor = {Alice Oh}, title = {Advances in NeurIPS 36}, year = {2023}}\n")
+    assert new(project, "tanaka2023scaling", "--bib", "-", stdin=dblp, monkeypatch=monkeypatch) == 0
+    assert project.bibliography.read_text(encoding="utf-8").endswith(
+        "@inproceedings{tanaka2023scaling,\n"
+        "  title     = {Scaling Laws},\n"
+        "  author    = {Yui Tanaka and Mateo Ruiz},\n"
+        "  editor    = {Alice Oh},\n"
+        "  booktitle = {Advances in NeurIPS 36},\n"
+        "  pages     = {1--9},\n"
+        "  year      = {2023}\n"
+        "}\n")
+
+
 def test_the_skeleton_fails_validation_until_written(project, tmp_path, capsys):
     (tmp_path / "he.bib").write_text(SCHOLAR, encoding="utf-8")
     assert new(project, "he2015deep", "--bib", str(tmp_path / "he.bib")) == 0
@@ -125,8 +156,8 @@ def test_refuses_keys_with_spaces_slashes_or_capitals(project, tmp_path, key):
 @pytest.mark.parametrize(("text", "message"), [
     ("", "<stdin>: no BibTeX entry found (expected @article{...}, @inproceedings{...}, ...)"),
     ("@article{x,\n  title = {T},\n  author = {A}\n", "<stdin>:1: this entry does not parse; check its braces, commas and '=' signs"),
-    ("@article{x, title={T}, year={2020}}", "<stdin>:1: the entry has no 'author' field; add it"),
-    ("@article{x, title={T}, author={A, B}, year={in press}}", "<stdin>:1: year 'in press' is not a four-digit year"),
+    ("@article{x, title={T}, year={2020}}", "<stdin>:1: the entry has no 'author' field (nor an 'editor'); add it"),
+    ("@article{x, title={T}, author={A, B}, year={in press}}", "<stdin>:1: year 'in press' is not a four-digit year (a letter may follow, as in 2023a)"),
 ])
 def test_a_bad_entry_is_reported_and_nothing_is_written(project, monkeypatch, capsys, text, message):
     bib_before = project.bibliography.read_bytes()

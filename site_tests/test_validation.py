@@ -36,7 +36,7 @@ def test_unknown_tag_in_block_list_is_reported_at_its_item(project, katex):
 
 
 def test_note_without_a_references_bib_entry(project, katex):
-    (project.notes / "omega2023lost.md").write_text("---\ntags: [recsys]\ntldr: Lost.\n---\nText.\n", encoding="utf-8")
+    (project.notes / "omega2023lost.md").write_text("---\ntags: [recsys]\ntldr: Lost.\nadded: 2026-11-30\n---\nText.\n", encoding="utf-8")
     assert messages(project, katex) == [
         "notes/omega2023lost.md:1: no entry 'omega2023lost' in references.bib: add the paper's BibTeX entry under this key (or set kind: topic for a topic note)"]
 
@@ -171,3 +171,48 @@ def test_not_evaluated_needs_a_reason_and_an_existing_equation(project, katex):
     edit(note, "related:", "not_evaluated: {nosuch: 'a reason'}\nrelated:")
     problems = messages(project, katex)
     assert any("not_evaluated names 'nosuch', but the note has no equation {#eq:nosuch}" in p for p in problems), problems
+
+
+LONG_TLDR = "Alpha takes smaller steps when gradients are noisy. " * 9  # 468 characters
+
+
+def test_style_rules_are_warnings_that_pass(project, capsys):
+    edit(project.notes / "alpha2020first.md", "tldr: Alpha optimisation takes smaller steps when gradients are noisy.", f"tldr: {LONG_TLDR.strip()}")
+    edit(project.notes / "beta2021second.md", "added: 2026-11-22\n", "")
+    assert main(["--root", str(project.root), "validate"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "notes/alpha2020first.md:3: warning: tldr is 467 characters, over the suggested 400; say it in one or two sentences "
+        "and move the rest into the note\n"
+        "notes/beta2021second.md:1: warning: no 'added' date: add added: YYYY-MM-DD, the day the note was written "
+        "(the home page's 'Recently added' list is ordered by it)\n")
+    assert captured.out == "ok: 3 notes, 4 references, 3 categories\n"
+
+
+def test_strict_fails_on_warnings(project, capsys):
+    edit(project.notes / "beta2021second.md", "added: 2026-11-22\n", "")
+    assert main(["--root", str(project.root), "validate", "--strict"]) == 1
+    assert capsys.readouterr().err == (
+        "notes/beta2021second.md:1: warning: no 'added' date: add added: YYYY-MM-DD, the day the note was written "
+        "(the home page's 'Recently added' list is ordered by it)\n"
+        "1 warning, which --strict counts as errors.\n")
+
+
+def test_errors_stay_errors_and_strict_counts_both(project, capsys):
+    edit(project.notes / "beta2021second.md", "lang: zh", "lang: cn")
+    edit(project.notes / "beta2021second.md", "added: 2026-11-22\n", "")
+    assert main(["--root", str(project.root), "validate"]) == 1
+    assert capsys.readouterr().err.endswith("\n1 error.\n")
+    assert main(["--root", str(project.root), "validate", "--strict"]) == 1
+    assert capsys.readouterr().err.endswith("\n1 error.\n1 warning, which --strict counts as errors.\n")
+
+
+def test_a_build_passes_with_warnings_and_prints_them(project):
+    from generator.site_build import build
+
+    edit(project.notes / "beta2021second.md", "added: 2026-11-22\n", "")
+    problems = build(project)
+    assert [str(p) for p in problems] == [
+        "notes/beta2021second.md:1: warning: no 'added' date: add added: YYYY-MM-DD, the day the note was written "
+        "(the home page's 'Recently added' list is ordered by it)"]
+    assert (project.site / "notes/beta2021second/index.html").exists()

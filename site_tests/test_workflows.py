@@ -80,7 +80,7 @@ def test_pull_request_ci_runs_everything_without_secrets():
     assert "secrets." not in text and "GITHUB_TOKEN" not in text
     steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
     runs = " ; ".join(s.get("run", "") for s in steps)
-    assert "papernotes validate" in runs and "CI=true make test" in runs and "apt-get install -y chromium" in runs
+    assert "papernotes validate --strict" in runs and "CI=true make test" in runs and "apt-get install -y chromium" in runs
     caches = [s["with"] for s in steps if s.get("uses", "").startswith("actions/cache")]
     assert [c["path"] for c in caches] == ["build/checks/cache"]
     assert all(s["with"]["cache"] == "pip" for s in steps if s.get("uses", "").startswith("actions/setup-python"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from collections import Counter
 
 from ..model import KnowledgeBase
@@ -16,6 +17,7 @@ def notes_per_year(kb: KnowledgeBase) -> dict:
         if reference and reference.year and note.categories:
             counts[(note.categories[0], reference.year)] += 1
     years = sorted({year for _, year in counts})
+    totals = Counter(year for _, year in counts.elements())  # the height of each stacked bar
     traces = []
     for category in kb.taxonomy.categories:
         ys = [counts[(category.slug, year)] for year in years]
@@ -27,12 +29,26 @@ def notes_per_year(kb: KnowledgeBase) -> dict:
     layout = {
         "barmode": "stack",
         "xaxis": {"title": {"text": "Publication year"}, "type": "category"},
-        "yaxis": {"title": {"text": "Notes"}, "rangemode": "tozero", "dtick": 1},
+        "yaxis": {"title": {"text": "Notes"}, "rangemode": "tozero", "tick0": 0,
+                  "dtick": tick_step(max(totals.values(), default=0))},
         "legend": {"orientation": "h", "y": -0.25},
         "margin": {"l": 50, "r": 10, "t": 10, "b": 10},
         "height": 380,
     }
     return {"data": traces, "layout": layout}
+
+
+MAX_TICKS = 8  # labels on the count axis; 380 px of chart keeps them well apart
+
+
+def tick_step(highest: int) -> int:
+    """A whole-number step of 1, 2 or 5 times a power of ten that puts at most ``MAX_TICKS`` labels
+    between 0 and ``highest`` (the tallest bar): 1 for 7 notes a year, 10 for 54, 500 for 3,000."""
+    step = 1
+    while highest / step > MAX_TICKS:
+        magnitude = 10 ** math.floor(math.log10(step))
+        step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude > step)
+    return step
 
 
 def chart_json(figure: dict) -> str:

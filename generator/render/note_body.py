@@ -15,7 +15,7 @@ def citation_label(kb: KnowledgeBase, key: str) -> tuple[str, str]:
     """(link text, hover title) for a cited key: ``Vaswani et al., 2017``."""
     reference = kb.reference(key)
     if reference:
-        return f"{reference.short_authors()}, {reference.year}", reference.title
+        return f"{reference.short_authors()}, {reference.year_label or 'n.d.'}", reference.title
     note = kb.notes[key]
     return note.title, note.title
 
@@ -24,7 +24,7 @@ def citation_target(kb: KnowledgeBase, from_docs: str, key: str) -> str:
     """The note's page if there is one, else the key's entry on the bibliography page."""
     if key in kb.notes:
         return urls.md_link(from_docs, urls.note_page(key))
-    return urls.md_link(from_docs, urls.BIBLIOGRAPHY, anchor=key)
+    return urls.md_link(from_docs, urls.BIBLIOGRAPHY, anchor=urls.anchor(key))
 
 
 def citation_markdown(kb: KnowledgeBase, from_docs: str, keys: tuple[str, ...]) -> str:

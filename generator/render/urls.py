@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import posixpath
+from urllib.parse import quote
+
+# characters a URL fragment may hold as they are (RFC 3986), less the parentheses Markdown links end at
+FRAGMENT_SAFE = "!$&'*+,;=:@/?-._~"
 
 
 def note_page(key: str) -> str:
@@ -41,3 +45,9 @@ def md_link(from_docs: str, to_docs: str, anchor: str = "") -> str:
     """A relative link between Markdown sources, which mkdocs checks and rewrites."""
     relative = posixpath.relpath(to_docs, posixpath.dirname(from_docs) or ".")
     return relative + (f"#{anchor}" if anchor else "")
+
+
+def anchor(key: str) -> str:
+    """A bibliography entry's key as a URL fragment: percent-encoded where a fragment needs it, so
+    any key BibTeX allows (a DOI, ``a*b``, ``x:y/z``) links; the entry's ``id`` is the key itself."""
+    return quote(key, safe=FRAGMENT_SAFE)

@@ -22,6 +22,18 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Authors:
+    """A paper's names for a card or a table row: ``short`` is what is shown; when it leaves names
+    out (``First, Second, … et al.``), ``full`` is the whole list, one click or a hover away."""
+    short: str
+    full: str
+
+    @property
+    def shortened(self) -> bool:
+        return self.short != self.full
+
+
+@dataclass(frozen=True)
 class Summary:
     """A note listed with its TL;DR, which is in the note's language."""
     text: str
@@ -35,7 +47,7 @@ class NoteView:
     key: str
     title: str
     page_title: str
-    authors: str
+    authors: Authors
     year: str
     venue: str
     links: tuple[Link, ...]
@@ -64,9 +76,10 @@ class CheckView:
 
 @dataclass(frozen=True)
 class Row:
-    year: int | None
+    year: int | None  # sorts the table
+    year_label: str   # what the cell shows: 2023a
     paper: Link
-    authors: str
+    authors: Authors
     venue: str
     citations: int | None
     citations_text: str
@@ -81,6 +94,11 @@ class CategoryView:
     url: str = ""
     page_title: str = ""
 
+    @property
+    def filterable(self) -> bool:
+        """A filter box above the table once it is longer than a screen."""
+        return len(self.rows) > FILTER_FROM
+
 
 def title_of(kb: KnowledgeBase, key: str) -> str:
     reference = kb.reference(key)
@@ -88,11 +106,25 @@ def title_of(kb: KnowledgeBase, key: str) -> str:
 
 
 def _authors(reference: Reference | None) -> str:
+    """Every name, as the note card and the bibliography print them; editors marked ``(ed.)``."""
     if not reference:
         return ""
-    names = [a for a in reference.authors if a != "others"]
-    text = ", ".join(names)
-    return text + (" et al." if "others" in reference.authors else "")
+    names = [a for a in reference.names if a != "others"]
+    text = ", ".join(names) + (" et al." if "others" in reference.names else "")
+    return f"{text} {reference.editor_mark}" if reference.editor_mark else text
+
+
+FILTER_FROM = 15  # rows; a longer category table gets a filter box
+SHOWN_NAMES = 3  # more names than this shorten to the first two
+
+
+def authors_of(reference: Reference | None) -> Authors:
+    full = _authors(reference)
+    names = [a for a in reference.names if a != "others"] if reference else []
+    if len(names) <= SHOWN_NAMES:
+        return Authors(full, full)
+    short = f"{names[0]}, {names[1]}, … et al." + (f" {reference.editor_mark}" if reference.editor_mark else "")
+    return Authors(short, full)
 
 
 def _citations_text(note: Note) -> str:
@@ -105,7 +137,7 @@ def _md_links(kb: KnowledgeBase, from_docs: str, keys) -> tuple[Link, ...]:
     links = []
     for key in keys:
         target = urls.note_page(key) if key in kb.notes else urls.BIBLIOGRAPHY
-        anchor = "" if key in kb.notes else key
+        anchor = "" if key in kb.notes else urls.anchor(key)
         text, title = citation_label(kb, key)
         links.append(Link(md_text(title_of(kb, key)), urls.md_link(from_docs, target, anchor), md_text(text)))
     return tuple(links)
@@ -148,8 +180,8 @@ def note_view(kb: KnowledgeBase, note: Note, verification: Verification) -> Note
         key=note.key,
         title=md_text(title_of(kb, note.key)),
         page_title=page_title(title_of(kb, note.key)),
-        authors=_authors(reference),
-        year=str(reference.year) if reference and reference.year else "",
+        authors=authors_of(reference),
+        year=reference.year_label if reference else "",
         venue=reference.venue if reference else "",
         links=tuple(links),
         tags=tags,
@@ -174,8 +206,9 @@ def category_view(kb: KnowledgeBase, slug: str, from_docs: str) -> CategoryView:
         reference = kb.reference(note.key)
         rows.append(Row(
             year=reference.year if reference else None,
+            year_label=reference.year_label if reference else "",
             paper=Link(title_of(kb, note.key), urls.href(from_docs, urls.note_page(note.key))),
-            authors=_authors(reference),
+            authors=authors_of(reference),
             venue=reference.venue if reference else "",
             citations=note.citations.count if note.citations else None,
             citations_text=(f"{note.citations.count:,} (as of {note.citations.as_of.isoformat()})" if note.citations else "–"),
@@ -204,13 +237,20 @@ def bibliography(kb: KnowledgeBase) -> list[dict]:
         if reference.doi:
             links.append(Link(f"DOI:{reference.doi}", reference.doi_url))
         note = Link("Note", urls.href(urls.BIBLIOGRAPHY, urls.note_page(reference.key))) if reference.key in kb.notes else None
-        entries.append({"key": reference.key, "authors": _authors(reference), "year": reference.year or "n.d.",
+        entries.append({"key": reference.key, "alias": _alias(reference.key), "authors": _authors(reference), "year": reference.year_label or "n.d.",
                         "title": reference.title, "venue": reference.venue, "links": links, "note": note})
     return entries
 
 
+def _alias(key: str) -> str:
+    """A second anchor for a key its fragment must percent-encode (``a%b``, ``a"b``): browsers find
+    the id with the fragment as written, or decoded; mkdocs' anchor check only as written."""
+    escaped = urls.anchor(key)
+    return escaped if escaped != key else ""
+
+
 def _sort_name(reference: Reference) -> str:
-    first = reference.authors[0] if reference.authors else ""
+    first = reference.names[0] if reference.names else ""
     return first.split()[-1].lower() if first else ""
 
 

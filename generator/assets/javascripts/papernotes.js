@@ -1,4 +1,4 @@
-/* papernotes: charts (plotly.js, loaded only on pages that draw one) and sortable citation tables.
+/* papernotes: charts (plotly.js, loaded only on pages that draw one), sortable citation tables and their filter box.
    Everything re-initialises on Material's document$ so it survives instant navigation. */
 (function () {
   "use strict";
@@ -81,6 +81,31 @@
     });
   }
 
+  // A filter box above a long table: keeps the rows that contain every word typed (title, authors
+  // with their full list, venue, year), and says how many it shows.
+  function filterTable(table, input, count) {
+    var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows), shown = 0;
+    rows.forEach(function (row) {
+      var text = row.textContent.toLowerCase();
+      var keep = words.every(function (w) { return text.indexOf(w) >= 0; });
+      row.hidden = !keep;
+      if (keep) shown += 1;
+    });
+    count.textContent = words.length ? shown + " of " + rows.length + " notes" : "";
+  }
+
+  function initFilters() {
+    document.querySelectorAll("input[data-pn-filter]").forEach(function (input) {
+      if (input.pnFilter) return;
+      input.pnFilter = true;
+      var table = document.getElementById(input.getAttribute("data-pn-filter"));
+      var count = document.getElementById(input.getAttribute("aria-describedby"));
+      if (!table || !count) return;
+      input.addEventListener("input", function () { filterTable(table, input, count); });
+    });
+  }
+
   // Redraw charts in the new colours when the reader switches light/dark.
   new MutationObserver(function () {
     if (!window.Plotly) return;
@@ -89,6 +114,6 @@
     });
   }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
 
-  function init() { drawCharts(); initTables(); }
+  function init() { drawCharts(); initTables(); initFilters(); }
   if (window.document$) { window.document$.subscribe(init); } else { document.addEventListener("DOMContentLoaded", init); }
 })();
