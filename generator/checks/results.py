@@ -24,7 +24,8 @@ class CheckResult:
     snippet_hash: str
     date: str
     message: str = ""
-    evaluates: bool = False
+    evaluates: bool = False  # the check declares it evaluates a note's LaTeX
+    evaluated: tuple[str, ...] = ()  # equation ids whose LaTeX this run evaluated and compared (evidence)
     cached: bool = False
     figures: dict = dataclasses.field(default_factory=dict, compare=False)  # name -> plotly figure
 
@@ -40,6 +41,7 @@ class CheckResult:
         fields = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in fields}
         values["equations"] = tuple(values.get("equations", ()))
+        values["evaluated"] = tuple(values.get("evaluated", ()))
         return cls(**values)
 
 
