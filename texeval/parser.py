@@ -565,6 +565,11 @@ class Parser:
             upper = sub.expression()
             sub.expect_end()
         binding = self.binding(below, underscore, upper)
+        if self.is_("-"):  # \sum_i -\ln p_i: the body is the negated product, as a reader takes it
+            minus = self.next()
+            if not self.starts_factor():
+                raise self.error(token, f"\\{name} needs a body after its limits")
+            return tree.BigOperator(operator, binding, tree.Negate(self.juxtaposed(), minus.column), token.column)
         if not self.starts_factor():
             raise self.error(token, f"\\{name} needs a body after its limits")
         return tree.BigOperator(operator, binding, self.juxtaposed(), token.column)

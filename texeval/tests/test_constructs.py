@@ -1,0 +1,83 @@
+"""One case per construct the evaluator reads, each against a value computed without it (torch or by hand)."""
+import pytest
+import torch
+
+from texeval import TexEvalError, evaluate, sides
+
+
+def t(*values):
+    return torch.tensor(values, dtype=torch.float64)
+
+
+x, y = t(1.0, 2.0, 3.0), t(0.5, -1.0, 2.0)
+W = torch.arange(6, dtype=torch.float64).reshape(2, 3)
+A = torch.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=torch.float64)
+
+CASES = [
+    # index notation
+    (r"p = \prod_{i=1}^{3} x_i", {"x": x}, torch.prod(x)),
+    (r"s = \sum_{j \ne i} x_j", {"x": x, "i": 2}, x[0] + x[2]),
+    (r"s = \sum_{(u,i) \in \mathcal{D}} R_{u,i}", {"R": A, "D": [(1, 2), (2, 1)]}, A[0, 1] + A[1, 0]),
+    (r"s = \sum_{i \in S} x_i", {"x": x, "S": [1, 3]}, x[0] + x[2]),
+    (r"s = \sum_{i=1}^{3} -\ln x_i", {"x": x}, -torch.log(x).sum()),
+    (r"y = W_{ij}", {"W": W, "i": 2, "j": 3}, W[1, 2]),
+    (r"y = v_{i,f}", {"v": W, "i": 1, "f": 2}, W[0, 1]),
+    # names
+    (r"y = \hat m_t + W_q^{(i)} + \mathbf{x}_{l+1}", {"mhat_t": 2.0, "W_q^(i)": 3.0, "x_l+1": 4.0}, t(9.0)[0]),
+    # linear algebra
+    (r"y = x \odot y", {"x": x, "y": y}, x * y),
+    (r"y = x \otimes y", {"x": x, "y": y}, torch.outer(x, y)),
+    (r"y = \langle x, y \rangle", {"x": x, "y": y}, x @ y),
+    (r"y = \|x\|_2", {"x": x}, torch.linalg.vector_norm(x)),
+    (r"y = \|x\|_1", {"x": x}, torch.linalg.vector_norm(x, 1)),
+    (r"y = \lVert x \rVert_2^2", {"x": x}, x @ x),
+    (r"y = |y|", {"y": y}, y.abs()),
+    (r"y = \operatorname{diag}(x)", {"x": x}, torch.diag(x)),
+    (r"y = \operatorname{tr}(A)", {"A": A}, torch.trace(A)),
+    (r"y = A^{-1}", {"A": A}, torch.linalg.inv(A)),
+    (r"y = W^\top", {"W": W}, W.T),
+    (r"y = \left(W^\top A\right)_{2,1}", {"W": W, "A": A}, (W.T @ A)[1, 0]),
+    # functions
+    (r"y = \exp(x) + \log x + \sqrt{x} + \tanh(x) + \sigma(x)", {"x": x},
+     torch.exp(x) + torch.log(x) + torch.sqrt(x) + torch.tanh(x) + torch.sigmoid(x)),
+    (r"y = \max(a, b) - \min(a, b)", {"a": 1.0, "b": 2.5}, t(1.5)[0]),
+    (r"y = \max_{i} x_i", {"x": x}, x.max()),
+    (r"y = \arg\max_{i} y_i", {"y": y}, torch.tensor(3)),
+    (r"y = \arg\min_{i} y_i", {"y": y}, torch.tensor(2)),
+    (r"y = \mathbb{1}[x > 1.5]", {"x": x}, (x > 1.5).double()),
+    (r"y = \begin{cases} x & \text{if } x > 2 \\ 0 & \text{otherwise} \end{cases}", {"x": x}, torch.where(x > 2, x, 0.0)),
+    (r"y = \mathrm{softmax}(x)", {"x": x}, torch.softmax(x, -1)),
+    (r"y = \operatorname{LayerNorm}(x)", {"x": x, "LayerNorm": torch.nn.LayerNorm(3, dtype=torch.float64)},
+     torch.nn.functional.layer_norm(x, (3,))),
+    (r"y = \frac{1}{2} + \sqrt[3]{8} + \lfloor 2.5 \rfloor + \lceil 2.5 \rceil + \binom{5}{2}", {}, t(17.5)[0]),
+    # expectations over the sample axis
+    (r"y = \mathbb{E}_{x \sim p}[x^2]", {"x": x}, (x ** 2).mean()),
+]
+
+
+@pytest.mark.parametrize("tex, values, expected", CASES, ids=[c[0] for c in CASES])
+def test_construct(tex, values, expected):
+    got = evaluate(tex, values)
+    torch.testing.assert_close(got.to(expected.dtype).detach(), expected.detach())
+
+
+def test_relations_give_every_side():
+    pythagoras = sides(r"a^2 + b^2 = c^2", {"a": 3.0, "b": 4.0, "c": 5.0})
+    assert [float(v) for v in pythagoras.values] == [25.0, 25.0] and pythagoras.relations == ("=",)
+    assert sides(r"x \le y", {"x": 1.0, "y": 2.0}).relations == ("<=",)
+    assert sides(r"y \propto x", {"x": x, "y": 2 * x}).relations == ("propto",)
+    assert sides(r"y \approx x", {"x": 1.0, "y": 1.001}).relations == ("approx",)
+
+
+@pytest.mark.parametrize("tex, message", [
+    (r"y = \nabla f", r"n/e: cannot evaluate \nabla at column 5: texeval does not know this command"),
+    (r"y = \foo{x}", r"n/e: cannot evaluate \foo at column 5: texeval does not know this command"),
+    ("y = " + "(" * 200 + "x" + ")" * 200, "n/e: cannot evaluate ( at column 29: the formula is nested more than 48 levels deep"),
+    (r"y = 2^{10^{10}}", "n/e: cannot evaluate power at column 6: the power is too large for a float64"),
+    (r"y = \sum_{i=1}^{10^9} i", r"n/e: cannot evaluate \sum at column 5: 1,000,000,000 terms, more than max_terms=1,000,000"),
+    (r"y = \mathbb{E}[x]", r"n/e: cannot evaluate \mathbb{E} at column 5: write which samples the mean runs over, like \mathbb{E}_{x}[...]"),
+])
+def test_what_it_cannot_read_fails_with_the_construct_and_its_column(tex, message):
+    with pytest.raises(TexEvalError) as raised:
+        evaluate(tex, {"x": 1.0, "f": 1.0}, equation="n/e")
+    assert str(raised.value) == message
