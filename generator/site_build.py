@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 from .diagnostics import Diagnostic
-from .formulas import Katex, render_math_in_site
+from .formulas import Katex, cached_katex, render_math_in_site
 from .load import load
 from .checks.coverage import equations, unknown_equations
 from .checks.discover import discover
@@ -30,7 +30,7 @@ KEEP_BUILDS = 2
 def build(project: Project, katex: Katex | None = None, site_url: str | None = None) -> list[Diagnostic]:
     """Build the site into ``project.site``; returns every problem (an error means nothing changed).
     ``site_url`` overrides mkdocs.yml's (the address the site is served at)."""
-    katex = katex or Katex()
+    katex = katex or cached_katex(project.cache)
     loaded = load(project, katex)
     if loaded.kb is None:
         return loaded.problems
