@@ -13,6 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
+from .build_inputs import inputs_digest, published_warnings, record_inputs
 from .diagnostics import Diagnostic
 from .formulas import Katex, cached_katex, render_math_in_site
 from .load import load
@@ -30,6 +31,10 @@ KEEP_BUILDS = 2
 def build(project: Project, katex: Katex | None = None, site_url: str | None = None) -> list[Diagnostic]:
     """Build the site into ``project.site``; returns every problem (an error means nothing changed).
     ``site_url`` overrides mkdocs.yml's (the address the site is served at)."""
+    digest = inputs_digest(project, site_url)
+    unchanged = published_warnings(project, digest)
+    if unchanged is not None:  # the published site was built from exactly these inputs
+        return unchanged
     katex = katex or cached_katex(project.cache)
     loaded = load(project, katex)
     if loaded.kb is None:
@@ -47,6 +52,7 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     if problems:
         shutil.rmtree(staging, ignore_errors=True)
         return loaded.problems + problems
+    record_inputs(staging, digest, loaded.problems)
     publish(staging / "site", project.site)
     shutil.rmtree(staging / "docs", ignore_errors=True)
     prune(project.work / "sites", keep=staging)
