@@ -14,11 +14,14 @@ import uuid
 from pathlib import Path
 
 from .build_inputs import inputs_digest, published_warnings, record_inputs
+from .content_cache import ContentCache
 from .diagnostics import Diagnostic
+from .fingerprint import generator_fingerprint
+from .highlight_cache import HighlightCache
 from .formulas import Katex, cached_katex, render_math_in_site
 from .load import load
 from .checks.coverage import equations, unknown_equations
-from .checks.discover import discover
+from .checks.discover import content_hash, discover
 from .checks.verification import verification
 from .project import Project
 from .render import pages, urls
@@ -104,6 +107,8 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
     from mkdocs.exceptions import MkDocsException
 
     _quiet_jieba()
+    highlighter = HighlightCache(ContentCache(project.cache / "content.sqlite"),
+                                 generator_fingerprint() + content_hash(project.mkdocs_config.read_bytes()))
     collect = _Collect()
     logger = logging.getLogger("mkdocs")
     saved = logger.handlers[:], logger.propagate
@@ -113,7 +118,10 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
         config = load_config(str(project.mkdocs_config), docs_dir=str(docs), site_dir=str(site), nav=nav, strict=True, **overrides)
         # snippets are included from the project itself (never copied), and only from inside it
         config.mdx_configs.setdefault("pymdownx.snippets", {})["base_path"] = [str(project.root)]
+        fences = config.mdx_configs.setdefault("pymdownx.superfences", {})
+        fences["custom_fences"] = list(fences.get("custom_fences", [])) + highlighter.fences()
         mkdocs_build(config)
+        highlighter.save()
     except MkDocsException as exc:
         if not collect.problems:
             collect.problems.append(Diagnostic("mkdocs", 0, str(exc)))
