@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from .diagnostics import Diagnostic
-from .formulas import Katex
+from .formulas import cached_katex
 from .load import load
 from .project import Project
 
@@ -32,7 +32,7 @@ def cmd_validate(project: Project, args) -> int:
     only, problems = notes_named(project, args.paths)
     if problems:
         return report(problems, consequence="")
-    loaded = load(project, Katex(), only)
+    loaded = load(project, cached_katex(project.cache), only)
     code = report(loaded.problems, consequence="", strict=args.strict)
     if code == 0 and loaded.kb is not None:
         kb = loaded.kb
@@ -75,7 +75,7 @@ def cmd_check(project: Project, args) -> int:
     from .checks.runner import Limits
     from .checks.suite import Options, run_suite
 
-    loaded = load(project, Katex())
+    loaded = load(project, cached_katex(project.cache))
     if report(loaded.problems):
         return 1
     k, _, n = args.shard.partition("/")

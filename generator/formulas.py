@@ -12,8 +12,7 @@ import os
 import re
 from pathlib import Path
 
-import pykatex
-
+from .content_cache import ContentCache, digest
 from .diagnostics import Diagnostic
 from .readers.notes import NoteSource
 
@@ -32,6 +31,8 @@ PARALLEL_ABOVE = 300  # formulas; below this, worker start-up costs more than it
 
 
 def _render(tex: str, display: bool) -> str:
+    import pykatex  # its JS engine starts on import: only when a formula is not in any cache
+
     try:
         return pykatex.renderToString(tex, displayMode=display, throwOnError=True, output="htmlAndMathml", strict="ignore")
     except Exception as exc:  # pykatex.ParseError, and anything its JS engine raises
@@ -50,28 +51,29 @@ def _render_chunk(chunk: list[tuple[str, bool]]) -> list[tuple[str, str]]:
 
 
 class Katex:
-    """Renders TeX to KaTeX HTML (+ MathML for screen readers), caching each distinct formula."""
+    """Renders TeX to KaTeX HTML (+ MathML for screen readers), caching each distinct formula: in
+    memory, and across builds in ``store`` when one is given (keyed by ``version``, the generator's
+    fingerprint, with the TeX), so a rebuild renders only formulas it has never seen."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, store: ContentCache | None = None, version: str = "") -> None:
         self._cache: dict[tuple[str, bool], str] = {}
         self._errors: dict[tuple[str, bool], str] = {}
         self._workers = workers or os.cpu_count() or 1
+        self._store = store
+        self._version = version
 
     def render(self, tex: str, display: bool) -> str:
         key = (tex, display)
+        if key not in self._cache and key not in self._errors:
+            self.render_all({key})
         if key in self._errors:
             raise MathError(self._errors[key])
-        if key not in self._cache:
-            try:
-                self._cache[key] = _render(tex, display)
-            except MathError as exc:
-                self._errors[key] = str(exc)
-                raise
         return self._cache[key]
 
     def render_all(self, formulas: set[tuple[str, bool]]) -> dict[tuple[str, bool], str]:
         """Render every formula not yet cached, in parallel when there are many; returns the errors."""
         todo = sorted(f for f in formulas if f not in self._cache and f not in self._errors)
+        todo = self._from_store(todo)
         if len(todo) > PARALLEL_ABOVE and self._workers > 1:
             size = -(-len(todo) // (self._workers * 4))
             chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
@@ -84,7 +86,37 @@ class Katex:
                 self._errors[key] = error
             else:
                 self._cache[key] = html_text
+        if self._store is not None:
+            self._store.put_many({self._key(key): ("E" + error if error else "H" + html_text)
+                                  for key, (html_text, error) in zip(todo, rendered)})
         return {key: self._errors[key] for key in formulas if key in self._errors}
+
+    def _key(self, formula: tuple[str, bool]) -> str:
+        tex, display = formula
+        return digest("katex", self._version, "display" if display else "inline", tex)
+
+    def _from_store(self, todo: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+        """Fill the memory cache from the store; the formulas it did not hold."""
+        if self._store is None or not todo:
+            return todo
+        stored = self._store.get_many(self._key(f) for f in todo)
+        missing = []
+        for formula in todo:
+            value = stored.get(self._key(formula))
+            if value is None or value[:1] not in ("H", "E"):
+                missing.append(formula)
+            elif value[0] == "H":
+                self._cache[formula] = value[1:]
+            else:
+                self._errors[formula] = value[1:]
+        return missing
+
+
+def cached_katex(folder: Path) -> Katex:
+    """A renderer that keeps its formulas in ``folder`` across builds and commands."""
+    from .fingerprint import generator_fingerprint
+
+    return Katex(store=ContentCache(folder / "content.sqlite"), version=generator_fingerprint())
 
 
 def check_formulas(sources: list[NoteSource], katex: Katex) -> list[Diagnostic]:
@@ -113,12 +145,22 @@ def render_math_in_html(page: str, katex: Katex) -> tuple[str, list[str]]:
 
 
 def render_math_in_site(site: Path, katex: Katex) -> list[Diagnostic]:
-    problems = []
+    """Every page's formulas rendered in place: first every distinct formula of the site at once
+    (from the caches, the rest in parallel), then each page rewritten."""
+    pages = []
+    formulas: set[tuple[str, bool]] = set()
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         if "arithmatex" not in text:
             continue
-        rendered, errors = render_math_in_html(text, katex)
+        pages.append(page)
+        for match in ARITHMATEX.finditer(text):
+            display = match["display"] is not None
+            formulas.add((html.unescape(match["display"] if display else match["inline"]), display))
+    katex.render_all(formulas)
+    problems = []
+    for page in pages:
+        rendered, errors = render_math_in_html(page.read_text(encoding="utf-8"), katex)
         problems += [Diagnostic(str(page.relative_to(site)), 0, f"formula does not render: {e}") for e in errors]
         page.write_text(rendered, encoding="utf-8")
     return problems

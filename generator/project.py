@@ -49,6 +49,11 @@ class Project:
         return self.work / "checks" / "cache"
 
     @property
+    def cache(self) -> Path:
+        """Content-addressed artefacts reused across builds (rendered math, highlighted code)."""
+        return self.work / "cache"
+
+    @property
     def katex_dist(self) -> Path:
         return self.root / "node_modules" / "katex" / "dist"
 

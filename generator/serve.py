@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .formulas import Katex
+from .formulas import cached_katex
 from .project import Project
 from .site_build import build
 
@@ -11,7 +11,7 @@ from .site_build import build
 def serve(project: Project, host: str, port: int, report: Callable) -> int:
     from mkdocs.livereload import LiveReloadServer
 
-    katex = Katex()  # keeps rendered formulas across rebuilds
+    katex = cached_katex(project.cache)  # keeps rendered formulas across rebuilds
     address = f"http://{host}:{port}/"  # the sitemap lists pages under it, for instant navigation
     if report(build(project, katex, address)):
         return 1

@@ -13,11 +13,15 @@ import time
 import uuid
 from pathlib import Path
 
+from .build_inputs import inputs_digest, published_warnings, record_inputs
+from .content_cache import ContentCache
 from .diagnostics import Diagnostic
-from .formulas import Katex, render_math_in_site
+from .fingerprint import generator_fingerprint
+from .highlight_cache import HighlightCache
+from .formulas import Katex, cached_katex, render_math_in_site
 from .load import load
 from .checks.coverage import equations, unknown_equations
-from .checks.discover import discover
+from .checks.discover import content_hash, discover
 from .checks.verification import verification
 from .project import Project
 from .render import pages, urls
@@ -30,7 +34,11 @@ KEEP_BUILDS = 2
 def build(project: Project, katex: Katex | None = None, site_url: str | None = None) -> list[Diagnostic]:
     """Build the site into ``project.site``; returns every problem (an error means nothing changed).
     ``site_url`` overrides mkdocs.yml's (the address the site is served at)."""
-    katex = katex or Katex()
+    digest = inputs_digest(project, site_url)
+    unchanged = published_warnings(project, digest)
+    if unchanged is not None:  # the published site was built from exactly these inputs
+        return unchanged
+    katex = katex or cached_katex(project.cache)
     loaded = load(project, katex)
     if loaded.kb is None:
         return loaded.problems
@@ -47,6 +55,7 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     if problems:
         shutil.rmtree(staging, ignore_errors=True)
         return loaded.problems + problems
+    record_inputs(staging, digest, loaded.problems)
     publish(staging / "site", project.site)
     shutil.rmtree(staging / "docs", ignore_errors=True)
     prune(project.work / "sites", keep=staging)
@@ -98,6 +107,8 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
     from mkdocs.exceptions import MkDocsException
 
     _quiet_jieba()
+    highlighter = HighlightCache(ContentCache(project.cache / "content.sqlite"),
+                                 generator_fingerprint() + content_hash(project.mkdocs_config.read_bytes()))
     collect = _Collect()
     logger = logging.getLogger("mkdocs")
     saved = logger.handlers[:], logger.propagate
@@ -107,7 +118,10 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
         config = load_config(str(project.mkdocs_config), docs_dir=str(docs), site_dir=str(site), nav=nav, strict=True, **overrides)
         # snippets are included from the project itself (never copied), and only from inside it
         config.mdx_configs.setdefault("pymdownx.snippets", {})["base_path"] = [str(project.root)]
+        fences = config.mdx_configs.setdefault("pymdownx.superfences", {})
+        fences["custom_fences"] = list(fences.get("custom_fences", [])) + highlighter.fences()
         mkdocs_build(config)
+        highlighter.save()
     except MkDocsException as exc:
         if not collect.problems:
             collect.problems.append(Diagnostic("mkdocs", 0, str(exc)))

@@ -1,5 +1,7 @@
 """The check runner: every way a check can end, the cache, equation binding and coverage."""
 import shutil
+import subprocess
+import sys
 
 import pytest
 from conftest import FIXTURES, REPO, edit, make_project
@@ -180,3 +182,16 @@ def test_a_check_figure_and_badges_reach_the_site(tmp_path):
     assert '<span class="pn-badge pn-badge--not-run"' not in alpha and "not run" in alpha
     verification = (project.site / "verification/index.html").read_text(encoding="utf-8")
     assert "check_relu_from_the_note" in verification and "check_hangs" in verification
+
+
+def test_a_warm_check_answers_from_the_cache_without_importing_torch_or_the_renderers(first_run):
+    """The cached path: environment from package metadata, formulas from build/cache, no page rendered."""
+    project, _ = first_run
+    probe = ("import sys; from generator.cli import main; "
+             f"code = main(['--root', {str(project.root)!r}, 'check', '--device', 'cpu', 'beta2021second']); "
+             "print('imported', [m for m in ('torch', 'pykatex', 'jinja2', 'mkdocs', 'generator.render') if m in sys.modules])")
+    command = [sys.executable, "-c", probe]
+    subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)  # keeps the formulas in build/cache
+    warm = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
+    assert "0 run, 1 from cache" in warm.stdout
+    assert "imported []" in warm.stdout

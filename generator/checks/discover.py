@@ -106,7 +106,7 @@ def local_imports(root: Path, file: Path) -> list[Path]:
             tree = ast.parse(current.read_text(encoding="utf-8"))
         except (SyntaxError, UnicodeDecodeError, OSError):
             continue
-        for node in ast.walk(tree):
+        for node in _statements(tree.body):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
             for name in names:
@@ -115,6 +115,17 @@ def local_imports(root: Path, file: Path) -> list[Path]:
                     found.append(candidate)
                     pending.append(candidate)
     return sorted(found)
+
+
+def _statements(body: list[ast.stmt]):
+    """Every statement, nested ones included (an import is a statement, so this finds every import
+    ``ast.walk`` would, without visiting the expressions, which are most of a tree)."""
+    for node in body:
+        yield node
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, name, None)
+            if isinstance(children, list):
+                yield from _statements(children)
 
 
 def content_hash(*parts: bytes) -> str:

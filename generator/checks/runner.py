@@ -134,10 +134,25 @@ def resolve_device(device: str) -> str:
     return "cuda" if Path("/proc/driver/nvidia/version").exists() else "cpu"
 
 
-def cache_key(root: Path, spec: CheckSpec, env: Environment, note_tex: dict[str, str]) -> str:
+class SnippetSources:
+    """The bytes a snippet's cache key is made of (the file and the helpers it imports), read and parsed
+    once per file however many checks the file holds."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._parts: dict[str, tuple[bytes, ...]] = {}
+
+    def parts(self, relative: str) -> tuple[bytes, ...]:
+        if relative not in self._parts:
+            file = self.root / relative
+            self._parts[relative] = (file.read_bytes(), *(p.read_bytes() for p in local_imports(self.root, file)))
+        return self._parts[relative]
+
+
+def cache_key(root: Path, spec: CheckSpec, env: Environment, note_tex: dict[str, str],
+              sources: SnippetSources | None = None) -> str:
     """Changes with the snippet, the helpers it imports, the environment, or a bound equation's LaTeX."""
-    file = root / spec.file
-    parts = [file.read_bytes()] + [p.read_bytes() for p in local_imports(root, file)]
+    parts = list((sources or SnippetSources(root)).parts(spec.file))
     parts += [f"{spec.function}|{env.device}|{env.python}|{env.torch}|float32".encode()]
     parts += [f"{e}={note_tex.get(e, '')}".encode() for e in spec.equations]
     return content_hash(*parts)
@@ -166,7 +181,8 @@ def run_all(root: Path, specs: list[CheckSpec], env: Environment, cache: Cache, 
             jobs: int = 2, limits: Limits = Limits(), refresh: bool = False,
             progress: Callable[[CheckResult, int, int], None] | None = None) -> list[CheckResult]:
     """Run ``specs`` (``jobs`` at a time), answering unchanged ones from the cache."""
-    keyed = [(spec, cache_key(root, spec, env, note_tex)) for spec in specs]
+    sources = SnippetSources(root)
+    keyed = [(spec, cache_key(root, spec, env, note_tex, sources)) for spec in specs]
     results: dict[str, CheckResult] = {}
     todo = []
     for spec, key in keyed:

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 from ..model import KnowledgeBase
 from ..project import Project
 from .coverage import Coverage, coverage
 from .discover import CheckSpec
 from .results import CheckResult, load_results
-from .runner import Environment, cache_key
+from .runner import Environment, SnippetSources, cache_key
 
 BADGES = {
     "passed": ("verified", "✓ verified on {device}"),  # with the kind of check: see KINDS
@@ -47,6 +48,16 @@ class Verification:
     specs: tuple[CheckSpec, ...]
     results: dict[str, CheckResult]  # by check id, only results of the current snippets
     coverage: Coverage
+    # indexes built once from ``specs`` (a badge or a note's checks is a lookup, not a scan of every check)
+    _by_id: dict[str, CheckSpec] = field(init=False, repr=False, compare=False)
+    _by_note: dict[str, tuple[CheckSpec, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_note: dict[str, list[CheckSpec]] = defaultdict(list)
+        for spec in self.specs:
+            by_note[spec.key].append(spec)
+        object.__setattr__(self, "_by_id", {s.id: s for s in self.specs})
+        object.__setattr__(self, "_by_note", {k: tuple(v) for k, v in by_note.items()})
 
     def figure(self, note_key: str, label: str) -> dict | None:
         """The plotly figure ``label`` published by a passing check of the note, if any."""
@@ -56,8 +67,8 @@ class Verification:
                 return result.figures[label]
         return None
 
-    def checks_of(self, note_key: str) -> list[CheckSpec]:
-        return [s for s in self.specs if s.key == note_key]
+    def checks_of(self, note_key: str) -> tuple[CheckSpec, ...]:
+        return self._by_note.get(note_key, ())
 
     def result(self, spec: CheckSpec) -> CheckResult | None:
         return self.results.get(spec.id)
@@ -68,7 +79,7 @@ class Verification:
         check_ids = self.coverage.checked.get(equation_id)
         if not check_ids:
             return Badge("uncovered", "no check yet", "No check verifies this equation yet.")
-        specs = [s for s in self.specs if s.id in check_ids]
+        specs = [self._by_id[c] for c in dict.fromkeys(check_ids) if c in self._by_id]
         results = [self.results.get(s.id) for s in specs]
         worst = _worst([r.status if r else "not-run" for r in results])
         state, template = BADGES[worst]
@@ -92,12 +103,12 @@ def verification(project: Project, kb: KnowledgeBase, specs: list[CheckSpec]) ->
     """Recorded results that still belong to the current snippet and equations; the rest count as not run."""
     note_tex = {f"{n.key}/{f.label}": f.tex for n in kb.notes.values() for f in n.formulas if f.label}
     recorded = load_results(project.check_results)
-    current = {}
+    current, sources = {}, SnippetSources(project.root)
     for spec in specs:
         result = recorded.get(spec.id)
         if result is None:
             continue
         environment = Environment(result.device, platform.python_version(), result.torch)
-        if cache_key(project.root, spec, environment, note_tex) == result.snippet_hash:
+        if cache_key(project.root, spec, environment, note_tex, sources) == result.snippet_hash:
             current[spec.id] = result
     return Verification(tuple(specs), current, coverage(kb, specs, current))

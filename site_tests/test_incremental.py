@@ -1,0 +1,102 @@
+"""A build after an edit, with every cache warm, writes exactly the site a clean build of the same
+inputs writes: file by file, for each kind of input a writer changes."""
+import dataclasses
+import platform
+import shutil
+
+import pytest
+from conftest import FIXTURES, REPO, edit, make_project
+
+from generator import fingerprint
+from generator.checks.discover import discover
+from generator.checks.results import CheckResult, load_results, save_results
+from generator.checks.runner import Environment, cache_key
+from generator.load import load
+from generator.formulas import Katex
+from generator.project import Project
+from generator.site_build import build
+
+
+def with_snippet_and_result(project: Project) -> Project:
+    """The fixture with beta2021second's check and a passing result recorded for it."""
+    snippets = project.root / "runnable_snippets"
+    snippets.mkdir()
+    shutil.copy2(FIXTURES / "snippets_runner" / "beta2021second.py", snippets / "beta2021second.py")
+    shutil.copy2(REPO / "runnable_snippets" / "harness.py", snippets / "harness.py")
+    record_result(project, "passed")
+    return project
+
+
+def record_result(project: Project, status: str) -> None:
+    kb = load(project, Katex()).kb
+    note_tex = {f"{n.key}/{f.label}": f.tex for n in kb.notes.values() for f in n.formulas if f.label}
+    (spec,) = discover(project.root, set(kb.notes))[0]
+    env = Environment("cpu", platform.python_version(), "2.13.0+cpu")
+    save_results(project.check_results, {spec.id: CheckResult(
+        spec.id, spec.file, spec.first_line, spec.equations, status, env.device, env.torch, 0.1, 0.0, 1e-5,
+        cache_key(project.root, spec, env, note_tex), "2026-12-04T00:00:00+00:00")})
+
+
+def site_files(project: Project) -> dict[str, bytes]:
+    site = project.site.resolve()
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def clean_copy(project: Project, into) -> Project:
+    """The same inputs in a fresh folder with no build/ (no cache, no previous site)."""
+    shutil.copytree(project.root, into, symlinks=True, ignore=shutil.ignore_patterns("build", "site"))
+    copy = Project(into)
+    if project.check_results.exists():
+        copy.check_results.parent.mkdir(parents=True)
+        shutil.copy2(project.check_results, copy.check_results)
+    return copy
+
+
+def set_status(project: Project) -> None:
+    (result,) = load_results(project.check_results).values()
+    save_results(project.check_results, {result.check: dataclasses.replace(result, status="failed", message="got 2")})
+
+
+EDITS = {
+    "note prose and a formula": lambda p: edit(p.notes / "alpha2020first.md", "## Idea", "## Idea\n\nA new sentence with $a^2 + b^2$."),
+    "a note's tags": lambda p: edit(p.notes / "beta2021second.md", "tags: [", "tags: [recsys, "),
+    "the bibliography": lambda p: edit(p.bibliography, "A Third Paper Without a Note", "A Third Paper, Retitled"),
+    "the taxonomy": lambda p: edit(p.taxonomy, "Seeing machines.", "Machines that see."),
+    "a snippet": lambda p: edit(p.snippets / "beta2021second.py", "# y = max(0, x)", "# y = max(0, x), elementwise"),
+    "a check result": set_status,
+    "mkdocs.yml": lambda p: edit(p.mkdocs_config, "site_name: papernotes", "site_name: papernotes, edited"),
+}
+
+
+@pytest.mark.parametrize("kind", EDITS)
+def test_a_build_after_an_edit_equals_a_clean_build(tmp_path, kind):
+    project = with_snippet_and_result(make_project(tmp_path / "warm"))
+    assert build(project) == []
+    before = site_files(project)
+    EDITS[kind](project)
+    assert build(project) == []
+    after = site_files(project)
+    assert after != before, f"editing {kind} changed nothing on the site"
+    clean = clean_copy(project, tmp_path / "clean")
+    assert build(clean) == []
+    expected = site_files(clean)
+    assert sorted(after) == sorted(expected)
+    assert [name for name in expected if after[name] != expected[name]] == []
+
+
+def test_a_build_with_nothing_changed_keeps_the_published_site(tmp_path):
+    project = with_snippet_and_result(make_project(tmp_path))
+    assert build(project) == []
+    published = project.site.resolve()
+    assert build(project) == []
+    assert project.site.resolve() == published
+
+
+def test_the_generators_fingerprint_follows_its_templates(tmp_path):
+    """Every cache key and the published site's digest start with it: a template edit rebuilds."""
+    package = tmp_path / "generator"
+    shutil.copytree(fingerprint.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = fingerprint.generator_fingerprint(package)
+    assert before == fingerprint.generator_fingerprint()
+    edit(package / "render" / "templates" / "note.md.j2", "## Related notes", "## See also")
+    assert fingerprint.generator_fingerprint(package) != before
