@@ -3,7 +3,8 @@ and skip-gram, the total cost O = E × T × Q, the analogy search, the skip-gram
 hierarchical softmax, and the phrase-mean heuristic.
 
 References: multiply-adds counted from the operand shapes of every matrix product the actual modules run
-(a TorchFunctionMode that sees each F.linear and matmul call) while nn.Embedding / nn.EmbeddingBag
+and the values each projection reads (a TorchFunctionMode that sees each F.linear, matmul, F.embedding and
+F.embedding_bag call) while nn.Embedding / nn.EmbeddingBag
 projections, nn.Linear layers and a hierarchical-softmax path through a binary tree run; F.cosine_similarity, torch.softmax, F.cross_entropy, a Huffman tree built with heapq
 (Shannon's bound on its mean code length), and nn.EmbeddingBag(mode="mean").
 """
@@ -21,7 +22,8 @@ f64 = torch.float64
 
 class MultiplyAddCounter(TorchFunctionMode):
     """Sees every torch call made inside it; adds up the multiply-adds of F.linear and matrix products from the
-    shapes of their operands (x: (..., k) times a (k, m) matrix costs rows(x) · k · m)."""
+    shapes of their operands (x: (..., k) times a (k, m) matrix costs rows(x) · k · m), and the values a
+    projection layer reads: F.embedding / F.embedding_bag over n ids of a (V, D) table read n · D values."""
     MATMULS = (torch.matmul, torch.mm, torch.mv, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.Tensor.mm)
 
     def __init__(self):
@@ -29,7 +31,10 @@ class MultiplyAddCounter(TorchFunctionMode):
         self.count = 0
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func is F.linear:
+        if func in (F.embedding, F.embedding_bag):
+            ids, table = args[0], args[1]                       # table: (V, D)
+            self.count += ids.numel() * table.shape[1]
+        elif func is F.linear:
             x, weight = args[0], args[1]                        # weight: (out, in)
             self.count += x.numel() // x.shape[-1] * weight.shape[1] * weight.shape[0]
         elif func in self.MATMULS:
@@ -39,7 +44,8 @@ class MultiplyAddCounter(TorchFunctionMode):
 
 
 def multiply_adds(fn):
-    """Run fn() and count the multiply-adds of the matrix products it runs. Returns (result, multiply-adds)."""
+    """Run fn() and count the multiply-adds of the matrix products and the projected values it runs.
+    Returns (result, count)."""
     with MultiplyAddCounter() as counter:
         result = fn()
     return result, counter.count
@@ -100,10 +106,9 @@ def cbow_cost(N, D, V, g):
     context, target = torch.randint(V, (1, N), generator=g), int(torch.randint(V, (1,), generator=g))
     nodes, signs = balanced_tree_paths(V, [target])
     with torch.no_grad():
-        h = projection(context)[0]                                          # (D,)
-        p, output_cost = multiply_adds(lambda: hs_probability(h, inner.weight, nodes[0], signs[0]))
-    projection_cost = context.numel() * projection.embedding_dim            # N rows × D
-    return projection_cost + output_cost, p
+        # the projection (N context rows of D, averaged) and one path through the tree, both counted
+        p, cost = multiply_adds(lambda: hs_probability(projection(context)[0], inner.weight, nodes[0], signs[0]))
+    return cost, p
 
 
 def skip_gram_cost(n_targets, D, V, g):
@@ -117,10 +122,9 @@ def skip_gram_cost(n_targets, D, V, g):
     total = 0
     with torch.no_grad():
         for k in range(n_targets):
-            v_in = projection(w_I)[0]
-            total += projection.embedding_dim                               # one D-dim projection
-            _, output_cost = multiply_adds(lambda: hs_probability(v_in, inner.weight, nodes[k], signs[k]))
-            total += output_cost
+            # one D-dim projection of the input word and one path through the tree, both counted
+            _, cost = multiply_adds(lambda: hs_probability(projection(w_I)[0], inner.weight, nodes[k], signs[k]))
+            total += cost
     return total
 
 
@@ -133,9 +137,8 @@ def check_nnlm_cost_counted_on_modules():
     embed, hidden, output = nn.Embedding(V, D, dtype=f64), nn.Linear(N * D, H, dtype=f64), nn.Linear(H, V, dtype=f64)
     context = torch.randint(V, (1, N))
     with torch.no_grad():
-        projected = embed(context).flatten(1)                               # (1, N·D)
-        _, counted = multiply_adds(lambda: output(torch.tanh(hidden(projected))).softmax(-1))
-    counted += projected.numel()
+        # projection (N rows of D, concatenated to (1, N·D)), hidden layer and output layer, all counted
+        _, counted = multiply_adds(lambda: output(torch.tanh(hidden(embed(context).flatten(1)))).softmax(-1))
     # Q = N × D + N × D × H + H × V
     close(evaluate("mikolov2013efficient/nnlm", N=N, D=D, H=H, V=V), counted, "NNLM multiply-adds", rtol=0, atol=0)
 
@@ -149,7 +152,8 @@ def check_rnnlm_cost_counted_on_modules():
     U, W, output = nn.Embedding(V, H, dtype=f64), nn.Linear(H, H, bias=False, dtype=f64), nn.Linear(H, V, dtype=f64)
     h_prev, word = torch.zeros(1, H, dtype=f64), torch.tensor([3])
     with torch.no_grad():
-        _, counted = multiply_adds(lambda: output(torch.sigmoid(U(word) + W(h_prev))).softmax(-1))
+        u = U(word)           # the input word's row: the paper's Q leaves this H-value lookup out
+        _, counted = multiply_adds(lambda: output(torch.sigmoid(u + W(h_prev))).softmax(-1))
     # Q = H × H + H × V
     close(evaluate("mikolov2013efficient/rnnlm", H=H, V=V), counted, "RNNLM multiply-adds", rtol=0, atol=0)
 
