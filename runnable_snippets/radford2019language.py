@@ -171,10 +171,12 @@ def check_scaled_residual_init_keeps_the_stream_variance():
     W = torch.randn(N, width, width, generator=g, dtype=f64) / math.sqrt(width)
     # W̃ = W / √N
     W_tilde = evaluate("radford2019language/residual-init", W=W, N=N)
-    close(W_tilde, W / math.sqrt(N), "W / √N")
     z = torch.randn(N, samples, width, generator=g, dtype=f64)           # each branch's input
     added = torch.einsum("lij,lsj->si", W_tilde, z)                      # Σ_ℓ W̃_ℓ z_ℓ, (samples, width)
     exact = (W_tilde ** 2).sum((0, 2))                                    # Var of each coordinate given W
+    # the purpose of the scaling: N scaled branches together add what one unscaled branch adds on average
+    one_unscaled_branch = (W ** 2).sum(2).mean(0)                         # mean over ℓ of Var((W_ℓ z)_i)
+    close(exact, one_unscaled_branch, "N scaled branches add the variance of one average unscaled branch")
     standard_error = (exact * math.sqrt(2 / samples)).mean() / math.sqrt(width)
     close(added.var(0).mean(), exact.mean(), "added variance vs its expectation", rtol=0, atol=5 * float(standard_error))
     close(exact.mean(), 1.0, "≈ one unscaled branch", rtol=0.02)
