@@ -108,30 +108,40 @@ def check_task_conditioning_is_a_prefix():
             close(conditional, joint[index] / joint.sum(), f"p(output | input, task) for continuation {index}")
 
 
-@check("radford2019language/cross-entropy", tex=r"\mathcal{L} = -\sum_{i} y_i \log(\hat{y}_i)")
+@check("radford2019language/cross-entropy", tex=r"\mathcal{L} = -\sum_{i} y_i \log(\hat{y}_i)", evaluates=True)
 def check_cross_entropy():
-    """tokens: (3, 8): −Σ y_i log ŷ_i with one-hot y against F.cross_entropy(sum) of the shifted logits
-    (the catalogue's form, as a mean, too); the seed's sign-less form is its negative."""
+    """tokens: (3, 8): the note's −Σ_i y_i log ŷ_i, evaluated at each of the 21 predicted positions (i over the
+    vocabulary, y one-hot), summed, against F.cross_entropy(sum) of the shifted logits (the catalogue's form,
+    as a mean, too); the seed's sign-less form is its negative."""
     model = tiny_gpt2()
     tokens = torch.randint(V, (3, N_CTX), generator=seed(3)).to(device())
     with torch.no_grad():
         logits = logits_of(model, tokens)[:, :-1]
         y = F.one_hot(tokens[:, 1:], V).to(f64)
         y_hat = torch.softmax(logits, -1)
-        # L = −Σ_i y_i log(ŷ_i)
-        L = -(y * torch.log(y_hat)).sum()
+        # L = −Σ_i y_i log(ŷ_i), one position at a time
+        L = sum(evaluate("radford2019language/cross-entropy", y=y_t, yhat=y_hat_t)
+                for y_t, y_hat_t in zip(y.reshape(-1, V), y_hat.reshape(-1, V)))
         close(L, F.cross_entropy(logits.reshape(-1, V), tokens[:, 1:].reshape(-1), reduction="sum"), "L")
         close(L / y.shape[0] / y.shape[1], -(logits.log_softmax(-1).gather(-1, tokens[:, 1:, None])).mean(), "mean form")
         differs((y * torch.log(y_hat)).sum(), L, "without the minus sign (blog seed)")
 
 
 @check("radford2019language/causal-attention",
-       tex=r"\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\left(\frac{Q K^\top}{\sqrt{d_k}} + M\right) V")
+       tex=r"\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\left(\frac{Q K^\top}{\sqrt{d_k}} + M\right) V",
+       evaluates=True)
 def check_causal_attention():
-    """Q, K, V: (2, 3, 9, 8): against F.scaled_dot_product_attention(is_causal=True); without M it differs."""
+    """Q, K, V: (2, 3, 9, 8), M: (9, 9) with −∞ above the diagonal: the note's formula, evaluated with
+    torch.softmax over the key axis, against F.scaled_dot_product_attention(is_causal=True); without M it
+    differs."""
     g = seed(4)
     Q, K, V_ = (torch.randn(2, 3, 9, 8, generator=g, dtype=f64).to(device()) for _ in range(3))
-    close(causal_attention(Q, K, V_), F.scaled_dot_product_attention(Q, K, V_, is_causal=True), "masked attention")
+    M = torch.full((9, 9), float("-inf"), dtype=f64, device=device()).triu(1)      # position i sees j ≤ i
+    # Attention(Q, K, V) = softmax(Q Kᵀ / √d_k + M) V
+    output = evaluate("radford2019language/causal-attention", Q=Q, K=K, V=V_, M=M, d_k=8,
+                      softmax=lambda logits: torch.softmax(logits, dim=-1))
+    close(output, F.scaled_dot_product_attention(Q, K, V_, is_causal=True), "masked attention")
+    close(causal_attention(Q, K, V_), output, "the block's own attention")
     differs(F.scaled_dot_product_attention(Q, K, V_), causal_attention(Q, K, V_), "the formula without M")
 
 
