@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, run_checks, seed
 
 f64 = torch.float64
 
@@ -154,7 +154,7 @@ def check_nsp_loss_against_cross_entropy():
     differs(F.cross_entropy(logits, torch.zeros_like(y)), nsp_loss(C, y, W_nsp, b_nsp), "−log P(IsNext) vs −log P(y)")
 
 
-@check("devlin2018bert/total-loss", tex=r"\mathcal{L} = \mathcal{L}_{MLM} + \mathcal{L}_{NSP}")
+@check("devlin2018bert/total-loss", tex=r"\mathcal{L} = \mathcal{L}_{MLM} + \mathcal{L}_{NSP}", evaluates=True)
 def check_total_loss_and_its_gradient():
     """L = L_MLM + L_NSP on one batch (T: (4, 24, 16), C = T[:, 0]): its value against the two
     F.cross_entropy means, and autograd's ∂L/∂T against the closed form
@@ -166,7 +166,7 @@ def check_total_loss_and_its_gradient():
     y = torch.tensor([0, 1, 1, 0], device=device())
     T = T.requires_grad_(True)
     # L = L_MLM + L_NSP
-    L = mlm_loss(T, x, M, W_out, b_out) + nsp_loss(T[:, 0], y, W_nsp, b_nsp)
+    L = evaluate("devlin2018bert/total-loss", L_MLM=mlm_loss(T, x, M, W_out, b_out), L_NSP=nsp_loss(T[:, 0], y, W_nsp, b_nsp))
     (dL_dT,) = torch.autograd.grad(L, T)
     T = T.detach()
     logits, nsp_logits = T @ W_out.T + b_out, T[:, 0] @ W_nsp.T + b_nsp
