@@ -236,7 +236,7 @@ def check_hierarchical_softmax_is_normalised():
 
 
 @check("mikolov2013efficient/skip-gram-softmax", tex=(r"p(w_O \mid w_I) = \frac{\exp\left({v'_{w_O}}^\top v_{w_I}\right)}{\sum_{w=1}^{W} "
-            r"\exp\left({v'_{w}}^\top v_{w_I}\right)}"))
+            r"\exp\left({v'_{w}}^\top v_{w_I}\right)}"), evaluates=True)
 @check("mikolov2013efficient/skip-gram-objective", tex=r"\frac{1}{T} \sum_{t=1}^{T} \sum_{-c \le j \le c,\, j \ne 0} \log p(w_{t+j} \mid w_t)")
 def check_skip_gram_softmax_and_objective():
     """W=40 words, D=12, input vectors v (W, D) and output vectors v' (W, D): p(w_O | w_I) against
@@ -252,6 +252,10 @@ def check_skip_gram_softmax_and_objective():
 
     table = torch.stack([torch.stack([p(o, i) for o in range(W)]) for i in range(W)])   # (W_I, W_O)
     close(table, torch.softmax(v @ v_out.T, dim=-1), "p(w_O | w_I) for all pairs")
+    # the note's formula itself, evaluated for 5 input words and every output word (words counted from 1)
+    evaluated = torch.stack([torch.stack([evaluate("mikolov2013efficient/skip-gram-softmax", **{"v'": v_out}, v=v, W=W,
+                                                   w_O=o + 1, w_I=i + 1) for o in range(W)]) for i in range(5)])
+    close(evaluated, torch.softmax(v[:5] @ v_out.T, dim=-1), "p(w_O | w_I) evaluated from the note")
 
     # (1/T) Σ_t Σ_{−c ≤ j ≤ c, j ≠ 0} log p(w_{t+j} | w_t), skipping t + j outside the corpus
     objective = sum(torch.log(p(corpus[t + j], corpus[t])) for t in range(T)
@@ -289,7 +293,7 @@ def check_analogy_search():
     close(answer("Queen", "Woman", "Man"), index["King"], "Queen − Woman + Man → King", rtol=0, atol=0)
 
 
-@check("mikolov2013efficient/phrase-mean", tex=r"v_P = \frac{1}{|P|} \sum_{w \in P} v_w")
+@check("mikolov2013efficient/phrase-mean", tex=r"v_P = \frac{1}{|P|} \sum_{w \in P} v_w", evaluates=True)
 def check_phrase_mean_against_embedding_bag():
     """E: (100, 16); three phrases of 2, 3 and 5 words: the mean of the rows against nn.EmbeddingBag(mean)."""
     g = seed(9)
@@ -298,7 +302,7 @@ def check_phrase_mean_against_embedding_bag():
     for P in ([3, 17], [5, 5, 90], [1, 2, 3, 4, 99]):
         idx = torch.tensor(P)
         # v_P = (1/|P|) Σ_{w ∈ P} v_w
-        v_P = sum(E[w] for w in P) / len(P)
+        v_P = evaluate("mikolov2013efficient/phrase-mean", v=E, P=[w + 1 for w in P])     # words counted from 1
         close(v_P, bag(idx[None])[0], f"mean of {len(P)} word vectors")
 
 
