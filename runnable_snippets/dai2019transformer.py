@@ -10,7 +10,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -129,7 +129,7 @@ def rel_shift(x):
     return padded.view(K + 1, L)[1:].reshape(L, K)
 
 
-@check("dai2019transformer/rel-shift", tex=r"B_{i,j} = \tilde B_{i,\, j + L - 1 - i}")
+@check("dai2019transformer/rel-shift", tex=r"B_{i,j} = \tilde B_{i,\, j + L - 1 - i}", evaluates=True)
 def check_relative_shift():
     """L = 5 queries, M = 7 memory keys, d = 16, d_k = 8. B~_{i,c} = (q_i + v)ᵀ W_k,R R_{M+L−1−c} from one
     matrix product; the pad-and-view trick and the note's index formula both equal the direct
@@ -147,6 +147,10 @@ def check_relative_shift():
     column = (j + L - 1 - i).clamp(max=K - 1)
     indexed = B_tilde.gather(1, column.expand(L, K))
     close(indexed[valid], direct[valid], "index formula vs direct definition")
+    # the note's formula itself, evaluated at every unmasked pair (indices counted from 0, as the code does)
+    B = torch.stack([evaluate_with("dai2019transformer/rel-shift", {"Btilde": B_tilde, "L": L, "i": a, "j": b}, index_base=0)
+                     for a in range(L) for b in range(K) if b <= M + a])
+    close(B, direct[valid], "B_{i,j} evaluated from the note vs direct definition")
     close(rel_shift(B_tilde)[valid], direct[valid], "pad-and-view trick vs direct definition")
     close(valid.sum(), L * M + L * (L + 1) // 2, "number of unmasked pairs", rtol=0, atol=0)
 
