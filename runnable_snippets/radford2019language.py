@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 V, d, HEADS, N_LAYERS, N_CTX = 6, 16, 2, 2, 8
@@ -146,7 +146,8 @@ def check_causal_attention():
 
 
 @check("radford2019language/pre-ln-block",
-       tex=r"x' = x + \operatorname{Attn}(\operatorname{LN}_1(x)), \qquad y = x' + \operatorname{MLP}(\operatorname{LN}_2(x'))")
+       tex=r"x' = x + \operatorname{Attn}(\operatorname{LN}_1(x)), \qquad y = x' + \operatorname{MLP}(\operatorname{LN}_2(x'))",
+       evaluates=True)
 def check_pre_ln_block_against_torch():
     """x: (2, 8, 16): the block written out, with nn.TransformerEncoderLayer(norm_first=True, gelu, causal mask)
     weights copied in, against that layer's output; the post-LN layer with the same weights differs."""
@@ -167,6 +168,17 @@ def check_pre_ln_block_against_torch():
         # x' = x + Attn(LN_1(x)); y = x' + MLP(LN_2(x'))
         y = block_forward(b, x)
         close(y, layer(x, src_mask=mask, is_causal=True), "pre-LN block")
+
+        def attn(u):                    # masked multi-head self-attention with its output projection
+            q, k, v = (t.unflatten(-1, (HEADS, -1)).transpose(1, 2) for t in b["c_attn"](u).chunk(3, -1))
+            return b["c_proj"](F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).flatten(2))
+
+        # the note's two clauses, evaluated one after the other
+        x_prime = evaluate_with("radford2019language/pre-ln-block", {"x": x, "Attn": attn, "LN_1": b["ln_1"]}, clause=0)
+        y_note = evaluate_with("radford2019language/pre-ln-block",
+                               {"x'": x_prime, "MLP": lambda u: b["mlp_proj"](F.gelu(b["c_fc"](u))), "LN_2": b["ln_2"]},
+                               clause=1)
+        close(y_note, layer(x, src_mask=mask, is_causal=True), "pre-LN block evaluated from the note")
         layer.norm_first = False
         differs(layer(x, src_mask=mask, is_causal=True), y, "post-LN with the same weights")
 
