@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, run_checks, seed
 
 f64 = torch.float64
 vocab, hidden, n, batch, MASK = 40, 16, 24, 4, 0
@@ -100,7 +100,8 @@ def disc_loss(D, x, x_corrupt):
     return -original * torch.log(D_t) - (1 - original) * torch.log(1 - D_t)
 
 
-@check("clark2020electra/discriminator", tex=r"D\left(\boldsymbol{x}, t\right) = \operatorname{sigmoid}\left(w^\top h_D(\boldsymbol{x})_t\right)")
+@check("clark2020electra/discriminator", tex=r"D\left(\boldsymbol{x}, t\right) = \operatorname{sigmoid}\left(w^\top h_D(\boldsymbol{x})_t\right)",
+       evaluates=True)
 @check("clark2020electra/disc-loss",
        tex=r"\mathcal{L}_{Disc}\left(\boldsymbol{x}, \theta_D\right) = \mathbb{E}\left(\sum_{t=1}^{n} -\mathbb{1}\left(x^{corrupt}_t = x_t\right) \log D\left(\boldsymbol{x}^{corrupt}, t\right) - \mathbb{1}\left(x^{corrupt}_t \neq x_t\right) \log\left(1 - D\left(\boldsymbol{x}^{corrupt}, t\right)\right)\right)")
 def check_discriminator_loss():
@@ -116,6 +117,12 @@ def check_discriminator_loss():
         y = (x_corrupt == x).to(f64)
         close(disc_loss(D, x, x_corrupt).sum(), F.binary_cross_entropy_with_logits(z, y, reduction="sum"),
               "L_Disc vs F.binary_cross_entropy_with_logits")
+        # D(x, t) = sigmoid(wᵀ h_D(x)_t), evaluated at positions t = 1..8 of the first corrupted sequence
+        # (the evaluator hands tensors on as float64, so h_D turns the token ids back into integers)
+        D_t = torch.stack([evaluate("clark2020electra/discriminator", x=x_corrupt[0], t=t, w=D.w,
+                                    h_D=lambda sequence: D(sequence.long()[None])[0]) for t in range(1, 9)])
+        close(-torch.log(D_t), F.binary_cross_entropy_with_logits(z[0, :8], torch.ones(8, dtype=f64, device=device()), reduction="none"),
+              "−log D(x, t) vs F.binary_cross_entropy_with_logits(wᵀh_D, 1)")
         close(y[0, m[0].nonzero()[0, 0]], 1.0, "a correct sample counts as original", rtol=0, atol=0)
         close(y[~m], torch.ones(int((~m).sum()), dtype=f64, device=device()), "unmasked positions are original",
               rtol=0, atol=0)

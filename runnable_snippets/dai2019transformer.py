@@ -10,7 +10,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -92,7 +92,8 @@ def relative_terms(g, n, d, d_k, vocab=50):
 @check("dai2019transformer/rel-score",
        tex=r"\mathbf{A}^{rel}_{i,j} = \underbrace{E_{x_i}^\top W_q^\top W_{k,E} E_{x_j}}_{(a)} + \underbrace{E_{x_i}^\top W_q^\top W_{k,R} R_{i-j}}_{(b)} + \underbrace{u^\top W_{k,E} E_{x_j}}_{(c)} + \underbrace{v^\top W_{k,R} R_{i-j}}_{(d)}")
 @check("dai2019transformer/rel-score-grouped",
-       tex=r"\mathbf{A}^{rel}_{i,j} = \left(W_q E_{x_i} + u\right)^\top W_{k,E} E_{x_j} + \left(W_q E_{x_i} + v\right)^\top W_{k,R} R_{i-j}")
+       tex=r"\mathbf{A}^{rel}_{i,j} = \left(W_q E_{x_i} + u\right)^\top W_{k,E} E_{x_j} + \left(W_q E_{x_i} + v\right)^\top W_{k,R} R_{i-j}",
+       evaluates=True)
 def check_relative_score():
     """n = 9, d = 16, d_k = 8. The four terms, each computed pair by pair with R_{i−j}, against the grouped
     form computed with matrix products; the relative score is unchanged when every position is shifted by
@@ -112,6 +113,12 @@ def check_relative_score():
     q = E @ W_q.T
     grouped = (q + u) @ (E @ W_kE.T).T + torch.einsum("ik,ijk->ij", q + v, R_ij @ W_kR.T)
     close(A_rel, grouped, "four terms vs grouped form")
+    # the grouped form as the note writes it, evaluated pair by pair (E_{x_i}: the embedding of token i)
+    A_note = torch.stack([torch.stack([
+        evaluate_with("dai2019transformer/rel-score-grouped",
+                      {"W_q": W_q, "E_x_i": E[a], "E_x_j": E[b], "u": u, "v": v, "W_k,E": W_kE, "W_k,R": W_kR,
+                       "R_i-j": R_ij[a, b]}) for b in range(n)]) for a in range(n)])
+    close(A_note, A_rel, "grouped form evaluated from the note vs the four terms")
     # shift all positions by s: offsets i − j, hence A^rel, do not change; absolute encodings do
     s = 5
     R_shifted = sinusoid(((i + s) - (j + s)).flatten(), d).view(n, n, d)
@@ -129,7 +136,7 @@ def rel_shift(x):
     return padded.view(K + 1, L)[1:].reshape(L, K)
 
 
-@check("dai2019transformer/rel-shift", tex=r"B_{i,j} = \tilde B_{i,\, j + L - 1 - i}")
+@check("dai2019transformer/rel-shift", tex=r"B_{i,j} = \tilde B_{i,\, j + L - 1 - i}", evaluates=True)
 def check_relative_shift():
     """L = 5 queries, M = 7 memory keys, d = 16, d_k = 8. B~_{i,c} = (q_i + v)ᵀ W_k,R R_{M+L−1−c} from one
     matrix product; the pad-and-view trick and the note's index formula both equal the direct
@@ -147,6 +154,10 @@ def check_relative_shift():
     column = (j + L - 1 - i).clamp(max=K - 1)
     indexed = B_tilde.gather(1, column.expand(L, K))
     close(indexed[valid], direct[valid], "index formula vs direct definition")
+    # the note's formula itself, evaluated at every unmasked pair (indices counted from 0, as the code does)
+    B = torch.stack([evaluate_with("dai2019transformer/rel-shift", {"Btilde": B_tilde, "L": L, "i": a, "j": b}, index_base=0)
+                     for a in range(L) for b in range(K) if b <= M + a])
+    close(B, direct[valid], "B_{i,j} evaluated from the note vs direct definition")
     close(rel_shift(B_tilde)[valid], direct[valid], "pad-and-view trick vs direct definition")
     close(valid.sum(), L * M + L * (L + 1) // 2, "number of unmasked pairs", rtol=0, atol=0)
 

@@ -2,14 +2,16 @@
 losses, their sum, and the SQuAD span-start softmax.
 
 References: parameter counts of the architecture built on device="meta" (embeddings, nn.TransformerEncoderLayer
-stack, pooler), F.embedding_bag, a conditional-Bernoulli masking sampler checked statistically against the
-80/10/10 probabilities, F.cross_entropy, a closed-form gradient against autograd, and torch.softmax.
+stack, pooler), F.embedding_bag, an exact enumeration of the
+branches of Hugging Face's masking collator, F.cross_entropy, a closed-form gradient against autograd, and torch.softmax.
 """
+from fractions import Fraction
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, run_checks, seed
 
 f64 = torch.float64
 
@@ -66,39 +68,35 @@ def check_input_embedding_is_a_sum_of_three_lookups():
     close(e, reference, "e_i")
 
 
+def collator_distribution(x, vocab, MASK):
+    """Exact P(x̃_i = v | x_i = x, i ∈ M) for v in 0..|V|-1, by enumerating the branches of Hugging Face's
+    DataCollatorForLanguageModeling as its documentation describes them: a selected token is replaced by
+    [MASK] when a Bernoulli(0.8) draw says so; otherwise, when a second Bernoulli(0.5) draw says so, by a token
+    drawn uniformly from the whole vocabulary; otherwise it is kept. Exact fractions, no sampling."""
+    p = [Fraction(0)] * vocab
+    replaced, randomised = Fraction(8, 10), Fraction(5, 10)
+    p[MASK] += replaced                                            # branch 1: [MASK]
+    for v in range(vocab):                                         # branch 2: a random word
+        p[v] += (1 - replaced) * randomised / vocab
+    p[x] += (1 - replaced) * (1 - randomised)                      # branch 3: unchanged
+    return torch.tensor([float(q) for q in p], dtype=f64)
+
+
 @check("devlin2018bert/masking",
        tex=r"\tilde x_i = \begin{cases} \texttt{[MASK]} & \text{with probability } 0.8 \\ u_i \sim \operatorname{Uniform}(\mathcal{V}) & \text{with probability } 0.1 \\ x_i & \text{with probability } 0.1 \end{cases} \quad (i \in M), \qquad \tilde x_i = x_i \quad (i \notin M)")
-def check_masking_frequencies():
-    """10⁶ tokens over |V| = 30522, corrupted by the usual sampler (select with prob. 0.15; of those,
-    [MASK] with prob. 0.8, else a uniform token with prob. 0.5, else unchanged). The observed outcome
-    frequencies must match the 80/10/10 rule within 5 standard errors; unselected tokens never change."""
-    vocab, MASK, n = 30522, 103, 1_000_000
-    g = seed(11)
-    x = torch.randint(1000, vocab, (n,), generator=g)              # ordinary word pieces, never [MASK]
-    selected = torch.rand(n, generator=g) < 0.15                   # i ∈ M
-    masked = selected & (torch.rand(n, generator=g) < 0.8)
-    randomised = selected & ~masked & (torch.rand(n, generator=g) < 0.5)
-    x_tilde = x.clone()
-    x_tilde[masked] = MASK
-    u = torch.randint(vocab, (n,), generator=g)                    # u_i ~ Uniform(V)
-    x_tilde[randomised] = u[randomised]
-
-    size_M = int(selected.sum())
-    # with probability 0.8 [MASK]; 0.1 a uniform u_i (which equals [MASK] or x_i with prob. 1/|V| each); 0.1 x_i
-    expected = {"[MASK]": 0.8 + 0.1 / vocab, "x_i unchanged": 0.1 + 0.1 / vocab, "another token": 0.1 * (1 - 2 / vocab)}
-    observed = {"[MASK]": (x_tilde[selected] == MASK), "x_i unchanged": (x_tilde[selected] == x[selected])}
-    observed["another token"] = ~(observed["[MASK]"] | observed["x_i unchanged"])
-    for outcome, p in expected.items():
-        standard_error = (p * (1 - p) / size_M) ** 0.5
-        close(observed[outcome].double().mean(), p, f"P({outcome} | i ∈ M)", rtol=0, atol=5 * standard_error)
-    close(int((x_tilde[~selected] != x[~selected]).sum()), 0, "tokens changed outside M", rtol=0, atol=0)
-    close(size_M / n, 0.15, "|M| / n", rtol=0, atol=5 * (0.15 * 0.85 / n) ** 0.5)
-    close(int(randomised.sum()) / n, 0.015, "random replacement touches 1.5% of all tokens",
-          rtol=0, atol=5 * (0.015 * 0.985 / n) ** 0.5)
-    replacement = x_tilde[randomised]
-    bins = torch.bincount(replacement * 10 // vocab, minlength=10).double() / replacement.numel()
-    close(bins, torch.full((10,), 0.1, dtype=f64), "u_i uniform over 10 bins of the vocabulary",
-          rtol=0, atol=5 * (0.1 * 0.9 / replacement.numel()) ** 0.5)
+def check_masking_against_the_collator_enumerated():
+    """|V| = 12 (id 3 is [MASK]): for every ordinary token x, the note's three cases as a distribution over
+    x̃_i (0.8 on [MASK], 0.1 spread uniformly over V, 0.1 on x) against the exact distribution of Hugging
+    Face's collator, enumerated branch by branch (0.8, then 0.5 of the rest); a collator that kept the
+    remaining 20% unchanged (no random words) differs."""
+    vocab, MASK = 12, 3
+    for x in (v for v in range(vocab) if v != MASK):
+        one_hot = F.one_hot(torch.tensor(x), vocab).to(f64)
+        # x̃_i = [MASK] w.p. 0.8;  u_i ~ Uniform(V) w.p. 0.1;  x_i w.p. 0.1   (i ∈ M)
+        cases = 0.8 * F.one_hot(torch.tensor(MASK), vocab).to(f64) + 0.1 * torch.full((vocab,), 1 / vocab, dtype=f64) + 0.1 * one_hot
+        close(cases, collator_distribution(x, vocab, MASK), f"P(x̃_i | x_i = {x}, i ∈ M)")
+    no_random = 0.8 * F.one_hot(torch.tensor(MASK), vocab).to(f64) + 0.2 * one_hot
+    differs(no_random, collator_distribution(x, vocab, MASK), "80% [MASK] and 20% unchanged")
 
 
 def mlm_setup(g, B=4, n=24, H=16, vocab=200):
@@ -156,7 +154,7 @@ def check_nsp_loss_against_cross_entropy():
     differs(F.cross_entropy(logits, torch.zeros_like(y)), nsp_loss(C, y, W_nsp, b_nsp), "−log P(IsNext) vs −log P(y)")
 
 
-@check("devlin2018bert/total-loss", tex=r"\mathcal{L} = \mathcal{L}_{MLM} + \mathcal{L}_{NSP}")
+@check("devlin2018bert/total-loss", tex=r"\mathcal{L} = \mathcal{L}_{MLM} + \mathcal{L}_{NSP}", evaluates=True)
 def check_total_loss_and_its_gradient():
     """L = L_MLM + L_NSP on one batch (T: (4, 24, 16), C = T[:, 0]): its value against the two
     F.cross_entropy means, and autograd's ∂L/∂T against the closed form
@@ -168,7 +166,7 @@ def check_total_loss_and_its_gradient():
     y = torch.tensor([0, 1, 1, 0], device=device())
     T = T.requires_grad_(True)
     # L = L_MLM + L_NSP
-    L = mlm_loss(T, x, M, W_out, b_out) + nsp_loss(T[:, 0], y, W_nsp, b_nsp)
+    L = evaluate("devlin2018bert/total-loss", L_MLM=mlm_loss(T, x, M, W_out, b_out), L_NSP=nsp_loss(T[:, 0], y, W_nsp, b_nsp))
     (dL_dT,) = torch.autograd.grad(L, T)
     T = T.detach()
     logits, nsp_logits = T @ W_out.T + b_out, T[:, 0] @ W_nsp.T + b_nsp

@@ -175,19 +175,22 @@ def check_model_sizes():
           rtol=0, atol=0)
 
 
-@check("lan2019albert/sop-loss", tex=r"\mathcal{L}_{SOP} = -\log \operatorname{softmax}\left(W_{sop} C + b_{sop}\right)_{y}")
+@check("lan2019albert/sop-loss", tex=r"\mathcal{L}_{SOP} = -\log \operatorname{softmax}\left(W_{sop} C + b_{sop}\right)_{y}",
+       evaluates=True)
 def check_sop_loss():
-    """C: (256, 32) [CLS] vectors, W_sop: (2, 32), b_sop: (2,). The formula against F.cross_entropy; and for an
+    """C: (256, 32) [CLS] vectors, W_sop: (2, 32), b_sop: (2,). The note's formula, evaluated for the first 32
+    examples (y counted from 1, as the evaluator counts indices), against F.cross_entropy; and for an
     order-blind classifier (C from the mean of the two segments' token vectors) the loss averaged over
     (A, B, in order) and (B, A, swapped) is at least log 2, while an order-aware one can go below it."""
     g = seed(3)
     n, H = 256, 32
     C, W_sop, b_sop = randn(g, n, H), randn(g, 2, H), randn(g, 2)
     y = torch.randint(2, (n,), generator=g).to(device())
-    # L_SOP = −log softmax(W_sop C + b_sop)_y
     logits = C @ W_sop.T + b_sop
-    loss = -(logits - torch.logsumexp(logits, -1, keepdim=True)).gather(-1, y[:, None]).squeeze(-1)
-    close(loss, F.cross_entropy(logits, y, reduction="none"), "L_SOP per example")
+    # L_SOP = −log softmax(W_sop C + b_sop)_y, one example at a time
+    loss = torch.stack([evaluate("lan2019albert/sop-loss", W_sop=W_sop, C=C[e], b_sop=b_sop, y=int(y[e]) + 1,
+                                 softmax=lambda z: torch.softmax(z, dim=-1)) for e in range(32)])
+    close(loss, F.cross_entropy(logits[:32], y[:32], reduction="none"), "L_SOP per example")
 
     A, B = randn(g, n, 5, H), randn(g, n, 5, H)       # token vectors of two consecutive segments
 

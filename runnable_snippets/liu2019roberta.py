@@ -1,12 +1,14 @@
 """Checks for notes/liu2019roberta.md: the post-LN encoder layer (and the blog's loose two-equation form),
-the 80/10/10 corruption under dynamic masking, and how many positions static and dynamic masking ever
+the 80/10/10 corruption of a selected token, and how many positions static and dynamic masking ever
 select for prediction.
 
 References: nn.TransformerEncoderLayer(norm_first=False, gelu) against the layer written with
-F.scaled_dot_product_attention and F.layer_norm; statistical checks on 4·10^5 tokens with a fixed seed
-(bounds of 5 standard errors); and a simulation of BERT's 10-copy static masking and RoBERTa's
+F.scaled_dot_product_attention and F.layer_norm; an exact enumeration of the branches of Hugging Face's
+masking collator; and a simulation of BERT's 10-copy static masking and RoBERTa's
 per-epoch masking over 40 epochs.
 """
+from fractions import Fraction
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -79,34 +81,34 @@ def check_blog_form_only_with_the_right_output():
         differs(H_2, reference, "H^l passed on instead of F^l")
 
 
+def collator_distribution(x, vocab, MASK):
+    """Exact P(x̃_i = v | x_i = x, i selected) for v in 0..|V|-1, by enumerating the branches of Hugging Face's
+    DataCollatorForLanguageModeling (which RoBERTa's dynamic masking follows) as its documentation describes
+    them: <mask> when a Bernoulli(0.8) draw says so; otherwise, when a second Bernoulli(0.5) draw says so, a
+    token drawn uniformly from the whole vocabulary; otherwise unchanged. Exact fractions, no sampling."""
+    p = [Fraction(0)] * vocab
+    replaced, randomised = Fraction(8, 10), Fraction(5, 10)
+    p[MASK] += replaced                                            # branch 1: <mask>
+    for v in range(vocab):                                         # branch 2: a random word
+        p[v] += (1 - replaced) * randomised / vocab
+    p[x] += (1 - replaced) * (1 - randomised)                      # branch 3: unchanged
+    return torch.tensor([float(q) for q in p], dtype=f64)
+
+
 @check("liu2019roberta/masking",
        tex=r"\tilde x_i = \begin{cases} \texttt{<mask>} & \text{with probability } 0.8 \\ u_i \sim \operatorname{Uniform}(\mathcal{V}) & \text{with probability } 0.1 \\ x_i & \text{with probability } 0.1 \end{cases}")
-def check_dynamic_masking_frequencies():
-    """4·10^5 tokens over |V| = 50,265, masked afresh in two epochs with the usual sampler (select with p = 0.15;
-    of those, <mask> w.p. 0.8, else a uniform token w.p. 0.5, else unchanged). In each epoch the outcome
-    frequencies match 0.8 / 0.1 / 0.1 (with the 1/|V| chance that u_i hits <mask> or x_i) within 5 standard
-    errors; a position selected in epoch 1 is selected again in epoch 2 with probability p, not 1."""
-    vocab, MASK, n, p = 50265, 50264, 400_000, 0.15
-    g = seed(4)
-    x = torch.randint(4, MASK, (n,), generator=g)                          # ordinary tokens, never <mask>
-    selections = []
-    for epoch in range(2):
-        selected = torch.rand(n, generator=g) < p                          # a new mask for every pass
-        masked = selected & (torch.rand(n, generator=g) < 0.8)
-        randomised = selected & ~masked & (torch.rand(n, generator=g) < 0.5)
-        x_tilde = torch.where(masked, torch.full_like(x, MASK), x)
-        x_tilde = torch.where(randomised, torch.randint(vocab, (n,), generator=g), x_tilde)     # u_i ~ Uniform(V)
-        M = int(selected.sum())
-        expected = {"<mask>": 0.8 + 0.1 / vocab, "unchanged": 0.1 + 0.1 / vocab, "other token": 0.1 * (1 - 2 / vocab)}
-        observed = {"<mask>": x_tilde[selected] == MASK, "unchanged": x_tilde[selected] == x[selected]}
-        observed["other token"] = ~(observed["<mask>"] | observed["unchanged"])
-        for outcome, q in expected.items():
-            close(observed[outcome].double().mean(), q, f"epoch {epoch}: P({outcome} | selected)", rtol=0,
-                  atol=5 * (q * (1 - q) / M) ** 0.5)
-        close(int((x_tilde[~selected] != x[~selected]).sum()), 0, "unselected tokens unchanged", rtol=0, atol=0)
-        selections.append(selected)
-    again = selections[1][selections[0]].double().mean()
-    close(again, p, "P(selected in epoch 2 | selected in epoch 1) = p", rtol=0, atol=5 * (p * (1 - p) / int(selections[0].sum())) ** 0.5)
+def check_masking_against_the_collator_enumerated():
+    """|V| = 10 (id 9 is <mask>): for every ordinary token x, the note's three cases as a distribution over x̃_i
+    (0.8 on <mask>, 0.1 spread uniformly over V, 0.1 on x) against the exact distribution of Hugging Face's
+    collator, enumerated branch by branch; a 0.8 / 0.2 split with no random words differs."""
+    vocab, MASK = 10, 9
+    on_mask = F.one_hot(torch.tensor(MASK), vocab).to(f64)
+    for x in range(vocab - 1):
+        on_x = F.one_hot(torch.tensor(x), vocab).to(f64)
+        # x̃_i = <mask> w.p. 0.8;  u_i ~ Uniform(V) w.p. 0.1;  x_i w.p. 0.1
+        cases = 0.8 * on_mask + 0.1 * torch.full((vocab,), 1 / vocab, dtype=f64) + 0.1 * on_x
+        close(cases, collator_distribution(x, vocab, MASK), f"P(x̃_i | x_i = {x}, selected)")
+    differs(0.8 * on_mask + 0.2 * on_x, collator_distribution(x, vocab, MASK), "80% <mask> and 20% unchanged")
 
 
 @check("liu2019roberta/static-coverage", tex=r"q_{static} = 1 - (1 - p)^{D}", evaluates=True)

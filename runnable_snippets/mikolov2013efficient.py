@@ -3,7 +3,8 @@ and skip-gram, the total cost O = E × T × Q, the analogy search, the skip-gram
 hierarchical softmax, and the phrase-mean heuristic.
 
 References: multiply-adds counted from the operand shapes of every matrix product the actual modules run
-(a TorchFunctionMode that sees each F.linear and matmul call) while nn.Embedding / nn.EmbeddingBag
+and the values each projection reads (a TorchFunctionMode that sees each F.linear, matmul, F.embedding and
+F.embedding_bag call) while nn.Embedding / nn.EmbeddingBag
 projections, nn.Linear layers and a hierarchical-softmax path through a binary tree run; F.cosine_similarity, torch.softmax, F.cross_entropy, a Huffman tree built with heapq
 (Shannon's bound on its mean code length), and nn.EmbeddingBag(mode="mean").
 """
@@ -21,7 +22,8 @@ f64 = torch.float64
 
 class MultiplyAddCounter(TorchFunctionMode):
     """Sees every torch call made inside it; adds up the multiply-adds of F.linear and matrix products from the
-    shapes of their operands (x: (..., k) times a (k, m) matrix costs rows(x) · k · m)."""
+    shapes of their operands (x: (..., k) times a (k, m) matrix costs rows(x) · k · m), and the values a
+    projection layer reads: F.embedding / F.embedding_bag over n ids of a (V, D) table read n · D values."""
     MATMULS = (torch.matmul, torch.mm, torch.mv, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.Tensor.mm)
 
     def __init__(self):
@@ -29,7 +31,10 @@ class MultiplyAddCounter(TorchFunctionMode):
         self.count = 0
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func is F.linear:
+        if func in (F.embedding, F.embedding_bag):
+            ids, table = args[0], args[1]                       # table: (V, D)
+            self.count += ids.numel() * table.shape[1]
+        elif func is F.linear:
             x, weight = args[0], args[1]                        # weight: (out, in)
             self.count += x.numel() // x.shape[-1] * weight.shape[1] * weight.shape[0]
         elif func in self.MATMULS:
@@ -39,7 +44,8 @@ class MultiplyAddCounter(TorchFunctionMode):
 
 
 def multiply_adds(fn):
-    """Run fn() and count the multiply-adds of the matrix products it runs. Returns (result, multiply-adds)."""
+    """Run fn() and count the multiply-adds of the matrix products and the projected values it runs.
+    Returns (result, count)."""
     with MultiplyAddCounter() as counter:
         result = fn()
     return result, counter.count
@@ -100,10 +106,9 @@ def cbow_cost(N, D, V, g):
     context, target = torch.randint(V, (1, N), generator=g), int(torch.randint(V, (1,), generator=g))
     nodes, signs = balanced_tree_paths(V, [target])
     with torch.no_grad():
-        h = projection(context)[0]                                          # (D,)
-        p, output_cost = multiply_adds(lambda: hs_probability(h, inner.weight, nodes[0], signs[0]))
-    projection_cost = context.numel() * projection.embedding_dim            # N rows × D
-    return projection_cost + output_cost, p
+        # the projection (N context rows of D, averaged) and one path through the tree, both counted
+        p, cost = multiply_adds(lambda: hs_probability(projection(context)[0], inner.weight, nodes[0], signs[0]))
+    return cost, p
 
 
 def skip_gram_cost(n_targets, D, V, g):
@@ -117,10 +122,9 @@ def skip_gram_cost(n_targets, D, V, g):
     total = 0
     with torch.no_grad():
         for k in range(n_targets):
-            v_in = projection(w_I)[0]
-            total += projection.embedding_dim                               # one D-dim projection
-            _, output_cost = multiply_adds(lambda: hs_probability(v_in, inner.weight, nodes[k], signs[k]))
-            total += output_cost
+            # one D-dim projection of the input word and one path through the tree, both counted
+            _, cost = multiply_adds(lambda: hs_probability(projection(w_I)[0], inner.weight, nodes[k], signs[k]))
+            total += cost
     return total
 
 
@@ -133,9 +137,8 @@ def check_nnlm_cost_counted_on_modules():
     embed, hidden, output = nn.Embedding(V, D, dtype=f64), nn.Linear(N * D, H, dtype=f64), nn.Linear(H, V, dtype=f64)
     context = torch.randint(V, (1, N))
     with torch.no_grad():
-        projected = embed(context).flatten(1)                               # (1, N·D)
-        _, counted = multiply_adds(lambda: output(torch.tanh(hidden(projected))).softmax(-1))
-    counted += projected.numel()
+        # projection (N rows of D, concatenated to (1, N·D)), hidden layer and output layer, all counted
+        _, counted = multiply_adds(lambda: output(torch.tanh(hidden(embed(context).flatten(1)))).softmax(-1))
     # Q = N × D + N × D × H + H × V
     close(evaluate("mikolov2013efficient/nnlm", N=N, D=D, H=H, V=V), counted, "NNLM multiply-adds", rtol=0, atol=0)
 
@@ -149,7 +152,8 @@ def check_rnnlm_cost_counted_on_modules():
     U, W, output = nn.Embedding(V, H, dtype=f64), nn.Linear(H, H, bias=False, dtype=f64), nn.Linear(H, V, dtype=f64)
     h_prev, word = torch.zeros(1, H, dtype=f64), torch.tensor([3])
     with torch.no_grad():
-        _, counted = multiply_adds(lambda: output(torch.sigmoid(U(word) + W(h_prev))).softmax(-1))
+        u = U(word)           # the input word's row: the paper's Q leaves this H-value lookup out
+        _, counted = multiply_adds(lambda: output(torch.sigmoid(u + W(h_prev))).softmax(-1))
     # Q = H × H + H × V
     close(evaluate("mikolov2013efficient/rnnlm", H=H, V=V), counted, "RNNLM multiply-adds", rtol=0, atol=0)
 
@@ -177,7 +181,7 @@ def check_skip_gram_cost_counted_on_tree_paths():
               f"skip-gram multiply-adds (C={C})", rtol=0, atol=0)
 
 
-@check("mikolov2013efficient/misstatement-cbow", tex=r"Q = N \times D + N \times D \times \log_2(V)", evaluates=True)
+@check("mikolov2013efficient/misstatement-cbow", tex=r"Q = N \times D + N \times D \times \log_2(V)")
 def check_misstated_cbow_cost_is_not_the_counted_cost():
     """N × D + N × D × log2 V counts N tree paths; CBOW makes one (N=8, D=50, V=1024)."""
     counted, _ = cbow_cost(8, 50, 1024, seed(4))
@@ -235,7 +239,7 @@ def check_hierarchical_softmax_is_normalised():
 
 
 @check("mikolov2013efficient/skip-gram-softmax", tex=(r"p(w_O \mid w_I) = \frac{\exp\left({v'_{w_O}}^\top v_{w_I}\right)}{\sum_{w=1}^{W} "
-            r"\exp\left({v'_{w}}^\top v_{w_I}\right)}"))
+            r"\exp\left({v'_{w}}^\top v_{w_I}\right)}"), evaluates=True)
 @check("mikolov2013efficient/skip-gram-objective", tex=r"\frac{1}{T} \sum_{t=1}^{T} \sum_{-c \le j \le c,\, j \ne 0} \log p(w_{t+j} \mid w_t)")
 def check_skip_gram_softmax_and_objective():
     """W=40 words, D=12, input vectors v (W, D) and output vectors v' (W, D): p(w_O | w_I) against
@@ -251,6 +255,10 @@ def check_skip_gram_softmax_and_objective():
 
     table = torch.stack([torch.stack([p(o, i) for o in range(W)]) for i in range(W)])   # (W_I, W_O)
     close(table, torch.softmax(v @ v_out.T, dim=-1), "p(w_O | w_I) for all pairs")
+    # the note's formula itself, evaluated for 5 input words and every output word (words counted from 1)
+    evaluated = torch.stack([torch.stack([evaluate("mikolov2013efficient/skip-gram-softmax", **{"v'": v_out}, v=v, W=W,
+                                                   w_O=o + 1, w_I=i + 1) for o in range(W)]) for i in range(5)])
+    close(evaluated, torch.softmax(v[:5] @ v_out.T, dim=-1), "p(w_O | w_I) evaluated from the note")
 
     # (1/T) Σ_t Σ_{−c ≤ j ≤ c, j ≠ 0} log p(w_{t+j} | w_t), skipping t + j outside the corpus
     objective = sum(torch.log(p(corpus[t + j], corpus[t])) for t in range(T)
@@ -288,7 +296,7 @@ def check_analogy_search():
     close(answer("Queen", "Woman", "Man"), index["King"], "Queen − Woman + Man → King", rtol=0, atol=0)
 
 
-@check("mikolov2013efficient/phrase-mean", tex=r"v_P = \frac{1}{|P|} \sum_{w \in P} v_w")
+@check("mikolov2013efficient/phrase-mean", tex=r"v_P = \frac{1}{|P|} \sum_{w \in P} v_w", evaluates=True)
 def check_phrase_mean_against_embedding_bag():
     """E: (100, 16); three phrases of 2, 3 and 5 words: the mean of the rows against nn.EmbeddingBag(mean)."""
     g = seed(9)
@@ -297,7 +305,7 @@ def check_phrase_mean_against_embedding_bag():
     for P in ([3, 17], [5, 5, 90], [1, 2, 3, 4, 99]):
         idx = torch.tensor(P)
         # v_P = (1/|P|) Σ_{w ∈ P} v_w
-        v_P = sum(E[w] for w in P) / len(P)
+        v_P = evaluate("mikolov2013efficient/phrase-mean", v=E, P=[w + 1 for w in P])     # words counted from 1
         close(v_P, bag(idx[None])[0], f"mean of {len(P)} word vectors")
 
 

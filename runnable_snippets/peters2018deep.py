@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 BOUNDARY = 0     # <S> before the sentence for the forward LM, </S> after it for the backward LM; never a target
@@ -95,7 +95,7 @@ def elmo_explicit(h, w, gamma):
 
 
 @check("peters2018deep/elmo", tex=r"\mathrm{ELMo}_k^{task} = \gamma^{task} \sum_{j=0}^{L} s_j^{task} \, h_{k,j}^{LM}")
-@check("peters2018deep/layer-weights", tex=r"s_j^{task} = \frac{\exp(w_j)}{\sum_{i=0}^{L} \exp(w_i)}")
+@check("peters2018deep/layer-weights", tex=r"s_j^{task} = \frac{\exp(w_j)}{\sum_{i=0}^{L} \exp(w_i)}", evaluates=True)
 def check_layer_mix_against_softmax_and_einsum():
     """Layers taken from the tiny biLM (L=2, D=2d=12): h_{k,0} = [x_k; x_k], h_{k,j} = [→h_{k,j}; ←h_{k,j}] with the
     backward states re-aligned to positions k. The mix against γ · einsum(softmax(w), h); s against
@@ -112,6 +112,10 @@ def check_layer_mix_against_softmax_and_einsum():
     w, gamma = torch.randn(3, generator=g, dtype=f64).to(device()), 0.7
     elmo, s = elmo_explicit(h, w, gamma)
     close(s, torch.softmax(w, dim=0), "s = softmax(w)")
+    # s_j = exp(w_j) / Σ_{i=0}^{L} exp(w_i), the note's formula with layers counted from 0
+    s_note = torch.stack([evaluate_with("peters2018deep/layer-weights", {"w": w, "L": 2, "j": j}, index_base=0)
+                          for j in range(3)])
+    close(s_note, torch.softmax(w, dim=0), "s_j evaluated from the note vs torch.softmax")
     close(s.sum(), 1.0, "Σ_j s_j = 1")
     close(elmo, gamma * torch.einsum("j,jbnd->bnd", torch.softmax(w, dim=0), h), "γ Σ_j s_j h_{k,j}")
     c = torch.randn(12, generator=g, dtype=f64).to(device())

@@ -46,18 +46,20 @@ def next_token_probabilities(h_n, W_e):
     return torch.softmax(h_n @ W_e.T, dim=-1)
 
 
-@check("radford2018improving/input", tex=r"h_0 = U W_e + W_p")
-@check("radford2018improving/output", tex=r"P(u) = \operatorname{softmax}(h_n W_e^\top)")
+@check("radford2018improving/input", tex=r"h_0 = U W_e + W_p", evaluates=True)
+@check("radford2018improving/output", tex=r"P(u) = \operatorname{softmax}(h_n W_e^\top)", evaluates=True)
 @check("radford2018improving/blocks", tex=r"h_l = \operatorname{transformer\_block}(h_{l-1}) \quad \forall l \in [1, n]")
 def check_embeddings_block_and_tied_output():
-    """tokens: (2, 8). U W_e + W_p against F.embedding + position rows; one block written out (masked
+    """tokens: (2, 8). U W_e + W_p, evaluated from the note with U the one-hot rows, against F.embedding +
+    position rows; one block written out (masked
     multi-head attention via F.scaled_dot_product_attention(is_causal=True), residual, LayerNorm, GELU FFN,
-    residual, LayerNorm) against the nn.TransformerEncoderLayer; softmax(h_n W_eᵀ) against torch.softmax of
-    F.linear with the same W_e."""
+    residual, LayerNorm) against the nn.TransformerEncoderLayer; softmax(h_n W_eᵀ), evaluated, against torch.softmax of
+    F.linear with the same W_e (the tied output layer)."""
     W_e, W_p, _, blocks = tiny_gpt()
     tokens = torch.randint(V, (2, N_CTX), generator=seed(1)).to(device())
     with torch.no_grad():
-        h_0 = F.one_hot(tokens, V).to(f64) @ W_e + W_p
+        # h_0 = U W_e + W_p
+        h_0 = evaluate("radford2018improving/input", U=F.one_hot(tokens, V).to(f64), W_e=W_e, W_p=W_p)
         close(h_0, F.embedding(tokens, W_e) + F.embedding(torch.arange(N_CTX, device=device()), W_p), "h_0 = U W_e + W_p")
 
         block = blocks[0]
@@ -72,7 +74,9 @@ def check_embeddings_block_and_tied_output():
         close(h_1, block(h_0, src_mask=causal, is_causal=True), "transformer_block(h_0), post-LN, masked")
 
         h_n = decoder(tokens, W_e, W_p, blocks)
-        close(next_token_probabilities(h_n, W_e), torch.softmax(F.linear(h_n, W_e), dim=-1), "softmax(h_n W_eᵀ), tied")
+        # P(u) = softmax(h_n W_eᵀ)
+        P_u = evaluate("radford2018improving/output", h_n=h_n, W_e=W_e, softmax=lambda z: torch.softmax(z, dim=-1))
+        close(P_u, torch.softmax(F.linear(h_n, W_e), dim=-1), "softmax(h_n W_eᵀ), tied")
 
 
 @check("radford2018improving/lm-objective", tex=r"L_1(\mathcal{U}) = \sum_i \log P(u_i \mid u_{i-k}, \ldots, u_{i-1}; \Theta)")
@@ -118,7 +122,8 @@ def check_last_token_classifier():
         close(decoder(changed, W_e, W_p, blocks)[:, 0], decoder(x, W_e, W_p, blocks)[:, 0], "h^1 ignores x^m")
 
 
-@check("radford2018improving/fine-tuning-objective", tex=r"L_3(\mathcal{C}) = L_2(\mathcal{C}) + \lambda \cdot L_1(\mathcal{C})")
+@check("radford2018improving/fine-tuning-objective", tex=r"L_3(\mathcal{C}) = L_2(\mathcal{C}) + \lambda \cdot L_1(\mathcal{C})",
+       evaluates=True)
 def check_fine_tuning_objective():
     """λ = 0.5 on the task data itself: L_3 against −(F.cross_entropy of the labels + 0.5 · F.cross_entropy of
     the next tokens), both summed; its gradient is ∇L_2 + 0.5 ∇L_1 and reaches every decoder parameter."""
@@ -130,8 +135,9 @@ def check_fine_tuning_objective():
     h = decoder(x, W_e, W_p, blocks)
     L_2 = torch.log_softmax(h[:, -1] @ W_y, -1)[torch.arange(3), y].sum()
     L_1 = torch.log_softmax(h[:, :-1] @ W_e.T, -1).gather(-1, x[:, 1:, None]).sum()
-    # L_3 = L_2 + λ · L_1
-    L_3 = L_2 + lam * L_1
+    # L_3(C) = L_2(C) + λ · L_1(C), evaluated with L_2 and L_1 as functions of the task data C
+    L_3 = evaluate("radford2018improving/fine-tuning-objective", C=x, **{"lambda": lam},
+                   L_2=lambda C: L_2, L_1=lambda C: L_1)
     reference = -(F.cross_entropy(h[:, -1] @ W_y, y, reduction="sum")
                   + lam * F.cross_entropy((h[:, :-1] @ W_e.T).flatten(0, 1), x[:, 1:].flatten(), reduction="sum"))
     close(L_3, reference, "L_3 = L_2 + 0.5 L_1")

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 V, d, HEADS, N_LAYERS, N_CTX = 6, 16, 2, 2, 8
@@ -108,35 +108,46 @@ def check_task_conditioning_is_a_prefix():
             close(conditional, joint[index] / joint.sum(), f"p(output | input, task) for continuation {index}")
 
 
-@check("radford2019language/cross-entropy", tex=r"\mathcal{L} = -\sum_{i} y_i \log(\hat{y}_i)")
+@check("radford2019language/cross-entropy", tex=r"\mathcal{L} = -\sum_{i} y_i \log(\hat{y}_i)", evaluates=True)
 def check_cross_entropy():
-    """tokens: (3, 8): −Σ y_i log ŷ_i with one-hot y against F.cross_entropy(sum) of the shifted logits
-    (the catalogue's form, as a mean, too); the seed's sign-less form is its negative."""
+    """tokens: (3, 8): the note's −Σ_i y_i log ŷ_i, evaluated at each of the 21 predicted positions (i over the
+    vocabulary, y one-hot), summed, against F.cross_entropy(sum) of the shifted logits (the catalogue's form,
+    as a mean, too); the seed's sign-less form is its negative."""
     model = tiny_gpt2()
     tokens = torch.randint(V, (3, N_CTX), generator=seed(3)).to(device())
     with torch.no_grad():
         logits = logits_of(model, tokens)[:, :-1]
         y = F.one_hot(tokens[:, 1:], V).to(f64)
         y_hat = torch.softmax(logits, -1)
-        # L = −Σ_i y_i log(ŷ_i)
-        L = -(y * torch.log(y_hat)).sum()
+        # L = −Σ_i y_i log(ŷ_i), one position at a time
+        L = sum(evaluate("radford2019language/cross-entropy", y=y_t, yhat=y_hat_t)
+                for y_t, y_hat_t in zip(y.reshape(-1, V), y_hat.reshape(-1, V)))
         close(L, F.cross_entropy(logits.reshape(-1, V), tokens[:, 1:].reshape(-1), reduction="sum"), "L")
         close(L / y.shape[0] / y.shape[1], -(logits.log_softmax(-1).gather(-1, tokens[:, 1:, None])).mean(), "mean form")
         differs((y * torch.log(y_hat)).sum(), L, "without the minus sign (blog seed)")
 
 
 @check("radford2019language/causal-attention",
-       tex=r"\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\left(\frac{Q K^\top}{\sqrt{d_k}} + M\right) V")
+       tex=r"\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\left(\frac{Q K^\top}{\sqrt{d_k}} + M\right) V",
+       evaluates=True)
 def check_causal_attention():
-    """Q, K, V: (2, 3, 9, 8): against F.scaled_dot_product_attention(is_causal=True); without M it differs."""
+    """Q, K, V: (2, 3, 9, 8), M: (9, 9) with −∞ above the diagonal: the note's formula, evaluated with
+    torch.softmax over the key axis, against F.scaled_dot_product_attention(is_causal=True); without M it
+    differs."""
     g = seed(4)
     Q, K, V_ = (torch.randn(2, 3, 9, 8, generator=g, dtype=f64).to(device()) for _ in range(3))
-    close(causal_attention(Q, K, V_), F.scaled_dot_product_attention(Q, K, V_, is_causal=True), "masked attention")
+    M = torch.full((9, 9), float("-inf"), dtype=f64, device=device()).triu(1)      # position i sees j ≤ i
+    # Attention(Q, K, V) = softmax(Q Kᵀ / √d_k + M) V
+    output = evaluate("radford2019language/causal-attention", Q=Q, K=K, V=V_, M=M, d_k=8,
+                      softmax=lambda logits: torch.softmax(logits, dim=-1))
+    close(output, F.scaled_dot_product_attention(Q, K, V_, is_causal=True), "masked attention")
+    close(causal_attention(Q, K, V_), output, "the block's own attention")
     differs(F.scaled_dot_product_attention(Q, K, V_), causal_attention(Q, K, V_), "the formula without M")
 
 
 @check("radford2019language/pre-ln-block",
-       tex=r"x' = x + \operatorname{Attn}(\operatorname{LN}_1(x)), \qquad y = x' + \operatorname{MLP}(\operatorname{LN}_2(x'))")
+       tex=r"x' = x + \operatorname{Attn}(\operatorname{LN}_1(x)), \qquad y = x' + \operatorname{MLP}(\operatorname{LN}_2(x'))",
+       evaluates=True)
 def check_pre_ln_block_against_torch():
     """x: (2, 8, 16): the block written out, with nn.TransformerEncoderLayer(norm_first=True, gelu, causal mask)
     weights copied in, against that layer's output; the post-LN layer with the same weights differs."""
@@ -157,6 +168,17 @@ def check_pre_ln_block_against_torch():
         # x' = x + Attn(LN_1(x)); y = x' + MLP(LN_2(x'))
         y = block_forward(b, x)
         close(y, layer(x, src_mask=mask, is_causal=True), "pre-LN block")
+
+        def attn(u):                    # masked multi-head self-attention with its output projection
+            q, k, v = (t.unflatten(-1, (HEADS, -1)).transpose(1, 2) for t in b["c_attn"](u).chunk(3, -1))
+            return b["c_proj"](F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).flatten(2))
+
+        # the note's two clauses, evaluated one after the other
+        x_prime = evaluate_with("radford2019language/pre-ln-block", {"x": x, "Attn": attn, "LN_1": b["ln_1"]}, clause=0)
+        y_note = evaluate_with("radford2019language/pre-ln-block",
+                               {"x'": x_prime, "MLP": lambda u: b["mlp_proj"](F.gelu(b["c_fc"](u))), "LN_2": b["ln_2"]},
+                               clause=1)
+        close(y_note, layer(x, src_mask=mask, is_causal=True), "pre-LN block evaluated from the note")
         layer.norm_first = False
         differs(layer(x, src_mask=mask, is_causal=True), y, "post-LN with the same weights")
 
@@ -171,10 +193,12 @@ def check_scaled_residual_init_keeps_the_stream_variance():
     W = torch.randn(N, width, width, generator=g, dtype=f64) / math.sqrt(width)
     # W̃ = W / √N
     W_tilde = evaluate("radford2019language/residual-init", W=W, N=N)
-    close(W_tilde, W / math.sqrt(N), "W / √N")
     z = torch.randn(N, samples, width, generator=g, dtype=f64)           # each branch's input
     added = torch.einsum("lij,lsj->si", W_tilde, z)                      # Σ_ℓ W̃_ℓ z_ℓ, (samples, width)
     exact = (W_tilde ** 2).sum((0, 2))                                    # Var of each coordinate given W
+    # the purpose of the scaling: N scaled branches together add what one unscaled branch adds on average
+    one_unscaled_branch = (W ** 2).sum(2).mean(0)                         # mean over ℓ of Var((W_ℓ z)_i)
+    close(exact, one_unscaled_branch, "N scaled branches add the variance of one average unscaled branch")
     standard_error = (exact * math.sqrt(2 / samples)).mean() / math.sqrt(width)
     close(added.var(0).mean(), exact.mean(), "added variance vs its expectation", rtol=0, atol=5 * float(standard_error))
     close(exact.mean(), 1.0, "≈ one unscaled branch", rtol=0.02)

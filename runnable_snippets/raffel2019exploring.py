@@ -30,17 +30,21 @@ def rms_norm(x, g, eps=1e-6):
 
 
 @check("raffel2019exploring/rmsnorm",
-       tex=r"\operatorname{RMSNorm}(x) = \frac{x}{\sqrt{\frac{1}{d} \sum_{i=1}^{d} x_i^2 + \epsilon}} \odot g")
+       tex=r"\operatorname{RMSNorm}(x) = \frac{x}{\sqrt{\frac{1}{d} \sum_{i=1}^{d} x_i^2 + \epsilon}} \odot g",
+       evaluates=True)
 def check_rmsnorm():
-    """x: (3, 5, 16) against nn.RMSNorm(16, eps=1e-6) with a random gain; unlike nn.LayerNorm it keeps the
-    mean (a constant shift of x is not removed)."""
+    """x: (3, 5, 16): the note's formula, evaluated on each of the 15 vectors x ∈ R^16, against
+    nn.RMSNorm(16, eps=1e-6) with a random gain; unlike nn.LayerNorm it keeps the mean (a constant shift of x
+    is not removed)."""
     d = 16
     g = seed(0)
     x, gain = randn(g, 3, 5, d) + 0.7, 1 + 0.1 * randn(g, d)
     norm = nn.RMSNorm(d, eps=1e-6, dtype=f64, device=device())
     with torch.no_grad():
         norm.weight.copy_(gain)
-        close(rms_norm(x, gain), norm(x), "RMSNorm(x)")
+        # RMSNorm(x) = x / sqrt((1/d) Σ_{i=1}^{d} x_i² + ε) ⊙ g, one vector at a time
+        rows = [evaluate("raffel2019exploring/rmsnorm", x=row, d=d, epsilon=1e-6, g=gain) for row in x.reshape(-1, d)]
+        close(torch.stack(rows).reshape(x.shape), norm(x), "RMSNorm(x)")
         differs(rms_norm(x, gain), F.layer_norm(x, (d,), gain, None, 1e-6), "RMSNorm vs LayerNorm (mean subtracted)")
 
 
@@ -57,8 +61,9 @@ def t5_layer(d, heads, d_ff, seed_value):
     return layer
 
 
-@check("raffel2019exploring/block-attention", tex=r"y = x + \operatorname{SelfAttn}\left(\operatorname{RMSNorm}(x)\right)")
-@check("raffel2019exploring/block-ffn", tex=r"z = y + \operatorname{FFN}\left(\operatorname{RMSNorm}(y)\right)")
+@check("raffel2019exploring/block-attention", tex=r"y = x + \operatorname{SelfAttn}\left(\operatorname{RMSNorm}(x)\right)",
+       evaluates=True)
+@check("raffel2019exploring/block-ffn", tex=r"z = y + \operatorname{FFN}\left(\operatorname{RMSNorm}(y)\right)", evaluates=True)
 @check("raffel2019exploring/misstatement-post-ln",
        tex=r"F^l = \operatorname{LayerNorm}\left(H^l + \operatorname{FFN}(H^l)\right)")
 def check_pre_norm_block():
@@ -77,9 +82,9 @@ def check_pre_norm_block():
     g1, g2 = layer.norm1.weight, layer.norm2.weight
     with torch.no_grad():
         # y = x + SelfAttn(RMSNorm(x))
-        y = x + self_attn(rms_norm(x, g1))
+        y = evaluate("raffel2019exploring/block-attention", x=x, SelfAttn=self_attn, RMSNorm=layer.norm1)
         # z = y + FFN(RMSNorm(y))
-        z = y + ffn(rms_norm(y, g2))
+        z = evaluate("raffel2019exploring/block-ffn", y=y, FFN=ffn, RMSNorm=layer.norm2)
         close(z, layer(x), "pre-norm T5 block vs nn.TransformerEncoderLayer(norm_first=True)")
         # H^l = LayerNorm(H^{l-1} + A^l);  F^l = LayerNorm(H^l + FFN(H^l))  (blog, post-LN)
         H = F.layer_norm(x + self_attn(x), (d,), g1, None)
@@ -114,13 +119,18 @@ def bucket_brute_force(delta):
 
 
 @check("raffel2019exploring/bucket",
-       tex=r"\operatorname{bucket}(\delta) = 16 \cdot \mathbb{1}[\delta > 0] + \begin{cases} |\delta| & |\delta| < 8 \\ \min\left(15,\; 8 + \left\lfloor 8 \, \frac{\ln(|\delta| / 8)}{\ln(128 / 8)} \right\rfloor\right) & |\delta| \ge 8 \end{cases}")
+       tex=r"\operatorname{bucket}(\delta) = 16 \cdot \mathbb{1}[\delta > 0] + \begin{cases} |\delta| & |\delta| < 8 \\ \min\left(15,\; 8 + \left\lfloor 8 \, \frac{\ln(|\delta| / 8)}{\ln(128 / 8)} \right\rfloor\right) & \text{otherwise} \end{cases}",
+       evaluates=True)
 def check_bucket_against_brute_force():
-    """δ = −1000 … 1000: the formula against the integer definition; the note's boundaries 8, 12, 16, 23, 32,
+    """δ = −1000 … 1000: the note's formula, evaluated, and its vectorised transcription against the integer
+    definition; the note's boundaries 8, 12, 16, 23, 32,
     46, 64, 91 (first offset of buckets 8 … 15); every bucket but 16 is used."""
     delta = torch.arange(-1000, 1001)
     b = bucket(delta)
-    close(b, bucket_brute_force(delta), "bucket(δ) vs brute force", rtol=0, atol=0)
+    reference = bucket_brute_force(delta)
+    close(evaluate("raffel2019exploring/bucket", delta=delta), reference, "bucket(δ), the note's formula, vs brute force",
+          rtol=0, atol=0)
+    close(b, reference, "bucket(δ) vectorised vs brute force", rtol=0, atol=0)
     starts = [int(delta[(b == k) & (delta < 0)].abs().min()) for k in range(8, 16)]
     close(torch.tensor(starts), torch.tensor([8, 12, 16, 23, 32, 46, 64, 91]), "first |δ| of buckets 8..15",
           rtol=0, atol=0)

@@ -97,10 +97,10 @@ def check_objective_against_padded_cross_entropy():
 
 
 @check("sutskever2014sequence/gradient-clipping",
-       tex=r"g \leftarrow \begin{cases} 5\, g / s & \text{if } s > 5 \\ g & \text{otherwise} \end{cases}")
+       tex=r"g \leftarrow \begin{cases} 5\, g / s & \text{if } s > 5 \\ g & \text{otherwise} \end{cases}", evaluates=True)
 def check_clipping_against_clip_grad_norm():
     """Gradients of a batch of 128 (mean loss, i.e. summed gradient / 128) scaled to norms 2, 5 and 40:
-    the rule against torch.nn.utils.clip_grad_norm_(max_norm=5) over the whole parameter list."""
+    the note's rule, evaluated on each parameter's gradient, against torch.nn.utils.clip_grad_norm_(max_norm=5) over the whole parameter list."""
     g = seed(3)
     shapes = [(30, 20), (20,), (7, 30)]
     for target_norm in (2.0, 5.0, 40.0):
@@ -113,7 +113,7 @@ def check_clipping_against_clip_grad_norm():
         torch.nn.utils.clip_grad_norm_(params, max_norm=5.0)
         s = torch.sqrt(sum((x ** 2).sum() for x in grads))   # s = ‖g‖₂ over all parameters
         # g ← 5 g / s if s > 5, else g
-        clipped = [5.0 * x / s if s > 5 else x for x in grads]
+        clipped = [evaluate("sutskever2014sequence/gradient-clipping", g=x, s=s) for x in grads]
         for p, x in zip(params, clipped):
             close(x, p.grad, f"clipped gradient (‖g‖ = {target_norm:g})", rtol=1e-6, atol=1e-9)   # torch adds 1e-6 to s
 

@@ -57,13 +57,18 @@ def ffn(x, W_1, b_1, W_2, b_2):
 
 
 @check("vaswani2017attention/scaled-dot-product",
-       tex=r"\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V")
+       tex=r"\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V",
+       evaluates=True)
 def check_scaled_dot_product_attention():
-    """Q: (2, 3, 5, 16), K: (2, 3, 7, 16), V: (2, 3, 7, 12) against F.scaled_dot_product_attention,
-    unmasked and with the decoder's causal mask (n_q = n_k = 7)."""
+    """Q: (2, 3, 5, 16), K: (2, 3, 7, 16), V: (2, 3, 7, 12): the note's formula, evaluated with torch.softmax
+    over the key axis, against F.scaled_dot_product_attention; the same with the decoder's causal mask
+    (n_q = n_k = 7) through the written-out attention."""
     g = seed(0)
     Q, K, V = randn(g, 2, 3, 5, 16), randn(g, 2, 3, 7, 16), randn(g, 2, 3, 7, 12)
-    close(attention(Q, K, V), F.scaled_dot_product_attention(Q, K, V), "softmax(QKᵀ/√d_k)V")
+    # Attention(Q, K, V) = softmax(Q Kᵀ / √d_k) V
+    output = evaluate("vaswani2017attention/scaled-dot-product", Q=Q, K=K, V=V, d_k=16,
+                      softmax=lambda logits: torch.softmax(logits, dim=-1))
+    close(output, F.scaled_dot_product_attention(Q, K, V), "softmax(QKᵀ/√d_k)V")
     Q = randn(g, 2, 3, 7, 16)
     causal = torch.ones(7, 7, dtype=torch.bool, device=device()).tril()   # logits with j > i set to −∞
     close(attention(Q, K, V, causal), F.scaled_dot_product_attention(Q, K, V, is_causal=True), "causal attention")
@@ -93,7 +98,8 @@ def check_multi_head_matches_nn_multihead_attention():
     close(multi_head(K, K, K, W_Q, W_K, W_V, W_O), self_attention, "self-attention MultiHead(x, x, x)")
 
 
-@check("vaswani2017attention/sublayer", tex=r"\mathrm{output} = \operatorname{LayerNorm}\left(x + \operatorname{Sublayer}(x)\right)")
+@check("vaswani2017attention/sublayer", tex=r"\mathrm{output} = \operatorname{LayerNorm}\left(x + \operatorname{Sublayer}(x)\right)",
+       evaluates=True)
 def check_post_ln_sublayer():
     """x: (2, 6, 16). LayerNorm(x + FFN(x)) with a hand-written LayerNorm against nn.LayerNorm; the
     pre-LN form x + LayerNorm(Sublayer(x)) gives a different output."""
@@ -107,15 +113,16 @@ def check_post_ln_sublayer():
     with torch.no_grad():
         norm.weight.copy_(gain)
         norm.bias.copy_(bias)
-    # output = LayerNorm(x + Sublayer(x))
-    output = layer_norm(x + sublayer, gain, bias)
+    # output = LayerNorm(x + Sublayer(x)), evaluated with nn.LayerNorm and the FFN as the callables
     with torch.no_grad():
-        reference = norm(x + sublayer)
-    close(output, reference, "LayerNorm(x + Sublayer(x))")
+        output = evaluate("vaswani2017attention/sublayer", x=x, LayerNorm=norm,
+                          Sublayer=lambda z: ffn(z, W_1, b_1, W_2, b_2))
+    close(output, layer_norm(x + sublayer, gain, bias), "LayerNorm(x + Sublayer(x)) against the LayerNorm written out")
     differs(x + layer_norm(sublayer, gain, bias), output, "pre-LN x + LayerNorm(Sublayer(x)) vs post-LN")
 
 
-@check("vaswani2017attention/sublayer", tex=r"\mathrm{output} = \operatorname{LayerNorm}\left(x + \operatorname{Sublayer}(x)\right)")
+@check("vaswani2017attention/sublayer", tex=r"\mathrm{output} = \operatorname{LayerNorm}\left(x + \operatorname{Sublayer}(x)\right)",
+       evaluates=True)
 @check("vaswani2017attention/ffn", tex=r"\operatorname{FFN}(x) = \max(0,\; x W_1 + b_1)\, W_2 + b_2")
 @check("vaswani2017attention/multi-head",
        tex=r"\operatorname{MultiHead}(Q, K, V) = \operatorname{Concat}(\mathrm{head}_1, \ldots, \mathrm{head}_h)\, W^O")
@@ -136,16 +143,18 @@ def check_encoder_layer_matches_nn_transformer_encoder_layer():
     per_head = [torch.stack([W[i * d_k:(i + 1) * d_k].T for i in range(h)]) for W in (W_q, W_k, W_v)]
     W_O = layer.self_attn.out_proj.weight.detach().T
     norm1, norm2 = layer.norm1, layer.norm2
-    # output = LayerNorm(x + Sublayer(x)), once with attention, once with the FFN
-    x1 = layer_norm(x + multi_head(x, x, x, *per_head, W_O), norm1.weight.detach(), norm1.bias.detach())
-    hidden = ffn(x1, layer.linear1.weight.detach().T, layer.linear1.bias.detach(),
-                 layer.linear2.weight.detach().T, layer.linear2.bias.detach())
-    x2 = layer_norm(x1 + hidden, norm2.weight.detach(), norm2.bias.detach())
+    W_1, b_1 = layer.linear1.weight.detach().T, layer.linear1.bias.detach()
+    W_2, b_2 = layer.linear2.weight.detach().T, layer.linear2.bias.detach()
+
     with torch.no_grad():
+        # output = LayerNorm(x + Sublayer(x)), once with attention, once with the FFN
+        x1 = evaluate("vaswani2017attention/sublayer", x=x, LayerNorm=norm1,
+                      Sublayer=lambda z: multi_head(z, z, z, *per_head, W_O))
+        x2 = evaluate("vaswani2017attention/sublayer", x=x1, LayerNorm=norm2, Sublayer=lambda z: ffn(z, W_1, b_1, W_2, b_2))
         close(x2, layer(x), "encoder layer output")
 
 
-@check("vaswani2017attention/ffn", tex=r"\operatorname{FFN}(x) = \max(0,\; x W_1 + b_1)\, W_2 + b_2")
+@check("vaswani2017attention/ffn", tex=r"\operatorname{FFN}(x) = \max(0,\; x W_1 + b_1)\, W_2 + b_2", evaluates=True)
 def check_ffn_matches_two_layer_module():
     """x: (3, 10, 32), d_ff=128: against nn.Sequential(Linear, ReLU, Linear); applied position by
     position it gives the same result (same weights at every position)."""
@@ -157,7 +166,8 @@ def check_ffn_matches_two_layer_module():
     x = randn(seed(6), 3, 10, d_model)
     with torch.no_grad():
         reference = module(x)
-    close(ffn(x, W_1, b_1, W_2, b_2), reference, "FFN(x)")
+    # FFN(x) = max(0, x W_1 + b_1) W_2 + b_2
+    close(evaluate("vaswani2017attention/ffn", x=x, W_1=W_1, b_1=b_1, W_2=W_2, b_2=b_2), reference, "FFN(x)")
     by_position = torch.stack([ffn(x[:, t], W_1, b_1, W_2, b_2) for t in range(x.shape[1])], dim=1)
     close(by_position, reference, "FFN applied to each position separately")
 
