@@ -131,12 +131,26 @@ def switch_layer_with_capacity(x, p, experts, capacity):
 def check_capacity_and_dropping():
     """64 tokens, 4 experts, capacity factor 1.25: capacity 20 from the note's formula. A skewed batch (router
     logits biased to expert 0) is dispatched: no expert exceeds 20, the overflow count of each expert equals
-    max(0, routed − 20), dropped tokens come out unchanged, and the others get x + p_{i*} E_{i*}(x)."""
+    max(0, routed − 20), dropped tokens come out unchanged, and the others get x + p_{i*} E_{i*}(x). At capacity
+    factor 1.0 the formula gives the load a perfectly balanced router puts on each expert (measured by dispatch)."""
     T, N, d = 64, 4, 8
     capacity = evaluate("fedus2021switch/capacity", tokensperbatch=T, numberofexperts=N, capacityfactor=1.25)
     close(capacity, 20, "capacity = (64 / 4) · 1.25", rtol=0, atol=0)
     g = seed(4)
     experts = make_experts(N, d, 16, 5)
+    # capacity factor 1.0 is the load of a perfectly balanced router, measured by dispatching one: every slot is
+    # used and no token dropped; one slot fewer per expert drops one token per expert
+    x = randn(g, T, d)
+    balanced = torch.eye(N, dtype=f64, device=x.device)[torch.arange(T) % N] * 0.5 + 0.5 / N
+    load = torch.bincount(balanced.argmax(-1), minlength=N)
+    exact = evaluate("fedus2021switch/capacity", tokensperbatch=T, numberofexperts=N, capacityfactor=1.0)
+    close(exact, load.max(), "capacity factor 1.0 = balanced load per expert", rtol=0, atol=0)
+    with torch.no_grad():
+        _, counts, dropped = switch_layer_with_capacity(x, balanced, experts, int(exact))
+        close(torch.tensor(counts), load.cpu(), "balanced batch at capacity factor 1.0: every slot used", rtol=0, atol=0)
+        close(int(dropped.sum()), 0, "… and no token dropped", rtol=0, atol=0)
+        _, _, dropped = switch_layer_with_capacity(x, balanced, experts, int(exact) - 1)
+        close(int(dropped.sum()), N, "one slot fewer drops one token per expert", rtol=0, atol=0)
     x, W_r = randn(g, T, d), randn(g, N, d)
     logits = x @ W_r.T
     logits[:, 0] += 1.5
