@@ -1,9 +1,9 @@
 """Checks for notes/juan2016field.md: the FFM interaction term, its reduction to FM, its latent-parameter
 count and the training objective.
 
-References: a brute-force double loop over feature pairs against a vectorised einsum, FM's O(kn)
-rewriting (Rendle's Lemma 3.1) for the reduction, third finite differences for the degree, parameters
-counted as the model reads them, and F.softplus / F.binary_cross_entropy_with_logits for the logistic loss.
+References: a brute-force double loop over feature pairs against a vectorised einsum, the Hessian in x by
+autograd, FM's O(kn) rewriting (Rendle's Lemma 3.1) for the reduction, third finite differences for the
+degree, parameters counted as the model reads them, and F.softplus / F.binary_cross_entropy_with_logits for the logistic loss.
 """
 import torch
 import torch.nn.functional as F
@@ -46,7 +46,8 @@ def example(g, n=9, f=3, k=4, batch=4):
        tex=r"\phi_{\mathrm{FFM}}(\mathbf{w}, \mathbf{x}) = \sum_{j_1=1}^{n} \sum_{j_2=j_1+1}^{n} \left(\mathbf{w}_{j_1, f_2} \cdot \mathbf{w}_{j_2, f_1}\right) x_{j_1} x_{j_2}")
 def check_ffm_brute_force_and_degree():
     """Brute force against the einsum form (n=9 features in f=3 fields, k=4); the paper's ESPN/Nike/Male
-    example by hand; and FFM is degree 2: along t·x the 3rd finite difference vanishes."""
+    example by hand; autograd's Hessian in x holds each pair's weight once; and FFM is degree 2: along t·x
+    the 3rd finite difference vanishes."""
     g = seed(0)
     x, W, field = example(g)
     close(ffm_vectorised(x, W, field), torch.stack([ffm_brute_force(x_b, W, field) for x_b in x]), "einsum against the double loop")
@@ -56,6 +57,14 @@ def check_ffm_brute_force_and_degree():
     by_hand = W3[0, A] @ W3[1, P] + W3[0, G] @ W3[2, P] + W3[1, G] @ W3[2, A]
     ones = torch.ones(3, dtype=f64, device=device())
     close(ffm_brute_force(ones, W3, torch.tensor([P, A, G])), by_hand, "w_ESPN,A·w_Nike,P + w_ESPN,G·w_Male,P + w_Nike,G·w_Male,A")
+
+    # a degree-2 polynomial with no constant or linear part is fixed by its Hessian: autograd's Hessian of the
+    # double loop must hold w_{j1,f(j2)} · w_{j2,f(j1)} for every pair once (j1 ≠ j2) and 0 on the diagonal
+    zero = torch.zeros(len(field), dtype=f64, device=device())
+    hessian = torch.autograd.functional.hessian(lambda x_: ffm_brute_force(x_, W, field), zero)
+    pair_weights = torch.stack([torch.stack([W[a, field[b]] @ W[b, field[a]] for b in range(len(field))])
+                                for a in range(len(field))])
+    close(hessian, pair_weights - torch.diag(pair_weights.diagonal()), "Hessian in x = field-aware pair weights, zero diagonal")
 
     values = torch.stack([ffm_vectorised(t * x, W, field) for t in range(4)])    # t = 0..3
     third = values[3] - 3 * values[2] + 3 * values[1] - values[0]
