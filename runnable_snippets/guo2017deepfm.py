@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, run_checks, seed
 
 f64 = torch.float64
 field_sizes = (4, 3, 5, 2)            # m = 4 one-hot fields
@@ -67,17 +67,18 @@ def check_linear_time_identity_over_fields():
         close(fast, pairwise, f"O(km) form against the pairwise sum, m={m_}, k={k_}")
 
 
-@check("guo2017deepfm/dnn-layer", tex=r"a^{(l+1)} = \sigma\left(W^{(l)} a^{(l)} + b^{(l)}\right)")
+@check("guo2017deepfm/dnn-layer", tex=r"a^{(l+1)} = \sigma\left(W^{(l)} a^{(l)} + b^{(l)}\right)", evaluates=True)
 def check_dnn_layer_against_nn_linear():
     g = seed(2)
     layer = nn.Sequential(nn.Linear(m * k, 7), nn.ReLU()).to(device(), f64)
     a_0 = randn(g, 5, m * k)
     W, b = layer[0].weight, layer[0].bias
-    # a^{(l+1)} = σ(W^{(l)} a^{(l)} + b^{(l)}), σ = ReLU
-    close(torch.clamp_min(a_0 @ W.T + b, 0.0), layer(a_0), "σ(W a + b) against nn.Linear + nn.ReLU")
+    # a^{(l+1)} = σ(W^{(l)} a^{(l)} + b^{(l)}), σ = ReLU (DeepFM's activation); the 5 inputs as columns of a^{(l)}
+    a_next = evaluate("guo2017deepfm/dnn-layer", sigma=torch.relu, **{"W^(l)": W, "a^(l)": a_0.T, "b^(l)": b[:, None]})
+    close(a_next.T, layer(a_0), "σ(W a + b) against nn.Linear + nn.ReLU")
 
 
-@check("guo2017deepfm/output", tex=r"\hat{y} = \operatorname{sigmoid}\left(y_{FM} + y_{DNN}\right)")
+@check("guo2017deepfm/output", tex=r"\hat{y} = \operatorname{sigmoid}\left(y_{FM} + y_{DNN}\right)", evaluates=True)
 def check_output_with_shared_embeddings():
     """A full DeepFM forward pass: ŷ against torch.sigmoid; its log loss against
     F.binary_cross_entropy_with_logits; the shared embedding's gradient is the sum of the FM-path and
@@ -96,9 +97,10 @@ def check_output_with_shared_embeddings():
         return y_fm, y_dnn
 
     y_fm, y_dnn = parts()
-    # ŷ = sigmoid(y_FM + y_DNN)
-    y_hat = 1.0 / (1.0 + torch.exp(-(y_fm + y_dnn)))
-    close(y_hat, torch.sigmoid(y_fm + y_dnn), "ŷ against torch.sigmoid")
+    # ŷ = sigmoid(y_FM + y_DNN), from the note's LaTeX (sigmoid built in); the reference is the log loss that
+    # BCE with logits computes from the logits (log-sigmoid), below
+    y_hat = evaluate("guo2017deepfm/output", y_FM=y_fm, y_DNN=y_dnn)
+    close(y_hat, 1.0 / (1.0 + torch.exp(-(y_fm + y_dnn))), "ŷ against 1 / (1 + e^{−(y_FM + y_DNN)})")
     log_loss = -(y * torch.log(y_hat) + (1 - y) * torch.log(1 - y_hat)).mean()
     close(log_loss, F.binary_cross_entropy_with_logits(y_fm + y_dnn, y), "log loss of ŷ against BCE with logits")
 
