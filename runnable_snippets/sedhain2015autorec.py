@@ -38,13 +38,17 @@ def h(r, V, mu, W, b):
 
 
 @check("sedhain2015autorec/reconstruction",
-       tex=r"h(\mathbf{r}; \theta) = f\left(W \cdot g(V \mathbf{r} + \boldsymbol{\mu}) + \mathbf{b}\right)")
+       tex=r"h(\mathbf{r}; \theta) = f\left(W g(V \mathbf{r} + \boldsymbol{\mu}) + \mathbf{b}\right)", evaluates=True)
 def check_reconstruction_against_modules():
     g = seed(0)
     net = nn.Sequential(nn.Linear(m, k), nn.Sigmoid(), nn.Linear(k, m)).to(device(), f64)
     r = randn(g, n, m)
     V, mu, W, b = net[0].weight, net[0].bias, net[2].weight, net[2].bias
-    close(h(r, V, mu, W, b), net(r), "f(W g(V r + μ) + b) against nn.Sequential(Linear, Sigmoid, Linear)")
+    # h(r; θ) = f(W · g(V r + μ) + b), g = sigmoid, f = identity; the n item vectors as the columns of r
+    h_r = evaluate("sedhain2015autorec/reconstruction", W=W, V=V, r=r.T, mu=mu[:, None], b=b[:, None],
+                   g=torch.sigmoid, f=lambda a: a)
+    close(h_r.T, net(r), "f(W g(V r + μ) + b) against nn.Sequential(Linear, Sigmoid, Linear)")
+    close(h(r, V, mu, W, b), net(r), "the vectorised h used below")
 
 
 def masked_objective(R, observed, p, lam):
