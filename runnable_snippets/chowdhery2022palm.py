@@ -5,6 +5,7 @@ References: F.silu, F.glu, nn.TransformerEncoderLayer(norm_first=True) for the s
 projection matmul for the parallel block, F.scaled_dot_product_attention with keys/values repeated across
 heads, complex multiplication by e^{i m θ}, and bias-free modules built on device="meta".
 """
+import copy
 import math
 
 import torch
@@ -53,8 +54,8 @@ def causal(n):
     return torch.ones(n, n, dtype=torch.bool, device=device()).tril()
 
 
-@check("chowdhery2022palm/serial-attention", tex=r"h = x + \operatorname{Attention}(\operatorname{LayerNorm}(x))")
-@check("chowdhery2022palm/serial-mlp", tex=r"y = h + \operatorname{MLP}(\operatorname{LayerNorm}(h))")
+@check("chowdhery2022palm/serial-attention", tex=r"h = x + \operatorname{Attention}(\operatorname{LayerNorm}(x))", evaluates=True)
+@check("chowdhery2022palm/serial-mlp", tex=r"y = h + \operatorname{MLP}(\operatorname{LayerNorm}(h))", evaluates=True)
 @check("chowdhery2022palm/parallel",
        tex=r"y = x + \operatorname{MLP}(\operatorname{LayerNorm}(x)) + \operatorname{Attention}(\operatorname{LayerNorm}(x))")
 def check_serial_and_parallel_blocks():
@@ -75,17 +76,23 @@ def check_serial_and_parallel_blocks():
         return layer.linear2(F.relu(layer.linear1(u)))
 
     with torch.no_grad():
-        # h = x + Attention(LayerNorm(x));  y = h + MLP(LayerNorm(h))
-        h = x + attention(layer.norm1(x))
-        serial = h + mlp(layer.norm2(h))
+        # h = x + Attention(LayerNorm(x)), from the note's LaTeX; with the MLP's output weights zeroed the layer
+        # returns exactly h, an independent reference for the attention half
+        h = evaluate("chowdhery2022palm/serial-attention", x=x, Attention=attention, LayerNorm=layer.norm1)
+        attention_only = copy.deepcopy(layer)
+        attention_only.linear2.weight.zero_()
+        close(h, attention_only(x, src_mask=mask), "h vs the layer with its MLP switched off")
+        # y = h + MLP(LayerNorm(h))
+        serial = evaluate("chowdhery2022palm/serial-mlp", h=h, MLP=mlp, LayerNorm=layer.norm2)
         close(serial, layer(x, src_mask=mask), "serial block vs nn.TransformerEncoderLayer(norm_first=True)")
-        # y = x + MLP(LayerNorm(x)) + Attention(LayerNorm(x))
+        # y = x + MLP(LayerNorm(x)) + Attention(LayerNorm(x)), the same weights (evaluated in the next check)
         parallel = x + mlp(layer.norm1(x)) + attention(layer.norm1(x))
         differs(parallel, serial, "parallel vs serial formulation, same weights")
 
 
 @check("chowdhery2022palm/parallel",
-       tex=r"y = x + \operatorname{MLP}(\operatorname{LayerNorm}(x)) + \operatorname{Attention}(\operatorname{LayerNorm}(x))")
+       tex=r"y = x + \operatorname{MLP}(\operatorname{LayerNorm}(x)) + \operatorname{Attention}(\operatorname{LayerNorm}(x))",
+       evaluates=True)
 def check_parallel_block_fuses_input_projections():
     """PaLM-style parallel block on x: (2, 9, 32): bias-free LayerNorm, multi-query attention (4 heads of 8)
     and SwiGLU (d_ff = 128), computed branch by branch, equals the version that multiplies LayerNorm(x) ONCE by
@@ -101,9 +108,12 @@ def check_parallel_block_fuses_input_projections():
     def attention_output(q, k, v):
         return F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, n, h * d_head) @ W_O
 
-    # y = x + MLP(LayerNorm(x)) + Attention(LayerNorm(x)), branch by branch
-    attn = multi_query(u, W_Q, W_K, W_V).transpose(1, 2).reshape(B, n, h * d_head) @ W_O
-    y = x + swiglu(u, W, V, W_2) + attn
+    # y = x + MLP(LayerNorm(x)) + Attention(LayerNorm(x)), from the note's LaTeX, branch by branch
+    def attention(v):
+        return multi_query(v, W_Q, W_K, W_V).transpose(1, 2).reshape(B, n, h * d_head) @ W_O
+
+    y = evaluate("chowdhery2022palm/parallel", x=x, MLP=lambda v: swiglu(v, W, V, W_2), Attention=attention,
+                 LayerNorm=lambda v: F.layer_norm(v, (d,), gain, None))
     fused = torch.cat([W_Q.permute(1, 0, 2).reshape(d, h * d_head), W_K, W_V, W, V], dim=1)
     q, k, v, a, b = (u @ fused).split([h * d_head, d_head, d_head, d_ff, d_ff], dim=-1)
     q = q.view(B, n, h, d_head).transpose(1, 2)
