@@ -34,7 +34,7 @@ def swiglu(x, W, V, W_2):
     return (F.silu(x @ W) * (x @ V)) @ W_2
 
 
-@check("chowdhery2022palm/swiglu", tex=r"\operatorname{MLP}(x) = \left(\operatorname{Swish}(x W) \odot x V\right) W_2")
+@check("chowdhery2022palm/swiglu", tex=r"\operatorname{MLP}(x) = \left(\operatorname{Swish}(x W) \odot (x V)\right) W_2", evaluates=True)
 def check_swiglu():
     """x: (5, 16), d_ff = 64. Against F.glu: Swish(xW) ⊙ xV = (xW ⊙ xV) ⊙ σ(xW) = glu([xW ⊙ xV, xW]); a plain
     GLU (sigmoid gate, no Swish) differs; three bias-free matrices are 1.5x a ReLU MLP's two."""
@@ -42,7 +42,10 @@ def check_swiglu():
     g = seed(0)
     x, W, V, W_2 = randn(g, 5, d), randn(g, d, d_ff), randn(g, d, d_ff), randn(g, d_ff, d)
     a, b = x @ W, x @ V
-    close(swiglu(x, W, V, W_2), F.glu(torch.cat([a * b, a], -1), dim=-1) @ W_2, "SwiGLU vs F.glu construction")
+    # MLP(x) = (Swish(xW) ⊙ xV) W_2, from the note's LaTeX with Swish = F.silu
+    mlp = evaluate("chowdhery2022palm/swiglu", x=x, W=W, V=V, W_2=W_2, Swish=F.silu)
+    close(mlp, F.glu(torch.cat([a * b, a], -1), dim=-1) @ W_2, "SwiGLU vs F.glu construction")
+    close(swiglu(x, W, V, W_2), mlp, "the written-out swiglu used below")
     differs(F.glu(torch.cat([b, a], -1), dim=-1) @ W_2, swiglu(x, W, V, W_2), "sigmoid GLU vs SwiGLU")
     swiglu_params = sum(nn.Linear(a_, b_, bias=False, device=meta).weight.numel()
                         for a_, b_ in ((512, 2048), (512, 2048), (2048, 512)))

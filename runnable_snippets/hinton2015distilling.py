@@ -76,8 +76,10 @@ def check_soft_target_gradient():
 
 
 @check("hinton2015distilling/high-temperature",
-       tex=r"\frac{\partial C}{\partial z_i} \approx \frac{1}{T}\left(\frac{1 + z_i/T}{N + \sum_j z_j/T} - \frac{1 + v_i/T}{N + \sum_j v_j/T}\right)")
-@check("hinton2015distilling/logit-matching", tex=r"\frac{\partial C}{\partial z_i} \approx \frac{1}{N T^2}\left(z_i - v_i\right)")
+       tex=r"\frac{\partial C}{\partial z_i} \approx \frac{1}{T}\left(\frac{1 + z_i/T}{N + \sum_j z_j/T} - \frac{1 + v_i/T}{N + \sum_j v_j/T}\right)",
+       evaluates=True)
+@check("hinton2015distilling/logit-matching", tex=r"\frac{\partial C}{\partial z_i} \approx \frac{1}{N T^2}\left(z_i - v_i\right)",
+       evaluates=True)
 def check_high_temperature_limit_and_inverse_square_scaling():
     """One case, N = 10 zero-meaned logits. At large T the autograd gradient approaches the first-order
     form and (z_i − v_i)/(N T²) (each compared with autograd, not only with each other); its relative error falls like 1/T, and the gradient norm falls like 1/T²,
@@ -92,10 +94,10 @@ def check_high_temperature_limit_and_inverse_square_scaling():
     for T in temperatures.tolist():
         z = z0.clone().requires_grad_(True)
         (grad,) = torch.autograd.grad(soft_cross_entropy(z, v, T), z)
-        # ∂C/∂z_i ≈ (1/T) ((1 + z_i/T)/(N + Σ_j z_j/T) − (1 + v_i/T)/(N + Σ_j v_j/T))
-        first_order = ((1 + z0 / T) / (N + z0.sum() / T) - (1 + v / T) / (N + v.sum() / T)) / T
-        # ∂C/∂z_i ≈ (z_i − v_i) / (N T²)   (the harness's evaluate() needs an "=", so this is written out)
-        limit = (z0 - v) / (N * T ** 2)
+        # ∂C/∂z_i ≈ (1/T) ((1 + z_i/T)/(N + Σ_j z_j/T) − (1 + v_i/T)/(N + Σ_j v_j/T)), from the note's LaTeX
+        first_order = evaluate("hinton2015distilling/high-temperature", z_i=z0, v_i=v, z=z0[0], v=v[0], N=N, T=T)
+        # ∂C/∂z_i ≈ (z_i − v_i) / (N T²), from the note's LaTeX
+        limit = evaluate("hinton2015distilling/logit-matching", z_i=z0, v_i=v, N=N, T=T)
         close(first_order, limit, f"zero-meaned logits: first-order form = logit matching (T = {T:g})")
         norms.append(float(grad.norm()))
         errors.append(float((grad - limit).norm() / limit.norm()))

@@ -39,7 +39,8 @@ def clip_loss(I_f, T_f, W_i, W_t, t):
        evaluates=True)
 @check("radford2021learning/logits", tex=r"\ell = I_e T_e^\top \cdot \exp(t)", evaluates=True)
 @check("radford2021learning/symmetric-loss",
-       tex=r"\mathcal{L} = -\frac{1}{2N} \sum_{j=1}^{N} \left( \log \frac{\exp(\ell_{jj})}{\sum_{k=1}^{N} \exp(\ell_{jk})} + \log \frac{\exp(\ell_{jj})}{\sum_{k=1}^{N} \exp(\ell_{kj})} \right)")
+       tex=r"\mathcal{L} = -\frac{1}{2N} \sum_{j=1}^{N} \left( \log \frac{\exp(\ell_{jj})}{\sum_{k=1}^{N} \exp(\ell_{jk})} + \log \frac{\exp(\ell_{jj})}{\sum_{k=1}^{N} \exp(\ell_{kj})} \right)",
+       evaluates=True)
 def check_symmetric_contrastive_loss():
     """N = 6 pairs, 4-d joint space, t = log(1/0.07): embeddings vs F.normalize, logits are cosine similarities
     × exp(t), the loss vs (F.cross_entropy(ℓ, arange) + F.cross_entropy(ℓᵀ, arange)) / 2 and vs a brute-force
@@ -61,6 +62,9 @@ def check_symmetric_contrastive_loss():
     close(logits, cosine * math.exp(t), "the written-out ℓ used below")
     labels = torch.arange(logits.shape[0], device=logits.device)
     reference = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
+    # L = −1/(2N) Σ_j (log softmax of row j at j + log softmax of column j at j), from the note's LaTeX
+    close(evaluate("radford2021learning/symmetric-loss", ell=logits, N=logits.shape[0]), reference,
+          "the note's symmetric loss vs F.cross_entropy on rows and columns")
     close(loss, reference, "symmetric loss vs F.cross_entropy on rows and columns")
     # brute force: for every image, InfoNCE over the N texts; for every text, over the N images
     l = logits.tolist()

@@ -7,7 +7,7 @@ is fixed by its value, gradient and Hessian at 0), autograd, and a user × item 
 """
 import torch
 
-from harness import check, close, device, evaluate, evaluate_with, run_checks, seed
+from harness import check, close, device, evaluate, evaluate_with, holds, run_checks, seed
 
 
 def fm_parameters(n: int, k: int, generator: torch.Generator):
@@ -73,7 +73,8 @@ def check_fm_model_against_double_loop_and_hessian():
 
 
 @check("rendle2010factorization/pairwise-linear-time",
-       tex=r"\sum_{i=1}^{n} \sum_{j=i+1}^{n} \langle \mathbf{v}_i, \mathbf{v}_j \rangle \, x_i x_j = \frac{1}{2} \sum_{f=1}^{k} \left[ \left( \sum_{i=1}^{n} v_{i,f} \, x_i \right)^{2} - \sum_{i=1}^{n} v_{i,f}^{2} \, x_i^{2} \right]")
+       tex=r"\sum_{i=1}^{n} \sum_{j=i+1}^{n} \langle \mathbf{v}_i, \mathbf{v}_j \rangle \, x_i x_j = \frac{1}{2} \sum_{f=1}^{k} \left[ \left( \sum_{i=1}^{n} v_{i,f} \, x_i \right)^{2} - \sum_{i=1}^{n} v_{i,f}^{2} \, x_i^{2} \right]",
+       evaluates=True)
 def check_linear_time_form_equals_pairwise_sum():
     """Lemma 3.1 for several ranks k, on sparse x (batch, n) with exact zeros and on a dense x."""
     g = seed(1)
@@ -81,10 +82,13 @@ def check_linear_time_form_equals_pairwise_sum():
     for k in (1, 2, 5, 16):
         _, _, V = fm_parameters(n, k, g)
         x = torch.cat([sparse_x(n, g, batch=4), torch.randn(1, n, generator=g, dtype=torch.float64).to(device())])
-        # ½ Σ_f [ (Σ_i v_{i,f} x_i)² − Σ_i v_{i,f}² x_i² ]      — O(kn)
-        linear_time = 0.5 * ((x @ V) ** 2 - (x ** 2) @ (V ** 2)).sum(-1)
+        # ½ Σ_f [ (Σ_i v_{i,f} x_i)² − Σ_i v_{i,f}² x_i² ]      — O(kn), from the note's LaTeX (x_i: feature i of 5 rows)
+        linear_time = evaluate_with("rendle2010factorization/pairwise-linear-time", {"v": V, "x": x.T, "n": n, "k": k},
+                                    elementwise=True)
         pairwise = torch.stack([pairwise_double_loop(x_b, V) for x_b in x])   # O(kn²)
         close(linear_time, pairwise, f"O(kn) form against the pairwise sum, k={k}")
+        # both sides of the identity as the note writes them
+        holds("rendle2010factorization/pairwise-linear-time", v=V, x=x[0], n=n, k=k)
 
 
 @check("rendle2010factorization/grad-factor",
