@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, run_checks, seed
 
 f64 = torch.float64
 
@@ -29,17 +29,17 @@ def cross_products(x, c):
     return torch.pow(x[:, None, :], c[None, :, :]).prod(-1)
 
 
-@check("cheng2016wide/wide", tex=r"y = \mathbf{w}^\top \mathbf{x} + b")
+@check("cheng2016wide/wide", tex=r"y = \mathbf{w}^\top \mathbf{x} + b", evaluates=True)
 def check_wide_against_nn_linear():
     g = seed(0)
     wide = nn.Linear(10, 1).to(device(), f64)
     x = randn(g, 5, 10)
     w, b = wide.weight[0], wide.bias[0]
-    # y = wᵀx + b
-    close(x @ w + b, wide(x)[:, 0], "wᵀx + b against nn.Linear")
+    # y = wᵀx + b, the 5 inputs as the columns of x
+    close(evaluate("cheng2016wide/wide", w=w, x=x.T, b=b), wide(x)[:, 0], "wᵀx + b against nn.Linear")
 
 
-@check("cheng2016wide/cross-product", tex=r"\phi_k(\mathbf{x}) = \prod_{i=1}^{d} x_i^{c_{ki}}")
+@check("cheng2016wide/cross-product", tex=r"\phi_k(\mathbf{x}) = \prod_{i=1}^{d} x_i^{c_{ki}}", evaluates=True)
 def check_cross_product_is_logical_and():
     """On all 2^5 binary vectors, φ_k equals the AND of the features with c_ki = 1 (x_i^0 = 1 even for
     x_i = 0), for K = 4 transformations of orders 1, 2, 3 and 5."""
@@ -50,17 +50,22 @@ def check_cross_product_is_logical_and():
                       [0, 1, 0, 1, 1],
                       [1, 1, 1, 1, 1]], dtype=f64, device=device())
     logical_and = torch.stack([x[:, c_k.bool()].bool().all(-1) for c_k in c], -1).to(f64)
-    close(cross_products(x, c), logical_and, "Π x_i^{c_ki} against logical AND")
+    # φ_k(x) = Π_i x_i^{c_ki}, from the note's LaTeX for each k; x_i is feature i of all 32 vectors
+    phi = torch.stack([evaluate("cheng2016wide/cross-product", x=x.T, c=c, k=k, d=d) for k in range(1, len(c) + 1)], -1)
+    close(phi, logical_and, "Π x_i^{c_ki} against logical AND")
+    close(cross_products(x, c), logical_and, "vectorised φ(x) against logical AND")
     close(logical_and.sum(0), torch.tensor([16.0, 8.0, 4.0, 1.0], dtype=f64), "a k-way AND fires on 2^{d−k} of the 2^d vectors")
 
 
-@check("cheng2016wide/deep-layer", tex=r"a^{(l+1)} = f\left(W^{(l)} a^{(l)} + b^{(l)}\right)")
+@check("cheng2016wide/deep-layer", tex=r"a^{(l+1)} = f\left(W^{(l)} a^{(l)} + b^{(l)}\right)", evaluates=True)
 def check_deep_layer_against_nn_linear():
     g = seed(1)
     layer = nn.Sequential(nn.Linear(12, 6), nn.ReLU()).to(device(), f64)
     a_l = randn(g, 4, 12)
-    # a^{(l+1)} = ReLU(W^{(l)} a^{(l)} + b^{(l)})
-    close(torch.clamp_min(a_l @ layer[0].weight.T + layer[0].bias, 0.0), layer(a_l), "against nn.Linear + nn.ReLU")
+    # a^{(l+1)} = f(W^{(l)} a^{(l)} + b^{(l)}), f = ReLU; the 4 inputs as the columns of a^{(l)}
+    a_next = evaluate("cheng2016wide/deep-layer", f=torch.relu, **{"W^(l)": layer[0].weight, "a^(l)": a_l.T,
+                                                                    "b^(l)": layer[0].bias[:, None]})
+    close(a_next.T, layer(a_l), "against nn.Linear + nn.ReLU")
 
 
 class WideAndDeep(nn.Module):

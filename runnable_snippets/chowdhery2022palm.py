@@ -5,6 +5,7 @@ References: F.silu, F.glu, nn.TransformerEncoderLayer(norm_first=True) for the s
 projection matmul for the parallel block, F.scaled_dot_product_attention with keys/values repeated across
 heads, complex multiplication by e^{i m θ}, and bias-free modules built on device="meta".
 """
+import copy
 import math
 
 import torch
@@ -33,7 +34,7 @@ def swiglu(x, W, V, W_2):
     return (F.silu(x @ W) * (x @ V)) @ W_2
 
 
-@check("chowdhery2022palm/swiglu", tex=r"\operatorname{MLP}(x) = \left(\operatorname{Swish}(x W) \odot x V\right) W_2")
+@check("chowdhery2022palm/swiglu", tex=r"\operatorname{MLP}(x) = \left(\operatorname{Swish}(x W) \odot (x V)\right) W_2", evaluates=True)
 def check_swiglu():
     """x: (5, 16), d_ff = 64. Against F.glu: Swish(xW) ⊙ xV = (xW ⊙ xV) ⊙ σ(xW) = glu([xW ⊙ xV, xW]); a plain
     GLU (sigmoid gate, no Swish) differs; three bias-free matrices are 1.5x a ReLU MLP's two."""
@@ -41,7 +42,10 @@ def check_swiglu():
     g = seed(0)
     x, W, V, W_2 = randn(g, 5, d), randn(g, d, d_ff), randn(g, d, d_ff), randn(g, d_ff, d)
     a, b = x @ W, x @ V
-    close(swiglu(x, W, V, W_2), F.glu(torch.cat([a * b, a], -1), dim=-1) @ W_2, "SwiGLU vs F.glu construction")
+    # MLP(x) = (Swish(xW) ⊙ xV) W_2, from the note's LaTeX with Swish = F.silu
+    mlp = evaluate("chowdhery2022palm/swiglu", x=x, W=W, V=V, W_2=W_2, Swish=F.silu)
+    close(mlp, F.glu(torch.cat([a * b, a], -1), dim=-1) @ W_2, "SwiGLU vs F.glu construction")
+    close(swiglu(x, W, V, W_2), mlp, "the written-out swiglu used below")
     differs(F.glu(torch.cat([b, a], -1), dim=-1) @ W_2, swiglu(x, W, V, W_2), "sigmoid GLU vs SwiGLU")
     swiglu_params = sum(nn.Linear(a_, b_, bias=False, device=meta).weight.numel()
                         for a_, b_ in ((512, 2048), (512, 2048), (2048, 512)))
@@ -53,8 +57,8 @@ def causal(n):
     return torch.ones(n, n, dtype=torch.bool, device=device()).tril()
 
 
-@check("chowdhery2022palm/serial-attention", tex=r"h = x + \operatorname{Attention}(\operatorname{LayerNorm}(x))")
-@check("chowdhery2022palm/serial-mlp", tex=r"y = h + \operatorname{MLP}(\operatorname{LayerNorm}(h))")
+@check("chowdhery2022palm/serial-attention", tex=r"h = x + \operatorname{Attention}(\operatorname{LayerNorm}(x))", evaluates=True)
+@check("chowdhery2022palm/serial-mlp", tex=r"y = h + \operatorname{MLP}(\operatorname{LayerNorm}(h))", evaluates=True)
 @check("chowdhery2022palm/parallel",
        tex=r"y = x + \operatorname{MLP}(\operatorname{LayerNorm}(x)) + \operatorname{Attention}(\operatorname{LayerNorm}(x))")
 def check_serial_and_parallel_blocks():
@@ -75,17 +79,23 @@ def check_serial_and_parallel_blocks():
         return layer.linear2(F.relu(layer.linear1(u)))
 
     with torch.no_grad():
-        # h = x + Attention(LayerNorm(x));  y = h + MLP(LayerNorm(h))
-        h = x + attention(layer.norm1(x))
-        serial = h + mlp(layer.norm2(h))
+        # h = x + Attention(LayerNorm(x)), from the note's LaTeX; with the MLP's output weights zeroed the layer
+        # returns exactly h, an independent reference for the attention half
+        h = evaluate("chowdhery2022palm/serial-attention", x=x, Attention=attention, LayerNorm=layer.norm1)
+        attention_only = copy.deepcopy(layer)
+        attention_only.linear2.weight.zero_()
+        close(h, attention_only(x, src_mask=mask), "h vs the layer with its MLP switched off")
+        # y = h + MLP(LayerNorm(h))
+        serial = evaluate("chowdhery2022palm/serial-mlp", h=h, MLP=mlp, LayerNorm=layer.norm2)
         close(serial, layer(x, src_mask=mask), "serial block vs nn.TransformerEncoderLayer(norm_first=True)")
-        # y = x + MLP(LayerNorm(x)) + Attention(LayerNorm(x))
+        # y = x + MLP(LayerNorm(x)) + Attention(LayerNorm(x)), the same weights (evaluated in the next check)
         parallel = x + mlp(layer.norm1(x)) + attention(layer.norm1(x))
         differs(parallel, serial, "parallel vs serial formulation, same weights")
 
 
 @check("chowdhery2022palm/parallel",
-       tex=r"y = x + \operatorname{MLP}(\operatorname{LayerNorm}(x)) + \operatorname{Attention}(\operatorname{LayerNorm}(x))")
+       tex=r"y = x + \operatorname{MLP}(\operatorname{LayerNorm}(x)) + \operatorname{Attention}(\operatorname{LayerNorm}(x))",
+       evaluates=True)
 def check_parallel_block_fuses_input_projections():
     """PaLM-style parallel block on x: (2, 9, 32): bias-free LayerNorm, multi-query attention (4 heads of 8)
     and SwiGLU (d_ff = 128), computed branch by branch, equals the version that multiplies LayerNorm(x) ONCE by
@@ -101,9 +111,12 @@ def check_parallel_block_fuses_input_projections():
     def attention_output(q, k, v):
         return F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, n, h * d_head) @ W_O
 
-    # y = x + MLP(LayerNorm(x)) + Attention(LayerNorm(x)), branch by branch
-    attn = multi_query(u, W_Q, W_K, W_V).transpose(1, 2).reshape(B, n, h * d_head) @ W_O
-    y = x + swiglu(u, W, V, W_2) + attn
+    # y = x + MLP(LayerNorm(x)) + Attention(LayerNorm(x)), from the note's LaTeX, branch by branch
+    def attention(v):
+        return multi_query(v, W_Q, W_K, W_V).transpose(1, 2).reshape(B, n, h * d_head) @ W_O
+
+    y = evaluate("chowdhery2022palm/parallel", x=x, MLP=lambda v: swiglu(v, W, V, W_2), Attention=attention,
+                 LayerNorm=lambda v: F.layer_norm(v, (d,), gain, None))
     fused = torch.cat([W_Q.permute(1, 0, 2).reshape(d, h * d_head), W_K, W_V, W, V], dim=1)
     q, k, v, a, b = (u @ fused).split([h * d_head, d_head, d_head, d_ff, d_ff], dim=-1)
     q = q.view(B, n, h, d_head).transpose(1, 2)

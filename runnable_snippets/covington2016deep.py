@@ -8,12 +8,13 @@ method on F.binary_cross_entropy_with_logits(weight=...) against the closed form
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, run_checks, seed
 
 f64 = torch.float64
 
 
-@check("covington2016deep/candidate-softmax", tex=r"P(w_t = i \mid U, C) = \frac{e^{v_i u}}{\sum_{j \in V} e^{v_j u}}")
+@check("covington2016deep/candidate-softmax", tex=r"P(w_t = i \mid U, C) = \frac{e^{v_i u}}{\sum_{j \in V} e^{v_j u}}",
+       evaluates=True)
 def check_softmax_cross_entropy_and_nearest_neighbours():
     """|V| = 500 videos, N = 16, a batch of 4 users: the explicit softmax against F.softmax; −log P of the
     watched video against F.cross_entropy; top-10 by probability = top-10 by dot product v_j u."""
@@ -22,8 +23,9 @@ def check_softmax_cross_entropy_and_nearest_neighbours():
     u = torch.randn(4, 16, generator=g, dtype=f64).to(device())        # user/context embeddings
     watched = torch.randint(500, (4,), generator=g).to(device())
     logits = u @ v.T                                                    # v_j u for every j
-    # P(w_t = i | U, C) = e^{v_i u} / Σ_j e^{v_j u}
-    P = torch.exp(logits) / torch.exp(logits).sum(-1, keepdim=True)
+    # P(w_t = i | U, C) = e^{v_i u} / Σ_{j ∈ V} e^{v_j u}, from the note's LaTeX for every video i at once:
+    # v_i is the (500, 16) table, u the users as columns (16, 4), V the corpus 1..500
+    P = evaluate("covington2016deep/candidate-softmax", v_i=v, v=v, u=u.T, V=list(range(1, 501))).T
     close(P, F.softmax(logits, -1), "softmax over the corpus against F.softmax")
     close(-torch.log(P[torch.arange(4), watched]).mean(), F.cross_entropy(logits, watched), "−log P(watched) against F.cross_entropy")
     close(torch.topk(P, 10).indices.to(f64), torch.topk(logits, 10).indices.to(f64), "top-10 by P = top-10 by dot product")

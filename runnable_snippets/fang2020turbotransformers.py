@@ -7,22 +7,26 @@ References: F.softmax and F.layer_norm (float64), a two-pass float32 LayerNorm, 
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 
 
 @check("fang2020turbotransformers/softmax",
-       tex=r"\operatorname{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_{j=1}^{n} e^{x_j - m}}, \qquad m = \max_j x_j")
+       tex=r"\operatorname{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_{j=1}^{n} e^{x_j - m}}, \qquad m = \max_j x_j",
+       evaluates=True)
 def check_softmax():
     """Rows x: (16, 128): the max-shifted formula against F.softmax (float64); in float32 rows around 100 make
     the unshifted e^x overflow (no finite value), while the shifted form still matches F.softmax."""
     g = seed(0)
     x = torch.randn(16, 128, generator=g, dtype=f64).to(device()) * 3
-    m = x.amax(-1, keepdim=True)                                        # m = max_j x_j
-    # softmax(x)_i = e^{x_i − m} / Σ_j e^{x_j − m}
-    s = (x - m).exp() / (x - m).exp().sum(-1, keepdim=True)
-    close(s, F.softmax(x, dim=-1), "max-shifted softmax vs F.softmax")
+    columns = x.T                                                       # (n = 128, 16): x_j is row j, 16 rows at once
+    # m = max_j x_j
+    m = evaluate_with("fang2020turbotransformers/softmax", {"x": columns}, clause=1)
+    close(m, x.amax(-1), "m = max_j x_j vs amax")
+    # softmax(x)_i = e^{x_i − m} / Σ_j e^{x_j − m}, every i at once
+    s = evaluate_with("fang2020turbotransformers/softmax", {"x_i": columns, "x": columns, "m": m, "n": 128}, clause=0)
+    close(s.T, F.softmax(x, dim=-1), "max-shifted softmax vs F.softmax")
     big = (x + 100).float()
     shifted = (big - big.amax(-1, keepdim=True)).exp()
     close(shifted / shifted.sum(-1, keepdim=True), F.softmax(big, dim=-1), "float32, x ≈ 100: shifted form")
@@ -42,9 +46,10 @@ def layer_norm_one_pass(x, gamma, beta, eps=1e-5):
 
 
 @check("fang2020turbotransformers/layernorm-moments",
-       tex=r"\sigma^2 = \frac{1}{d} \sum_{i=1}^{d} x_i^2 - \mu^2, \qquad \mu = \frac{1}{d} \sum_{i=1}^{d} x_i")
+       tex=r"\sigma^2 = \frac{1}{d} \sum_{i=1}^{d} x_i^2 - \mu^2, \qquad \mu = \frac{1}{d} \sum_{i=1}^{d} x_i",
+       evaluates=True)
 @check("fang2020turbotransformers/layernorm",
-       tex=r"\operatorname{LN}(x)_i = \gamma_i \, \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta_i")
+       tex=r"\operatorname{LN}(x)_i = \gamma_i \, \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta_i", evaluates=True)
 def check_layer_norm():
     """x: (32, 768). One-pass moments against F.layer_norm in float64 (and against torch.var_mean). In float32
     with mean 10³ and unit spread, the one-pass variance cancels badly (largest output error ≥ 0.3; 0.85 on
@@ -54,10 +59,20 @@ def check_layer_norm():
     x = torch.randn(32, d, generator=g, dtype=f64).to(device())
     gamma = 1 + 0.1 * torch.randn(d, generator=g, dtype=f64).to(device())
     beta = 0.1 * torch.randn(d, generator=g, dtype=f64).to(device())
-    close(layer_norm_one_pass(x, gamma, beta), F.layer_norm(x, (d,), gamma, beta, 1e-5), "one-pass LN vs F.layer_norm")
     var, mean = torch.var_mean(x, dim=-1, unbiased=False)
-    d_ = x.shape[-1]
-    close((x * x).sum(-1) / d_ - (x.sum(-1) / d_) ** 2, var, "σ² = E[x²] − μ² vs torch.var_mean")
+    rows = {"x": x.T, "d": d}                                              # x_i is feature i of all 32 rows
+    # μ = 1/d Σ_i x_i
+    mu = evaluate_with("fang2020turbotransformers/layernorm-moments", rows, clause=1)
+    close(mu, mean, "μ vs torch.var_mean")
+    # σ² = 1/d Σ_i x_i² − μ²
+    sigma2 = evaluate_with("fang2020turbotransformers/layernorm-moments", {**rows, "mu": mu}, clause=0)
+    close(sigma2, var, "σ² = E[x²] − μ² vs torch.var_mean")
+    # LN(x)_i = γ_i (x_i − μ) / √(σ² + ε) + β_i, elementwise over (32, 768)
+    LN = evaluate_with("fang2020turbotransformers/layernorm",
+                       {"gamma_i": gamma, "x_i": x, "mu": mu[:, None], "sigma": sigma2.sqrt()[:, None], "epsilon": 1e-5,
+                        "beta_i": beta}, elementwise=True)
+    close(LN, F.layer_norm(x, (d,), gamma, beta, 1e-5), "LN from the note's moments vs F.layer_norm")
+    close(layer_norm_one_pass(x, gamma, beta), F.layer_norm(x, (d,), gamma, beta, 1e-5), "one-pass LN vs F.layer_norm")
     shifted = x + 1e3                                                       # |μ| ≫ σ
     reference = F.layer_norm(shifted, (d,), gamma, beta, 1e-5)
     one_pass_32 = layer_norm_one_pass(shifted.float(), gamma.float(), beta.float())

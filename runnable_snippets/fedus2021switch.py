@@ -22,20 +22,20 @@ def make_experts(N, d, d_ff, seed_value):
     return nn.ModuleList([nn.Sequential(nn.Linear(d, d_ff), nn.ReLU(), nn.Linear(d_ff, d)) for _ in range(N)]).to(device(), f64)
 
 
-@check("fedus2021switch/router", tex=r"p_i(x) = \frac{e^{h(x)_i}}{\sum_{j=1}^{N} e^{h(x)_j}}")
+@check("fedus2021switch/router", tex=r"p_i(x) = \frac{e^{h(x)_i}}{\sum_{j=1}^{N} e^{h(x)_j}}", evaluates=True)
 def check_router():
     """x: (32, 16) tokens, W_r: (8, 16): the formula written out against torch.softmax(x W_rᵀ); rows sum to 1."""
     g = seed(0)
     x, W_r = randn(g, 32, 16), randn(g, 8, 16)
     h = x @ W_r.T                                                   # h(x) = W_r x
-    # p_i(x) = e^{h(x)_i} / Σ_j e^{h(x)_j}
-    p = h.exp() / h.exp().sum(-1, keepdim=True)
+    # p_i(x) = e^{h(x)_i} / Σ_j e^{h(x)_j}, from the note's LaTeX for each expert i, the 32 tokens as columns of x
+    p = torch.stack([evaluate("fedus2021switch/router", h=lambda x_: W_r @ x_, x=x.T, i=i, N=8) for i in range(1, 9)], -1)
     close(p, torch.softmax(h, dim=-1), "router softmax")
     close(p.sum(-1), torch.ones(32, dtype=f64), "gates sum to 1")
 
 
 @check("fedus2021switch/moe-topk", tex=r"y = \sum_{i \in \mathcal{T}} p_i(x)\, E_i(x)")
-@check("fedus2021switch/switch-output", tex=r"y = p_{i^*}(x)\, E_{i^*}(x)")
+@check("fedus2021switch/switch-output", tex=r"y = p_{i^*}(x)\, E_{i^*}(x)", evaluates=True)
 @check("fedus2021switch/misstatement-dense", tex=r"y = \sum_{k=1}^{K} p_k(x)\, f_k(x)")
 def check_top1_routing():
     """20 tokens, N = 4 experts (16 → 32 → 16). Switch output p_{i*}(x) E_{i*}(x) (each token runs one expert)
@@ -54,8 +54,10 @@ def check_top1_routing():
             return (gates[..., None] * all_outputs.gather(1, chosen[..., None].expand(-1, -1, d))).sum(1)
 
         i_star = p.argmax(-1)                                          # i* = argmax_i p_i(x)
-        # y = p_{i*}(x) E_{i*}(x): only the selected expert runs
-        switch = torch.stack([p[t, i] * experts[int(i)](x[t]) for t, i in enumerate(i_star)])
+        # y = p_{i*}(x) E_{i*}(x), from the note's LaTeX token by token: only the selected expert runs
+        switch = torch.stack([evaluate("fedus2021switch/switch-output", x=x[t],
+                                       **{"p_i^*": lambda _, t=t, i=i: p[t, i], "E_i^*": experts[int(i)]})
+                              for t, i in enumerate(i_star)])
         close(switch, top_k(1), "Switch output vs top-k with k = 1")
         # y = Σ_{k=1}^{K} p_k(x) f_k(x)   (blog: dense soft mixture)
         dense = (p[..., None] * all_outputs).sum(1)
@@ -68,21 +70,21 @@ def balance_terms(p):
     T, N = p.shape
     # f_i = 1/T Σ_x 1{argmax p(x) = i}
     f = torch.bincount(p.argmax(-1), minlength=N).to(p.dtype) / T
-    # P_i = 1/T Σ_x p_i(x)
-    P = p.sum(0) / T
+    # P_i = 1/T Σ_{x ∈ B} p_i(x), from the note's LaTeX for each expert i; the batch B holds tokens 1..T
+    P = torch.stack([evaluate("fedus2021switch/router-probability", T=T, B=list(range(1, T + 1)),
+                              p_i=lambda x, i=i: p[int(x) - 1, i]) for i in range(N)])
     return f, P
 
 
 def aux_loss(p):
     f, P = balance_terms(p)
-    N = p.shape[1]
-    # loss = α · N · Σ_i f_i · P_i
-    return alpha * N * (f * P).sum()
+    # loss = α · N · Σ_i f_i · P_i, from the note's LaTeX
+    return evaluate("fedus2021switch/aux-loss", alpha=alpha, N=p.shape[1], f=f, P=P)
 
 
 @check("fedus2021switch/fraction-dispatched", tex=r"f_i = \frac{1}{T} \sum_{x \in \mathcal{B}} \mathbb{1}\left\{\arg\max p(x) = i\right\}")
-@check("fedus2021switch/router-probability", tex=r"P_i = \frac{1}{T} \sum_{x \in \mathcal{B}} p_i(x)")
-@check("fedus2021switch/aux-loss", tex=r"\text{loss} = \alpha \cdot N \cdot \sum_{i=1}^{N} f_i \cdot P_i")
+@check("fedus2021switch/router-probability", tex=r"P_i = \frac{1}{T} \sum_{x \in \mathcal{B}} p_i(x)", evaluates=True)
+@check("fedus2021switch/aux-loss", tex=r"\text{loss} = \alpha \cdot N \cdot \sum_{i=1}^{N} f_i \cdot P_i", evaluates=True)
 def check_load_balancing_loss():
     """Uniform routing (T = 8 tokens, N = 4, gates are cyclic shifts of (0.4, 0.3, 0.2, 0.1), so every expert
     is chosen twice and P_i = 1/4): f_i = P_i = 1/N and loss = α exactly, for N = 4 and N = 8. A skewed
@@ -131,12 +133,26 @@ def switch_layer_with_capacity(x, p, experts, capacity):
 def check_capacity_and_dropping():
     """64 tokens, 4 experts, capacity factor 1.25: capacity 20 from the note's formula. A skewed batch (router
     logits biased to expert 0) is dispatched: no expert exceeds 20, the overflow count of each expert equals
-    max(0, routed − 20), dropped tokens come out unchanged, and the others get x + p_{i*} E_{i*}(x)."""
+    max(0, routed − 20), dropped tokens come out unchanged, and the others get x + p_{i*} E_{i*}(x). At capacity
+    factor 1.0 the formula gives the load a perfectly balanced router puts on each expert (measured by dispatch)."""
     T, N, d = 64, 4, 8
     capacity = evaluate("fedus2021switch/capacity", tokensperbatch=T, numberofexperts=N, capacityfactor=1.25)
     close(capacity, 20, "capacity = (64 / 4) · 1.25", rtol=0, atol=0)
     g = seed(4)
     experts = make_experts(N, d, 16, 5)
+    # capacity factor 1.0 is the load of a perfectly balanced router, measured by dispatching one: every slot is
+    # used and no token dropped; one slot fewer per expert drops one token per expert
+    x = randn(g, T, d)
+    balanced = torch.eye(N, dtype=f64, device=x.device)[torch.arange(T) % N] * 0.5 + 0.5 / N
+    load = torch.bincount(balanced.argmax(-1), minlength=N)
+    exact = evaluate("fedus2021switch/capacity", tokensperbatch=T, numberofexperts=N, capacityfactor=1.0)
+    close(exact, load.max(), "capacity factor 1.0 = balanced load per expert", rtol=0, atol=0)
+    with torch.no_grad():
+        _, counts, dropped = switch_layer_with_capacity(x, balanced, experts, int(exact))
+        close(torch.tensor(counts), load.cpu(), "balanced batch at capacity factor 1.0: every slot used", rtol=0, atol=0)
+        close(int(dropped.sum()), 0, "… and no token dropped", rtol=0, atol=0)
+        _, _, dropped = switch_layer_with_capacity(x, balanced, experts, int(exact) - 1)
+        close(int(dropped.sum()), N, "one slot fewer drops one token per expert", rtol=0, atol=0)
     x, W_r = randn(g, T, d), randn(g, N, d)
     logits = x @ W_r.T
     logits[:, 0] += 1.5

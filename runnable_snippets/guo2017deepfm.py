@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 field_sizes = (4, 3, 5, 2)            # m = 4 one-hot fields
@@ -56,28 +56,30 @@ def check_fm_component_over_field_embeddings():
 
 
 @check("guo2017deepfm/fm-linear-time",
-       tex=r"\sum_{i=1}^{m} \sum_{i'=i+1}^{m} \langle \mathbf{e}_i, \mathbf{e}_{i'} \rangle = \frac{1}{2} \sum_{f=1}^{k} \left[ \left( \sum_{i=1}^{m} e_{i,f} \right)^{2} - \sum_{i=1}^{m} e_{i,f}^{2} \right]")
+       tex=r"\sum_{i=1}^{m} \sum_{i'=i+1}^{m} \langle \mathbf{e}_i, \mathbf{e}_{i'} \rangle = \frac{1}{2} \sum_{f=1}^{k} \left[ \left( \sum_{i=1}^{m} e_{i,f} \right)^{2} - \sum_{i=1}^{m} e_{i,f}^{2} \right]",
+       evaluates=True)
 def check_linear_time_identity_over_fields():
     g = seed(1)
     for m_, k_ in ((2, 1), (4, 3), (9, 16)):
         e = randn(g, 5, m_, k_)                                     # (batch, fields, k)
-        # ½ Σ_f [ (Σ_i e_{i,f})² − Σ_i e_{i,f}² ]
-        fast = 0.5 * (e.sum(1) ** 2 - (e ** 2).sum(1)).sum(-1)
+        # ½ Σ_f [ (Σ_i e_{i,f})² − Σ_i e_{i,f}² ], from the note's LaTeX: e_{i,f} is field i, factor f of 5 rows
+        fast = evaluate_with("guo2017deepfm/fm-linear-time", {"e": e.permute(1, 2, 0), "m": m_, "k": k_}, elementwise=True)
         pairwise = torch.stack([sum(e[b, i] @ e[b, i2] for i in range(m_) for i2 in range(i + 1, m_)) for b in range(5)])
         close(fast, pairwise, f"O(km) form against the pairwise sum, m={m_}, k={k_}")
 
 
-@check("guo2017deepfm/dnn-layer", tex=r"a^{(l+1)} = \sigma\left(W^{(l)} a^{(l)} + b^{(l)}\right)")
+@check("guo2017deepfm/dnn-layer", tex=r"a^{(l+1)} = \sigma\left(W^{(l)} a^{(l)} + b^{(l)}\right)", evaluates=True)
 def check_dnn_layer_against_nn_linear():
     g = seed(2)
     layer = nn.Sequential(nn.Linear(m * k, 7), nn.ReLU()).to(device(), f64)
     a_0 = randn(g, 5, m * k)
     W, b = layer[0].weight, layer[0].bias
-    # a^{(l+1)} = σ(W^{(l)} a^{(l)} + b^{(l)}), σ = ReLU
-    close(torch.clamp_min(a_0 @ W.T + b, 0.0), layer(a_0), "σ(W a + b) against nn.Linear + nn.ReLU")
+    # a^{(l+1)} = σ(W^{(l)} a^{(l)} + b^{(l)}), σ = ReLU (DeepFM's activation); the 5 inputs as columns of a^{(l)}
+    a_next = evaluate("guo2017deepfm/dnn-layer", sigma=torch.relu, **{"W^(l)": W, "a^(l)": a_0.T, "b^(l)": b[:, None]})
+    close(a_next.T, layer(a_0), "σ(W a + b) against nn.Linear + nn.ReLU")
 
 
-@check("guo2017deepfm/output", tex=r"\hat{y} = \operatorname{sigmoid}\left(y_{FM} + y_{DNN}\right)")
+@check("guo2017deepfm/output", tex=r"\hat{y} = \operatorname{sigmoid}\left(y_{FM} + y_{DNN}\right)", evaluates=True)
 def check_output_with_shared_embeddings():
     """A full DeepFM forward pass: ŷ against torch.sigmoid; its log loss against
     F.binary_cross_entropy_with_logits; the shared embedding's gradient is the sum of the FM-path and
@@ -96,9 +98,10 @@ def check_output_with_shared_embeddings():
         return y_fm, y_dnn
 
     y_fm, y_dnn = parts()
-    # ŷ = sigmoid(y_FM + y_DNN)
-    y_hat = 1.0 / (1.0 + torch.exp(-(y_fm + y_dnn)))
-    close(y_hat, torch.sigmoid(y_fm + y_dnn), "ŷ against torch.sigmoid")
+    # ŷ = sigmoid(y_FM + y_DNN), from the note's LaTeX (sigmoid built in); the reference is the log loss that
+    # BCE with logits computes from the logits (log-sigmoid), below
+    y_hat = evaluate("guo2017deepfm/output", y_FM=y_fm, y_DNN=y_dnn)
+    close(y_hat, 1.0 / (1.0 + torch.exp(-(y_fm + y_dnn))), "ŷ against 1 / (1 + e^{−(y_FM + y_DNN)})")
     log_loss = -(y * torch.log(y_hat) + (1 - y) * torch.log(1 - y_hat)).mean()
     close(log_loss, F.binary_cross_entropy_with_logits(y_fm + y_dnn, y), "log loss of ŷ against BCE with logits")
 

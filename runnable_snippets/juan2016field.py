@@ -1,13 +1,12 @@
 """Checks for notes/juan2016field.md: the FFM interaction term, its reduction to FM, its latent-parameter
 count and the training objective.
 
-References: a brute-force double loop over feature pairs against a vectorised einsum, FM's O(kn)
-rewriting (Rendle's Lemma 3.1) for the reduction, third finite differences for the degree, parameters
-built on the meta device, and F.softplus / F.binary_cross_entropy_with_logits for the logistic loss.
+References: a brute-force double loop over feature pairs against a vectorised einsum, the Hessian in x by
+autograd, FM's O(kn) rewriting (Rendle's Lemma 3.1) for the reduction, third finite differences for the
+degree, parameters counted as the model reads them, and F.softplus / F.binary_cross_entropy_with_logits for the logistic loss.
 """
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from harness import check, close, device, differs, evaluate, run_checks, seed
 
@@ -47,7 +46,8 @@ def example(g, n=9, f=3, k=4, batch=4):
        tex=r"\phi_{\mathrm{FFM}}(\mathbf{w}, \mathbf{x}) = \sum_{j_1=1}^{n} \sum_{j_2=j_1+1}^{n} \left(\mathbf{w}_{j_1, f_2} \cdot \mathbf{w}_{j_2, f_1}\right) x_{j_1} x_{j_2}")
 def check_ffm_brute_force_and_degree():
     """Brute force against the einsum form (n=9 features in f=3 fields, k=4); the paper's ESPN/Nike/Male
-    example by hand; and FFM is degree 2: along t·x the 3rd finite difference vanishes."""
+    example by hand; autograd's Hessian in x holds each pair's weight once; and FFM is degree 2: along t·x
+    the 3rd finite difference vanishes."""
     g = seed(0)
     x, W, field = example(g)
     close(ffm_vectorised(x, W, field), torch.stack([ffm_brute_force(x_b, W, field) for x_b in x]), "einsum against the double loop")
@@ -57,6 +57,14 @@ def check_ffm_brute_force_and_degree():
     by_hand = W3[0, A] @ W3[1, P] + W3[0, G] @ W3[2, P] + W3[1, G] @ W3[2, A]
     ones = torch.ones(3, dtype=f64, device=device())
     close(ffm_brute_force(ones, W3, torch.tensor([P, A, G])), by_hand, "w_ESPN,A·w_Nike,P + w_ESPN,G·w_Male,P + w_Nike,G·w_Male,A")
+
+    # a degree-2 polynomial with no constant or linear part is fixed by its Hessian: autograd's Hessian of the
+    # double loop must hold w_{j1,f(j2)} · w_{j2,f(j1)} for every pair once (j1 ≠ j2) and 0 on the diagonal
+    zero = torch.zeros(len(field), dtype=f64, device=device())
+    hessian = torch.autograd.functional.hessian(lambda x_: ffm_brute_force(x_, W, field), zero)
+    pair_weights = torch.stack([torch.stack([W[a, field[b]] @ W[b, field[a]] for b in range(len(field))])
+                                for a in range(len(field))])
+    close(hessian, pair_weights - torch.diag(pair_weights.diagonal()), "Hessian in x = field-aware pair weights, zero diagonal")
 
     values = torch.stack([ffm_vectorised(t * x, W, field) for t in range(4)])    # t = 0..3
     third = values[3] - 3 * values[2] + 3 * values[1] - values[0]
@@ -84,15 +92,41 @@ def check_ffm_reduces_to_fm():
     differs(ffm_vectorised(x, W, field), fm_linear_time, "field-aware vectors give a different model")
 
 
+class LazyLatentVectors:
+    """The latent vectors w_{j, f} of an FFM, each created the first time the model reads it; after a
+    forward pass over every feature pair, ``numel()`` counts the parameters the model actually uses."""
+
+    def __init__(self, g, k):
+        self.g, self.k, self.vectors = g, k, {}
+
+    def __getitem__(self, index):
+        j, f = int(index[0]), int(index[1])
+        if (j, f) not in self.vectors:
+            self.vectors[(j, f)] = randn(self.g, self.k)
+        return self.vectors[(j, f)]
+
+    def numel(self):
+        return sum(v.numel() for v in self.vectors.values())
+
+
 @check("juan2016field/ffm-parameters", tex=r"N_{\mathrm{FFM}} = n \cdot f \cdot k", evaluates=True)
 def check_latent_parameter_count():
-    for n, f, k in ((9, 3, 4), (10 ** 6, 39, 4), (1000, 1, 16)):
-        with torch.device("meta"):
-            ffm_latent = nn.Embedding(n * f, k)           # row j·f + field: w_{j, field}
-            fm_latent = nn.Embedding(n, k)
-        N = sum(p.numel() for p in ffm_latent.parameters())
+    """Count the latent parameters the brute-force φ_FFM reads over a dense x (every pair j1 < j2 active),
+    with vectors created on first use, so the reference is sized by the model's behaviour and not by the
+    formula under test; every field holds at least two features, so each feature meets every field. FM's
+    latent count is measured the same way (one vector per feature, whatever the partner's field)."""
+    g = seed(3)
+    for n, f, k in ((9, 3, 4), (12, 4, 2), (30, 5, 8), (10, 1, 16)):
+        field = torch.tensor([j % f for j in range(n)], device=device())
+        ones = torch.ones(n, dtype=f64, device=device())
+        W = LazyLatentVectors(g, k)
+        ffm_brute_force(ones, W, field)
+        N = W.numel()
+        # N_FFM = n · f · k
         close(evaluate("juan2016field/ffm-parameters", n=n, f=f, k=k), N, f"n f k for n={n}, f={f}, k={k}")
-        close(N, f * sum(p.numel() for p in fm_latent.parameters()), "f times FM's n k")
+        W_fm = LazyLatentVectors(g, k)
+        ffm_brute_force(ones, W_fm, torch.zeros_like(field))   # one field: FFM is FM, one w_j per feature
+        close(N, f * W_fm.numel(), f"f times FM's n k (n={n}, f={f}, k={k})")
 
 
 @check("juan2016field/objective",

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -77,7 +77,7 @@ def check_weighted_sum_and_its_gradients():
 
 
 @check("multi-task-learning/mixing-rate",
-       tex=r"r_m = \frac{\min(e_m, K)^{1/T}}{\sum_{n} \min(e_n, K)^{1/T}}")
+       tex=r"r_m = \frac{\min(e_m, K)^{1/T}}{\sum_{n} \min(e_n, K)^{1/T}}", evaluates=True)
 def check_temperature_scaled_mixing():
     """Four tasks with e = (10^6, 10^5, 10^4, 10^3) examples, cap K = 2·10^5. T = 1 is examples-proportional
     mixing; the one-step formula equals T5's two steps (normalise, raise to 1/T, renormalise); T → ∞ is
@@ -86,9 +86,8 @@ def check_temperature_scaled_mixing():
     K = 2e5
 
     def r(T):
-        # r_m = min(e_m, K)^{1/T} / Σ_n min(e_n, K)^{1/T}
-        capped = torch.clamp(e, max=K) ** (1 / T)
-        return capped / capped.sum()
+        # r_m = min(e_m, K)^{1/T} / Σ_n min(e_n, K)^{1/T}, every task m at once
+        return evaluate("multi-task-learning/mixing-rate", e_m=e, e=e, K=K, T=T)
 
     proportional = torch.clamp(e, max=K) / torch.clamp(e, max=K).sum()
     close(r(1.0), proportional, "T = 1: examples-proportional mixing")
@@ -121,17 +120,19 @@ def check_soft_sharing_penalty():
 
 
 @check("multi-task-learning/uncertainty-loss",
-       tex=r"\mathcal{L}(W, \sigma_1, \sigma_2) = \frac{1}{2\sigma_1^2} L_1 + \frac{1}{2\sigma_2^2} L_2 + \log \sigma_1 + \log \sigma_2")
+       tex=r"\mathcal{L}(W, \sigma_1, \sigma_2) = \frac{1}{2\sigma_1^2} L_1 + \frac{1}{2\sigma_2^2} L_2 + \log \sigma_1 + \log \sigma_2",
+       evaluates=True)
 def check_uncertainty_loss_is_a_gaussian_likelihood():
-    """(The parser does not read \\sigma, so explicit code.) For scalar targets y_i, predictions f_i and noise
+    """For scalar targets y_i, predictions f_i and noise
     σ_i, the formula with L_i = (y_i − f_i)² equals −Σ_i log N(y_i; f_i, σ_i²) minus the constant log 2π."""
     g = seed(3)
     y, f = randn(g, 2, 50), randn(g, 2, 50)
     sigma = 0.2 + torch.rand(2, 50, generator=g, dtype=f64).to(device()) * 3
     L_1, L_2 = (y[0] - f[0]) ** 2, (y[1] - f[1]) ** 2
     sigma_1, sigma_2 = sigma[0], sigma[1]
-    # 𝓛 = L_1/(2σ_1²) + L_2/(2σ_2²) + log σ_1 + log σ_2
-    loss = L_1 / (2 * sigma_1 ** 2) + L_2 / (2 * sigma_2 ** 2) + torch.log(sigma_1) + torch.log(sigma_2)
+    # 𝓛 = L_1/(2σ_1²) + L_2/(2σ_2²) + log σ_1 + log σ_2, for the 50 targets at once
+    loss = evaluate_with("multi-task-learning/uncertainty-loss",
+                         {"L_1": L_1, "L_2": L_2, "sigma_1": sigma_1, "sigma_2": sigma_2}, elementwise=True)
     nll = -torch.distributions.Normal(f, sigma).log_prob(y).sum(0)
     close(loss, nll - math.log(2 * math.pi), "𝓛 vs −log N(y_1) − log N(y_2) − log 2π")
 

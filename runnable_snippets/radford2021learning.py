@@ -7,7 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -35,10 +35,12 @@ def clip_loss(I_f, T_f, W_i, W_t, t):
 
 
 @check("radford2021learning/embeddings",
-       tex=r"I_e = \frac{I_f W_i}{\lVert I_f W_i \rVert_2}, \qquad T_e = \frac{T_f W_t}{\lVert T_f W_t \rVert_2}")
-@check("radford2021learning/logits", tex=r"\ell = I_e T_e^\top \cdot \exp(t)")
+       tex=r"I_e = \frac{I_f W_i}{\lVert I_f W_i \rVert_2}, \qquad T_e = \frac{T_f W_t}{\lVert T_f W_t \rVert_2}",
+       evaluates=True)
+@check("radford2021learning/logits", tex=r"\ell = I_e T_e^\top \cdot \exp(t)", evaluates=True)
 @check("radford2021learning/symmetric-loss",
-       tex=r"\mathcal{L} = -\frac{1}{2N} \sum_{j=1}^{N} \left( \log \frac{\exp(\ell_{jj})}{\sum_{k=1}^{N} \exp(\ell_{jk})} + \log \frac{\exp(\ell_{jj})}{\sum_{k=1}^{N} \exp(\ell_{kj})} \right)")
+       tex=r"\mathcal{L} = -\frac{1}{2N} \sum_{j=1}^{N} \left( \log \frac{\exp(\ell_{jj})}{\sum_{k=1}^{N} \exp(\ell_{jk})} + \log \frac{\exp(\ell_{jj})}{\sum_{k=1}^{N} \exp(\ell_{kj})} \right)",
+       evaluates=True)
 def check_symmetric_contrastive_loss():
     """N = 6 pairs, 4-d joint space, t = log(1/0.07): embeddings vs F.normalize, logits are cosine similarities
     × exp(t), the loss vs (F.cross_entropy(ℓ, arange) + F.cross_entropy(ℓᵀ, arange)) / 2 and vs a brute-force
@@ -47,12 +49,22 @@ def check_symmetric_contrastive_loss():
     I_f, T_f, W_i, W_t = batch(g)
     t = math.log(1 / 0.07)
     loss, logits, I_e, T_e = clip_loss(I_f, T_f, W_i, W_t, t)
-    close(I_e, F.normalize(I_f @ W_i, dim=1), "I_e vs F.normalize")
-    close(T_e, F.normalize(T_f @ W_t, dim=1), "T_e vs F.normalize")
+    # I_e = I_f W_i / ‖I_f W_i‖₂ and T_e = T_f W_t / ‖T_f W_t‖₂, from the note's LaTeX one example (row) at a time
+    I_e_note = torch.stack([evaluate_with("radford2021learning/embeddings", {"I_f": row, "W_i": W_i}, clause=0) for row in I_f])
+    T_e_note = torch.stack([evaluate_with("radford2021learning/embeddings", {"T_f": row, "W_t": W_t}, clause=1) for row in T_f])
+    close(I_e_note, F.normalize(I_f @ W_i, dim=1), "I_e vs F.normalize")
+    close(T_e_note, F.normalize(T_f @ W_t, dim=1), "T_e vs F.normalize")
+    close(I_e, I_e_note, "the written-out I_e used below")
+    # ℓ = I_e T_eᵀ · exp(t)
     cosine = F.cosine_similarity((I_f @ W_i)[:, None, :], (T_f @ W_t)[None, :, :], dim=-1)
-    close(logits, cosine * math.exp(t), "ℓ_jk = cos(image j, text k) · exp(t)")
+    close(evaluate("radford2021learning/logits", I_e=I_e_note, T_e=T_e_note, t=t), cosine * math.exp(t),
+          "ℓ_jk = cos(image j, text k) · exp(t)")
+    close(logits, cosine * math.exp(t), "the written-out ℓ used below")
     labels = torch.arange(logits.shape[0], device=logits.device)
     reference = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
+    # L = −1/(2N) Σ_j (log softmax of row j at j + log softmax of column j at j), from the note's LaTeX
+    close(evaluate("radford2021learning/symmetric-loss", ell=logits, N=logits.shape[0]), reference,
+          "the note's symmetric loss vs F.cross_entropy on rows and columns")
     close(loss, reference, "symmetric loss vs F.cross_entropy on rows and columns")
     # brute force: for every image, InfoNCE over the N texts; for every text, over the N images
     l = logits.tolist()

@@ -8,7 +8,7 @@ inputs get only the weight-decay gradient), and modules built on the meta device
 import torch
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, holds, run_checks, seed
 
 f64 = torch.float64
 m, n, k = 8, 5, 3          # users, items, hidden units
@@ -38,13 +38,17 @@ def h(r, V, mu, W, b):
 
 
 @check("sedhain2015autorec/reconstruction",
-       tex=r"h(\mathbf{r}; \theta) = f\left(W \cdot g(V \mathbf{r} + \boldsymbol{\mu}) + \mathbf{b}\right)")
+       tex=r"h(\mathbf{r}; \theta) = f\left(W g(V \mathbf{r} + \boldsymbol{\mu}) + \mathbf{b}\right)", evaluates=True)
 def check_reconstruction_against_modules():
     g = seed(0)
     net = nn.Sequential(nn.Linear(m, k), nn.Sigmoid(), nn.Linear(k, m)).to(device(), f64)
     r = randn(g, n, m)
     V, mu, W, b = net[0].weight, net[0].bias, net[2].weight, net[2].bias
-    close(h(r, V, mu, W, b), net(r), "f(W g(V r + μ) + b) against nn.Sequential(Linear, Sigmoid, Linear)")
+    # h(r; θ) = f(W · g(V r + μ) + b), g = sigmoid, f = identity; the n item vectors as the columns of r
+    h_r = evaluate("sedhain2015autorec/reconstruction", W=W, V=V, r=r.T, mu=mu[:, None], b=b[:, None],
+                   g=torch.sigmoid, f=lambda a: a)
+    close(h_r.T, net(r), "f(W g(V r + μ) + b) against nn.Sequential(Linear, Sigmoid, Linear)")
+    close(h(r, V, mu, W, b), net(r), "the vectorised h used below")
 
 
 def masked_objective(R, observed, p, lam):
@@ -83,7 +87,8 @@ def check_masked_objective_and_its_gradients():
 
 
 @check("sedhain2015autorec/misstatement-all-entries",
-       tex=r"\left\lVert \mathbf{r} - h(\mathbf{r}) \right\rVert_2^2 = \sum_{u=1}^{m} \left( r_u - h(\mathbf{r})_u \right)^2")
+       tex=r"\left\lVert \mathbf{r} - h(\mathbf{r}) \right\rVert_2^2 = \sum_{u=1}^{m} \left( r_u - h(\mathbf{r})_u \right)^2",
+       evaluates=True)
 def check_zero_filled_loss_differs():
     """Counting the zero-filled entries as targets adds Σ_unobserved h(r)_u² to the loss, i.e. it pulls
     predictions for unrated pairs toward 0; the masked loss does not."""
@@ -91,8 +96,13 @@ def check_zero_filled_loss_differs():
     R, observed = ratings(g)
     p = params(g)
     r, output = R.T, h(R.T, **p)
-    # ||r − h(r)||² over all m entries, missing r_u = 0
-    all_entries = ((r - output) ** 2).sum()
+    # ‖r − h(r)‖₂² = Σ_u (r_u − h(r)_u)² over all m entries, missing r_u = 0, from the note's LaTeX item by item
+    def reconstruct(r_i):
+        return h(r_i[None], **p)[0]
+
+    all_entries = sum(evaluate("sedhain2015autorec/misstatement-all-entries", r=r_i, h=reconstruct, m=m) for r_i in r)
+    for r_i in r[:2]:
+        holds("sedhain2015autorec/misstatement-all-entries", r=r_i, h=reconstruct, m=m)
     masked = masked_objective(R, observed, p, 0.0)
     close(all_entries - masked, (output[~observed.T] ** 2).sum(), "the extra term is Σ over unobserved of h(r)_u²")
     differs(all_entries, masked, "all-entries loss vs the observed-only loss")

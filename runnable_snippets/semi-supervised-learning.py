@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn.utils import parameters_to_vector
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -57,7 +57,7 @@ def check_fixmatch_loss():
           "L vs one weighted cross-entropy over both batches")
 
 
-@check("semi-supervised-learning/entropy", tex=r"H(p) = -\sum_{k=1}^{K} p(k) \log p(k)")
+@check("semi-supervised-learning/entropy", tex=r"H(p) = -\sum_{k=1}^{K} p(k) \log p(k)", evaluates=True)
 @check("semi-supervised-learning/entropy-gradient",
        tex=r"\frac{\partial H(p)}{\partial z_k} = -p(k) \left(\log p(k) + H(p)\right)")
 def check_entropy_and_its_gradient():
@@ -66,8 +66,8 @@ def check_entropy_and_its_gradient():
     g = seed(1)
     z = randn(g, 6, 4).requires_grad_(True)
     p = torch.softmax(z, -1)
-    # H(p) = −Σ_k p(k) log p(k)
-    H = -(p * torch.log(p)).sum(-1)
+    # H(p) = −Σ_k p(k) log p(k), p(k) the probability of class k (1..K) in each of the 6 rows
+    H = evaluate_with("semi-supervised-learning/entropy", {"p": lambda k: p[:, int(k) - 1], "K": 4}, elementwise=True)
     reference = torch.distributions.Categorical(logits=z).entropy()
     close(H, reference, "H(p) vs Categorical.entropy()")
     (grad,) = torch.autograd.grad(reference.sum(), z)
@@ -100,15 +100,17 @@ def check_uda_consistency_loss():
 
 
 @check("semi-supervised-learning/sharpen",
-       tex=r"\mathrm{Sharpen}(p, T)_k = \frac{p(k)^{1/T}}{\sum_{j=1}^{K} p(j)^{1/T}}")
+       tex=r"\mathrm{Sharpen}(p, T)_k = \frac{p(k)^{1/T}}{\sum_{j=1}^{K} p(j)^{1/T}}", evaluates=True)
 def check_sharpening_is_a_softmax_temperature():
     """For p = softmax(z): Sharpen(p, T) = F.softmax(z / T); as T → 0 it tends to the one-hot argmax."""
     g = seed(3)
     z = 2 * randn(g, 7, 5)
     p = torch.softmax(z, -1)
+    classes = torch.arange(1, 6)
     for T in (0.4, 1.0, 2.5):
-        # Sharpen(p, T)_k = p(k)^{1/T} / Σ_j p(j)^{1/T}
-        sharpened = p ** (1 / T) / (p ** (1 / T)).sum(-1, keepdim=True)
+        # Sharpen(p, T)_k = p(k)^{1/T} / Σ_j p(j)^{1/T}, every class k at once: p(k) is (5, 7), p(j) is (7,)
+        sharpened = evaluate_with("semi-supervised-learning/sharpen", {"p": lambda k: p.T[k.long() - 1], "k": classes, "T": T,
+                                                                      "K": 5}, elementwise=True).T
         close(sharpened, F.softmax(z / T, -1), f"Sharpen(p, T = {T}) vs softmax(z / T)")
     ratio = p / p.max(-1, keepdim=True).values                         # same formula, scaled to avoid 0/0
     cold = ratio ** (1 / 1e-3) / (ratio ** (1 / 1e-3)).sum(-1, keepdim=True)

@@ -10,7 +10,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, figure, run_checks, seed
+from harness import check, close, device, differs, evaluate, figure, run_checks, seed
 
 f64 = torch.float64
 
@@ -40,20 +40,20 @@ def neighbours(i, n, w, random_keys, g_tokens):
     return sorted(window | set(random_keys[i].tolist()) | set(range(g_tokens)))
 
 
-@check("zaheer2020big/full-attention", tex=r"A = \operatorname{softmax}\left(\frac{Q K^\top}{\sqrt{d}}\right) V")
+@check("zaheer2020big/full-attention", tex=r"A = \operatorname{softmax}\left(\frac{Q K^\top}{\sqrt{d}}\right) V", evaluates=True)
 def check_full_attention():
     """Q, K, V: (3, 40, 16): the formula against F.scaled_dot_product_attention."""
     g = seed(0)
     Q, K, V = randn(g, 3, 40, 16), randn(g, 3, 40, 16), randn(g, 3, 40, 16)
-    # A = softmax(Q Kᵀ / √d) V
-    A = torch.softmax(Q @ K.transpose(-2, -1) / math.sqrt(16), dim=-1) @ V
+    # A = softmax(Q Kᵀ / √d) V, from the note's LaTeX (softmax over the last axis, built in)
+    A = evaluate("zaheer2020big/full-attention", Q=Q, K=K, V=V, d=16)
     close(A, F.scaled_dot_product_attention(Q, K, V), "softmax(QKᵀ/√d)V")
 
 
 @check("zaheer2020big/neighbourhood",
        tex=r"N(i) = \begin{cases} \{1, \ldots, n\} & i \in G \\ \left\{j : |i - j| \le w/2\right\} \cup R(i) \cup G & i \notin G \end{cases}")
 @check("zaheer2020big/bigbird-shorthand",
-       tex=r"A = \operatorname{softmax}\left(\frac{Q K_{\text{BB}}^\top}{\sqrt{d}}\right) V_{\text{BB}}")
+       tex=r"A = \operatorname{softmax}\left(\frac{Q K_{\text{BB}}^\top}{\sqrt{d}}\right) V_{\text{BB}}", evaluates=True)
 def check_sparse_attention_equals_masked_dense():
     """n = 64, w = 6, r = 3, g = 2, d = 16. Per query i: K_BB, V_BB = rows N(i) of K, V (from the set
     definition), softmax(q_i K_BBᵀ/√d) V_BB; against F.scaled_dot_product_attention with the boolean mask.
@@ -67,9 +67,8 @@ def check_sparse_attention_equals_masked_dense():
         N_i = neighbours(i, n, w, random_keys, g_tokens)
         if i % 16 == 0 or i < g_tokens:
             close(mask[i].nonzero().flatten(), torch.tensor(N_i), f"mask row {i} = N({i})", rtol=0, atol=0)
-        K_BB, V_BB = K[N_i], V[N_i]
-        # A_i = softmax(q_i K_BBᵀ / √d) V_BB
-        rows.append(torch.softmax(Q[i] @ K_BB.T / math.sqrt(d), -1) @ V_BB)
+        # A_i = softmax(q_i K_BBᵀ / √d) V_BB, from the note's LaTeX with Q the query row i
+        rows.append(evaluate("zaheer2020big/bigbird-shorthand", Q=Q[i], K_BB=K[N_i], V_BB=V[N_i], d=d))
     A = torch.stack(rows)
     masked = F.scaled_dot_product_attention(Q, K, V, attn_mask=mask.to(device()))
     close(A, masked, "per-query gather vs SDPA(attn_mask)")
