@@ -136,8 +136,10 @@ def check_bpr_loss_against_logsigmoid():
     loss = sum(-torch.log(torch.sigmoid(y[u, i] - y[u, j])) for u, i, j in triples) + lam * theta_sq
     u, i, j = (torch.tensor(c, device=device()) for c in zip(*triples))
     diff = y[u, i] - y[u, j]
-    close(loss, -F.logsigmoid(diff).sum() + lam * theta_sq, "BPR against −F.logsigmoid")
-    close(loss, F.softplus(-diff).sum() + lam * theta_sq, "BPR against F.softplus(−Δ)")
+    # the penalty's reference: the squared L2 norm of all parameters flattened into one vector
+    penalty = lam * torch.linalg.vector_norm(torch.cat([E.flatten(), W_1.flatten(), W_2.flatten()])) ** 2
+    close(loss, -F.logsigmoid(diff).sum() + penalty, "BPR against −F.logsigmoid + λ‖Θ‖² (vector_norm)")
+    close(loss, F.softplus(-diff).sum() + penalty, "BPR against F.softplus(−Δ) + λ‖Θ‖² (vector_norm)")
 
 
 if __name__ == "__main__":
