@@ -12,14 +12,6 @@ from harness import check, close, device, differs, evaluate, run_checks, seed
 
 
 
-def logq_loss(S, q):
-    """S: (B, B) scores s_ij (item i is query i's positive), q: (B,) sampling probabilities -> scalar."""
-    corrected = S - torch.log(q)[None, :]
-    # L = −(1/B) Σ_i log [exp(s_ii − log q_i) / Σ_j exp(s_ij − log q_j)]
-    log_ratio = corrected.diagonal() - torch.logsumexp(corrected, dim=1)
-    return -log_ratio.mean()
-
-
 @check("recsys2024-overview/logq-softmax",
        tex=r"\mathcal{L} = -\frac{1}{B} \sum_{i=1}^{B} \log \frac{\exp\left(s_{ii} - \log q_i\right)}{\sum_{j=1}^{B} \exp\left(s_{ij} - \log q_j\right)}",
        evaluates=True)
