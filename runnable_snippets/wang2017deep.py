@@ -84,7 +84,7 @@ def check_cross_layer_against_outer_product_and_degree():
 
 
 @check("wang2017deep/misstatement-bias-inside",
-       tex=r"\mathbf{x}_{l+1} = \mathbf{x}_0 \odot (\mathbf{x}_l^\top \mathbf{w}_l + \mathbf{b}_l) + \mathbf{x}_l", evaluates=True)
+       tex=r"\mathbf{x}_{l+1} = \mathbf{x}_0 \odot \left(\mathbf{x}_l^\top \mathbf{w}_l + \mathbf{b}_l\right) + \mathbf{x}_l", evaluates=True)
 def check_bias_inside_differs():
     """The bias-inside form adds x_0 ⊙ b_l instead of b_l: different whenever b_l ≠ 0, equal when b_l = 0."""
     g = seed(2)
@@ -150,7 +150,7 @@ def check_combination_against_two_towers():
 
 
 @check("wang2017deep/logloss",
-       tex=r"\mathrm{loss} = -\frac{1}{N} \sum_{i=1}^{N} [ y_i \log p_i + (1 - y_i) \log(1 - p_i) ] + \lambda \sum_{l} \lVert \mathbf{w}_l \rVert^2", evaluates=True)
+       tex=r"\mathrm{loss} = -\frac{1}{N} \sum_{i=1}^{N} \left[ y_i \log p_i + (1 - y_i) \log(1 - p_i) \right] + \lambda \sum_{l} \lVert \mathbf{w}_l \rVert^2", evaluates=True)
 def check_logloss_against_bce():
     g = seed(5)
     N, d, L = 32, 8, 3

@@ -76,12 +76,12 @@ def matrix_layer(E, W_1, W_2):
 
 
 @check("wang2019neural/message",
-       tex=r"\mathbf{m}_{u \leftarrow i} = \frac{1}{\sqrt{|\mathcal{N}_u| |\mathcal{N}_i|}} \bigl( W_1 \mathbf{e}_i + W_2 ( \mathbf{e}_i \odot \mathbf{e}_u ) \bigr)", evaluates=True)
+       tex=r"\mathbf{m}_{u \leftarrow i} = \frac{1}{\sqrt{|\mathcal{N}_u| |\mathcal{N}_i|}} \left( W_1 \mathbf{e}_i + W_2 \left( \mathbf{e}_i \odot \mathbf{e}_u \right) \right)", evaluates=True)
 @check("wang2019neural/self-message", tex=r"\mathbf{m}_{u \leftarrow u} = W_1 \mathbf{e}_u", evaluates=True)
 @check("wang2019neural/propagation",
        tex=r"\mathbf{e}_u^{(l)} = \operatorname{LeakyReLU}\left( \mathbf{m}_{u \leftarrow u}^{(l)} + \sum_{i \in \mathcal{N}_u} \mathbf{m}_{u \leftarrow i}^{(l)} \right)")
 @check("wang2019neural/matrix-form",
-       tex=r"E^{(l)} = \operatorname{LeakyReLU}\left( (\mathcal{L} + I) E^{(l-1)} W_1^{(l)} + ( \mathcal{L} E^{(l-1)} \odot E^{(l-1)} ) W_2^{(l)} \right)", evaluates=True)
+       tex=r"E^{(l)} = \operatorname{LeakyReLU}\left( (\mathcal{L} + I) E^{(l-1)} W_1^{(l)} + \left( \mathcal{L} E^{(l-1)} \odot E^{(l-1)} \right) W_2^{(l)} \right)", evaluates=True)
 def check_matrix_form_against_per_node_messages():
     """Three stacked layers (d = 5 → 5 → 4 → 3): the per-node message loop equals the matrix form."""
     g = seed(0)
