@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, holds, run_checks, seed
 
 f64 = torch.float64
 n_users, n_items, K = 6, 9, 4
@@ -28,16 +28,18 @@ def gmf(p_u, q_i, h, a_out):
     return a_out((p_u * q_i) @ h)
 
 
-@check("he2017neural/mf", tex=r"\hat{y}_{ui} = \mathbf{p}_u^\top \mathbf{q}_i = \sum_{k=1}^{K} p_{uk} \, q_{ik}")
+@check("he2017neural/mf", tex=r"\hat{y}_{ui} = \mathbf{p}_u^\top \mathbf{q}_i = \sum_{k=1}^{K} p_{uk} \, q_{ik}", evaluates=True)
 def check_mf_against_score_matrix():
     g = seed(0)
     P, Q = randn(g, n_users, K), randn(g, n_items, K)
     u, i = all_pairs()
-    loop = torch.stack([sum(P[a, k] * Q[b, k] for k in range(K)) for a, b in zip(u.tolist(), i.tolist())])
-    close(loop, (P @ Q.T).flatten(), "Σ_k p_uk q_ik against P Qᵀ for all (u, i)")
+    scores = P @ Q.T                                                  # the full score matrix, the reference
+    # ŷ_ui = p_uᵀ q_i = Σ_{k=1}^{K} p_uk q_ik: every side evaluated from the note, ŷ the reference, for all (u, i)
+    for a, b in zip(u.tolist(), i.tolist()):
+        holds("he2017neural/mf", yhat=scores, p=P, q=Q, u=a + 1, i=b + 1, K=K, p_u=P[a], q_i=Q[b])
 
 
-@check("he2017neural/gmf", tex=r"\hat{y}_{ui} = a_{out}\left(\mathbf{h}^\top (\mathbf{p}_u \odot \mathbf{q}_i)\right)")
+@check("he2017neural/gmf", tex=r"\hat{y}_{ui} = a_{out}\left(\mathbf{h}^\top (\mathbf{p}_u \odot \mathbf{q}_i)\right)", evaluates=True)
 def check_gmf_reduces_to_mf_and_matches_modules():
     """h = 1 and identity a_out give MF (P Qᵀ); a learned h with a sigmoid matches nn.Embedding +
     nn.Linear(K, 1, bias=False) + torch.sigmoid, and is no longer MF."""
@@ -51,8 +53,10 @@ def check_gmf_reduces_to_mf_and_matches_modules():
     out = nn.Linear(K, 1, bias=False).to(device(), f64)
     module = torch.sigmoid(out(user_emb(u) * item_emb(i)))[:, 0]
     h = out.weight[0]
-    y_hat = gmf(user_emb.weight[u], item_emb.weight[i], h, torch.sigmoid)
-    close(y_hat, module, "σ(hᵀ(p_u ⊙ q_i)) against the module")
+    # ŷ_ui = a_out(hᵀ (p_u ⊙ q_i)), evaluated from the note with the embedding rows as columns (one per pair)
+    y_hat = evaluate("he2017neural/gmf", a_out=torch.sigmoid, h=h[:, None], p_u=user_emb.weight[u].T, q_i=item_emb.weight[i].T)[0]
+    close(y_hat, module, "the note's σ(hᵀ(p_u ⊙ q_i)) against the module")
+    close(gmf(user_emb.weight[u], item_emb.weight[i], h, torch.sigmoid), module, "gmf() used above, against the module")
     differs(torch.logit(y_hat), (user_emb.weight @ item_emb.weight.T).flatten(), "a learned h re-weights the latent dimensions")
 
 

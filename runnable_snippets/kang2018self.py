@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 n_items, n, d = 30, 7, 8        # item vocabulary (0 = padding), sequence length, latent dimension
@@ -68,13 +68,18 @@ def check_input_embedding_against_nn_embedding():
 
 
 @check("kang2018self/self-attention",
-       tex=r"\mathbf{S} = \operatorname{SA}(\widehat{E}) = \operatorname{Attention}\left(\widehat{E} W^Q, \widehat{E} W^K, \widehat{E} W^V\right), \quad \operatorname{Attention}(Q, K, V) = \operatorname{softmax}\left(\frac{Q K^\top}{\sqrt{d}}\right) V")
+       tex=r"\mathbf{S} = \operatorname{SA}(\widehat{E}) = \operatorname{Attention}\left(\widehat{E} W^Q, \widehat{E} W^K, \widehat{E} W^V\right), \quad \operatorname{Attention}(Q, K, V) = \operatorname{softmax}\left(\frac{Q K^\top}{\sqrt{d}}\right) V", evaluates=True)
 def check_causal_attention_against_torch():
     """Against F.scaled_dot_product_attention(is_causal=True) and a one-head nn.MultiheadAttention (no bias,
     identity output projection) with a causal mask; changing later items never changes earlier outputs."""
     g = seed(1)
     w = sasrec_weights(g)
     E_hat = randn(g, 3, n, d)
+    Q, K, V = E_hat @ w["W_Q"], E_hat @ w["W_K"], E_hat @ w["W_V"]
+    # Attention(Q, K, V) = softmax(Q Kᵀ / √d) V, evaluated from the note (a batch of 3 sequences, no mask)
+    attention = evaluate("kang2018self/self-attention", Q=Q, K=K, V=V, d=d,
+                         softmax=lambda x: torch.softmax(x, -1))
+    close(attention, F.scaled_dot_product_attention(Q, K, V), "the note's Attention(Q, K, V) against F.scaled_dot_product_attention")
     S = causal_self_attention(E_hat, w["W_Q"], w["W_K"], w["W_V"])
     reference = F.scaled_dot_product_attention(E_hat @ w["W_Q"], E_hat @ w["W_K"], E_hat @ w["W_V"], is_causal=True)
     close(S, reference, "causal SA against F.scaled_dot_product_attention(is_causal=True)")
@@ -94,17 +99,21 @@ def check_causal_attention_against_torch():
 
 
 @check("kang2018self/ffn",
-       tex=r"\mathbf{F}_i = \operatorname{FFN}(\mathbf{S}_i) = \operatorname{ReLU}\left(\mathbf{S}_i W^{(1)} + \mathbf{b}^{(1)}\right) W^{(2)} + \mathbf{b}^{(2)}")
+       tex=r"\mathbf{F}_i = \operatorname{FFN}(\mathbf{S}_i) = \operatorname{ReLU}\left(\mathbf{S}_i W^{(1)} + \mathbf{b}^{(1)}\right) W^{(2)} + \mathbf{b}^{(2)}", evaluates=True)
 def check_ffn_against_nn_linear():
     g = seed(2)
     net = nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, d)).to(device(), f64)
     S = randn(g, 2, n, d)
     W_1, b_1, W_2, b_2 = net[0].weight.T, net[0].bias, net[2].weight.T, net[2].bias
-    close(ffn(S, W_1, b_1, W_2, b_2), net(S), "FFN against nn.Linear-ReLU-nn.Linear, shared over positions")
+    # F_i = ReLU(S_i W^(1) + b^(1)) W^(2) + b^(2), evaluated from the note for every position i at once (rows of S)
+    F_note = evaluate_with("kang2018self/ffn", {"S_i": S, "W^(1)": W_1, "b^(1)": b_1, "W^(2)": W_2, "b^(2)": b_2,
+                                                 "ReLU": torch.relu})
+    close(F_note, net(S), "the note's FFN against nn.Linear-ReLU-nn.Linear, shared over positions")
+    close(ffn(S, W_1, b_1, W_2, b_2), net(S), "the ffn() used by the blocks, against the same modules")
 
 
 @check("kang2018self/block",
-       tex=r"g(\mathbf{x}) = \mathbf{x} + \operatorname{Dropout}\left(g\left(\operatorname{LayerNorm}(\mathbf{x})\right)\right)")
+       tex=r"g(\mathbf{x}) = \mathbf{x} + \operatorname{Dropout}\left(g\left(\operatorname{LayerNorm}(\mathbf{x})\right)\right)", evaluates=True)
 def check_block_against_pre_ln_transformer_layer():
     """Two stacked SASRec blocks (eval mode) against two nn.TransformerEncoderLayer(norm_first=True, nhead=1)
     with W^Q, W^K, W^V, W^(1), W^(2) copied in, zero attention biases and an identity output projection."""
@@ -124,21 +133,33 @@ def check_block_against_pre_ln_transformer_layer():
             layer.linear1.weight.copy_(w["W_1"].T), layer.linear1.bias.copy_(w["b_1"])
             layer.linear2.weight.copy_(w["W_2"].T), layer.linear2.bias.copy_(w["b_2"])
         reference = layer(reference, src_mask=future)
+    dropout = nn.Dropout(0.1).eval()                               # eval mode: the identity, as in the reference
+    norm = nn.LayerNorm(d, dtype=f64).to(device())                   # weight 1, bias 0, ε = 1e-5 as in the layer
     ours = x
     for w in blocks:
-        ours = block(ours, w)
-    close(ours, reference, "two pre-LN blocks against nn.TransformerEncoderLayer(norm_first=True)")
+        # g(x) = x + Dropout(g(LayerNorm(x))), evaluated from the note for the attention sub-layer, then the FFN
+        for g_inner in (lambda h: causal_self_attention(h, w["W_Q"], w["W_K"], w["W_V"]),
+                        lambda h: ffn(h, w["W_1"], w["b_1"], w["W_2"], w["b_2"])):
+            ours = evaluate("kang2018self/block", x=ours, g=g_inner, Dropout=dropout, LayerNorm=norm)
+    close(ours, reference, "two pre-LN blocks (the note's wrapper) against nn.TransformerEncoderLayer(norm_first=True)")
+    hand = x
+    for w in blocks:
+        hand = block(hand, w)
+    close(hand, reference, "the block() written out, against the same layers")
 
 
-@check("kang2018self/relevance", tex=r"r_{i,t} = \mathbf{F}_t^{(b)} M_i^\top")
+@check("kang2018self/relevance", tex=r"r_{i,t} = \mathbf{F}_t^{(b)} M_i^\top", evaluates=True)
 def check_relevance_uses_the_shared_table():
     """r for all items and positions equals F.linear(F, M) with the input table M; scoring one item by hand agrees."""
     g = seed(4)
     M = randn(g, n_items, d)
     F_b = randn(g, 2, n, d)
-    r = torch.einsum("btd,id->bti", F_b, M)
-    close(r, F.linear(F_b, M), "r_{i,t} = F_t M_iᵀ against F.linear with the shared item table")
-    close(r[1, 3, 17], F_b[1, 3] @ M[17], "one item by hand")
+    reference = F.linear(F_b, M)                                   # (2, n, items): every position against the table
+    # r_{i,t} = F_t^{(b)} M_iᵀ, evaluated from the note for item i and position t (from 1) of user 2
+    for i, t in ((1, 1), (18, 4), (30, 7)):
+        # F_t and M_i are row vectors in the paper: passed as (1, d) rows
+        r = evaluate_with("kang2018self/relevance", {"F_t^(b)": F_b[1, t - 1][None], "M_i": M[i - 1][None]})[0, 0]
+        close(r, reference[1, t - 1, i - 1], f"r_(i={i}, t={t}) against F.linear with the shared item table")
 
 
 def sampled_batch(g):
@@ -171,15 +192,16 @@ def check_loss_against_bce_with_logits():
 
 
 @check("kang2018self/misstatement-attention",
-       tex=r"A_{ij} = \frac{\exp\left(E_i \cdot E_j / \sqrt{d}\right)}{\sum_{k=1}^{n} \exp\left(E_i \cdot E_k / \sqrt{d}\right)}")
+       tex=r"A_{ij} = \frac{\exp\left(E_i^\top E_j / \sqrt{d}\right)}{\sum_{k=1}^{n} \exp\left(E_i^\top E_k / \sqrt{d}\right)}", evaluates=True)
 def check_unprojected_full_attention_differs():
     """The misstated weights are F.softmax(E Eᵀ/√d) over all n keys: row i puts weight on j > i (future
     items), unlike SASRec's causal, projected attention."""
     g = seed(6)
     w = sasrec_weights(g)
     E = randn(g, n, d)
-    A = torch.stack([torch.stack([torch.exp(E[i] @ E[j] / math.sqrt(d)) for j in range(n)]) for i in range(n)])
-    A = A / A.sum(-1, keepdim=True)
+    # A_ij = exp(E_iᵀ E_j / √d) / Σ_{k=1}^{n} exp(E_iᵀ E_k / √d), evaluated from the note for every (i, j), from 1
+    A = torch.stack([torch.stack([evaluate("kang2018self/misstatement-attention", E=E, i=i, j=j, n=n, d=d)
+                                  for j in range(1, n + 1)]) for i in range(1, n + 1)])
     close(A, torch.softmax(E @ E.T / math.sqrt(d), -1), "the misstated form is a full softmax over E Eᵀ/√d")
     differs(A.triu(1).sum(-1)[:-1], torch.zeros(n - 1, dtype=f64), "it puts weight on future items")
     logits = (E @ w["W_Q"]) @ (E @ w["W_K"]).T / math.sqrt(d)
@@ -187,16 +209,17 @@ def check_unprojected_full_attention_differs():
     differs(A, causal, "and differs from SASRec's causal projected weights")
 
 
-@check("kang2018self/misstatement-bpr", tex=r"\mathrm{BPR}(u, i, j) = -\ln \sigma\left(\hat{y}_{ui} - \hat{y}_{uj}\right)")
+@check("kang2018self/misstatement-bpr", tex=r"\mathrm{BPR}(u, i, j) = -\ln \sigma\left(\hat{y}_{ui} - \hat{y}_{uj}\right)", evaluates=True)
 def check_bpr_is_a_different_objective():
     """BPR = −log σ(r⁺ − r⁻) = softplus(r⁻ − r⁺) (F.softplus); it differs from SASRec's BCE in value and in
     gradient; and adding the same constant to both scores leaves BPR unchanged but not BCE."""
     g = seed(7)
     r_pos = randn(g, 2, n).requires_grad_(True)
     r_neg = randn(g, 2, n).requires_grad_(True)
-    # BPR(u, i, j) = −ln σ(ŷ_ui − ŷ_uj)
-    bpr = -torch.log(torch.sigmoid(r_pos - r_neg))
-    close(bpr, F.softplus(r_neg - r_pos), "−ln σ(Δ) = softplus(−Δ)")
+    # BPR(u, i, j) = −ln σ(ŷ_ui − ŷ_uj), evaluated from the note with ŷ_ui = r⁺ and ŷ_uj = r⁻ (all users and positions)
+    yhat = torch.stack([r_pos, r_neg])                                 # ŷ indexed by (u, item): u = 1, i = 1, j = 2
+    bpr = evaluate("kang2018self/misstatement-bpr", yhat=yhat[None], u=1, i=1, j=2, sigma=torch.sigmoid)
+    close(bpr, F.softplus(r_neg - r_pos), "the note's −ln σ(Δ) against F.softplus(−Δ)")
     bce = -(torch.log(torch.sigmoid(r_pos)) + torch.log(1 - torch.sigmoid(r_neg)))
     differs(bpr.sum(), bce.sum(), "BPR and SASRec's BCE give different loss values")
     g_bpr = torch.autograd.grad(bpr.sum(), r_pos)[0]

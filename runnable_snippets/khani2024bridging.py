@@ -20,7 +20,7 @@ def logloss(target, p):
 
 
 @check("khani2024bridging/aux-distillation",
-       tex=r"\mathcal{L} = \ell\left(y, \sigma(s)\right) + \lambda\, \ell\left(t, \sigma(s')\right)")
+       tex=r"\mathcal{L} = \ell\left(y, \sigma(s)\right) + \lambda\, \ell\left(t, \sigma(s')\right)", evaluates=True)
 def check_auxiliary_head_loss_and_where_its_gradients_go():
     """Student = shared bottom + main logit s + auxiliary logit s'. The loss value matches
     F.binary_cross_entropy_with_logits; the teacher term sends no gradient to the main head, the hard-label
@@ -35,12 +35,17 @@ def check_auxiliary_head_loss_and_where_its_gradients_go():
     b = torch.randn(d_h, generator=g, dtype=torch.float64).to(device()).requires_grad_(True)   # aux head
     h = torch.tanh(x @ W.T)
     s, s_aux = h @ a, h @ b
-    # L = ℓ(y, σ(s)) + λ ℓ(t, σ(s'))
-    hard = logloss(y, torch.sigmoid(s)).sum()
-    distill = lam * logloss(t, torch.sigmoid(s_aux)).sum()
+    # L = ℓ(y, σ(s)) + λ ℓ(t, σ(s')), evaluated from the note with ℓ the summed log loss
+    def ell(target, p):
+        return F.binary_cross_entropy(p, target, reduction="sum")
+    L = evaluate("khani2024bridging/aux-distillation", ell=ell, sigma=torch.sigmoid, y=y, t=t, s=s,
+                 **{"lambda": lam, "s'": s_aux})
     reference = (F.binary_cross_entropy_with_logits(s, y, reduction="sum")
                  + lam * F.binary_cross_entropy_with_logits(s_aux, t, reduction="sum"))
-    close(hard + distill, reference, "L against F.binary_cross_entropy_with_logits")
+    close(L, reference, "L (the note's formula) against F.binary_cross_entropy_with_logits")
+    hard = logloss(y, torch.sigmoid(s)).sum()
+    distill = lam * logloss(t, torch.sigmoid(s_aux)).sum()
+    close(hard + distill, reference, "the two terms, written out, against the same reference")
 
     dW_d, da_d, db_d = torch.autograd.grad(distill, (W, a, b), retain_graph=True, allow_unused=True)
     dW_h, da_h, db_h = torch.autograd.grad(hard, (W, a, b), retain_graph=True, allow_unused=True)

@@ -8,20 +8,13 @@ full-catalogue sum Σ_j exp(s_j), while the uncorrected ones, read as if samplin
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, run_checks, seed
 
-
-
-def logq_loss(S, q):
-    """S: (B, B) scores s_ij (item i is query i's positive), q: (B,) sampling probabilities -> scalar."""
-    corrected = S - torch.log(q)[None, :]
-    # L = −(1/B) Σ_i log [exp(s_ii − log q_i) / Σ_j exp(s_ij − log q_j)]
-    log_ratio = corrected.diagonal() - torch.logsumexp(corrected, dim=1)
-    return -log_ratio.mean()
 
 
 @check("recsys2024-overview/logq-softmax",
-       tex=r"\mathcal{L} = -\frac{1}{B} \sum_{i=1}^{B} \log \frac{\exp\left(s_{ii} - \log q_i\right)}{\sum_{j=1}^{B} \exp\left(s_{ij} - \log q_j\right)}")
+       tex=r"\mathcal{L} = -\frac{1}{B} \sum_{i=1}^{B} \log \frac{\exp\left(s_{ii} - \log q_i\right)}{\sum_{j=1}^{B} \exp\left(s_{ij} - \log q_j\right)}",
+       evaluates=True)
 def check_logq_loss_against_cross_entropy():
     """The loss equals F.cross_entropy(S − log q, arange(B)); with uniform q it is the plain in-batch
     softmax; with skewed q it differs from it."""
@@ -33,10 +26,13 @@ def check_logq_loss_against_cross_entropy():
     q = torch.rand(B, generator=g, dtype=torch.float64).to(device()) ** 3 + 1e-3
     q = q / q.sum() * 0.5                                                # probabilities of entering the batch
     targets = torch.arange(B, device=device())
-    close(logq_loss(S, q), F.cross_entropy(S - torch.log(q)[None, :], targets), "L against F.cross_entropy")
+    # L = −(1/B) Σ_i log [exp(s_ii − log q_i) / Σ_j exp(s_ij − log q_j)], evaluated from the note (i, j from 1)
+    L = evaluate("recsys2024-overview/logq-softmax", s=S, q=q, B=B)
+    close(L, F.cross_entropy(S - torch.log(q)[None, :], targets), "L (the note's formula) against F.cross_entropy")
     uniform = torch.full((B,), 0.01, dtype=torch.float64, device=device())
-    close(logq_loss(S, uniform), F.cross_entropy(S, targets), "uniform q: plain in-batch softmax")
-    differs(logq_loss(S, q), F.cross_entropy(S, targets), "skewed q: the correction matters")
+    L_uniform = evaluate("recsys2024-overview/logq-softmax", s=S, q=uniform, B=B)
+    close(L_uniform, F.cross_entropy(S, targets), "uniform q: plain in-batch softmax")
+    differs(L, F.cross_entropy(S, targets), "skewed q: the correction matters")
 
 
 @check("recsys2024-overview/logq-softmax",

@@ -10,7 +10,7 @@ import itertools
 import numpy as np
 import torch
 
-from harness import check, close, device, run_checks, seed
+from harness import check, close, device, evaluate, run_checks, seed
 
 L, K, N = 8, 6, 2          # levels of the Semantic ID, codes per level, codes per piece
 D = 4                      # embedding width
@@ -28,16 +28,19 @@ def pieces_of(sid, starts, N):
     return torch.stack([sid[:, a:a + N] for a in starts], 1)
 
 
-@check("singh2023better/ngram-index", tex=r"\mathrm{idx}(c_a, \dots, c_{a+N-1}) = \sum_{j=0}^{N-1} c_{a+j} K^{j}")
+@check("singh2023better/ngram-index", tex=r"\mathrm{idx}(c_a, \dots, c_{a+N-1}) = \sum_{j=0}^{N-1} c_{a+j} K^{j}", evaluates=True)
 def check_ngram_index_is_a_bijection():
     """Over all K^N possible pieces (K=6, N=3 and N=2) the index equals numpy's ravel_multi_index of the
     reversed piece (c_a has weight 1) and takes every value 0..K^N−1 exactly once: no collisions."""
     for n in (2, 3):
         pieces = torch.tensor(list(itertools.product(range(K), repeat=n)), device=device())   # (K^n, n)
-        idx = piece_index(pieces, K)
+        # idx(c_a, …, c_{a+N−1}) = Σ_{j=0}^{N−1} c_{a+j} K^j, evaluated from the note for all pieces at once:
+        # c's rows are the levels (c_{a+j} is row a + j, levels numbered from 1), its columns the K^n pieces
+        idx = evaluate("singh2023better/ngram-index", c=pieces.T.double(), a=1, N=n, K=K)
         reference = np.ravel_multi_index(tuple(pieces.cpu().numpy()[:, ::-1].T), (K,) * n)
         close(idx.double(), torch.as_tensor(reference, dtype=torch.float64, device=idx.device),
-              f"idx against np.ravel_multi_index (N={n})")
+              f"the note's idx against np.ravel_multi_index (N={n})")
+        close(piece_index(pieces, K).double(), idx.double(), f"piece_index() used below agrees (N={n})")
         close(torch.sort(idx).values.double(), torch.arange(K ** n, device=idx.device).double(),
               f"every row 0..K^{n}−1 used exactly once")
 

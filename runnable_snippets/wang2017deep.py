@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -34,7 +34,7 @@ def cross_network(x_0, ws, bs):
     return x
 
 
-@check("wang2017deep/embedding", tex=r"\mathbf{x}_{\mathrm{embed},i} = W_{\mathrm{embed},i}\, \mathbf{x}_i")
+@check("wang2017deep/embedding", tex=r"\mathbf{x}_{\mathrm{embed},i} = W_{\mathrm{embed},i}\, \mathbf{x}_i", evaluates=True)
 def check_embedding_is_a_lookup():
     """W_embed: (n_e, n_v) times a one-hot x_i: (n_v,) equals F.embedding's row lookup; a multi-hot x_i
     gives the sum of the looked-up rows."""
@@ -43,15 +43,15 @@ def check_embedding_is_a_lookup():
     W_embed = randn(g, n_e, n_v)
     ids = torch.tensor([0, 3, 10, 3], device=device())
     x_i = F.one_hot(ids, n_v).to(f64)                                # (batch, n_v)
-    # x_embed,i = W_embed,i x_i
-    x_embed = x_i @ W_embed.T
-    close(x_embed, F.embedding(ids, W_embed.T), "W_embed x_i against F.embedding")
+    # x_embed,i = W_embed,i x_i, evaluated from the note with the batch of one-hot vectors as columns
+    x_embed = evaluate_with("wang2017deep/embedding", {"W_embed,i": W_embed, "x_i": x_i.T}).T
+    close(x_embed, F.embedding(ids, W_embed.T), "the note's W_embed x_i against F.embedding")
     multi_hot = x_i[0] + x_i[1]
     close(W_embed @ multi_hot, F.embedding(ids[:2], W_embed.T).sum(0), "multi-hot x_i sums its embeddings")
 
 
 @check("wang2017deep/cross-layer",
-       tex=r"\mathbf{x}_{l+1} = \mathbf{x}_0 \mathbf{x}_l^\top \mathbf{w}_l + \mathbf{b}_l + \mathbf{x}_l")
+       tex=r"\mathbf{x}_{l+1} = \mathbf{x}_0 \mathbf{x}_l^\top \mathbf{w}_l + \mathbf{b}_l + \mathbf{x}_l", evaluates=True)
 def check_cross_layer_against_outer_product_and_degree():
     """(1) The O(d) form equals the explicit (d×d outer product) @ w_l, batch of 5, d = 8.
     (2) A cross network of L layers is a polynomial of degree L+1 in x_0: along the ray t·x_0 the
@@ -62,6 +62,11 @@ def check_cross_layer_against_outer_product_and_degree():
     w_l, b_l = randn(g, d), randn(g, d)
     outer = torch.einsum("bi,bj->bij", x_0, x_l)                      # x_0 x_lᵀ: (batch, d, d)
     explicit = outer @ w_l + b_l + x_l
+    # x_{l+1} = x_0 x_lᵀ w_l + b_l + x_l, evaluated from the note per example, vectors as (d, 1) columns
+    for b in range(5):
+        column = {"x_0": x_0[b, :, None], "x_l": x_l[b, :, None], "w_l": w_l[:, None], "b_l": b_l[:, None]}
+        close(evaluate("wang2017deep/cross-layer", **column)[:, 0], torch.einsum("i,j,j->i", x_0[b], x_l[b], w_l) + b_l + x_l[b],
+              f"the note's cross layer, example {b}, against einsum(x_0, x_l, w_l) + b_l + x_l")
     close(cross_layer(x_0, x_l, w_l, b_l), explicit, "x_0 (x_lᵀ w_l) + b_l + x_l against the d×d outer product")
 
     x_0 = randn(g, 1, d)
@@ -79,14 +84,16 @@ def check_cross_layer_against_outer_product_and_degree():
 
 
 @check("wang2017deep/misstatement-bias-inside",
-       tex=r"\mathbf{x}_{l+1} = \mathbf{x}_0 \odot \left(\mathbf{x}_l^\top \mathbf{w}_l + \mathbf{b}_l\right) + \mathbf{x}_l")
+       tex=r"\mathbf{x}_{l+1} = \mathbf{x}_0 \odot \left(\mathbf{x}_l^\top \mathbf{w}_l + \mathbf{b}_l\right) + \mathbf{x}_l", evaluates=True)
 def check_bias_inside_differs():
     """The bias-inside form adds x_0 ⊙ b_l instead of b_l: different whenever b_l ≠ 0, equal when b_l = 0."""
     g = seed(2)
     d = 8
     x_0, x_l, w_l, b_l = randn(g, 5, d), randn(g, 5, d), randn(g, d), randn(g, d)
-    # x_{l+1} = x_0 ⊙ (x_lᵀ w_l + b_l) + x_l   (misstated)
-    wrong = x_0 * ((x_l @ w_l)[:, None] + b_l) + x_l
+    # x_{l+1} = x_0 ⊙ (x_lᵀ w_l + b_l) + x_l   (misstated), evaluated from the note per example as columns
+    wrong = torch.stack([evaluate("wang2017deep/misstatement-bias-inside", x_0=x_0[b, :, None], x_l=x_l[b, :, None],
+                                  w_l=w_l[:, None], b_l=b_l[:, None])[:, 0] for b in range(5)])
+    close(wrong, torch.addcmul(x_l, x_0, (x_l @ w_l)[:, None] + b_l), "the misstated form against torch.addcmul(x_l, x_0, x_lᵀw_l + b_l)")
     right = cross_layer(x_0, x_l, w_l, b_l)
     differs(wrong, right, "bias inside vs outside the product with x_0")
     close(wrong - right, x_0 * b_l - b_l, "the gap is exactly x_0 ⊙ b_l − b_l")
@@ -108,16 +115,16 @@ def check_cross_parameter_count():
 
 
 @check("wang2017deep/deep-layer",
-       tex=r"\mathbf{h}_{l+1} = \operatorname{ReLU}\left(W_l \mathbf{h}_l + \mathbf{b}_l\right)")
+       tex=r"\mathbf{h}_{l+1} = \operatorname{ReLU}\left(W_l \mathbf{h}_l + \mathbf{b}_l\right)", evaluates=True)
 def check_deep_layer_against_nn_linear():
     g = seed(3)
     n_l, n_next = 10, 6
     layer = nn.Sequential(nn.Linear(n_l, n_next), nn.ReLU()).to(device(), f64)
     h_l = randn(g, 4, n_l)
     W_l, b_l = layer[0].weight, layer[0].bias
-    # h_{l+1} = ReLU(W_l h_l + b_l)
-    h_next = torch.clamp_min(h_l @ W_l.T + b_l, 0.0)
-    close(h_next, layer(h_l), "ReLU(W_l h_l + b_l) against nn.Linear + nn.ReLU")
+    # h_{l+1} = ReLU(W_l h_l + b_l), evaluated from the note with the batch as columns of h_l
+    h_next = evaluate("wang2017deep/deep-layer", W_l=W_l, h_l=h_l.T, b_l=b_l[:, None], ReLU=torch.relu).T
+    close(h_next, layer(h_l), "the note's ReLU(W_l h_l + b_l) against nn.Linear + nn.ReLU")
 
 
 @check("wang2017deep/combination",
@@ -143,7 +150,7 @@ def check_combination_against_two_towers():
 
 
 @check("wang2017deep/logloss",
-       tex=r"\mathrm{loss} = -\frac{1}{N} \sum_{i=1}^{N} \left[ y_i \log p_i + (1 - y_i) \log(1 - p_i) \right] + \lambda \sum_{l} \lVert \mathbf{w}_l \rVert^2")
+       tex=r"\mathrm{loss} = -\frac{1}{N} \sum_{i=1}^{N} \left[ y_i \log p_i + (1 - y_i) \log(1 - p_i) \right] + \lambda \sum_{l} \lVert \mathbf{w}_l \rVert^2", evaluates=True)
 def check_logloss_against_bce():
     g = seed(5)
     N, d, L = 32, 8, 3
@@ -151,8 +158,8 @@ def check_logloss_against_bce():
     y = (torch.rand(N, generator=g) < 0.3).to(f64).to(device())
     ws = [randn(g, d) for _ in range(L)]
     lam = 1e-3
-    # loss = −1/N Σ [y log p + (1 − y) log(1 − p)] + λ Σ_l ||w_l||²
-    loss = -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).sum() / N + lam * sum((w * w).sum() for w in ws)
+    # loss = −1/N Σ_i [y_i log p_i + (1 − y_i) log(1 − p_i)] + λ Σ_l ‖w_l‖², evaluated from the note (w: rows w_l)
+    loss = evaluate("wang2017deep/logloss", y=y, p=p, N=N, w=torch.stack(ws), **{"lambda": lam})
     reference = F.binary_cross_entropy(p, y) + lam * torch.stack([torch.linalg.vector_norm(w) ** 2 for w in ws]).sum()
     close(loss, reference, "log loss + L2 against F.binary_cross_entropy")
 

@@ -8,7 +8,7 @@ embeddings, right-multiplied by Wᵀ), F.leaky_relu, F.logsigmoid / F.softplus f
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 R = torch.tensor([[1, 1, 0, 0],
@@ -53,6 +53,21 @@ def per_node_layer(E, W_1, W_2, self_message=True):
     return torch.stack(out)
 
 
+def per_node_layer_from_note(E, W_1, W_2):
+    """The same layer with each message m_{u←i} and self-message m_{u←u} evaluated from the note's LaTeX."""
+    nbrs = neighbours()
+    out = []
+    for u in range(N + M):
+        # m_{u←u} = W_1 e_u
+        total = evaluate_with("wang2019neural/self-message", {"W_1": W_1, "e_u": E[u]})
+        for i in nbrs[u]:
+            # m_{u←i} = 1/√(|N_u||N_i|) (W_1 e_i + W_2 (e_i ⊙ e_u))
+            total = total + evaluate_with("wang2019neural/message", {"W_1": W_1, "W_2": W_2, "e_i": E[i], "e_u": E[u],
+                                                                     "N_u": set(nbrs[u]), "N_i": set(nbrs[i])})
+        out.append(F.leaky_relu(total, slope))
+    return torch.stack(out)
+
+
 def matrix_layer(E, W_1, W_2):
     L = laplacian()
     I = torch.eye(N + M, dtype=f64, device=device())
@@ -61,19 +76,27 @@ def matrix_layer(E, W_1, W_2):
 
 
 @check("wang2019neural/message",
-       tex=r"\mathbf{m}_{u \leftarrow i} = \frac{1}{\sqrt{|\mathcal{N}_u| |\mathcal{N}_i|}} \left( W_1 \mathbf{e}_i + W_2 \left( \mathbf{e}_i \odot \mathbf{e}_u \right) \right)")
-@check("wang2019neural/self-message", tex=r"\mathbf{m}_{u \leftarrow u} = W_1 \mathbf{e}_u")
+       tex=r"\mathbf{m}_{u \leftarrow i} = \frac{1}{\sqrt{|\mathcal{N}_u| |\mathcal{N}_i|}} \left( W_1 \mathbf{e}_i + W_2 \left( \mathbf{e}_i \odot \mathbf{e}_u \right) \right)", evaluates=True)
+@check("wang2019neural/self-message", tex=r"\mathbf{m}_{u \leftarrow u} = W_1 \mathbf{e}_u", evaluates=True)
 @check("wang2019neural/propagation",
        tex=r"\mathbf{e}_u^{(l)} = \operatorname{LeakyReLU}\left( \mathbf{m}_{u \leftarrow u}^{(l)} + \sum_{i \in \mathcal{N}_u} \mathbf{m}_{u \leftarrow i}^{(l)} \right)")
 @check("wang2019neural/matrix-form",
-       tex=r"E^{(l)} = \operatorname{LeakyReLU}\left( (\mathcal{L} + I) E^{(l-1)} W_1^{(l)} + \left( \mathcal{L} E^{(l-1)} \odot E^{(l-1)} \right) W_2^{(l)} \right)")
+       tex=r"E^{(l)} = \operatorname{LeakyReLU}\left( (\mathcal{L} + I) E^{(l-1)} W_1^{(l)} + \left( \mathcal{L} E^{(l-1)} \odot E^{(l-1)} \right) W_2^{(l)} \right)", evaluates=True)
 def check_matrix_form_against_per_node_messages():
     """Three stacked layers (d = 5 → 5 → 4 → 3): the per-node message loop equals the matrix form."""
     g = seed(0)
     E_loop = E_matrix = randn(g, N + M, d)
     for d_in, d_out in ((d, 5), (5, 4), (4, 3)):
         W_1, W_2 = randn(g, d_out, d_in, scale=0.5), randn(g, d_out, d_in, scale=0.5)
+        # E^(l) = LeakyReLU((L + I) E^(l−1) W_1^(l) + (L E^(l−1) ⊙ E^(l−1)) W_2^(l)), evaluated from the note
+        # (rows are nodes, so the paper's W's act from the right as their transposes)
+        E_note = evaluate_with("wang2019neural/matrix-form", {
+            "L": laplacian(), "I": torch.eye(N + M, dtype=f64, device=device()), "E^(l-1)": E_matrix,
+            "W_1^(l)": W_1.T, "W_2^(l)": W_2.T, "LeakyReLU": lambda x: F.leaky_relu(x, slope)})
+        close(per_node_layer_from_note(E_loop, W_1, W_2), matrix_layer(E_loop, W_1, W_2),
+              f"the note's messages and self-message, summed per node, against the Laplacian form in torch, layer {d_in}→{d_out}")
         E_loop, E_matrix = per_node_layer(E_loop, W_1, W_2), matrix_layer(E_matrix, W_1, W_2)
+        close(E_note, E_loop, f"the note's matrix form against the per-node loop over neighbours, layer {d_in}→{d_out}")
         close(E_loop, E_matrix, f"per-node loop against the matrix form, layer {d_in}→{d_out}")
 
 
@@ -104,7 +127,7 @@ def check_dropping_the_self_message_differs():
     differs(wrong, matrix_layer(E, W_1, W_2), "dropping the self-message changes the layer")
 
 
-@check("wang2019neural/prediction", tex=r"\hat{y}_{\mathrm{NGCF}}(u, i) = {\mathbf{e}_u^*}^\top \mathbf{e}_i^*")
+@check("wang2019neural/prediction", tex=r"\hat{y}_{\mathrm{NGCF}}(u, i) = {\mathbf{e}_u^*}^\top \mathbf{e}_i^*", evaluates=True)
 def check_prediction_on_concatenated_layers():
     """Scores from e* = e^(0) ∥ e^(1) ∥ e^(2) ∥ e^(3) equal the sum of per-layer inner products and differ
     from scoring with the last layer only."""
@@ -113,14 +136,15 @@ def check_prediction_on_concatenated_layers():
     for _ in range(3):
         layers.append(matrix_layer(layers[-1], randn(g, d, d, scale=0.5), randn(g, d, d, scale=0.5)))
     E_star = torch.cat(layers, -1)
-    # ŷ(u, i) = e_u*ᵀ e_i*
-    scores = E_star[:N] @ E_star[N:].T
+    # ŷ(u, i) = e_u*ᵀ e_i*, evaluated from the note for every (user, item) pair
+    scores = torch.stack([torch.stack([evaluate_with("wang2019neural/prediction", {"e_u^*": E_star[u], "e_i^*": E_star[N + i]})
+                                       for i in range(M)]) for u in range(N)])
     close(scores, sum(E_l[:N] @ E_l[N:].T for E_l in layers), "concatenation = Σ_l per-layer inner products")
     differs(scores, layers[-1][:N] @ layers[-1][N:].T, "last-layer-only scores are a different model")
 
 
 @check("wang2019neural/bpr-loss",
-       tex=r"\mathrm{Loss} = \sum_{(u, i, j) \in O} -\ln \sigma\left(\hat{y}_{ui} - \hat{y}_{uj}\right) + \lambda \lVert \Theta \rVert_2^2")
+       tex=r"\mathrm{Loss} = -\sum_{(u, i, j) \in O} \ln \sigma\left(\hat{y}_{ui} - \hat{y}_{uj}\right) + \lambda \lVert \Theta \rVert_2^2", evaluates=True)
 def check_bpr_loss_against_logsigmoid():
     """All (u, observed i, unobserved j) triples of the toy graph; −ln σ(Δ) against −F.logsigmoid and
     F.softplus(−Δ); λ‖Θ‖² over the embedding table and the W's."""
@@ -131,13 +155,16 @@ def check_bpr_loss_against_logsigmoid():
     y = E_star[:N] @ E_star[N:].T
     triples = [(u, i, j) for u in range(N) for i in range(M) for j in range(M) if R[u, i] and not R[u, j]]
     lam = 1e-4
-    theta_sq = (E ** 2).sum() + (W_1 ** 2).sum() + (W_2 ** 2).sum()
-    # Loss = Σ −ln σ(ŷ_ui − ŷ_uj) + λ ||Θ||²
-    loss = sum(-torch.log(torch.sigmoid(y[u, i] - y[u, j])) for u, i, j in triples) + lam * theta_sq
+    # Loss = Σ_{(u,i,j) ∈ O} −ln σ(ŷ_ui − ŷ_uj) + λ ‖Θ‖₂², evaluated from the note; O's triples numbered from 1
+    O = [(u + 1, i + 1, j + 1) for u, i, j in triples]
+    Theta = torch.cat([E.flatten(), W_1.flatten(), W_2.flatten()])
+    loss = evaluate("wang2019neural/bpr-loss", O=O, yhat=y, sigma=torch.sigmoid, Theta=Theta, **{"lambda": lam})
     u, i, j = (torch.tensor(c, device=device()) for c in zip(*triples))
     diff = y[u, i] - y[u, j]
-    close(loss, -F.logsigmoid(diff).sum() + lam * theta_sq, "BPR against −F.logsigmoid")
-    close(loss, F.softplus(-diff).sum() + lam * theta_sq, "BPR against F.softplus(−Δ)")
+    # the penalty's reference: the squared L2 norm of all parameters flattened into one vector
+    penalty = lam * torch.linalg.vector_norm(torch.cat([E.flatten(), W_1.flatten(), W_2.flatten()])) ** 2
+    close(loss, -F.logsigmoid(diff).sum() + penalty, "BPR against −F.logsigmoid + λ‖Θ‖² (vector_norm)")
+    close(loss, F.softplus(-diff).sum() + penalty, "BPR against F.softplus(−Δ) + λ‖Θ‖² (vector_norm)")
 
 
 if __name__ == "__main__":

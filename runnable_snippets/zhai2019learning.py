@@ -7,7 +7,7 @@ task gradients; a task's proxies get no gradient from other tasks), and XOR + po
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, run_checks, seed
 
 f64 = torch.float64
 D = 16
@@ -27,7 +27,8 @@ def proxy_loss(x, y, P, sigma):
 
 
 @check("zhai2019learning/proxy-softmax",
-       tex=r"\mathcal{L}(\mathbf{x}, y) = -\log \frac{\exp\left(\hat{\mathbf{x}}^\top \hat{\mathbf{p}}_y / \sigma\right)}{\sum_{z \in Z} \exp\left(\hat{\mathbf{x}}^\top \hat{\mathbf{p}}_z / \sigma\right)}")
+       tex=r"\mathcal{L}(\mathbf{x}, y) = -\log \frac{\exp\left(\hat{\mathbf{x}}^\top \hat{\mathbf{p}}_y / \sigma\right)}{\sum_{z \in Z} \exp\left(\hat{\mathbf{x}}^\top \hat{\mathbf{p}}_z / \sigma\right)}",
+       evaluates=True)
 def check_proxy_softmax_against_cross_entropy():
     """Against F.cross_entropy on F.normalize(x) F.normalize(P)ᵀ / σ; invariant to rescaling x and the proxies;
     the temperature matters (σ = 1 vs σ = 0.05 give different losses)."""
@@ -36,7 +37,13 @@ def check_proxy_softmax_against_cross_entropy():
     y = torch.randint(10, (6,), generator=g).to(device())
     sigma = 0.05
     reference = F.cross_entropy(F.normalize(x, dim=-1) @ F.normalize(P, dim=-1).T / sigma, y, reduction="none")
-    close(proxy_loss(x, y, P, sigma), reference, "normalised proxy softmax against F.cross_entropy")
+    x_hat, p_hat = x / x.norm(dim=-1, keepdim=True), P / P.norm(dim=-1, keepdim=True)
+    Z = list(range(1, len(P) + 1))                                       # classes, numbered from 1 as the sum's index
+    # L(x, y) = −log [exp(x̂ᵀ p̂_y / σ) / Σ_{z∈Z} exp(x̂ᵀ p̂_z / σ)], evaluated from the note per example
+    L = torch.stack([evaluate("zhai2019learning/proxy-softmax", xhat=x_hat[b], phat=p_hat, y=int(y[b]) + 1, Z=Z, sigma=sigma)
+                     for b in range(len(x))])
+    close(L, reference, "the note's normalised proxy softmax against F.cross_entropy")
+    close(proxy_loss(x, y, P, sigma), reference, "the vectorised proxy_loss used below, against F.cross_entropy")
     scales = torch.rand(6, 1, generator=g, dtype=f64).to(device()) * 10 + 0.1
     close(proxy_loss(scales * x, y, 3.0 * P, sigma), proxy_loss(x, y, P, sigma), "only directions matter")
     differs(proxy_loss(x, y, P, 1.0), proxy_loss(x, y, P, sigma), "the temperature changes the loss")
@@ -46,7 +53,7 @@ def check_proxy_softmax_against_cross_entropy():
        tex=r"\mathcal{L}_{\mathrm{total}} = \sum_{t=1}^{T} \frac{1}{|B_t|} \sum_{(I, y) \in B_t} \mathcal{L}_t\left(f_\theta(I), y\right)")
 def check_multi_task_gradients():
     """Two tasks with batches of 5 and 7 'images' (feature vectors), a shared linear embedding f_θ and
-    task-specific proxy banks: the total equals the loop over examples; ∂L_total/∂θ = Σ_t ∂L_t/∂θ; task 1's
+    task-specific proxy banks: the total equals Σ_t F.cross_entropy (mean over the task batch); ∂L_total/∂θ = Σ_t ∂L_t/∂θ; task 1's
     proxies get no gradient from task 2's loss."""
     g = seed(1)
     theta = randn(g, 12, D).requires_grad_(True)
@@ -57,9 +64,9 @@ def check_multi_task_gradients():
     task_losses = [proxy_loss(I @ theta, y, P, sigma).mean() for (I, y), P in zip(batches, proxies)]
     # L_total = Σ_t 1/|B_t| Σ_{(I, y) ∈ B_t} L_t(f_θ(I), y)
     total = sum(task_losses)
-    loop = sum(sum(proxy_loss(I[j:j + 1] @ theta, y[j:j + 1], P, sigma)[0] for j in range(len(y))) / len(y)
-               for (I, y), P in zip(batches, proxies))
-    close(total, loop, "total against a loop over tasks and examples")
+    reference = sum(F.cross_entropy(F.normalize(I @ theta, dim=-1) @ F.normalize(P, dim=-1).T / sigma, y)
+                    for (I, y), P in zip(batches, proxies))        # reduction="mean" is the 1/|B_t| average
+    close(total, reference, "total against Σ_t F.cross_entropy(mean over B_t)")
     (grad_total,) = torch.autograd.grad(total, theta, retain_graph=True)
     grads = [torch.autograd.grad(loss, theta, retain_graph=True)[0] for loss in task_losses]
     close(grad_total, grads[0] + grads[1], "shared-parameter gradient = sum of task gradients")
@@ -73,15 +80,15 @@ def pack(code):
     return sum(1 << i for i, value in enumerate(code.tolist()) if value > 0)
 
 
-@check("zhai2019learning/hamming", tex=r"d_H(\mathbf{b}, \mathbf{b}') = \frac{D - \mathbf{b}^\top \mathbf{b}'}{2}")
+@check("zhai2019learning/hamming", tex=r"d_H(\mathbf{b}, \mathbf{b}') = \frac{D - \mathbf{b}^\top \mathbf{b}'}{2}", evaluates=True)
 def check_hamming_against_xor_popcount():
     """Sign codes of 8 embeddings (D = 16): (D − bᵀb')/2 equals the count of differing bits and XOR + popcount
     of the packed codes, for all pairs; rescaling an embedding does not change its code."""
     g = seed(2)
     x = randn(g, 8, D)
     b = torch.sign(x)                                                  # b = sign(x) ∈ {−1, +1}^D
-    # d_H(b, b') = (D − bᵀ b') / 2
-    d_H = (D - b @ b.T) / 2
+    # d_H(b, b') = (D − bᵀ b') / 2, evaluated from the note with the codes as columns: all pairs at once
+    d_H = evaluate("zhai2019learning/hamming", b=b.T, **{"b'": b.T}, D=D)
     close(d_H, (b[:, None, :] != b[None, :, :]).sum(-1).to(f64), "against the number of differing bits")
     packed = [pack(code) for code in b.cpu()]
     popcount = torch.tensor([[bin(p ^ q).count("1") for q in packed] for p in packed], dtype=f64)

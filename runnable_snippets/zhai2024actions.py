@@ -11,7 +11,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, figure, run_checks, seed
+from harness import check, close, device, differs, evaluate_with, figure, run_checks, seed
 
 n, d, d_qk, d_v = 6, 8, 4, 5          # sequence length, model width, query/key width, value/gate width
 num_buckets = 4
@@ -46,7 +46,7 @@ def hstu_block(X, timestamps, P):
     # A(X)V(X) = φ2(Q Kᵀ + rab^{p,t}) V
     AV = F.silu(Q @ K.T + rab) @ V
     # Y = f2(Norm(A(X)V(X)) ⊙ U(X))
-    return f2(F.layer_norm(AV, (d_v,)) * U), (U, V, Q, K, AV)
+    return f2(F.layer_norm(AV, (d_v,)) * U), (U, V, Q, K, AV, rab, f2)
 
 
 def hstu_brute_force(X, timestamps, P):
@@ -78,7 +78,7 @@ def hstu_brute_force(X, timestamps, P):
 
 @check("zhai2024actions/hstu-projection", tex=r"U(X), V(X), Q(X), K(X) = \operatorname{Split}\left(\phi_1\left(f_1(X)\right)\right)")
 @check("zhai2024actions/hstu-attention", tex=r"A(X)V(X) = \phi_2\left(Q(X)K(X)^{\top} + \mathrm{rab}^{p,t}\right)V(X)")
-@check("zhai2024actions/hstu-output", tex=r"Y(X) = f_2\left(\operatorname{Norm}\left(A(X)V(X)\right) \odot U(X)\right)")
+@check("zhai2024actions/hstu-output", tex=r"Y(X) = f_2\left(\operatorname{Norm}\left(A(X)V(X)\right) \odot U(X)\right)", evaluates=True)
 def check_hstu_block_against_brute_force():
     """Vectorised HSTU block (nn.Linear, F.silu, torch.split, F.layer_norm) against a scalar brute force
     with positional and time-bucket relative attention bias; Norm against nn.LayerNorm."""
@@ -86,16 +86,21 @@ def check_hstu_block_against_brute_force():
     P = parameters(g)
     X = torch.randn(n, d, generator=g, dtype=torch.float64).to(device())
     timestamps = torch.tensor([0, 3, 4, 20, 21, 90], dtype=torch.float64, device=device())
-    Y, (U, V, Q, K, AV) = hstu_block(X, timestamps, P)
+    Y, (U, V, Q, K, AV, rab, f2) = hstu_block(X, timestamps, P)
     Y_ref, U_ref = hstu_brute_force(X, timestamps, P)
     close(U, U_ref, "gate U(X) from Split(φ1(f1(X))) against the scalar computation")
     close(Y, Y_ref, "Y(X) against the token-by-token brute force")
+    of_X = {"X": X, "U": lambda X: U, "V": lambda X: V}
+    # Y(X) = f2(Norm(A(X)V(X)) ⊙ U(X)), evaluated from the note: A(X) the pointwise weights, Norm = nn.LayerNorm
     layer_norm = torch.nn.LayerNorm(d_v, elementwise_affine=False, dtype=torch.float64).to(device())
+    weights = F.silu(Q @ K.T + rab)
+    Y_note = evaluate_with("zhai2024actions/hstu-output", {**of_X, "A": lambda X: weights, "Norm": layer_norm, "f_2": f2})
+    close(Y_note, Y_ref, "the note's Y(X) against the token-by-token brute force")
     close(F.layer_norm(AV, (d_v,)), layer_norm(AV), "Norm against nn.LayerNorm")
 
 
 @check("zhai2024actions/softmax-attention",
-       tex=r"A(X)V(X) = \operatorname{softmax}\left(\frac{Q(X)K(X)^{\top}}{\sqrt{d}}\right)V(X)")
+       tex=r"A(X)V(X) = \operatorname{softmax}\left(\frac{Q(X)K(X)^{\top}}{\sqrt{d}}\right)V(X)", evaluates=True)
 @check("zhai2024actions/hstu-attention", tex=r"A(X)V(X) = \phi_2\left(Q(X)K(X)^{\top} + \mathrm{rab}^{p,t}\right)V(X)")
 def check_softmax_form_and_how_hstu_differs():
     """The softmax form equals F.scaled_dot_product_attention (d = query width); its rows of weights sum
@@ -103,9 +108,11 @@ def check_softmax_form_and_how_hstu_differs():
     g = seed(1)
     Q, K = (torch.randn(n, d_qk, generator=g, dtype=torch.float64).to(device()) for _ in range(2))
     V = torch.randn(n, d_v, generator=g, dtype=torch.float64).to(device())
-    # softmax(Q Kᵀ / √d) V
+    # A(X)V(X) = softmax(Q(X)K(X)ᵀ / √d) V(X), evaluated from the note (d: the query width, row-wise softmax)
+    attention = evaluate_with("zhai2024actions/softmax-attention", {
+        "X": torch.arange(n), "Q": lambda X: Q, "K": lambda X: K, "V": lambda X: V, "d": d_qk, "softmax": lambda z: torch.softmax(z, -1)})
+    close(attention, F.scaled_dot_product_attention(Q[None], K[None], V[None])[0], "the note's softmax attention against SDPA")
     weights = torch.softmax(Q @ K.T / math.sqrt(d_qk), dim=-1)
-    close(weights @ V, F.scaled_dot_product_attention(Q[None], K[None], V[None])[0], "softmax attention against SDPA")
     close(weights.sum(-1), torch.ones(n, dtype=torch.float64, device=device()), "softmax rows sum to 1")
     silu_weights = F.silu(Q @ K.T)
     differs(silu_weights.sum(-1), torch.ones(n, dtype=torch.float64, device=device()), "SiLU rows are not normalised")

@@ -55,7 +55,7 @@ def check_activation_unit_against_nn_modules():
 
 
 @check("zhou2017deep/user-representation",
-       tex=r"\mathbf{v}_U(A) = f(\mathbf{v}_A, \mathbf{e}_1, \ldots, \mathbf{e}_H) = \sum_{j=1}^{H} a(\mathbf{e}_j, \mathbf{v}_A)\, \mathbf{e}_j")
+       tex=r"\mathbf{v}_U(A) = f(\mathbf{v}_A, \mathbf{e}_1, \ldots, \mathbf{e}_H) = \sum_{j=1}^{H} a(\mathbf{e}_j, \mathbf{v}_A)\, \mathbf{e}_j", evaluates=True)
 def check_user_representation_is_an_unnormalised_weighted_sum():
     """Batched over 3 users × H = 5 behaviours: the weighted sum equals an explicit loop over j; the weights
     do not sum to 1; repeating the whole history doubles v_U(A); the user vector depends on the ad."""
@@ -65,8 +65,11 @@ def check_user_representation_is_an_unnormalised_weighted_sum():
     E = randn(g, 3, 5, D)                       # (users, H, D)
     v_A = randn(g, D)
     w = torch.stack([activation_unit(e, v_A, *weights) for e in E])            # (users, H)
-    # v_U(A) = Σ_j a(e_j, v_A) e_j
-    v_U = torch.einsum("uh,uhd->ud", w, E)
+    # v_U(A) = Σ_{j=1}^{H} a(e_j, v_A) e_j, evaluated from the note per user, a the activation unit as a callable
+    def a(e_j, v_A):
+        return activation_unit(e_j[None], v_A, *weights)[0]
+    v_U = torch.stack([evaluate("zhou2017deep/user-representation", e=E[u], v_A=v_A, a=a, H=5) for u in range(3)])
+    close(v_U, torch.einsum("uh,uhd->ud", w, E), "the note's weighted sum against einsum over the unit's weights")
     loop = torch.stack([sum(activation_unit(E[u, j:j + 1], v_A, *weights)[0] * E[u, j] for j in range(5)) for u in range(3)])
     close(v_U, loop, "Σ_j a(e_j, v_A) e_j against an explicit loop over behaviours")
     differs(w.sum(-1), torch.ones(3, dtype=f64), "the weights of each user do not sum to 1 (no softmax)")
