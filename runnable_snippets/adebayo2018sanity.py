@@ -8,7 +8,7 @@ for Spearman's formula.
 """
 import torch
 
-from harness import check, close, device, figure, run_checks, seed
+from harness import check, close, device, evaluate, figure, run_checks, seed
 
 d = 8
 
@@ -123,15 +123,19 @@ def spearman(u, v):
     return 1 - 6 * (d_i ** 2).sum() / (n * (n ** 2 - 1))
 
 
-@check("adebayo2018sanity/spearman", tex=r"\rho = 1 - \frac{6 \sum_{i=1}^{n} d_i^{2}}{n (n^{2} - 1)}")
+@check("adebayo2018sanity/spearman", tex=r"\rho = 1 - \frac{6 \sum_{i=1}^{n} d_i^{2}}{n (n^{2} - 1)}", evaluates=True)
 def check_spearman_formula():
-    """The rank-difference formula equals the Pearson correlation of the rank vectors (torch.corrcoef) on
-    random maps; ρ = 1 under a monotone transform and −1 under a sign flip."""
+    """The note's rank-difference formula, evaluated from its LaTeX on the rank differences d (n = 200),
+    equals the Pearson correlation of the rank vectors (torch.corrcoef) on random maps; ρ = 1 under a
+    monotone transform and −1 under a sign flip."""
     g = seed(3)
     for _ in range(5):
         u = torch.randn(200, generator=g, dtype=torch.float64)
         v = 0.5 * u + torch.randn(200, generator=g, dtype=torch.float64)
-        close(spearman(u, v), torch.corrcoef(torch.stack([ranks(u), ranks(v)]))[0, 1], "ρ against Pearson of ranks")
+        # ρ = 1 − 6 Σ_i d_i² / (n (n² − 1))
+        rho = evaluate("adebayo2018sanity/spearman", d=ranks(u) - ranks(v), n=len(u))
+        close(rho, torch.corrcoef(torch.stack([ranks(u), ranks(v)]))[0, 1], "the note's ρ against Pearson of ranks")
+        close(spearman(u, v), rho, "the ρ used below against the note's")
     close(spearman(u, torch.exp(3 * u)), 1.0, "ρ(u, monotone(u)) = 1")
     close(spearman(u, -u), -1.0, "ρ(u, −u) = −1")
 
