@@ -183,6 +183,9 @@ def check_misstated_cbow_cost_is_not_the_counted_cost():
     counted, _ = cbow_cost(8, 50, 1024, seed(4))
     differs(evaluate("mikolov2013efficient/misstatement-cbow", N=8, D=50, V=1024), counted,
             "N·D + N·D·log2 V vs counted CBOW cost")
+    # the misstatement as quoted: N tree paths of D × log2 V each, counted as N times the one-path cost
+    close(evaluate("mikolov2013efficient/misstatement-cbow", N=8, D=50, V=1024), 8 * 50 + 8 * (counted - 8 * 50),
+          "the misstated form counts N = 8 tree paths", rtol=0, atol=0)
     close(evaluate("mikolov2013efficient/cbow", N=8, D=50, V=1024), counted, "the paper's form matches", rtol=0, atol=0)
 
 

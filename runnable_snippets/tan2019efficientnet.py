@@ -41,8 +41,11 @@ def check_multipliers_and_constraint():
     within 5% of 2; every constant is at least 1."""
     for phi in range(8):
         (d, w, r), _ = scaled(phi)
-        close(torch.tensor([d, w, r], dtype=torch.float64), torch.tensor([alpha, beta, gamma], dtype=torch.float64) ** phi,
-              f"(d, w, r) at φ = {phi}")
+        evaluated = torch.stack([evaluate("tan2019efficientnet/depth", alpha=alpha, phi=phi),
+                                 evaluate("tan2019efficientnet/width", beta=beta, phi=phi),
+                                 evaluate("tan2019efficientnet/resolution", gamma=gamma, phi=phi)])
+        close(evaluated, torch.tensor([alpha, beta, gamma], dtype=torch.float64) ** phi, f"(d, w, r) at φ = {phi}")
+        close(torch.tensor([d, w, r], dtype=torch.float64), evaluated, f"scaled() uses the same (d, w, r) at φ = {phi}")
     product = alpha * beta ** 2 * gamma ** 2       # α · β² · γ²
     close(product, 1.92, "α β² γ²", atol=5e-4)
     close(product, 2.0, "α β² γ² ≈ 2", rtol=0.05)

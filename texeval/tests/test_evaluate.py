@@ -1,0 +1,62 @@
+"""texeval: constructs and their error messages (a first set; more to come per construct)."""
+import pytest
+import torch
+
+from texeval import TexEvalError, evaluate, sides
+
+x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+
+
+def test_adam_update_by_the_naming_rule():
+    got = evaluate(r"\theta_t = \theta_{t-1} - \alpha \, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}",
+                   {"theta_t-1": 1.0, "alpha": 0.5, "mhat_t": x, "vhat_t": 4.0, "epsilon": 0.0})
+    torch.testing.assert_close(got, 1.0 - 0.5 * x / 2)
+
+
+def test_sum_with_limits_and_inferred_range():
+    assert float(evaluate(r"s = \sum_{i=1}^{n} x_i^2", {"x": x, "n": 3})) == 14.0
+    assert float(evaluate(r"s = \sum_{i} x_i", {"x": x})) == 6.0
+    assert float(evaluate(r"s = \sum_{i<j} x_i x_j", {"x": x})) == 2 + 3 + 6
+
+
+def test_juxtaposition_is_the_matrix_product_and_transpose_makes_rows():
+    W = torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64)
+    v = torch.tensor([1.0, 1.0], dtype=torch.float64)
+    torch.testing.assert_close(evaluate(r"y = W v", {"W": W, "v": v}), W @ v)
+    assert float(evaluate(r"y = v^\top W v", {"W": W, "v": v})) == 10.0
+    torch.testing.assert_close(evaluate(r"y = v v^\top", {"v": v}), torch.ones(2, 2, dtype=torch.float64))
+
+
+def test_two_vectors_side_by_side_are_ambiguous():
+    with pytest.raises(TexEvalError, match=r"eq/a: cannot evaluate b at column 7: two vectors side by side"):
+        evaluate(r"y = a b", {"a": x, "b": x}, equation="eq/a")
+
+
+def test_named_operator_needs_a_callable_and_builtins_apply():
+    torch.testing.assert_close(evaluate(r"y = \mathrm{softmax}(x)", {"x": x}), torch.softmax(x, -1))
+    torch.testing.assert_close(evaluate(r"y = \operatorname{FFN}(x)", {"x": x, "FFN": lambda t: 2 * t}), 2 * x)
+    with pytest.raises(TexEvalError, match="no value for Attention"):
+        evaluate(r"y = \operatorname{Attention}(x, x)", {"x": x})
+
+
+def test_unknown_command_names_construct_and_column():
+    with pytest.raises(TexEvalError) as error:
+        evaluate(r"g_t = \nabla f", {"f": 1.0}, equation="kingma2014adam/gradient")
+    assert str(error.value) == "kingma2014adam/gradient: cannot evaluate \\nabla at column 7: texeval does not know this command"
+
+
+def test_deep_nesting_and_long_sums_are_errors_not_hangs():
+    with pytest.raises(TexEvalError, match="nested more than"):
+        evaluate("y = " + "(" * 200 + "1" + ")" * 200, {})
+    with pytest.raises(TexEvalError, match="max_terms"):
+        evaluate(r"y = \sum_{i=1}^{10^{9}} i", {})
+    with pytest.raises(TexEvalError, match="too large"):
+        evaluate(r"y = 10^{10^{5}}", {})
+
+
+def test_sides_and_cases_and_indicator():
+    both = sides(r"a (b + c) = a b + a c", {"a": 2.0, "b": 3.0, "c": 4.0})
+    assert [float(v) for v in both.values] == [14.0, 14.0] and both.relations == ("=",)
+    got = evaluate(r"f = \begin{cases} x & \text{if } x > 1 \\ 0 & \text{otherwise} \end{cases}", {"x": x})
+    torch.testing.assert_close(got, torch.tensor([0.0, 2.0, 3.0], dtype=torch.float64))
+    torch.testing.assert_close(evaluate(r"y = \mathbb{1}[x > 1]", {"x": x}), torch.tensor([0.0, 1.0, 1.0], dtype=torch.float64))
