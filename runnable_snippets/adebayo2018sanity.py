@@ -8,7 +8,7 @@ for Spearman's formula.
 """
 import torch
 
-from harness import check, close, device, figure, run_checks, seed
+from harness import check, close, device, evaluate, evaluate_with, figure, run_checks, seed
 
 d = 8
 
@@ -91,10 +91,12 @@ def check_integrated_gradients():
 
 
 @check("adebayo2018sanity/smoothgrad",
-       tex=r"\hat{E}_{\mathrm{sg}}(x) = \frac{1}{N} \sum_{i=1}^{N} E\left(x + g_i\right), \quad g_i \sim \mathcal{N}(0, \sigma^2)")
+       tex=r"\hat{E}_{\mathrm{sg}}(x) = \frac{1}{N} \sum_{i=1}^{N} E\left(x + g_i\right), \quad g_i \sim \mathcal{N}(0, \sigma^2)",
+       evaluates=True)
 def check_smoothgrad():
     """For S(x) = Σ_j x_j³/3 the gradient is x², so E[Ê_sg(x)] = x² + σ²: the N = 20000 average lies within
-    5 standard errors. For a linear score SmoothGrad equals the gradient exactly, for any N."""
+    5 standard errors, and so does the note's formula evaluated from its LaTeX (first clause, E the autograd
+    gradient map, the first 2000 noise draws g_i). For a linear score SmoothGrad equals the gradient exactly."""
     g = seed(2)
     x = torch.randn(d, generator=g, dtype=torch.float64).to(device())
     sigma, N = 0.3, 20000
@@ -107,6 +109,13 @@ def check_smoothgrad():
     smooth = per_sample.mean(0)
     standard_error = per_sample.std(0) / N ** 0.5
     close(smooth, x ** 2 + sigma ** 2, "SmoothGrad of a cubic against x² + σ²", atol=float(5 * standard_error.max()), rtol=0)
+    # Ê_sg(x) = (1/N) Σ_{i=1}^{N} E(x + g_i), the note's LaTeX, with N = 2000 draws (autograd per draw)
+    N_note = 2000
+    smooth_note = evaluate_with("adebayo2018sanity/smoothgrad",
+                                {"x": x, "g": noise[:N_note], "N": N_note, "E": lambda z: gradient(cubic, z), "sigma": sigma},
+                                clause=0)
+    close(smooth_note, x ** 2 + sigma ** 2, "the note's SmoothGrad of a cubic against x² + σ²",
+          atol=float(5 * per_sample[:N_note].std(0).max() / N_note ** 0.5), rtol=0)
     w = torch.randn(d, generator=g, dtype=torch.float64).to(device())
     close(gradient(lambda z: z @ w, x + noise[:50]).mean(0), w, "SmoothGrad of a linear score = its gradient")
 
@@ -123,15 +132,19 @@ def spearman(u, v):
     return 1 - 6 * (d_i ** 2).sum() / (n * (n ** 2 - 1))
 
 
-@check("adebayo2018sanity/spearman", tex=r"\rho = 1 - \frac{6 \sum_{i=1}^{n} d_i^{2}}{n (n^{2} - 1)}")
+@check("adebayo2018sanity/spearman", tex=r"\rho = 1 - \frac{6 \sum_{i=1}^{n} d_i^{2}}{n (n^{2} - 1)}", evaluates=True)
 def check_spearman_formula():
-    """The rank-difference formula equals the Pearson correlation of the rank vectors (torch.corrcoef) on
-    random maps; ρ = 1 under a monotone transform and −1 under a sign flip."""
+    """The note's rank-difference formula, evaluated from its LaTeX on the rank differences d (n = 200),
+    equals the Pearson correlation of the rank vectors (torch.corrcoef) on random maps; ρ = 1 under a
+    monotone transform and −1 under a sign flip."""
     g = seed(3)
     for _ in range(5):
         u = torch.randn(200, generator=g, dtype=torch.float64)
         v = 0.5 * u + torch.randn(200, generator=g, dtype=torch.float64)
-        close(spearman(u, v), torch.corrcoef(torch.stack([ranks(u), ranks(v)]))[0, 1], "ρ against Pearson of ranks")
+        # ρ = 1 − 6 Σ_i d_i² / (n (n² − 1))
+        rho = evaluate("adebayo2018sanity/spearman", d=ranks(u) - ranks(v), n=len(u))
+        close(rho, torch.corrcoef(torch.stack([ranks(u), ranks(v)]))[0, 1], "the note's ρ against Pearson of ranks")
+        close(spearman(u, v), rho, "the ρ used below against the note's")
     close(spearman(u, torch.exp(3 * u)), 1.0, "ρ(u, monotone(u)) = 1")
     close(spearman(u, -u), -1.0, "ρ(u, −u) = −1")
 

@@ -9,7 +9,7 @@ basis where g is the first axis (Householder reflection), and the geometric prop
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, run_checks, seed
 
 dim = 12
 
@@ -100,7 +100,7 @@ def check_mean_of_normalised_differences_is_not_the_principal_component():
 @check("bolukbasi2016man/direct-bias",
        tex=r"\mathrm{DirectBias}_c = \frac{1}{|N|} \sum_{w \in N} \left| \cos(\vec{w}, g) \right|^{c}")
 @check("bolukbasi2016man/neutralize",
-       tex=r"\vec{w} := \frac{\vec{w} - \vec{w}_B}{\lVert \vec{w} - \vec{w}_B \rVert}")
+       tex=r"\vec{w} := \frac{\vec{w} - \vec{w}_B}{\lVert \vec{w} - \vec{w}_B \rVert}", evaluates=True)
 def check_direct_bias_and_neutralize():
     """DirectBias_c with F.cosine_similarity equals the same average computed in a basis where g is the
     first axis (cos = first coordinate / norm). Neutralising makes every word orthogonal to the
@@ -120,6 +120,12 @@ def check_direct_bias_and_neutralize():
     B_2 = torch.linalg.eigh(C).eigenvectors[:, -2:].T                    # k = 2: top two components
     for B in (B_1, B_2):
         neutral = neutralize(N, B)
+        # w := (w − w_B) / ||w − w_B||, the note's LaTeX word by word, against F.normalize of the residual of
+        # torch.linalg.lstsq (projection onto the subspace's complement computed by least squares, not by w_B)
+        residual = N - (torch.linalg.lstsq(B.T, N.T).solution.T @ B)
+        note = torch.stack([evaluate("bolukbasi2016man/neutralize", wvec=w, wvec_B=(w @ B.T) @ B) for w in N])
+        close(note, F.normalize(residual, dim=1), f"the note's neutralise against F.normalize(lstsq residual), k={len(B)}")
+        close(neutral, note, f"the neutralise used below against the note's, k={len(B)}")
         close(neutral @ B.T, torch.zeros(len(N), len(B), dtype=N.dtype, device=N.device), f"w · b_j = 0, k={len(B)}", atol=1e-12)
         close(neutral.norm(dim=1), torch.ones(len(N), dtype=N.dtype, device=N.device), f"||w|| = 1, k={len(B)}")
     neutral = neutralize(N, B_1)
@@ -159,13 +165,15 @@ def check_indirect_bias():
 
 
 @check("bolukbasi2016man/equalize",
-       tex=r"\vec{w} := \nu + \sqrt{1 - \lVert \nu \rVert^{2}} \, \frac{\vec{w}_B - \mu_B}{\lVert \vec{w}_B - \mu_B \rVert}")
+       tex=r"\vec{w} := \nu + \sqrt{1 - \lVert \nu \rVert^{2}} \, \frac{\vec{w}_B - \mu_B}{\lVert \vec{w}_B - \mu_B \rVert}",
+       evaluates=True)
 @check("bolukbasi2016man/neutralize",
        tex=r"\vec{w} := \frac{\vec{w} - \vec{w}_B}{\lVert \vec{w} - \vec{w}_B \rVert}")
 def check_equalize_makes_neutral_words_equidistant():
-    """For a pair and for a 3-word equality set: members are unit vectors with the same gender-free part ν,
-    a pair's gender components are opposite, and every neutralised word has the same distance to all
-    members (but not before equalising)."""
+    """For a pair and for a 3-word equality set, with the members equalised by the note's formula evaluated
+    from its LaTeX: members are unit vectors with the same gender-free part ν, a pair's gender components
+    are opposite, and every neutralised word has the same distance to all members (torch.cdist; not so
+    before equalising)."""
     g_ = seed(3)
     pairs, N, _ = embedding(g_)
     g, _ = gender_direction(pairs)
@@ -174,13 +182,19 @@ def check_equalize_makes_neutral_words_equidistant():
     third = F.normalize(pairs[3, 0] + 0.3 * pairs[4, 1], dim=0)
     for E in (pairs[0], torch.stack([pairs[1, 0], pairs[1, 1], third])):
         distances_before = torch.cdist(neutral, E)
-        new, nu = equalize(E, B)
+        _, nu = equalize(E, B)
+        mu_B = (E.mean(0) @ B.T) @ B
+        # w := ν + sqrt(1 − ||ν||²) (w_B − μ_B) / ||w_B − μ_B||, the note's LaTeX for every member w
+        new = torch.stack([evaluate("bolukbasi2016man/equalize", nu=nu, wvec_B=(w @ B.T) @ B, mu_B=mu_B) for w in E])
+        close(new, equalize(E, B)[0], f"the equalise used below against the note's, |E|={len(E)}")
         close(new.norm(dim=1), torch.ones(len(E), dtype=E.dtype, device=E.device), f"||w|| = 1, |E|={len(E)}")
         close(new - (new @ g)[:, None] * g, nu.expand_as(new), f"w − w_B = ν for every member, |E|={len(E)}")
         distances = torch.cdist(neutral, new)
         close(distances, distances[:, :1].expand_as(distances), f"neutral words equidistant from all members, |E|={len(E)}")
         differs(distances_before, distances_before[:, :1].expand_as(distances_before), "distances before equalising")
-    new, _ = equalize(pairs[0], B)
+    mu_B = (pairs[0].mean(0) @ g) * g
+    nu = pairs[0].mean(0) - mu_B
+    new = torch.stack([evaluate("bolukbasi2016man/equalize", nu=nu, wvec_B=(w @ g) * g, mu_B=mu_B) for w in pairs[0]])
     close(new[0] @ g, -(new[1] @ g), "a pair's gender components are opposite")
 
 

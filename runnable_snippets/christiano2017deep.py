@@ -8,7 +8,7 @@ References: torch.sigmoid / torch.softmax of the segment returns, F.binary_cross
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, run_checks, seed
 
 k, obs_dim, act_dim, pairs = 6, 3, 2, 8
 
@@ -107,17 +107,19 @@ def check_noisy_preference_against_simulated_human():
 
 
 @check("christiano2017deep/misstatement-symmetric",
-       tex=r"P(s_i > s_j) = \frac{1}{1 + \exp\left(f_\theta(s_i) + f_\theta(s_j)\right)}")
+       tex=r"P(s_i > s_j) = \frac{1}{1 + \exp\left(f_\theta(s_i) + f_\theta(s_j)\right)}", evaluates=True)
 def check_symmetric_misstatement_is_not_a_preference_model():
-    """The blog's 1/(1 + exp(f(s_i) + f(s_j))) is symmetric, so its two directions do not sum to 1,
-    and it differs from the paper's sigmoid(R^i − R^j)."""
+    """The blog's 1/(1 + exp(f(s_i) + f(s_j))), evaluated from the note's LaTeX, is torch.sigmoid of
+    −(f(s_i) + f(s_j)); it is symmetric, so its two directions do not sum to 1, and it differs from the
+    paper's sigmoid(R^i − R^j)."""
     g = seed(3)
     R_i = torch.randn(16, generator=g, dtype=torch.float64)
     R_j = torch.randn(16, generator=g, dtype=torch.float64)
 
     def misstated(f_i, f_j):
-        # 1 / (1 + exp(f_θ(s_i) + f_θ(s_j)))
-        return 1 / (1 + torch.exp(f_i + f_j))
+        # 1 / (1 + exp(f_θ(s_i) + f_θ(s_j))), the note's LaTeX, with f_θ(s) the segment's return
+        return evaluate("christiano2017deep/misstatement-symmetric", s_i=f_i, s_j=f_j, f_theta=lambda s: s)
+    close(misstated(R_i, R_j), torch.sigmoid(-(R_i + R_j)), "the misstated form against torch.sigmoid(−(f_i + f_j))")
     close(misstated(R_i, R_j), misstated(R_j, R_i), "misstated form is symmetric in s_i, s_j")
     differs(misstated(R_i, R_j) + misstated(R_j, R_i), torch.ones(16, dtype=torch.float64),
             "misstated P(s_i > s_j) + P(s_j > s_i) vs 1")

@@ -10,7 +10,7 @@ product for the directional derivative, and a count over inputs using the finite
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, run_checks, seed
 
 d_in, m, hidden = 4, 8, 16
 
@@ -62,7 +62,7 @@ def cav(classifier):
     return w / w.norm()
 
 
-@check("kim2017interpretability/cav", tex=r"v_C^l = \frac{w}{\lVert w \rVert}")
+@check("kim2017interpretability/cav", tex=r"v_C^l = \frac{w}{\lVert w \rVert}", evaluates=True)
 def check_cav_is_the_unit_normal_of_the_decision_boundary():
     """The classifier separates concept from random activations (> 95% accuracy); 24 points of its decision boundary,
     found by bisection on the classifier's outputs along random segments from a random to a concept
@@ -71,7 +71,9 @@ def check_cav_is_the_unit_normal_of_the_decision_boundary():
     f_l, _ = network(g)
     A_pos, A_neg = concept_and_random_activations(g, f_l)
     decision, w = train_cav_classifier(A_pos, A_neg)
-    v = cav((decision, w))
+    # v_C^l = w / ||w||, the note's LaTeX, against the boundary's normal (below) and F.normalize
+    v = evaluate("kim2017interpretability/cav", w=w.detach())
+    close(v, F.normalize(w.detach(), dim=0), "the note's v_C^l against F.normalize(w)")
     with torch.no_grad():
         accuracy = ((decision(A_pos) > 0).double().mean() + (decision(A_neg) < 0).double().mean()) / 2
         close(accuracy > 0.95, True, "training accuracy of the linear concept classifier above 95%")

@@ -8,20 +8,21 @@ Integrated Gradients computed separately for each network with the same Riemann 
 """
 import torch
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, run_checks, seed
 
 d, hidden = 10, 12
 
 
-def networks(generator):
-    """(f_1, f_2, W_1, b_1, m_2): f_j (n, d) -> (n,), a 10-12-12-1 ReLU MLP; f_2 has b_2 = b_1 − W_1 m_2."""
+def networks(generator, first_bias=None):
+    """(f_1, f_2, m_2): f_j (n, d) -> (n,), a 10-12-12-1 ReLU MLP; f_2 has b_2 = b_1 − W_1 m_2, or
+    first_bias(b_1, W_1, m_2) when given (the note's formula evaluated)."""
     W_1 = torch.randn(hidden, d, generator=generator, dtype=torch.float64).to(device()) / d ** 0.5
     b_1 = torch.randn(hidden, generator=generator, dtype=torch.float64).to(device())
     W_2 = torch.randn(hidden, hidden, generator=generator, dtype=torch.float64).to(device()) / hidden ** 0.5
     w_3 = torch.randn(hidden, generator=generator, dtype=torch.float64).to(device())
     m_2 = -torch.ones(d, dtype=torch.float64, device=device())              # e.g. pixels [0, 1] -> [-1, 0]
     # b_2 = b_1 − W_1 m_2
-    b_2 = b_1 - W_1 @ m_2
+    b_2 = b_1 - W_1 @ m_2 if first_bias is None else first_bias(b_1, W_1, m_2)
 
     def make(b):
         def f(x, return_hidden=False):
@@ -51,15 +52,19 @@ def inputs(generator):
     return torch.rand(32, d, generator=generator, dtype=torch.float64).to(device())
 
 
-@check("kindermans2017unreliability/shift", tex=r"x_2 = x_1 + m_2")
-@check("kindermans2017unreliability/bias-compensation", tex=r"b_2 = b_1 - W_1 m_2")
+@check("kindermans2017unreliability/shift", tex=r"x_2 = x_1 + m_2", evaluates=True)
+@check("kindermans2017unreliability/bias-compensation", tex=r"b_2 = b_1 - W_1 m_2", evaluates=True)
 def check_bias_compensation_preserves_the_model():
-    """With x_2 = x_1 + m_2 and b_2 = b_1 − W_1 m_2 the first-layer activations, and therefore the outputs,
-    of f_2 on x_2 equal those of f_1 on x_1; without the compensation f_1(x_2) differs."""
+    """With x_2 = x_1 + m_2 and b_2 = b_1 − W_1 m_2, both evaluated from the note's LaTeX, the first-layer
+    activations, and therefore the outputs, of f_2 on x_2 equal those of the unshifted network f_1 on x_1
+    (the reference); without the compensation f_1(x_2) differs."""
     g = seed(0)
-    f_1, f_2, m_2 = networks(g)
+    # b_2 = b_1 − W_1 m_2 (the note's LaTeX; W_1 m_2 a matrix-vector product)
+    f_1, f_2, m_2 = networks(g, lambda b_1, W_1, m_2: evaluate("kindermans2017unreliability/bias-compensation",
+                                                               b_1=b_1, W_1=W_1, m_2=m_2))
     x_1 = inputs(g)
-    x_2 = x_1 + m_2
+    # x_2 = x_1 + m_2
+    x_2 = evaluate("kindermans2017unreliability/shift", x_1=x_1, m_2=m_2)
     out_1, h_1 = f_1(x_1, return_hidden=True)
     out_2, h_2 = f_2(x_2, return_hidden=True)
     close(h_2, h_1, "hidden activations of f_2(x_2) and f_1(x_1)")
@@ -83,7 +88,8 @@ def check_gradient_is_invariant_gradient_times_input_is_not():
     differs(x_2 * grad_2, x_1 * grad_1, "gradient ⊙ input is not input invariant")
 
 
-@check("kindermans2017unreliability/ig-baseline", tex=r"\mathrm{IG}_2(x_2; \bar{x}) = \mathrm{IG}_1(x_1; \bar{x} - m_2)")
+@check("kindermans2017unreliability/ig-baseline", tex=r"\mathrm{IG}_2(x_2, \bar{x}) = \mathrm{IG}_1(x_1, \bar{x} - m_2)",
+       evaluates=True)
 def check_integrated_gradients_depend_on_the_baseline():
     """IG_2(x_2; x̄) = IG_1(x_1; x̄ − m_2) for x̄ = 0 and a random x̄; with a zero baseline for both networks
     the attributions differ; with the baseline shifted along (x̄_2 = x̄_1 + m_2) they agree. Completeness
@@ -94,7 +100,10 @@ def check_integrated_gradients_depend_on_the_baseline():
     x_2 = x_1 + m_2
     zero = torch.zeros(d, dtype=torch.float64, device=device())
     for x_bar in (zero, torch.rand(d, generator=g, dtype=torch.float64).to(device())):
-        close(integrated_gradients(f_2, x_2, x_bar), integrated_gradients(f_1, x_1, x_bar - m_2), "IG_2(x_2; x̄) = IG_1(x_1; x̄ − m_2)")
+        # IG_1(x_1, x̄ − m_2), the note's right side (IG_1 the Riemann-sum IG of network 1), against IG of network 2
+        ig_note = evaluate("kindermans2017unreliability/ig-baseline", x_1=x_1, xbar=x_bar, m_2=m_2,
+                           IG_1=lambda x, baseline: integrated_gradients(f_1, x, baseline))
+        close(ig_note, integrated_gradients(f_2, x_2, x_bar), "IG_1(x_1, x̄ − m_2) against IG_2(x_2, x̄)")
     ig_1_zero, ig_2_zero = integrated_gradients(f_1, x_1, zero), integrated_gradients(f_2, x_2, zero)
     differs(ig_2_zero, ig_1_zero, "IG with a zero baseline for both networks")
     close(integrated_gradients(f_2, x_2, zero + m_2), ig_1_zero, "IG with the baseline shifted along")

@@ -46,8 +46,10 @@ def check_bradley_terry_is_a_sigmoid_of_the_return_difference():
     # exp Σ r̂(σ¹) / (exp Σ r̂(σ¹) + exp Σ r̂(σ²))
     P_12 = torch.exp(R_1) / (torch.exp(R_1) + torch.exp(R_2))
     close(P_12, torch.softmax(torch.stack([R_1, R_2], -1), -1)[..., 0], "against softmax of the two returns")
-    close(P_12, torch.sigmoid(R_1 - R_2), "against sigmoid(R_1 − R_2)")
-    close(evaluate("leike2018scalable/sigmoid-form", R_1=R_1, R_2=R_2).to(P_12), P_12, "the note's 1/(1 + e^{−(R_1 − R_2)})")
+    # 1 / (1 + exp(−(R_1 − R_2))), the note's LaTeX, against torch.sigmoid and torch.softmax (not the formula re-typed)
+    P_note = evaluate("leike2018scalable/sigmoid-form", R_1=R_1, R_2=R_2)
+    close(P_note, torch.sigmoid(R_1 - R_2), "the note's logistic form against torch.sigmoid(R_1 − R_2)")
+    close(P_note, torch.softmax(torch.stack([R_1, R_2], -1), -1)[..., 0], "the note's logistic form against torch.softmax")
     P_21 = torch.exp(R_2) / (torch.exp(R_1) + torch.exp(R_2))
     close(P_12 + P_21, torch.ones_like(P_12), "P̂[1 ≻ 2] + P̂[2 ≻ 1] = 1")
     shifted_1, shifted_2 = (r_hat(*sigma_1) + 0.8).sum(-1), (r_hat(*sigma_2) + 0.8).sum(-1)
@@ -55,11 +57,11 @@ def check_bradley_terry_is_a_sigmoid_of_the_return_difference():
 
 
 @check("leike2018scalable/sigmoid-form",
-       tex=r"\hat{P}\left[\sigma^1 \succ \sigma^2\right] = \frac{\exp R_1}{\exp R_1 + \exp R_2} = \frac{1}{1 + \exp\left(-(R_1 - R_2)\right)}",
-       evaluates=True)
+       tex=r"\hat{P}\left[\sigma^1 \succ \sigma^2\right] = \frac{\exp R_1}{\exp R_1 + \exp R_2} = \frac{1}{1 + \exp\left(-(R_1 - R_2)\right)}")
 def check_reward_recovery_from_simulated_preferences():
     """8-armed bandit with true rewards r; 20,000 comparisons of random arm pairs, each answered by a
-    simulated user with probability from the note's formula. Maximum likelihood (Newton's method, arm 0
+    simulated user with probability from the note's formula (evaluated, and compared with torch.sigmoid in
+    the check above). Maximum likelihood (Newton's method, arm 0
     fixed at 0 to remove the constant) recovers r − r_0 within 5 standard errors, and the learned reward
     picks the truly best arm."""
     g = seed(1)

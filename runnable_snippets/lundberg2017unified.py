@@ -93,17 +93,19 @@ def check_shapley_formula_against_permutations_and_glove_game():
     close(shapley_by_coalitions(glove, 3), torch.tensor([2 / 3, 1 / 6, 1 / 6], dtype=torch.float64), "glove game")
 
 
-@check("lundberg2017unified/local-accuracy", tex=r"f(x) = g(x') = \phi_0 + \sum_{i=1}^{M} \phi_i \, x'_i")
+@check("lundberg2017unified/local-accuracy", tex=r"f(x) = g(x') = \phi_0 + \sum_{i=1}^{M} \phi_i \, x'_i", evaluates=True)
 def check_local_accuracy_of_exact_shapley_values():
-    """With x' = 1 (all present) and φ_0 = f_x(∅) = E_B[f], the exact Shapley values add up to f(x) − φ_0."""
+    """With x' = 1 (all present) and φ_0 = f_x(∅) = E_B[f], the exact Shapley values add up to f(x) − φ_0:
+    the note's φ_0 + Σ_i φ_i x'_i, evaluated from its LaTeX, against the MLP's output f(x)."""
     f, B, x = mlp_and_background()
     f_x = payoff(f, B, x)
     phi = shapley_by_coalitions(f_x, M).to(device())
     phi_0 = f(B).mean()                                   # φ_0 = f_x(∅) = E[f(z)]
     x_prime = torch.ones(M, dtype=torch.float64, device=device())
     close(f_x(x_prime), f(x), "f_x(F) = f(x)")
-    # f(x) = φ_0 + Σ_i φ_i x'_i
-    close(phi_0 + phi @ x_prime, f(x), "φ_0 + Σ φ_i x'_i against f(x)")
+    # f(x) = φ_0 + Σ_{i=1}^{M} φ_i x'_i
+    g_x = evaluate("lundberg2017unified/local-accuracy", phi_0=phi_0, phi=phi, M=M, **{"x'": x_prime})
+    close(g_x, f(x).reshape(()), "the note's φ_0 + Σ φ_i x'_i against f(x)")
 
 
 @check("lundberg2017unified/shapley-kernel",
@@ -160,7 +162,7 @@ def check_kernel_shap_regression_recovers_shapley_values():
 
 
 @check("lundberg2017unified/linear-shap", tex=r"\phi_i(f, x) = w_i \left( x_i - \mathbb{E}[x_i] \right)")
-@check("lundberg2017unified/additive-attribution", tex=r"g(z') = \phi_0 + \sum_{i=1}^{M} \phi_i \, z'_i")
+@check("lundberg2017unified/additive-attribution", tex=r"g(z') = \phi_0 + \sum_{i=1}^{M} \phi_i \, z'_i", evaluates=True)
 def check_linear_shap_against_brute_force():
     """For f(x) = wᵀx + b with missing features filled from B, brute-force Shapley values are
     w_i (x_i − E[x_i]), the base value is b + Σ w_j E[x_j], and the additive g(z') reproduces
@@ -181,8 +183,9 @@ def check_linear_shap_against_brute_force():
     phi_0 = f(B).mean()
     close(phi_0, b + w @ E_x, "base value E[f(z)] = b + Σ w_j E[x_j]")
     Z = coalitions(M)
-    # g(z') = φ_0 + Σ_i φ_i z'_i
-    close(phi_0 + Z @ phi, torch.stack([f_x(z) for z in Z]), "g(z') against f(h_x(z')) for all 2^M coalitions")
+    # g(z') = φ_0 + Σ_{i=1}^{M} φ_i z'_i, the note's LaTeX, on every coalition z'
+    g_Z = torch.stack([evaluate("lundberg2017unified/additive-attribution", phi_0=phi_0, phi=phi, M=M, **{"z'": z}) for z in Z])
+    close(g_Z, torch.stack([f_x(z) for z in Z]), "the note's g(z') against f(h_x(z')) for all 2^M coalitions")
 
 
 if __name__ == "__main__":

@@ -47,12 +47,19 @@ def design(z_prime):
 
 @check("ribeiro2016why/kernel", tex=r"\pi_x(z) = \exp\left( -\frac{D^{2}}{\mathrm{\sigma}^{2}} \right)", evaluates=True)
 def check_kernel_is_an_unnormalised_gaussian():
-    """exp(−D²/σ²) = σ√π · N(D; 0, σ²/2) for several widths; weight 1 at the instance itself, 1/e at D = σ."""
+    """The note's π_x(z) = exp(−D²/σ²), evaluated from its LaTeX, is the density of N(0, σ²/2) relative to
+    its peak (torch.distributions.Normal, no constant to derive: log p(D) − log p(0)); its integral over
+    the real line (trapezoid on [−12σ, 12σ], 4001 points) is the Gaussian integral σ√π; weight 1 at the
+    instance itself, 1/e at D = σ."""
     D = torch.linspace(0, 6, 61, dtype=torch.float64)
     for s in (0.25, 1.0, 1.5, 4.0):
+        # π_x(z) = exp(−D² / σ²)
         pi = evaluate("ribeiro2016why/kernel", D=D, sigma=s)
         normal = torch.distributions.Normal(0.0, s / math.sqrt(2.0))
-        close(pi, s * math.sqrt(math.pi) * normal.log_prob(D).exp(), f"π against a Gaussian density, σ={s}")
+        close(pi, (normal.log_prob(D) - normal.log_prob(torch.zeros(()))).exp(), f"π against N(0, σ²/2) relative to its peak, σ={s}")
+        line = torch.linspace(-12 * s, 12 * s, 4001, dtype=torch.float64)
+        close(torch.trapezoid(evaluate("ribeiro2016why/kernel", D=line, sigma=s), line), s * math.sqrt(math.pi),
+              f"∫ π dD = σ√π (Gaussian integral), σ={s}")
         close(evaluate("ribeiro2016why/kernel", D=s, sigma=s), math.exp(-1.0), f"π at D = σ = {s}")
     close(evaluate("ribeiro2016why/kernel", D=0.0, sigma=sigma), 1.0, "π_x(x) = 1")
 
@@ -61,7 +68,7 @@ def check_kernel_is_an_unnormalised_gaussian():
 @check("ribeiro2016why/locality-loss",
        tex=r"\mathcal{L}(f, g, \pi_x) = \sum_{z, z' \in \mathcal{Z}} \pi_x(z) \left( f(z) - g(z') \right)^{2}")
 @check("ribeiro2016why/weighted-ridge",
-       tex=r"\hat{w}_g = \left( Z^\top \Pi Z + \lambda I \right)^{-1} Z^\top \Pi \, y")
+       tex=r"\hat{w}_g = (Z^\top \Pi Z + \lambda I)^{-1} Z^\top \Pi \, y", evaluates=True)
 def check_weighted_ridge_solves_the_lime_objective():
     """For an MLP black box: torch.linalg.lstsq on the sqrt(π)-scaled (and, for λ > 0, ridge-augmented)
     system equals the closed form (ZᵀΠZ + λI)⁻¹ZᵀΠy, and the gradient of L(f, g, π_x) + λ||w_g||² is zero
@@ -80,6 +87,10 @@ def check_weighted_ridge_solves_the_lime_objective():
         b = torch.cat([pi.sqrt() * y, torch.zeros(Z.shape[1], dtype=Z.dtype, device=Z.device)])
         w_lstsq = torch.linalg.lstsq(A.cpu(), b.cpu()[:, None]).solution[:, 0].to(Z)
         close(w_lstsq, closed_form, f"lstsq against the closed form, λ={lam}")
+        # ŵ_g = (Zᵀ Π Z + λ I)⁻¹ Zᵀ Π y, the note's LaTeX, against torch.linalg.lstsq
+        w_note = evaluate("ribeiro2016why/weighted-ridge", Z=Z, Pi=torch.diag(pi), I=torch.eye(Z.shape[1], dtype=Z.dtype, device=Z.device),
+                          y=y, **{"lambda": lam})
+        close(w_note, w_lstsq, f"the note's ŵ_g against torch.linalg.lstsq, λ={lam}")
 
         w_g = closed_form.clone().requires_grad_(True)
         # L(f, g, π_x) = Σ π_x(z) (f(z) − g(z'))², Ω(g) = λ ||w_g||²
@@ -109,8 +120,8 @@ def check_linear_black_box_is_recovered_exactly():
 
 
 @check("ribeiro2016why/weighted-ridge",
-       tex=r"\hat{w}_g = \left( Z^\top \Pi Z + \lambda I \right)^{-1} Z^\top \Pi \, y")
-@check("ribeiro2016why/kernel", tex=r"\pi_x(z) = \exp\left( -\frac{D^{2}}{\mathrm{\sigma}^{2}} \right)", evaluates=True)
+       tex=r"\hat{w}_g = (Z^\top \Pi Z + \lambda I)^{-1} Z^\top \Pi \, y")
+@check("ribeiro2016why/kernel", tex=r"\pi_x(z) = \exp\left( -\frac{D^{2}}{\mathrm{\sigma}^{2}} \right)")
 def check_continuous_lime_approaches_the_gradient():
     """Continuous perturbations z = x + δ (antithetic pairs ±δ), Π from the kernel, λ = 0: for a quadratic
     black box the slope of the fit equals ∇f(x) exactly (the curvature term is even in δ and goes into the
@@ -157,7 +168,7 @@ def coverage(V, W, I):
     return float((covered.double() * I).sum())
 
 
-@check("ribeiro2016why/importance", tex=r"I_j = \sqrt{\sum_{i=1}^{n} W_{ij}}")
+@check("ribeiro2016why/importance", tex=r"I_j = \sqrt{\sum_{i=1}^{n} W_{ij}}", evaluates=True)
 @check("ribeiro2016why/coverage",
        tex=r"c(V, W, I) = \sum_{j=1}^{d'} \mathbb{1}_{[\exists i \in V : W_{ij} > 0]} \, I_j")
 @check("ribeiro2016why/pick", tex=r"\operatorname{Pick}(W, I) = \arg\max_{V, |V| \le B} c(V, W, I)")
@@ -168,7 +179,9 @@ def check_submodular_pick_against_brute_force():
     g_ = seed(3)
     n, d = 8, 10
     W = torch.randn(n, d, generator=g_, dtype=torch.float64).abs() * (torch.rand(n, d, generator=g_) < 0.3)
-    I = W.sum(0).sqrt()                                                 # I_j = sqrt(Σ_i W_ij)
+    # I_j = sqrt(Σ_{i=1}^{n} W_ij), the note's LaTeX for each feature j (1-based, as the paper counts)
+    I = torch.stack([evaluate("ribeiro2016why/importance", W=W, n=n, j=j) for j in range(1, d + 1)])
+    close(I, torch.linalg.vector_norm(W.sqrt(), dim=0), "I_j against the 2-norm of the column √W_{:,j}")
     close((I ** 2).sum(), W.sum(), "Σ_j I_j² = Σ_ij W_ij")
     # c for every subset, indexed by its bitmask
     c = [coverage(tuple(i for i in range(n) if mask >> i & 1), W, I) for mask in range(2 ** n)]

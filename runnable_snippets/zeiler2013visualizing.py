@@ -85,7 +85,7 @@ def check_rectification():
     close(a_tilde - evaluate("zeiler2013visualizing/rectify", ahat_l=-a_hat), a_hat, "max(0, â) − max(0, −â) = â")
 
 
-@check("zeiler2013visualizing/transposed-filter", tex=r"R_{l-1} = \mathbf{W}_l^{\top} \tilde{a}_l")
+@check("zeiler2013visualizing/transposed-filter", tex=r"R_{l-1} = \mathbf{W}_l^{\top} \tilde{a}_l", evaluates=True)
 def check_transposed_filtering():
     """F.conv_transpose2d(ã, W) (the deconvnet filtering with the forward weights) equals 𝐖ᵀ vec(ã) with the
     dense matrix of the convolution, the autograd gradient of ⟨W * x, ã⟩ with respect to x, and a full convolution
@@ -96,7 +96,9 @@ def check_transposed_filtering():
     # R_{l-1} = 𝐖_lᵀ ã_l
     R = F.conv_transpose2d(a_tilde, W)
     matrix = conv_matrix(W, (1, C_in, H, H))
-    close(R[0], (matrix.T @ a_tilde[0].reshape(-1)).reshape(C_in, H, H), "conv_transpose2d against 𝐖ᵀ vec(ã)")
+    # R_{l-1} = 𝐖_lᵀ ã_l, the note's LaTeX with 𝐖_l the dense matrix of the convolution and ã_l flattened
+    R_note = evaluate("zeiler2013visualizing/transposed-filter", W_l=matrix, atilde_l=a_tilde[0].reshape(-1))
+    close(R_note.reshape(C_in, H, H), R[0], "the note's 𝐖ᵀ ã against F.conv_transpose2d")
     x_ = x.detach().requires_grad_(True)
     (gradient,) = torch.autograd.grad((F.conv2d(x_, W) * a_tilde).sum(), x_)
     close(R, gradient, "conv_transpose2d against the gradient of conv2d with respect to its input")
