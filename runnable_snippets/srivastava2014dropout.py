@@ -127,8 +127,8 @@ def check_test_time_weights_give_the_training_expectation():
 def check_inverted_dropout_against_f_dropout():
     """y: (2·10⁵,) with p = 0.8 (p_drop = 0.2). F.dropout's output divided by y takes exactly the values
     {0, 1/(1 − p_drop)} = {0, 1/p}; with r read off its zeros, (r ⊙ y)/p equals it; its mean equals y's
-    (5 standard errors); at test time F.dropout is the identity; and the inverted net with W' = pW matches
-    the paper's net at train and test time."""
+    (5 standard errors); at test time F.dropout is the identity; and the exact expectation of the training
+    pre-activation W ỹ over every mask of 10 units equals the eval-mode nn.Dropout + nn.Linear output."""
     p_drop, n = 0.2, 200_000
     p = 1 - p_drop
     g = seed(6)
@@ -147,11 +147,13 @@ def check_inverted_dropout_against_f_dropout():
     close(y_tilde.mean(), y.mean(), "E_r[ỹ] = y (mean over units)", rtol=0, atol=5 * standard_error)
     # y_test = y
     close(F.dropout(y, p=p_drop, training=False), y, "y_test = y (F.dropout in eval)")
-    W = randn(g, 4, 1000)
-    y_small, r_small = y[:1000], r[:1000]
-    W_prime = p * W
-    close(W_prime @ (r_small * y_small) / p, W @ (r_small * y_small), "training pre-activations, W' = pW")
-    close(W_prime @ y_small, (p * W) @ y_small, "test network W' = W_test")
+    # averaged over all 2¹⁰ masks, the inverted layer's training pre-activation W ỹ equals what nn.Dropout
+    # followed by nn.Linear computes in eval mode (no scaling at test time)
+    layer = nn.Sequential(nn.Dropout(p_drop), nn.Linear(10, 4, bias=False)).to(device(), f64).eval()
+    W, y_small, masks = layer[1].weight.detach(), y[:10], all_masks(10)
+    training_expectation = (mask_probabilities(masks, p)[:, None] * ((masks * y_small / p) @ W.T)).sum(0)
+    with torch.no_grad():
+        close(training_expectation, layer(y_small), "E_r[W ỹ] (exact, 2¹⁰ masks) vs nn.Dropout + nn.Linear in eval")
 
 
 @check("srivastava2014dropout/gaussian-variance", tex=r"\sigma^2 = \frac{1 - p}{p}", evaluates=True)
