@@ -1,0 +1,97 @@
+"""texeval: evaluate the LaTeX of an ML paper's equation with PyTorch.
+
+LaTeX -> tokens -> a typed expression tree (``tree.py``) -> a torch value. No sympy, no ``eval``.
+
+    import texeval
+    texeval.evaluate(r"\\theta_t = \\theta_{t-1} - \\alpha \\frac{\\hat m_t}{\\sqrt{\\hat v_t} + \\epsilon}",
+                     {"theta_t-1": theta, "alpha": 1e-3, "mhat_t": m, "vhat_t": v, "epsilon": 1e-8})
+
+``evaluate`` returns the rightmost side of the last clause (``clause=`` picks another: clauses are
+separated by top-level commas, ``A = a, \\qquad B = b``); the left side of a definition is a name, not
+evaluated. ``sides`` evaluates every side and returns them with the relations between them.
+
+Naming rule (the names a check passes values under):
+- Greek letters by name (``\\beta`` -> ``beta``); font commands dropped (``\\mathbf{x}`` -> ``x``,
+  ``\\mathcal{D}`` -> ``D``, ``\\mathrm{lr}`` -> ``lr``); words lose their spaces (``\\text{tokens per batch}``
+  -> ``tokensperbatch``) and ``\\_`` is ``_`` (``step\\_num`` -> ``step_num``);
+- accents appended (``\\hat m_t`` and ``\\hat{m_t}`` -> ``mhat_t``; hat, tilde, bar, dot, vec ...);
+- the subscript after ``_`` with braces, spaces and backslashes dropped (``\\theta_{t-1}`` -> ``theta_t-1``,
+  ``\\delta_{k,y}`` -> ``delta_k,y``, ``\\eta_{\\max}`` -> ``eta_max``);
+- a parenthesised superscript, ``*`` or a word superscript is a label (``W_q^{(i)}`` -> ``W_q^(i)``,
+  ``\\theta^*`` -> ``theta^*``); primes appended (``z'``). Other superscripts are powers; ``^\\top`` and
+  ``^T`` (when no ``T`` is given) transpose.
+Lookup: the full name wins; else, when the name without its subscript is given and the subscript is
+an index (an integer value, an integer expression like ``t-1``, or an index bound by an enclosing
+``\\sum``), the subscript indexes that tensor: ``x_i``, ``W_{ij}``, ``v_{i,f}`` (one index per comma or
+per single letter side by side), counted from ``index_base`` (1, as papers count; ``index_base=0``).
+``e`` and ``\\pi`` are the constants unless a value is given under that name. ``\\sigma(x)``,
+``\\mathrm{softmax}(x)``, ``\\operatorname{ReLU}(x)``, ``GELU``, ``sign``, ``diag``, ``tr`` are built in;
+a callable passed under the name wins, and any other ``\\operatorname{X}(a, b)`` needs ``X=<callable>``.
+
+Products: ``\\cdot \\times * /`` and ``\\odot`` are elementwise with broadcasting; juxtaposition is a
+product when a side is a scalar, the matrix product between tensors (``W x``, ``x^\\top y``, ``Q K^\\top``,
+``x y^\\top`` outer), and elementwise with ``elementwise=True``. Two plain vectors side by side are an
+error (dot or elementwise?). ``\\otimes`` is the outer product of vectors, else Kronecker. A matrix to
+the power -1 is its inverse; other matrix powers need ``elementwise=True``.
+
+Values: tensors (float64 by default, ``dtype=``; left on their device), Python numbers, callables, and
+for ``\\sum_{i \\in S}`` lists of ints or tuples. Errors are :class:`TexEvalError`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import torch
+
+from . import parser
+from .errors import TexEvalError
+from .evaluate import BUILTINS, Evaluator, Options
+
+__all__ = ["evaluate", "sides", "Sides", "Options", "TexEvalError", "BUILTINS", "parse"]
+
+
+@dataclass(frozen=True)
+class Sides:
+    """Every side of one clause, evaluated, and the relations between neighbours (``=``, ``<=``, ``approx``, ``propto`` ...)."""
+    values: tuple[torch.Tensor, ...]
+    relations: tuple[str, ...]
+    texts: tuple[str, ...]
+
+
+def parse(tex: str):
+    """The clauses and sides of ``tex`` (cached by the string)."""
+    return parser.formula(tex)
+
+
+def evaluate(tex: str, values: Mapping[str, Any], *, equation: str | None = None, clause: int = -1,
+             **options) -> torch.Tensor:
+    """The value of the rightmost side of clause ``clause`` of ``tex``, for ``values``. Options: see :class:`Options`."""
+    try:
+        chosen = _clause(tex, clause)
+        last = chosen.sides[-1]
+        if chosen.relations and chosen.relations[-1] in ("in", "sim"):
+            raise TexEvalError("\\in" if chosen.relations[-1] == "in" else "\\sim", last.column,
+                               "the right side is a set or a distribution, not a value")
+        node = parser.side(tex, last.start, last.stop)
+        return Evaluator(values, Options(**options)).result(node)
+    except TexEvalError as error:
+        raise error.for_equation(equation) from None
+
+
+def sides(tex: str, values: Mapping[str, Any], *, equation: str | None = None, clause: int = -1, **options) -> Sides:
+    """Every side of clause ``clause`` evaluated (the harness checks the relations between them)."""
+    try:
+        chosen = _clause(tex, clause)
+        evaluator = Evaluator(values, Options(**options))
+        results = tuple(evaluator.result(parser.side(tex, s.start, s.stop)) for s in chosen.sides)
+        return Sides(results, chosen.relations, tuple(s.text for s in chosen.sides))
+    except TexEvalError as error:
+        raise error.for_equation(equation) from None
+
+
+def _clause(tex: str, clause: int):
+    clauses = parser.formula(tex).clauses
+    if not -len(clauses) <= clause < len(clauses):
+        raise TexEvalError(f"clause {clause}", 0, f"the formula has {len(clauses)} clause(s)")
+    return clauses[clause]

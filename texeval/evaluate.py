@@ -1,0 +1,455 @@
+"""The expression tree -> a PyTorch value, for the values a check passes.
+
+Values are looked up by the naming rule (see the package docstring): the longest name given wins
+(``m_t``), else a given base name indexed by its subscript (``x_i`` with ``x`` given and ``i`` an
+integer or a bound index; ``index_base`` 1 by default). Python numbers stay Python numbers until
+they meet a tensor; results come back as tensors of ``dtype`` on the values' device.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import torch
+
+from . import tree
+from .errors import TexEvalError
+
+BUILTINS: dict[str, Callable] = {
+    "softmax": lambda x: torch.softmax(x, dim=-1), "ReLU": torch.relu, "relu": torch.relu,
+    "GELU": torch.nn.functional.gelu, "sigmoid": torch.sigmoid, "sigma": torch.sigmoid, "tanh": torch.tanh,
+    "sign": torch.sign, "sgn": torch.sign, "diag": torch.diag, "tr": torch.trace, "trace": torch.trace,
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    dtype: torch.dtype = torch.float64
+    elementwise: bool = False  # juxtaposition of two tensors multiplies elementwise (formulas over samples)
+    index_base: int = 1  # the first index papers count from
+    indices: Mapping[str, Any] = field(default_factory=dict)  # index variable -> the values it runs over
+    max_terms: int = 10 ** 6  # terms a big operator may add up, over the whole evaluation
+    max_elements: int = 10 ** 8  # elements one intermediate tensor may have
+
+
+@dataclass(frozen=True)
+class Row:
+    """A transposed vector (``x^\\top``): a row, so ``x^\\top y`` is a dot and ``x y^\\top`` an outer product."""
+    vector: torch.Tensor
+
+
+class Evaluator:
+    """Walks one tree for one set of values; ``bound`` holds the indices of enclosing big operators."""
+
+    def __init__(self, values: Mapping[str, Any], options: Options, terms: list[int] | None = None):
+        self.values = values
+        self.options = options
+        self.terms = terms if terms is not None else [0]
+        self.device = next((v.device for v in values.values() if torch.is_tensor(v)), torch.device("cpu"))
+
+    def with_bound(self, extra: Mapping[str, Any]) -> "Evaluator":
+        return Evaluator({**self.values, **extra}, self.options, self.terms)
+
+    def result(self, node: tree.Node) -> torch.Tensor:
+        value = unrow(self.value(node))
+        if torch.is_tensor(value):
+            convert = value.dtype != self.options.dtype and (value.is_floating_point() or value.dtype == torch.bool)
+            return value.to(self.options.dtype) if convert else value
+        return torch.as_tensor(value, dtype=self.options.dtype, device=self.device)
+
+    # --- dispatch --------------------------------------------------------------------------------
+
+    def value(self, node: tree.Node):
+        method = getattr(self, "_" + type(node).__name__.lower())
+        try:
+            return method(node)
+        except TexEvalError:
+            raise
+        except (RuntimeError, TypeError, IndexError, ValueError, OverflowError, ZeroDivisionError) as exc:
+            raise TexEvalError(_written(node), node.column, f"{type(exc).__name__}: {exc}") from exc
+
+    def _number(self, node: tree.Number):
+        return node.value
+
+    def _name(self, node: tree.Name):
+        found = self.lookup(node)
+        if callable(found) and not torch.is_tensor(found):
+            raise TexEvalError(node.written, node.column, f"{node.full} is a function here; apply it, like {node.full}(x)")
+        return found
+
+    def lookup(self, node: tree.Name, callables: bool = False):
+        values = self.values
+        if node.full in values:
+            return self.convert(values[node.full])
+        if node.subscript is not None and node.unindexed in values:
+            base = self.convert(values[node.unindexed])
+            if node.subscript.parts is None:
+                raise TexEvalError(node.written, node.column, f"no value named {node.full}; {node.unindexed} is given "
+                                   f"but its subscript {node.subscript.text} is not an index")
+            return self.index(base, node.subscript.parts, node)
+        if node.subscript is None and not node.label and not node.primes:
+            if node.base == "e":
+                return math.e
+            if node.base == "pi":
+                return math.pi
+            if callables and node.base in BUILTINS:
+                return BUILTINS[node.base]
+        raise TexEvalError(node.written, node.column, f"no value for {node.full}; pass {node.full}=... "
+                           f"(names given: {', '.join(sorted(map(str, values))) or 'none'})")
+
+    def convert(self, value):
+        if torch.is_tensor(value):
+            if value.dtype.is_floating_point or value.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool):
+                return value.to(self.options.dtype) if value.dtype != self.options.dtype else value
+            return value
+        if isinstance(value, bool):
+            return int(value)
+        return value
+
+    def index(self, base, parts: tuple[tree.Node, ...], node: tree.Node):
+        if not torch.is_tensor(base):
+            raise TexEvalError(_written(node), node.column, "only a tensor can be indexed by a subscript")
+        if base.dim() < len(parts):
+            raise TexEvalError(_written(node), node.column, f"{len(parts)} indices into a tensor of shape {tuple(base.shape)}")
+        positions = []
+        for part in parts:
+            position = self.value(part)
+            positions.append(_as_index(position, part) - self.options.index_base)
+        for axis, position in enumerate(positions):
+            if not -base.shape[axis] <= position < base.shape[axis] or position < 0:
+                raise TexEvalError(_written(node), node.column, f"index {position + self.options.index_base} is out of range "
+                                   f"for axis {axis} of size {base.shape[axis]} (index_base={self.options.index_base})")
+        return base[tuple(positions)]
+
+    # --- arithmetic ------------------------------------------------------------------------------
+
+    def _sum(self, node: tree.Sum):
+        total = None
+        for sign, term in node.terms:
+            value = unrow(self.value(term))
+            value = -value if sign == "-" else value
+            total = value if total is None else self.elementwise(total, value, lambda a, b: a + b, term)
+        return total
+
+    def _negate(self, node: tree.Negate):
+        value = self.value(node.operand)
+        return Row(-value.vector) if isinstance(value, Row) else -value
+
+    def _product(self, node: tree.Product):
+        result = self.value(node.factors[0][1])
+        for op, factor in node.factors[1:]:
+            right = self.value(factor)
+            if op == "juxt":
+                result = self.juxtapose(result, right, factor)
+            elif op == "*" or op == "odot":
+                result = self.elementwise(unrow(result), unrow(right), lambda a, b: a * b, factor)
+            elif op == "/":
+                result = self.elementwise(unrow(result), unrow(right), _divide, factor)
+            elif op == "otimes":
+                a, b = unrow(result), unrow(right)
+                self.guard(a.numel() * b.numel(), factor)
+                result = torch.outer(a, b) if a.dim() == 1 and b.dim() == 1 else torch.kron(a, b)
+        return result
+
+    def juxtapose(self, left, right, node: tree.Node):
+        if _scalar(left) or _scalar(right) or self.options.elementwise:
+            if isinstance(left, Row) and _scalar(right):
+                return Row(left.vector * right)
+            if isinstance(right, Row) and _scalar(left):
+                return Row(left * right.vector)
+            return self.elementwise(unrow(left), unrow(right), lambda a, b: a * b, node)
+        if isinstance(left, Row):
+            product = left.vector @ unrow(right) if not isinstance(right, Row) else None
+            if product is None:
+                raise TexEvalError(_written(node), node.column, "a row vector next to a row vector")
+            return Row(product) if torch.is_tensor(right) and right.dim() >= 2 else product
+        if isinstance(right, Row):
+            if left.dim() == 1:
+                self.guard(left.numel() * right.vector.numel(), node)
+                return torch.outer(left, right.vector)
+            raise TexEvalError(_written(node), node.column, "a matrix next to a row vector")
+        if left.dim() == 1 and right.dim() == 1:
+            raise TexEvalError(_written(node), node.column, "two vectors side by side: write x^\\top y for a dot product, "
+                               "x \\odot y (or pass elementwise=True) for an elementwise one")
+        return left @ right
+
+    def elementwise(self, a, b, op, node: tree.Node):
+        if torch.is_tensor(a) and torch.is_tensor(b):
+            self.guard(math.prod(torch.broadcast_shapes(a.shape, b.shape)), node)
+        return op(a, b)
+
+    def guard(self, elements: int, node: tree.Node) -> None:
+        if elements > self.options.max_elements:
+            raise TexEvalError(_written(node), node.column, f"the result would have {elements:,} elements, more than "
+                               f"max_elements={self.options.max_elements:,}")
+
+    def _power(self, node: tree.Power):
+        base, exponent = unrow(self.value(node.base)), unrow(self.value(node.exponent))
+        if torch.is_tensor(base) and base.dim() >= 2 and not self.options.elementwise:
+            if _scalar(exponent) and float(exponent) == -1:
+                return torch.linalg.inv(base)
+            raise TexEvalError(_written(node), node.column, "a power of a matrix: matrix power or elementwise? pass "
+                               "elementwise=True for elementwise")
+        if not torch.is_tensor(base) and not torch.is_tensor(exponent):
+            if isinstance(base, int) and isinstance(exponent, int) and 0 <= exponent <= 64:
+                return base ** exponent
+            try:
+                return float(base) ** float(exponent)
+            except OverflowError:
+                raise TexEvalError(_written(node), node.column, "the power is too large for a float64") from None
+        return torch.pow(base, exponent) if torch.is_tensor(base) else torch.pow(torch.as_tensor(base, dtype=self.options.dtype, device=exponent.device), exponent)
+
+    def _transpose(self, node: tree.Transpose):
+        if node.maybe_power is not None and "T" in self.values:
+            return self._power(tree.Power(node.operand, node.maybe_power, node.column))
+        value = self.value(node.operand)
+        if isinstance(value, Row):
+            return value.vector
+        if not torch.is_tensor(value) or value.dim() == 0:
+            return value
+        return Row(value) if value.dim() == 1 else value.transpose(-2, -1)
+
+    def _index(self, node: tree.Index):
+        return self.index(unrow(self.value(node.target)), node.parts, node)
+
+    # --- functions -------------------------------------------------------------------------------
+
+    def _call(self, node: tree.Call):
+        function = self.lookup(node.function, callables=True)
+        args = [unrow(self.value(a)) for a in node.args]
+        if callable(function) and not torch.is_tensor(function):
+            return function(*[self.tensor(a) for a in args])
+        if len(args) == 1:
+            return self.juxtapose(function, args[0], node)
+        raise TexEvalError(node.function.written, node.column, f"{node.function.full}(...) with {len(args)} arguments "
+                           f"needs a callable: pass {node.function.full}=<function>")
+
+    def tensor(self, value):
+        return value if torch.is_tensor(value) else torch.as_tensor(value, dtype=self.options.dtype, device=self.device)
+
+    def _function(self, node: tree.Function):
+        name = node.name
+        args = [unrow(self.value(a)) for a in node.args]
+        if name in ("max", "min"):
+            if len(args) == 1:
+                x = self.tensor(args[0])
+                return x.amax(-1) if name == "max" else x.amin(-1)
+            result = self.tensor(args[0])
+            for other in args[1:]:
+                other = self.tensor(other)
+                result = torch.maximum(result, other) if name == "max" else torch.minimum(result, other)
+            return result
+        if name == "inner":
+            return (self.tensor(args[0]) * self.tensor(args[1])).sum(-1)
+        if name == "binom":
+            n, k = args
+            if isinstance(n, int) and isinstance(k, int):
+                return math.comb(n, k)
+            n, k = self.tensor(n), self.tensor(k)
+            return torch.exp(torch.lgamma(n + 1) - torch.lgamma(k + 1) - torch.lgamma(n - k + 1))
+        (x,) = args
+        if name == "factorial":
+            if isinstance(x, int):
+                if x > 170:
+                    raise TexEvalError(_written(node), node.column, f"{x}! is too large for a float64")
+                return math.factorial(x)
+            return torch.exp(torch.lgamma(self.tensor(x) + 1))
+        if name == "abs":
+            return len(x) if isinstance(x, (list, tuple, set, frozenset)) else abs(x)
+        if name == "norm":
+            return self.norm(self.tensor(x), node)
+        if name == "root":
+            degree = 2 if node.option is None else self.value(node.option)
+            return self.tensor(x) ** (1 / self.tensor(degree)) if torch.is_tensor(x) or torch.is_tensor(degree) else x ** (1 / degree)
+        if name in ("log", "lg") and node.option is not None:
+            return torch.log(self.tensor(x)) / math.log(float(self.value(node.option))) if name == "log" else torch.log10(self.tensor(x))
+        simple = {"exp": torch.exp, "log": torch.log, "ln": torch.log, "lg": torch.log10, "sin": torch.sin, "cos": torch.cos,
+                  "tan": torch.tan, "tanh": torch.tanh, "sinh": torch.sinh, "cosh": torch.cosh, "arcsin": torch.asin,
+                  "arccos": torch.acos, "arctan": torch.atan, "det": torch.linalg.det, "sgn": torch.sign,
+                  "floor": torch.floor, "ceil": torch.ceil}
+        if name in ("floor", "ceil") and not torch.is_tensor(x):
+            return math.floor(x) if name == "floor" else math.ceil(x)
+        return simple[name](self.tensor(x))
+
+    def norm(self, x: torch.Tensor, node: tree.Function):
+        option = node.option
+        if option == "fro":
+            return torch.linalg.matrix_norm(x, "fro")
+        order = float("inf") if option == "inf" else (2 if option is None else float(self.value(option)))
+        return torch.linalg.vector_norm(x, ord=order, dim=-1)
+
+    # --- big operators, expectations, conditions -------------------------------------------------
+
+    def _bigoperator(self, node: tree.BigOperator):
+        assignments = self.assignments(node.binding, node)
+        if not assignments:
+            if node.name == "sum":
+                return 0
+            if node.name == "prod":
+                return 1
+            raise TexEvalError(f"\\{node.name}", node.column, "the index runs over nothing")
+        self.terms[0] += len(assignments)
+        if self.terms[0] > self.options.max_terms:
+            raise TexEvalError(f"\\{node.name}", node.column, f"more than max_terms={self.options.max_terms:,} terms")
+        results = [unrow(self.with_bound(a).value(node.body)) for a in assignments]
+        if node.name == "sum":
+            total = results[0]
+            for r in results[1:]:
+                total = total + r
+            return total
+        if node.name == "prod":
+            total = results[0]
+            for r in results[1:]:
+                total = total * r
+            return total
+        stacked = torch.stack([self.tensor(r) for r in results])
+        if node.name in ("max", "min"):
+            return stacked.amax(0) if node.name == "max" else stacked.amin(0)
+        if len(node.binding.variables) != 1:
+            raise TexEvalError(f"\\{node.name}", node.column, "an arg max over several indices")
+        positions = stacked.argmax(0) if node.name == "argmax" else stacked.argmin(0)
+        choices = torch.tensor([a[node.binding.variables[0]] for a in assignments], device=positions.device)
+        return choices[positions]
+
+    def assignments(self, binding: tree.Binding, node: tree.Node) -> list[dict]:
+        variables = binding.variables
+        if binding.kind == "range":
+            lower = _as_index(self.value(binding.lower), binding.lower)
+            upper = _as_index(self.value(binding.upper), binding.upper)
+            self.check_count(upper - lower + 1, node)
+            return [{variables[0]: k} for k in range(lower, upper + 1)]
+        if binding.kind == "set":
+            over = self.value(binding.over) if not isinstance(binding.over, tree.Name) or binding.over.full not in self.values \
+                else self.values[binding.over.full]
+            rows = over.tolist() if torch.is_tensor(over) else list(over)
+            self.check_count(len(rows), node)
+            if len(variables) == 1:
+                return [{variables[0]: _plain(r)} for r in rows]
+            return [dict(zip(variables, map(_plain, r), strict=True)) for r in rows]
+        domains = [self.domain(v, node) for v in variables]
+        if binding.kind == "free":
+            count = math.prod(len(d) for d in domains)
+            self.check_count(count, node)
+            out = [{}]
+            for v, d in zip(variables, domains):
+                out = [{**o, v: k} for o in out for k in d]
+            return out
+        if binding.kind == "except":
+            excluded = _as_index(self.value(binding.over), binding.over)
+            return [{variables[0]: k} for k in domains[0] if k != excluded]
+        compare = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[binding.relation]
+        self.check_count(len(domains[0]) * len(domains[1]), node)
+        return [{variables[0]: a, variables[1]: b} for a in domains[0] for b in domains[1] if compare(a, b)]
+
+    def check_count(self, count: int, node: tree.Node) -> None:
+        if count > self.options.max_terms:
+            raise TexEvalError(_written(node), node.column, f"{count:,} terms, more than max_terms={self.options.max_terms:,}")
+
+    def domain(self, variable: str, node: tree.BigOperator) -> list[int]:
+        """The values index ``variable`` runs over: ``indices=`` when given, else the size of the axis it indexes."""
+        if variable in self.options.indices:
+            return list(self.options.indices[variable])
+        sizes = set()
+        for name in _names(node.body):
+            if name.subscript and name.subscript.parts and name.full not in self.values and name.unindexed in self.values:
+                base = self.values[name.unindexed]
+                for axis, part in enumerate(name.subscript.parts):
+                    if isinstance(part, tree.Name) and part.full == variable and torch.is_tensor(base) and axis < base.dim():
+                        sizes.add(base.shape[axis])
+        if len(sizes) != 1:
+            reason = "no tensor it indexes is given" if not sizes else f"the tensors it indexes disagree on its size ({sorted(sizes)})"
+            raise TexEvalError(_written(node), node.column, f"cannot tell the range of {variable}: {reason}; "
+                               f"pass indices={{'{variable}': range(...)}}")
+        size = sizes.pop()
+        base = self.options.index_base
+        return list(range(base, base + size))
+
+    def _expectation(self, node: tree.Expectation):
+        variables = node.variables
+        if not variables:
+            raise TexEvalError("\\mathbb{E}", node.column, "write which samples the mean runs over, like \\mathbb{E}_{x}[...]")
+        samples = []
+        for v in variables:
+            if v not in self.values:
+                raise TexEvalError("\\mathbb{E}", node.column, f"pass the samples of {v} as {v}=<tensor, samples along axis 0>")
+            samples.append(self.convert(self.values[v]))
+        count = len(samples[0])
+        if any(len(s) != count for s in samples):
+            raise TexEvalError("\\mathbb{E}", node.column, "the samples of the variables differ in number")
+        self.check_count(count, node)
+        self.terms[0] += count
+        results = [self.tensor(unrow(self.with_bound({v: s[k] for v, s in zip(variables, samples)}).value(node.body)))
+                   for k in range(count)]
+        return torch.stack(results).mean(0)
+
+    def _indicator(self, node: tree.Indicator):
+        return self.tensor(self._comparison(node.condition)).to(self.options.dtype)
+
+    def _comparison(self, node: tree.Comparison):
+        left, right = self.tensor(unrow(self.value(node.left))), self.tensor(unrow(self.value(node.right)))
+        return {"=": torch.eq, "!=": torch.ne, "<": torch.lt, ">": torch.gt, "<=": torch.le, ">=": torch.ge}[node.op](left, right)
+
+    def _cases(self, node: tree.Cases):
+        *branches, (last_value, last_condition) = node.branches
+        result = self.tensor(unrow(self.value(last_value)))
+        if last_condition is not None:
+            raise TexEvalError("\\begin{cases}", node.column, "the last case needs \\text{otherwise}: texeval does not "
+                               "leave a value undefined")
+        for value, condition in reversed(branches):
+            result = torch.where(self._comparison(condition), self.tensor(unrow(self.value(value))), result)
+        return result
+
+
+def unrow(value):
+    return value.vector if isinstance(value, Row) else value
+
+
+def _scalar(value) -> bool:
+    return not isinstance(value, Row) and (not torch.is_tensor(value) or value.dim() == 0)
+
+
+def _divide(a, b):
+    if not torch.is_tensor(a) and not torch.is_tensor(b):
+        return a / b
+    return torch.div(a, b) if torch.is_tensor(a) else a / b
+
+
+def _as_index(value, node: tree.Node) -> int:
+    if torch.is_tensor(value):
+        if value.dim() != 0:
+            raise TexEvalError(_written(node), node.column, "an index must be one integer, not a tensor")
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        raise TexEvalError(_written(node), node.column, f"an index must be an integer, got {value!r}")
+    return value
+
+
+def _plain(value):
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _names(node) -> list[tree.Name]:
+    found = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tree.Name):
+            found.append(item)
+        if isinstance(item, tree.Node) or isinstance(item, tree.Binding):
+            stack.extend(getattr(item, f) for f in item.__dataclass_fields__)
+        elif isinstance(item, tuple):
+            stack.extend(item)
+    return found
+
+
+def _written(node: tree.Node) -> str:
+    if isinstance(node, tree.Name):
+        return node.written
+    if isinstance(node, (tree.Function,)):
+        return f"\\{node.name}" if node.name not in ("abs", "norm", "inner", "root", "factorial") else node.name
+    if isinstance(node, tree.BigOperator):
+        return f"\\{node.name}"
+    return type(node).__name__.lower()

@@ -1,0 +1,776 @@
+"""LaTeX tokens -> the expression tree (``tree.py``), by recursive descent.
+
+Precedence, loosest first: relations (split off before parsing, see :func:`formula`), ``+ -``,
+products (``\\cdot \\times * / \\odot \\otimes`` and juxtaposition), unary minus, postfix (``^ _ ' !``),
+atoms. A function without parentheses (``\\log x_i``) and a big operator (``\\sum_i a_i b_i``) take
+the product that follows, up to the next ``+``, ``-`` or relation. Nesting deeper than
+:data:`MAX_DEPTH` is an error, never a RecursionError.
+"""
+from __future__ import annotations
+
+import functools
+
+from . import tree
+from .errors import TexEvalError
+from .tokens import Token, tokenize
+from .vocabulary import (ACCENTS, BIG_OPERATORS, CONDITIONS, FONTS, FUNCTIONS, GREEK, OPENERS, RELATIONS)
+
+MAX_DEPTH = 48
+OPENING = {"(", "[", "{", r"\{", r"\left", r"\langle", r"\lfloor", r"\lceil", r"\lvert", r"\lVert", r"\begin"}
+CLOSING = {")", "]", "}", r"\}", r"\right", r"\rangle", r"\rfloor", r"\rceil", r"\rvert", r"\rVert", r"\end"}
+PRODUCT_OPERATORS = {r"\cdot": "*", r"\times": "*", "*": "*", "/": "/", r"\odot": "odot", r"\otimes": "otimes",
+                     r"\circ": "odot"}
+TRANSPOSES = {r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}"}
+LABELS = {"*": "*", r"\star": "*", r"\ast": "*", r"\dagger": "dagger"}
+
+
+@functools.lru_cache(maxsize=4096)
+def formula(tex: str) -> tree.Formula:
+    """Split ``tex`` into clauses (top-level commas) and sides (top-level relations); sides stay unparsed."""
+    tokens = tokenize(tex)
+    clauses, sides, relations = [], [], []
+    start, depth, k = 0, 0, 0
+    body = list(tokens[:-1])
+    while body and body[-1].kind == "punct" and body[-1].text in ".,":  # sentence punctuation after a display
+        body.pop()
+    stop_all = len(body)
+
+    def close_side(stop: int, at: Token) -> None:
+        if stop == start:
+            raise TexEvalError(at.text or "the formula", at.column, "a side of this relation is empty")
+        sides.append(tree.Side(start, stop, tokens[start].column, tex[tokens[start].column - 1:tokens[stop].column - 1].strip()))
+
+    while k < stop_all:
+        token = body[k]
+        if token.text in (r"\left", r"\right"):
+            depth += 1 if token.text == r"\left" else -1
+            k += 2
+            continue
+        if token.kind in ("punct", "command") and token.text in OPENING:
+            depth += 1
+        elif token.kind in ("punct", "command") and token.text in CLOSING:
+            depth -= 1
+        elif depth == 0 and token.kind in ("punct", "command"):
+            relation = RELATIONS.get(token.text)
+            width = 1
+            if token.text == ":" and k + 1 < stop_all and body[k + 1].text == "=":
+                relation, width = "=", 2
+            if relation:
+                close_side(k, token)
+                relations.append(relation)
+                start = k + width
+                k += width
+                continue
+            if token.text == ",":
+                close_side(k, token)
+                clauses.append(tree.Clause(tuple(sides), tuple(relations)))
+                sides, relations, start = [], [], k + 1
+        k += 1
+    close_side(stop_all, tokens[-1])
+    clauses.append(tree.Clause(tuple(sides), tuple(relations)))
+    return tree.Formula(tex, tuple(clauses))
+
+
+@functools.lru_cache(maxsize=4096)
+def side(tex: str, start: int, stop: int) -> tree.Node:
+    """The expression tree of tokens ``start:stop`` of ``tex`` (one side of a relation)."""
+    tokens = tokenize(tex)
+    parser = Parser(tokens[start:stop] + (tree_end(tokens, stop),))
+    node = parser.expression()
+    parser.expect_end()
+    return node
+
+
+def tree_end(tokens: tuple[Token, ...], stop: int) -> Token:
+    return Token("end", "", tokens[stop].column)
+
+
+class Parser:
+    """Recursive descent over one side's tokens. ``bars`` counts open ``|...|`` so a ``|`` closes one."""
+
+    def __init__(self, tokens: tuple[Token, ...]):
+        self.tokens = tokens
+        self.at = 0
+        self.depth = 0
+        self.bars = 0
+
+    # --- token access --------------------------------------------------------------------------
+
+    def peek(self, ahead: int = 0) -> Token:
+        return self.tokens[min(self.at + ahead, len(self.tokens) - 1)]
+
+    def next(self) -> Token:
+        token = self.peek()
+        self.at = min(self.at + 1, len(self.tokens) - 1)
+        return token
+
+    def is_(self, *texts: str, ahead: int = 0) -> bool:
+        token = self.peek(ahead)
+        return token.kind in ("punct", "command") and token.text in texts
+
+    def expect(self, text: str, what: str) -> Token:
+        token = self.peek()
+        if not self.is_(text):
+            raise self.error(token, f"expected {text} {what}")
+        return self.next()
+
+    def expect_end(self) -> None:
+        token = self.peek()
+        if token.kind != "end":
+            raise self.error(token, "texeval cannot read the formula from here on")
+
+    def error(self, token: Token, reason: str) -> TexEvalError:
+        return TexEvalError(token.text or "the end of the formula", token.column, reason)
+
+    def nested(self, token: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(token, f"the formula is nested more than {MAX_DEPTH} levels deep")
+
+    # --- precedence levels ---------------------------------------------------------------------
+
+    def expression(self) -> tree.Node:
+        """``[sign] term ((+|-) term)*``."""
+        first = self.peek()
+        self.nested(first)
+        terms: list[tuple[str, tree.Node]] = []
+        sign = "+"
+        if self.is_("+", "-"):
+            sign = self.next().text
+        terms.append((sign, self.product()))
+        while self.is_("+", "-", r"\pm", r"\mp"):
+            token = self.next()
+            if token.text in (r"\pm", r"\mp"):
+                raise self.error(token, "a ± formula has two values; write the two cases as two equations")
+            terms.append((token.text, self.product()))
+        self.depth -= 1
+        if len(terms) == 1 and terms[0][0] == "+":
+            return terms[0][1]
+        if len(terms) == 1:
+            return tree.Negate(terms[0][1], first.column)
+        return tree.Sum(tuple(terms), first.column)
+
+    def product(self) -> tree.Node:
+        first = self.peek()
+        factors: list[tuple[str, tree.Node]] = [("", self.signed())]
+        while True:
+            token = self.peek()
+            if token.kind in ("punct", "command") and token.text in PRODUCT_OPERATORS:
+                self.next()
+                factors.append((PRODUCT_OPERATORS[token.text], self.signed()))
+            elif self.starts_factor():
+                factors.append(("juxt", self.postfix()))
+            else:
+                break
+        return factors[0][1] if len(factors) == 1 else tree.Product(tuple(factors), first.column)
+
+    def juxtaposed(self) -> tree.Node:
+        """The argument of ``\\log x`` or the body of ``\\sum_i``: factors up to the next + - or relation."""
+        return self.product()
+
+    def signed(self) -> tree.Node:
+        token = self.peek()
+        if self.is_("-"):
+            self.next()
+            self.nested(token)
+            operand = self.signed()
+            self.depth -= 1
+            return tree.Negate(operand, token.column)
+        return self.postfix()
+
+    def starts_factor(self) -> bool:
+        token = self.peek()
+        if token.kind in ("number", "letter", "word"):
+            return True
+        if token.kind == "text":
+            return bool(token.text.strip())
+        if token.kind == "punct":
+            return token.text in ("(", "[", "{") or (token.text == "|" and not self.bars)
+        if token.kind == "command":
+            if token.text == r"\right" or token.text in PRODUCT_OPERATORS or token.text in CLOSING:
+                return False
+            if token.text in (r"\|", r"\Vert") and self.bars:
+                return False
+            return token.text not in RELATIONS and token.text not in (r"\pm", r"\mp", r"\\", r"\mid")
+        return False
+
+    # --- postfix: ^ _ ' ! ----------------------------------------------------------------------
+
+    def postfix(self) -> tree.Node:
+        token = self.peek()
+        self.nested(token)
+        node = self.atom()
+        while True:
+            if self.is_("^"):
+                node = self.superscript(node)
+            elif self.is_("_"):
+                sub_token = self.next()
+                if isinstance(node, tree.Name) and node.subscript is None:
+                    node = self.with_subscript(node, sub_token)
+                else:
+                    node = tree.Index(node, self.index_parts(self.script_tokens(sub_token)), sub_token.column)
+            elif self.is_("'") and isinstance(node, tree.Name):
+                self.next()
+                node = tree.Name(node.base, node.subscript, node.label, node.primes + 1, node.column, node.written + "'")
+            elif self.is_("!"):
+                bang = self.next()
+                node = tree.Function("factorial", (node,), None, bang.column)
+            elif isinstance(node, tree.Name) and self.is_("(") or isinstance(node, tree.Name) and self.is_(r"\left") and self.is_("(", ahead=1):
+                node = tree.Call(node, self.arguments(), node.column)
+            else:
+                break
+        self.depth -= 1
+        return node
+
+    def superscript(self, node: tree.Node) -> tree.Node:
+        caret = self.next()
+        tokens = self.script_tokens(caret)
+        texts = [t.text for t in tokens]
+        if texts in ([r"\top"], [r"\intercal"], [r"\mathsf", "{", "T", "}"]) or (len(tokens) == 1 and tokens[0].kind == "word" and tokens[0].text == "T"):
+            return tree.Transpose(node, None, caret.column)
+        if texts == ["T"]:
+            return tree.Transpose(node, tree.Name("T", None, "", 0, tokens[0].column, "T"), caret.column)
+        if isinstance(node, tree.Name):
+            label = self.label_of(tokens)
+            if label is not None:
+                return tree.Name(node.base, node.subscript, _join_label(node.label, label), node.primes, node.column,
+                                 node.written + "^{" + " ".join(texts) + "}")
+            if texts in ([r"\prime"], ["'"]):
+                return tree.Name(node.base, node.subscript, node.label, node.primes + 1, node.column, node.written + "'")
+        exponent = Parser(tokens + (Token("end", "", caret.column),))
+        exponent.depth = self.depth
+        value = exponent.expression()
+        exponent.expect_end()
+        return tree.Power(node, value, caret.column)
+
+    def label_of(self, tokens: tuple[Token, ...]) -> str | None:
+        """A superscript that names rather than raises: ``(i)``, ``*``, a word like ``\\mathrm{lasso}``."""
+        if len(tokens) >= 3 and tokens[0].text == "(" and tokens[-1].text == ")" and \
+                all(t.text not in ("(", ")") for t in tokens[1:-1]):
+            return "(" + script_text(tokens[1:-1]) + ")"
+        if len(tokens) == 1 and tokens[0].text in LABELS:
+            return LABELS[tokens[0].text]
+        if len(tokens) == 1 and tokens[0].kind in ("word", "text") and len(tokens[0].text.strip()) > 1:
+            return script_text(tokens)
+        return None
+
+    def script_tokens(self, marker: Token) -> tuple[Token, ...]:
+        """The tokens of a sub/superscript: a braced group or one token (``x_12`` is ``x_1 2``)."""
+        token = self.peek()
+        if self.is_("{"):
+            return self.group_tokens()
+        if token.kind == "end" or (token.kind == "punct" and token.text not in ("*", "'")):
+            raise self.error(marker, f"{marker.text} needs a script after it")
+        self.next()
+        if token.kind == "number" and len(token.text) > 1:
+            rest = Token("number", token.text[1:], token.column + 1)
+            self.tokens = self.tokens[:self.at] + (rest,) + self.tokens[self.at:]
+            return (Token("number", token.text[0], token.column),)
+        if token.kind == "command" and token.text.lstrip("\\") in FONTS and self.is_("{"):
+            return (token,) + self.group_tokens()
+        return (token,)
+
+    def group_tokens(self) -> tuple[Token, ...]:
+        """The tokens inside the ``{...}`` here, braces matched; the braces consumed."""
+        opening = self.expect("{", "")
+        start, depth = self.at, 1
+        while depth:
+            token = self.next()
+            if token.kind == "end":
+                raise self.error(opening, "this { is never closed")
+            depth += token.text == "{" and token.kind == "punct"
+            depth -= token.text == "}" and token.kind == "punct"
+        return self.tokens[start:self.at - 1]
+
+    def with_subscript(self, name: tree.Name, underscore: Token) -> tree.Name:
+        tokens = self.script_tokens(underscore)
+        written = name.written + "_{" + " ".join(t.text for t in tokens) + "}"
+        try:
+            parts = self.index_parts(tokens)
+        except TexEvalError:
+            parts = None  # a subscript that only names (\eta_{\max}, P_{3 \times 3})
+        return tree.Name(name.base, tree.Subscript(script_text(tokens), parts), name.label, name.primes, name.column, written)
+
+    def index_parts(self, tokens: tuple[Token, ...]) -> tuple[tree.Node, ...]:
+        """Indices of a subscript: comma-separated expressions; ``ij`` (single letters side by side) is two."""
+        parts: list[tree.Node] = []
+        for piece in _split_commas(tokens):
+            if not piece:
+                raise TexEvalError("_", tokens[0].column if tokens else 0, "an empty index")
+            sub = Parser(piece + (Token("end", "", piece[-1].column + 1),))
+            sub.depth = self.depth
+            node = sub.expression()
+            sub.expect_end()
+            if isinstance(node, tree.Product) and all(op in ("", "juxt") and isinstance(f, tree.Name) and len(f.base) == 1
+                                                      and f.subscript is None for op, f in node.factors):
+                parts.extend(f for _, f in node.factors)
+            else:
+                parts.append(node)
+        return tuple(parts)
+
+    def arguments(self) -> tuple[tree.Node, ...]:
+        """``(a, b, ...)`` or ``\\left( ... \\right)``."""
+        left = self.is_(r"\left")
+        if left:
+            self.next()
+        opening = self.expect("(", "to open the arguments")
+        args = [self.expression()]
+        while self.is_(","):
+            self.next()
+            args.append(self.expression())
+        if left:
+            self.expect(r"\right", f"to close the \\left( at column {opening.column}")
+        self.expect(")", f"to close the ( at column {opening.column}")
+        return tuple(args)
+
+    # --- atoms ---------------------------------------------------------------------------------
+
+    def atom(self) -> tree.Node:
+        token = self.peek()
+        if token.kind == "number":
+            self.next()
+            return tree.Number(float(token.text) if "." in token.text else int(token.text), token.column)
+        if token.kind in ("letter", "word", "text"):
+            self.next()
+            word = word_name(token.text)
+            if not word:
+                raise self.error(token, "this text is prose, not part of a formula texeval can evaluate")
+            return tree.Name(word, None, "", 0, token.column, token.text)
+        if token.kind == "punct":
+            return self.punct_atom(token)
+        if token.kind == "command":
+            return self.command_atom(token)
+        raise self.error(token, "the formula ends where a value was expected")
+
+    def punct_atom(self, token: Token) -> tree.Node:
+        if token.text in ("(", "["):
+            self.next()
+            inner = self.expression()
+            self.expect({"(": ")", "[": "]"}[token.text], f"to close the {token.text} at column {token.column}")
+            return inner
+        if token.text == "{":
+            self.next()
+            inner = self.expression()
+            self.expect("}", f"to close the {{ at column {token.column}")
+            return inner
+        if token.text == "|":
+            return self.delimited(token, "|", "abs", bars=True)
+        raise self.error(token, "a value was expected here")
+
+    def delimited(self, token: Token, closing: str, function: str, bars: bool = False) -> tree.Node:
+        """``|x|``, ``\\|x\\|``, ``\\lfloor x \\rfloor`` ..., with the ``\\right`` form when ``\\left`` opened it."""
+        self.next()
+        self.bars += bars
+        inner = self.expression()
+        args: tuple[tree.Node, ...] = (inner,)
+        if function == "inner":
+            self.expect(",", "between the two vectors of \\langle a, b \\rangle")
+            args = (inner, self.expression())
+        self.bars -= bars
+        if self.is_(r"\right"):
+            self.next()
+        closer = self.peek()
+        if not self.is_(closing, *( (r"\|", r"\Vert", r"\rVert") if closing in (r"\|", r"\rVert") else ()),
+                        *((r"\rvert", "|") if closing in ("|", r"\rvert") else ())):
+            raise self.error(closer, f"expected {closing} to close the {token.text} at column {token.column}")
+        self.next()
+        option: tree.Node | str | None = None
+        if function == "norm" and self.is_("_"):
+            underscore = self.next()
+            option = norm_order(self.script_tokens(underscore), underscore)
+        return tree.Function(function, args, option, token.column)
+
+    def command_atom(self, token: Token) -> tree.Node:
+        name = token.text[1:]
+        if token.text == r"\left":
+            self.next()
+            delimiter = self.peek()
+            if self.is_("(", "["):
+                inner = self.expression()  # re-enter below via punct_atom semantics
+                raise self.error(delimiter, "internal: unreachable")  # pragma: no cover
+            self.at -= 1
+            return self.left_right(token)
+        if name in GREEK:
+            self.next()
+            return tree.Name(name, None, "", 0, token.column, token.text)
+        if name in ACCENTS:
+            return self.accented(token)
+        if name in FONTS:
+            return self.font(token)
+        if name in FUNCTIONS:
+            return self.function(token)
+        if name in BIG_OPERATORS or token.text in (r"\arg", r"\argmax", r"\argmin"):
+            return self.big_operator(token)
+        if name in ("frac", "dfrac", "tfrac", "cfrac"):
+            self.next()
+            numerator = self.braced(token)
+            return tree.Product((("", numerator), ("/", self.braced(token))), token.column)
+        if name in ("binom", "dbinom", "tbinom"):
+            self.next()
+            return tree.Function("binom", (self.braced(token), self.braced(token)), None, token.column)
+        if name == "sqrt":
+            return self.root(token)
+        if name in ("|", "Vert", "lVert"):
+            return self.delimited(token, r"\|" if name != "lVert" else r"\rVert", "norm", bars=True)
+        if name in ("lvert", "vert"):
+            return self.delimited(token, r"\rvert" if name == "lvert" else r"\vert", "abs", bars=True)
+        if name == "lfloor":
+            return self.delimited(token, r"\rfloor", "floor")
+        if name == "lceil":
+            return self.delimited(token, r"\rceil", "ceil")
+        if name == "langle":
+            return self.delimited(token, r"\rangle", "inner")
+        if name == "{":
+            self.next()
+            inner = self.expression()
+            self.expect(r"\}", f"to close the \\{{ at column {token.column}")
+            return inner
+        if name == "begin":
+            return self.environment(token)
+        if name in ("Pr",):
+            raise self.error(token, "a probability needs an event space texeval cannot infer; write the check's "
+                                    "estimate as a mean of an indicator, \\mathbb{E}[\\mathbb{1}[...]]")
+        if name in ("infty",):
+            raise self.error(token, "infinity is not a value texeval evaluates (a limit or an unbounded sum)")
+        raise self.error(token, "texeval does not know this command")
+
+    def left_right(self, token: Token) -> tree.Node:
+        """``\\left( ... \\right)`` and friends: the same constructs as without ``\\left``."""
+        self.next()  # \left
+        delimiter = self.peek()
+        text = delimiter.text
+        if text in ("(", "[", r"\{"):
+            self.next()
+            inner = self.expression()
+            self.expect(r"\right", f"to close the \\left{text} at column {token.column}")
+            self.expect(OPENERS[text], f"after \\right to close the \\left{text} at column {token.column}")
+            return inner
+        if text == "|":
+            return self.delimited(delimiter, "|", "abs", bars=True)
+        if text in (r"\|", r"\Vert", r"\lVert"):
+            return self.delimited(delimiter, r"\|" if text != r"\lVert" else r"\rVert", "norm", bars=True)
+        if text in (r"\lvert", r"\vert"):
+            return self.delimited(delimiter, r"\rvert" if text == r"\lvert" else r"\vert", "abs", bars=True)
+        if text == r"\lfloor":
+            return self.delimited(delimiter, r"\rfloor", "floor")
+        if text == r"\lceil":
+            return self.delimited(delimiter, r"\rceil", "ceil")
+        if text == r"\langle":
+            return self.delimited(delimiter, r"\rangle", "inner")
+        raise self.error(delimiter, "texeval does not know this \\left delimiter")
+
+    def braced(self, owner: Token) -> tree.Node:
+        """A ``{...}`` argument (or a single token, as TeX allows: ``\\frac12``)."""
+        if not self.is_("{"):
+            tokens = self.script_tokens(owner)
+            sub = Parser(tokens + (Token("end", "", owner.column),))
+            sub.depth = self.depth
+            node = sub.expression()
+            sub.expect_end()
+            return node
+        opening = self.next()
+        inner = self.expression()
+        self.expect("}", f"to close the {{ at column {opening.column} of {owner.text}")
+        return inner
+
+    def root(self, token: Token) -> tree.Node:
+        self.next()
+        degree = None
+        if self.is_("["):
+            self.next()
+            degree = self.expression()
+            self.expect("]", f"to close the degree of {token.text}")
+        return tree.Function("root", (self.braced(token),), degree, token.column)
+
+    def accented(self, token: Token) -> tree.Node:
+        self.next()
+        inner = self.braced(token)
+        if not isinstance(inner, tree.Name):
+            raise self.error(token, "an accent over something that is not a name")
+        accent = ACCENTS[token.text[1:]]
+        return tree.Name(inner.base + accent, inner.subscript, inner.label, inner.primes, token.column,
+                         token.text + "{" + inner.written + "}")
+
+    def font(self, token: Token) -> tree.Node:
+        """``\\mathbf{x}`` is ``x``; ``\\mathbb{E}`` an expectation; ``\\mathbb{1}`` an indicator."""
+        self.next()
+        name = token.text[1:]
+        tokens = self.group_tokens() if self.is_("{") else (self.next(),)
+        texts = [t.text for t in tokens]
+        if name in ("mathbb", "mathbf", "bm", "boldsymbol") and texts in (["1"], ["I"]):
+            if name == "mathbb" and texts == ["I"] or texts == ["1"]:
+                return self.indicator(token)
+        if name == "mathbb" and texts == ["E"]:
+            return self.expectation(token)
+        if name == "mathbb" and texts and texts[0] in ("R", "N", "Z", "C", "Q"):
+            raise self.error(token, "a number set is not a value; state the shape in the note's prose")
+        if all(t.kind == "letter" for t in tokens) and tokens:
+            return tree.Name("".join(texts), None, "", 0, token.column, token.text + "{" + "".join(texts) + "}")
+        sub = Parser(tokens + (Token("end", "", token.column),))
+        sub.depth = self.depth
+        node = sub.expression()
+        sub.expect_end()
+        if isinstance(node, (tree.Name, tree.Number)):
+            return node
+        raise self.error(token, "a font command around more than a name")
+
+    def function(self, token: Token) -> tree.Node:
+        """``\\exp x``, ``\\log(x)``, ``\\log_2 V``, ``\\sin^2 x`` (the power applies to the result)."""
+        self.next()
+        name = token.text[1:]
+        base = None
+        power = None
+        if self.is_("_"):
+            underscore = self.next()
+            sub = Parser(self.script_tokens(underscore) + (Token("end", "", underscore.column),))
+            base = sub.expression()
+            sub.expect_end()
+            if name not in ("log", "lg"):
+                raise self.error(underscore, f"a subscript on \\{name} has no meaning texeval knows")
+        if self.is_("^"):
+            caret = self.next()
+            sub = Parser(self.script_tokens(caret) + (Token("end", "", caret.column),))
+            power = sub.expression()
+            sub.expect_end()
+            if isinstance(power, tree.Negate):
+                raise self.error(caret, f"\\{name}^{{-1}} could be an inverse function or a reciprocal; write which")
+        if self.is_("(") or (self.is_(r"\left") and self.is_("(", ahead=1)):
+            args = self.arguments()
+            if len(args) != 1:
+                raise self.error(token, f"\\{name} takes one argument, got {len(args)}")
+            argument = args[0]
+            node: tree.Node = tree.Function(name, (argument,), base, token.column)
+            # \exp(x)^2 squares the result: the postfix loop of the caller applies it
+        else:
+            if not self.starts_factor():
+                raise self.error(token, f"\\{name} needs an argument")
+            node = tree.Function(name, (self.juxtaposed(),), base, token.column)
+        return tree.Power(node, power, token.column) if power is not None else node
+
+    def big_operator(self, token: Token) -> tree.Node:
+        self.next()
+        name = token.text[1:]
+        if name == "arg":
+            following = self.peek()
+            if not self.is_(r"\max", r"\min"):
+                raise self.error(token, "\\arg must be followed by \\max or \\min")
+            self.next()
+            name = "arg" + following.text[1:]
+        operator = BIG_OPERATORS[name]
+        if name in ("max", "min") and not self.is_("_"):
+            if self.is_("(") or (self.is_(r"\left") and self.is_("(", ahead=1)):
+                return tree.Function(name, self.arguments(), None, token.column)
+            raise self.error(token, f"\\{name} needs arguments in parentheses or an index below it")
+        if not self.is_("_"):
+            raise self.error(token, f"\\{name} needs an index below it, like \\{name}_{{i=1}}^{{n}}")
+        underscore = self.next()
+        below = self.script_tokens(underscore)
+        upper = None
+        if self.is_("^"):
+            caret = self.next()
+            sub = Parser(self.script_tokens(caret) + (Token("end", "", caret.column),))
+            sub.depth = self.depth
+            upper = sub.expression()
+            sub.expect_end()
+        binding = self.binding(below, underscore, upper)
+        if not self.starts_factor():
+            raise self.error(token, f"\\{name} needs a body after its limits")
+        return tree.BigOperator(operator, binding, self.juxtaposed(), token.column)
+
+    def binding(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None) -> tree.Binding:
+        """``i=1``, ``i \\in S``, ``(u,i) \\in D``, ``j \\ne i``, ``i<j``, ``i`` or ``i, j``."""
+        split = next((k for k, t in enumerate(tokens) if t.kind in ("punct", "command") and t.text in RELATIONS), None)
+        left = tokens if split is None else tokens[:split]
+        variables = _variables(left, at)
+        if split is None:
+            if upper is not None:
+                raise TexEvalError(at.text, at.column, "an upper limit needs a lower one: write i=1 below")
+            return tree.Binding("free", variables)
+        relation = RELATIONS[tokens[split].text]
+        rest = tokens[split + 1:]
+        if relation in ("<", "<=", ">", ">=") and len(rest) == 1 and rest[0].kind == "letter" and upper is None:
+            return tree.Binding("pair", variables + (rest[0].text,), relation=relation)
+        sub = Parser(rest + (Token("end", "", tokens[-1].column + 1),))
+        sub.depth = self.depth
+        value = sub.expression()
+        sub.expect_end()
+        if relation == "=" and len(variables) == 1:
+            if upper is None:
+                raise TexEvalError(at.text, at.column, "a lower limit needs an upper one above the operator")
+            return tree.Binding("range", variables, lower=value, upper=upper)
+        if relation == "in" and upper is None:
+            return tree.Binding("set", variables, over=value)
+        if relation == "!=" and len(variables) == 1 and upper is None:
+            return tree.Binding("except", variables, over=value)
+        raise TexEvalError(tokens[split].text, tokens[split].column, "texeval does not know this kind of index range")
+
+    def indicator(self, token: Token) -> tree.Node:
+        """``\\mathbb{1}[c]``, ``\\mathbf{1}\\{c\\}``, ``\\mathbb{I}(c)``, ``\\mathbb{1}_{c}``: 1 where c holds, else 0."""
+        if self.is_("_"):
+            underscore = self.next()
+            tokens = self.script_tokens(underscore)
+            return tree.Indicator(self.condition_of(tokens, underscore), token.column)
+        left = self.is_(r"\left")
+        if left:
+            self.next()
+        opening = self.peek()
+        closing = {"[": "]", "(": ")", r"\{": r"\}"}.get(opening.text)
+        if closing is None:
+            raise self.error(opening, "an indicator needs its condition in [...], (...) or \\{...\\}")
+        self.next()
+        condition = self.condition()
+        if left:
+            self.expect(r"\right", "to close the indicator's condition")
+        self.expect(closing, f"to close the indicator's condition at column {opening.column}")
+        return tree.Indicator(condition, token.column)
+
+    def condition(self) -> tree.Comparison:
+        left = self.expression()
+        token = self.peek()
+        relation = RELATIONS.get(token.text) if token.kind in ("punct", "command") else None
+        if relation not in CONDITIONS:
+            raise self.error(token, "expected a comparison (= \\ne < > \\le \\ge) in this condition")
+        self.next()
+        right = self.expression()
+        following = self.peek()
+        if following.kind in ("punct", "command") and RELATIONS.get(following.text) in CONDITIONS:
+            raise self.error(following, "a chained condition (a < b < c): write it as two conditions")
+        return tree.Comparison(left, relation, right, token.column)
+
+    def condition_of(self, tokens: tuple[Token, ...], at: Token) -> tree.Comparison:
+        sub = Parser(tokens + (Token("end", "", at.column),))
+        sub.depth = self.depth
+        condition = sub.condition()
+        sub.expect_end()
+        return condition
+
+    def expectation(self, token: Token) -> tree.Node:
+        variables: tuple[str, ...] = ()
+        distribution = None
+        if self.is_("_"):
+            underscore = self.next()
+            tokens = self.script_tokens(underscore)
+            split = next((k for k, t in enumerate(tokens) if t.text == r"\sim"), None)
+            variables = _variables(tokens if split is None else tokens[:split], underscore)
+            if split is not None:
+                sub = Parser(tokens[split + 1:] + (Token("end", "", underscore.column),))
+                distribution = sub.expression()
+                sub.expect_end()
+        left = self.is_(r"\left")
+        if left:
+            self.next()
+        opening = self.peek()
+        closing = {"[": "]", "(": ")"}.get(opening.text)
+        if closing is None:
+            raise self.error(opening, "an expectation needs its body in [...] or (...)")
+        self.next()
+        body = self.expression()
+        if self.is_("|", r"\mid", r"\middle"):
+            raise self.error(self.peek(), "a conditional expectation: pass only the samples that meet the condition "
+                                          "and write \\mathbb{E}[...] of them")
+        if left:
+            self.expect(r"\right", "to close the expectation")
+        self.expect(closing, f"to close the expectation's {opening.text} at column {opening.column}")
+        return tree.Expectation(variables, distribution, body, token.column)
+
+    def environment(self, token: Token) -> tree.Node:
+        self.next()
+        kind = script_text(self.group_tokens())
+        if kind != "cases":
+            raise self.error(token, f"texeval knows the cases environment, not {kind}")
+        branches: list[tuple[tree.Node, tree.Comparison | None]] = []
+        while True:
+            value = self.expression()
+            self.expect("&", "between a case's value and its condition")
+            branches.append((value, self.case_condition()))
+            if self.is_(r"\\"):
+                self.next()
+                if self.is_(r"\end"):
+                    break
+                continue
+            break
+        self.expect(r"\end", "to close \\begin{cases}")
+        self.group_tokens()
+        if any(c is None for _, c in branches[:-1]):
+            raise self.error(token, "only the last case may be \\text{otherwise}")
+        return tree.Cases(tuple(branches), token.column)
+
+    def case_condition(self) -> tree.Comparison | None:
+        """``\\text{if } x > 0``, ``x > 0``, ``\\text{otherwise}``; a trailing , or . is punctuation."""
+        token = self.peek()
+        if token.kind == "text" and token.text.strip().rstrip(",.") in ("otherwise", "else", "if otherwise"):
+            self.next()
+            if self.is_(",", "."):
+                self.next()
+            return None
+        if token.kind == "text" and token.text.strip() in ("if", "when", "for", ""):
+            self.next()
+        condition = self.condition()
+        if self.is_(",", "."):
+            self.next()
+        return condition
+
+
+def word_name(text: str) -> str:
+    """A word's name: spaces and thin spaces dropped, ``\\_`` as ``_`` (``tokens per batch`` -> ``tokensperbatch``)."""
+    for space in ("\\,", "\\;", "\\ ", " "):
+        text = text.replace(space, "")
+    return text.replace("\\_", "_")
+
+
+def script_text(tokens: tuple[Token, ...]) -> str:
+    """A sub/superscript as a name part: braces, spaces and backslashes dropped, font commands dropped."""
+    out = []
+    for token in tokens:
+        if token.kind in ("word", "text"):
+            out.append(word_name(token.text))
+        elif token.kind == "command" and token.text[1:] in FONTS:
+            continue
+        elif token.kind == "punct" and token.text in "{}":
+            continue
+        else:
+            out.append(token.text.lstrip("\\"))
+    return "".join(out)
+
+
+def norm_order(tokens: tuple[Token, ...], at: Token) -> tree.Node | str:
+    texts = [t.text for t in tokens]
+    if texts == [r"\infty"]:
+        return "inf"
+    if texts in (["F"], [r"\mathrm", "{", "F", "}"]) or (len(tokens) == 1 and tokens[0].kind == "word" and tokens[0].text == "F"):
+        return "fro"
+    sub = Parser(tokens + (Token("end", "", at.column),))
+    node = sub.expression()
+    sub.expect_end()
+    return node
+
+
+def _join_label(old: str, new: str) -> str:
+    return new if not old else old + new
+
+
+def _split_commas(tokens: tuple[Token, ...]) -> list[tuple[Token, ...]]:
+    pieces, start, depth = [], 0, 0
+    for k, token in enumerate(tokens):
+        depth += token.text in ("(", "[", "{")
+        depth -= token.text in (")", "]", "}")
+        if token.text == "," and depth == 0:
+            pieces.append(tokens[start:k])
+            start = k + 1
+    pieces.append(tokens[start:])
+    return pieces
+
+
+def _variables(tokens: tuple[Token, ...], at: Token) -> tuple[str, ...]:
+    """The index variables of ``i``, ``i, j``, ``(u, i)``: single letters or Greek names."""
+    names = []
+    for token in tokens:
+        if token.kind == "letter" or (token.kind == "command" and token.text[1:] in GREEK):
+            names.append(token.text.lstrip("\\"))
+        elif token.kind == "word":
+            names.append(word_name(token.text))
+        elif not (token.kind == "punct" and token.text in "(),"):
+            raise TexEvalError(token.text, token.column, "an index below a big operator must be a letter, like i or (u, i)")
+    if not names:
+        raise TexEvalError(at.text, at.column, "a big operator needs an index variable below it")
+    return tuple(names)

@@ -1,0 +1,190 @@
+"""The typed expression tree the parser builds and the evaluator walks: one frozen dataclass per construct.
+
+Every node carries ``column``, the 1-based column of its first character in the LaTeX, for errors.
+Sums and products are n-ary (a flat tuple of operands), so a long formula is a wide tree, not a
+deep one: evaluation depth follows the formula's nesting, never its length.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class Node:
+    column: int
+
+
+@dataclass(frozen=True)
+class Number(Node):
+    value: int | float
+    column: int
+
+
+@dataclass(frozen=True)
+class Subscript:
+    """A subscript as a name part (``text``: braces, spaces and backslashes dropped, e.g. ``t-1``) and,
+    when it parses as expressions, as indices (``parts``: one per comma-separated or juxtaposed letter)."""
+    text: str
+    parts: tuple[Node, ...] | None
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    """A symbol: ``base`` is the letter or word with accents appended (``mhat``), then the subscript,
+    a superscript label (``(i)``, ``*``, ``lasso``) and primes."""
+    base: str
+    subscript: Subscript | None
+    label: str
+    primes: int
+    column: int
+    written: str  # the LaTeX as written, for messages
+
+    @property
+    def unindexed(self) -> str:
+        """The name without its subscript: ``W^(i)`` for ``W_q^{(i)}``."""
+        return self.base + (f"^{self.label}" if self.label else "") + "'" * self.primes
+
+    @property
+    def full(self) -> str:
+        """The name a check passes a value under: ``mhat_t``, ``theta_t-1``, ``W_q^(i)``, ``z'``."""
+        sub = f"_{self.subscript.text}" if self.subscript else ""
+        return self.base + sub + (f"^{self.label}" if self.label else "") + "'" * self.primes
+
+
+@dataclass(frozen=True)
+class Sum(Node):
+    terms: tuple[tuple[str, Node], ...]  # ("+" | "-", term)
+    column: int
+
+
+@dataclass(frozen=True)
+class Product(Node):
+    """``factors[0]`` then (operator, factor) pairs: ``*`` (``\\cdot \\times *``, elementwise), ``/``,
+    ``juxt`` (side by side: scalar product or matrix product), ``odot``, ``otimes``."""
+    factors: tuple[tuple[str, Node], ...]
+    column: int
+
+
+@dataclass(frozen=True)
+class Negate(Node):
+    operand: Node
+    column: int
+
+
+@dataclass(frozen=True)
+class Power(Node):
+    base: Node
+    exponent: Node
+    column: int
+
+
+@dataclass(frozen=True)
+class Transpose(Node):
+    """``^\\top`` or ``^\\intercal``; ``maybe_power`` is the ``T`` of ``x^T``, a power when ``T`` has a value."""
+    operand: Node
+    maybe_power: Name | None
+    column: int
+
+
+@dataclass(frozen=True)
+class Index(Node):
+    """A subscript on something that is not a name: ``(x)_t``, ``h(x)_t``."""
+    target: Node
+    parts: tuple[Node, ...]
+    column: int
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    """``name(args)``: a callable the check passes, a built-in operator, or (one argument, a value
+    that is not callable) a product written side by side, like ``p(1 - p)``."""
+    function: Name
+    args: tuple[Node, ...]
+    column: int
+
+
+@dataclass(frozen=True)
+class Function(Node):
+    """A built-in function written as a command or delimiters: ``exp log sqrt root abs norm floor ceil
+    inner binom factorial max min diag tr sign``; ``option`` is a log base, a root degree, a norm's p."""
+    name: str
+    args: tuple[Node, ...]
+    option: Node | str | None
+    column: int
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The index a big operator runs over, from its subscript (and superscript for ``upper``).
+
+    kind: ``range`` (``i=1`` to ``upper``), ``set`` (``i \\in S``, ``(u,i) \\in D``: ``over`` is the set),
+    ``except`` (``j \\ne i``: ``over`` is the excluded value), ``pair`` (``i<j``: ``relation``),
+    ``free`` (``\\sum_i``: the range comes from the sizes of the tensors ``i`` indexes).
+    """
+    kind: str
+    variables: tuple[str, ...]
+    lower: Node | None = None
+    upper: Node | None = None
+    over: Node | None = None
+    relation: str = ""
+
+
+@dataclass(frozen=True)
+class BigOperator(Node):
+    """``\\sum \\prod \\max \\min \\arg\\max \\arg\\min`` over a binding."""
+    name: str  # sum | prod | max | min | argmax | argmin
+    binding: Binding
+    body: Node
+    column: int
+
+
+@dataclass(frozen=True)
+class Expectation(Node):
+    """``\\mathbb{E}_{x \\sim p}[body]``: the mean of ``body`` over the samples of ``variables``."""
+    variables: tuple[str, ...]
+    distribution: Node | None
+    body: Node
+    column: int
+
+
+@dataclass(frozen=True)
+class Comparison(Node):
+    """A condition: ``left op right`` with op one of ``= \\ne < > \\le \\ge``."""
+    left: Node
+    op: str
+    right: Node
+    column: int
+
+
+@dataclass(frozen=True)
+class Indicator(Node):
+    condition: Comparison
+    column: int
+
+
+@dataclass(frozen=True)
+class Cases(Node):
+    branches: tuple[tuple[Node, Comparison | None], ...]  # None: otherwise
+    column: int
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a relation chain, as tokens still to parse (a side is parsed only when it is evaluated)."""
+    start: int
+    stop: int
+    column: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Clause:
+    """``a = b \\le c``: sides and the relations between them (``relations[k]`` joins sides k and k+1)."""
+    sides: tuple[Side, ...]
+    relations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A display equation: clauses separated by top-level commas (``A = a, \\qquad B = b``)."""
+    tex: str
+    clauses: tuple[Clause, ...]
