@@ -8,7 +8,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import harness  # noqa: E402
 
-HELPERS = {"conftest", "harness", "latex_eval"}
+HELPERS = {"conftest", "harness"}
 
 
 def pytest_collect_file(file_path, parent):

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, figure, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, figure, run_checks, seed
 
 f64 = torch.float64
 
@@ -31,7 +31,7 @@ def check_prelu_matches_nn_prelu():
     # f(y_i) = y_i if y_i > 0, a_i y_i if y_i ≤ 0
     close(torch.where(y > 0, y, a * y), reference, "piecewise PReLU vs nn.PReLU")
     # f(y_i) = max(0, y_i) + a_i min(0, y_i), from the note's LaTeX
-    close(evaluate("he2015delving/prelu", y_i=y, a_i=a), reference, "max/min PReLU vs nn.PReLU")
+    close(evaluate_with("he2015delving/prelu", {"y_i": y, "a_i": a}, elementwise=True), reference, "max/min PReLU vs nn.PReLU")
     close(evaluate("he2015delving/prelu", y_i=y, a_i=0.0), F.relu(y), "a_i = 0 gives the ReLU")
     close(evaluate("he2015delving/prelu", y_i=y, a_i=0.01), F.leaky_relu(y, 0.01), "a_i = 0.01 gives the Leaky ReLU")
     close(F.prelu(y, torch.tensor([0.01], dtype=f64, device=device())), F.leaky_relu(y, 0.01), "F.prelu, shared a = 0.01")

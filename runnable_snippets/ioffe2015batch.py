@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, note_tex, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, note_tex, run_checks, seed
 
 f64 = torch.float64
 epsilon = 1e-5
@@ -217,13 +217,6 @@ def check_inference_transform():
         close(fused(u), module(linear(u)), "BN folded into the preceding linear layer")
 
 
-def evaluate_clause(equation_id, clause, **values):
-    """evaluate() for one clause of an equation written `A = a, \\qquad B = b` (evaluate reads only the last =)."""
-    from latex_eval import evaluate_tex
-
-    return evaluate_tex(note_tex(equation_id).split(r"\qquad")[clause].strip().rstrip(","), values)
-
-
 @check("ioffe2015batch/variance-shift",
        tex=r"\operatorname{Var}_{train}[X] = \frac{1}{p}\left(c^2 + v\right) - c^2, \qquad \operatorname{Var}_{test}[X] = v",
        evaluates=True)
@@ -238,7 +231,7 @@ def check_dropout_variance_shift():
     X_train = F.dropout(x, p=1 - p, training=True)                 # X = a x / p, a ~ Bernoulli(p)
     X_test = F.dropout(x, p=1 - p, training=False)                 # X = x
     # Var_train[X] = (c² + v)/p − c²
-    var_train = evaluate_clause("ioffe2015batch/variance-shift", 0, c=c, v=v, p=p)
+    var_train = evaluate_with("ioffe2015batch/variance-shift", {"c": c, "v": v, "p": p}, clause=0)
     # Var_test[X] = v
     var_test = evaluate("ioffe2015batch/variance-shift", v=v)
     for name, X, expected in (("train", X_train, var_train), ("test", X_test, var_test)):

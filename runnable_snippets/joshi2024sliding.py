@@ -37,7 +37,9 @@ def check_truncation_is_the_last_window():
     and it is the last row of unfold."""
     for T, L in ((12, 4), (100, 100), (2000, 100)):
         x = torch.randn(T, dtype=torch.float64, device=device())
-        s_last = int(evaluate("joshi2024sliding/truncation", T=T, L=L))
+        s_last_evaluated = evaluate("joshi2024sliding/truncation", T=T, L=L)
+        s_last = int(s_last_evaluated)
+        close(s_last_evaluated, x.unfold(0, L, 1).shape[0], f"s_last = the 1-based start of unfold's last window (T={T}, L={L})")
         close(window(x, s_last, L), x[-L:], f"W_(s_last) = last L events (T={T}, L={L})")
         close(window(x, s_last, L), x.unfold(0, L, 1)[-1], "…and the last unfolded window")
 

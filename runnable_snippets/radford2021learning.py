@@ -68,8 +68,9 @@ def check_symmetric_contrastive_loss():
 def check_temperature_init_and_scale_invariance():
     """t_0 from the note's LaTeX with τ_0 = 0.07: exp(t_0) = 1/0.07 ≈ 14.29, so the initial logits are cosine / 0.07;
     the loss is unchanged when the features of one example are rescaled."""
-    t_0 = float(evaluate("radford2021learning/temperature-init", tau_0=0.07))
-    close(math.exp(t_0), 1 / 0.07, "exp(t_0) = 1/τ_0")
+    t_0_evaluated = evaluate("radford2021learning/temperature-init", tau_0=0.07)
+    t_0 = float(t_0_evaluated)
+    close(torch.exp(t_0_evaluated), 1 / 0.07, "exp(t_0) = 1/τ_0")
     close(math.exp(t_0), 14.2857, "≈ 14.3", atol=1e-4)
     g = seed(1)
     I_f, T_f, W_i, W_t = batch(g)

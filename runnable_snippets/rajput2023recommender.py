@@ -22,7 +22,7 @@ def residual_quantise(z, E):
     r_0 is the value of the note's own LaTeX; distances and argmin are written out; residuals keep the
     autograd graph of z and E."""
     # r_0 = z  (value evaluated from the note; adding z − sg[z] = 0 attaches z's autograd graph)
-    r = evaluate("rajput2023recommender/rq-init", z=z).to(z) + (z - z.detach())
+    r = evaluate("rajput2023recommender/rq-init", z=z).detach().to(z) + (z - z.detach())
     residuals, codes = [r], []
     for d in range(E.shape[0]):
         # c_d = argmin_k ‖r_d − e^d_k‖

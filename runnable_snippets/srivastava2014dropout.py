@@ -118,7 +118,7 @@ def check_test_time_weights_give_the_training_expectation():
     masks = all_masks(10)
     training_expectation = (mask_probabilities(masks, p)[:, None] * ((masks * y) @ W.T)).sum(0)
     # W_test = p W
-    W_test = evaluate("srivastava2014dropout/test-scaling", p=p, W=W, l=1).to(W)
+    W_test = evaluate("srivastava2014dropout/test-scaling", p=p, **{"W^(l)": W}).to(W)
     close(W_test @ y, training_expectation, "W_test y vs E_r[W (r ⊙ y)]")
 
 

@@ -19,7 +19,7 @@ def checks_project(tmp_path):
     project = make_project(tmp_path)
     snippets = project.root / "runnable_snippets"
     shutil.copytree(FIXTURES / "snippets_runner", snippets)
-    for helper in ("harness.py", "latex_eval.py"):
+    for helper in ("harness.py",):
         shutil.copy2(REPO / "runnable_snippets" / helper, snippets / helper)
     return project
 

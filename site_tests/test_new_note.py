@@ -234,7 +234,7 @@ def test_arxiv_unreachable(project, monkeypatch, capsys):
 # --- the whole contributor path: new, write, validate, check ---------------------------------------
 
 def test_a_new_note_with_a_written_check_validates_and_passes(project, tmp_path, capsys):
-    for helper in ("harness.py", "latex_eval.py"):
+    for helper in ("harness.py",):
         project.snippets.mkdir(exist_ok=True)
         shutil.copy2(REPO / "runnable_snippets" / helper, project.snippets / helper)
     (tmp_path / "he.bib").write_text(SCHOLAR, encoding="utf-8")
@@ -265,7 +265,7 @@ def test_the_check_skeleton_fails_until_written(project, tmp_path):
     import subprocess
     import sys
     project.snippets.mkdir(exist_ok=True)
-    for helper in ("harness.py", "latex_eval.py"):
+    for helper in ("harness.py",):
         shutil.copy2(REPO / "runnable_snippets" / helper, project.snippets / helper)
     (tmp_path / "he.bib").write_text(SCHOLAR, encoding="utf-8")
     assert new(project, "he2015deep", "--bib", str(tmp_path / "he.bib")) == 0

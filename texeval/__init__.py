@@ -17,7 +17,7 @@ Naming rule (the names a check passes values under):
 - accents appended (``\\hat m_t`` and ``\\hat{m_t}`` -> ``mhat_t``; hat, tilde, bar, dot, vec ...);
 - the subscript after ``_`` with braces, spaces and backslashes dropped (``\\theta_{t-1}`` -> ``theta_t-1``,
   ``\\delta_{k,y}`` -> ``delta_k,y``, ``\\eta_{\\max}`` -> ``eta_max``);
-- a parenthesised superscript, ``*`` or a word superscript is a label (``W_q^{(i)}`` -> ``W_q^(i)``,
+- a parenthesised superscript or ``*`` is a label (``W_q^{(i)}`` -> ``W_q^(i)``,
   ``\\theta^*`` -> ``theta^*``); primes appended (``z'``). Other superscripts are powers; ``^\\top`` and
   ``^T`` (when no ``T`` is given) transpose.
 Lookup: the full name wins; else, when the name without its subscript is given and the subscript is

@@ -250,8 +250,6 @@ class Parser:
             return "(" + script_text(tokens[1:-1]) + ")"
         if len(tokens) == 1 and tokens[0].text in LABELS:
             return LABELS[tokens[0].text]
-        if len(tokens) == 1 and tokens[0].kind in ("word", "text") and len(tokens[0].text.strip()) > 1:
-            return script_text(tokens)
         return None
 
     def script_tokens(self, marker: Token) -> tuple[Token, ...]:
@@ -383,12 +381,6 @@ class Parser:
     def command_atom(self, token: Token) -> tree.Node:
         name = token.text[1:]
         if token.text == r"\left":
-            self.next()
-            delimiter = self.peek()
-            if self.is_("(", "["):
-                inner = self.expression()  # re-enter below via punct_atom semantics
-                raise self.error(delimiter, "internal: unreachable")  # pragma: no cover
-            self.at -= 1
             return self.left_right(token)
         if name in GREEK:
             self.next()

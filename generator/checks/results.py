@@ -24,7 +24,8 @@ class CheckResult:
     snippet_hash: str
     date: str
     message: str = ""
-    evaluated: tuple[str, ...] = ()  # equations whose LaTeX this run evaluated and compared (evidence, not a claim)
+    evaluates: bool = False  # the check declares it evaluates a note's LaTeX
+    evaluated: tuple[str, ...] = ()  # equation ids whose LaTeX this run evaluated and compared (evidence)
     cached: bool = False
     figures: dict = dataclasses.field(default_factory=dict, compare=False)  # name -> plotly figure
 

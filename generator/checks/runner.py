@@ -64,8 +64,8 @@ import harness, torch, torch.testing  # noqa: F401  the imports every check pays
 try:  # first uses that import more (tiny tensors: no thread pool starts before the fork)
     torch.testing.assert_close(torch.zeros(1), torch.zeros(1))  # torch.distributed.tensor
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)  # torch._dynamo
-    from sympy.parsing.latex import parse_latex
-    parse_latex("a + b", backend="lark")  # sympy and its LaTeX grammar
+    import texeval
+    texeval.evaluate("y = a + b", {"a": 1, "b": 2})  # the LaTeX evaluator, parsed and run once
 except Exception:
     pass
 for line in sys.stdin:
@@ -271,7 +271,8 @@ def run_one(root: Path, spec: CheckSpec, env: Environment, limits: Limits, snipp
         tail = log.read_bytes()[-2000:].decode("utf-8", "replace") if log.exists() else ""
     base = CheckResult(check=spec.id, file=spec.file, line=spec.first_line, equations=spec.equations, status="error",
                        device=env.device, torch=env.torch, seconds=round(seconds, 3), max_error=None, tolerance=None,
-                       snippet_hash=snippet_hash, date=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+                       snippet_hash=snippet_hash, date=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                       evaluates=spec.evaluates)
     if timed_out:
         return replace(base, status="timeout", message=f"did not finish within {limits.timeout:g} s (killed)")
     if outcome is None:
@@ -285,8 +286,7 @@ def run_one(root: Path, spec: CheckSpec, env: Environment, limits: Limits, snipp
         message = f"printed more than {limits.output_bytes // 1024} KB of output (killed); print less"
     return replace(base, status=outcome["status"], line=outcome.get("line") or spec.first_line, message=message,
                    seconds=round(outcome.get("seconds", seconds), 3), figures=outcome.get("figures") or {},
-                   evaluated=tuple(outcome.get("evaluated") or ()) if outcome["status"] == "passed" else (),
-                   max_error=worst["max_abs_error"] if worst else None, tolerance=worst["atol"] if worst else None)
+                   evaluated=tuple(outcome.get("evaluated") or ()), max_error=worst["max_abs_error"] if worst else None, tolerance=worst["atol"] if worst else None)
 
 
 def _run_in_new_interpreter(root: Path, spec: CheckSpec, env: Environment, limits: Limits, caps: list[int],
