@@ -26,10 +26,10 @@ def conv_stack_flops(layers, channels, resolution):
 
 def scaled(phi):
     """The multipliers from the note's LaTeX and the integer network they give (depth rounded up)."""
-    d = float(evaluate("tan2019efficientnet/depth", alpha=alpha, phi=phi))
-    w = float(evaluate("tan2019efficientnet/width", beta=beta, phi=phi))
-    r = float(evaluate("tan2019efficientnet/resolution", gamma=gamma, phi=phi))
-    return (d, w, r), (math.ceil(d * L0), round(w * C0), round(r * R0))
+    d = evaluate("tan2019efficientnet/depth", alpha=alpha, phi=phi).reshape(())
+    w = evaluate("tan2019efficientnet/width", beta=beta, phi=phi).reshape(())
+    r = evaluate("tan2019efficientnet/resolution", gamma=gamma, phi=phi).reshape(())
+    return (d, w, r), (math.ceil(float(d) * L0), round(float(w) * C0), round(float(r) * R0))
 
 
 @check("tan2019efficientnet/depth", tex=r"d = \alpha^\phi", evaluates=True)
@@ -45,10 +45,10 @@ def check_multipliers_compound_one_step_at_a_time():
         (d1, w1, r1), _ = scaled(phi_1)
         (d2, w2, r2), _ = scaled(phi_2)
         (d, w, r), _ = scaled(phi_1 + phi_2)
-        close(torch.tensor([d, w, r], dtype=torch.float64), torch.tensor([d1 * d2, w1 * w2, r1 * r2], dtype=torch.float64),
+        close(torch.stack([d, w, r]), torch.stack([d1 * d2, w1 * w2, r1 * r2]),
               f"(d, w, r) at φ = {phi_1} + {phi_2} = product of the two scalings")
-    close(torch.tensor(scaled(0.0)[0], dtype=torch.float64), torch.ones(3, dtype=torch.float64), "φ = 0: B0 unscaled")
-    close(torch.tensor(scaled(1.0)[0], dtype=torch.float64), torch.tensor(list(published.values()), dtype=torch.float64),
+    close(torch.stack(scaled(0.0)[0]), torch.ones(3, dtype=torch.float64), "φ = 0: B0 unscaled")
+    close(torch.stack(scaled(1.0)[0]), torch.tensor(list(published.values()), dtype=torch.float64),
           "φ = 1: the grid-search constants")
 
 
@@ -88,7 +88,7 @@ def check_flops_scale_by_compound_factor():
         close(ratio, factor, f"rounded network vs (α β² γ²)^φ at φ = {phi}", rtol=0.07)
         counted.append(ratio)
         compound.append(float(factor))
-        multipliers.append((d, w, r))
+        multipliers.append((float(d), float(w), float(r)))
     differs(torch.tensor(compound), torch.tensor([2.0 ** p for p in phis]), "1.92^φ vs 2^φ", at_least=0.1)
     phi_axis = torch.tensor(phis, dtype=torch.float64)
     figure("compound-scaling", [
