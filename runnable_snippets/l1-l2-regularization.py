@@ -219,7 +219,15 @@ def check_sgd_weight_decay_is_l2():
     A, b = M @ M.T / 6 + torch.eye(6, dtype=f64, device=device()), randn(g, 6)
     w_0 = randn(g, 6)
     eta, lam = 0.05, 0.01
-    lam_prime = float(evaluate("l1-l2-regularization/sgd-equivalence", **{"lambda": lam, "eta": eta}))
+    # λ' = λ / η, from the note's LaTeX
+    lam_prime_t = evaluate("l1-l2-regularization/sgd-equivalence", **{"lambda": lam, "eta": eta})
+    # reference: the weight_decay at which one torch.optim.SGD step with zero loss gradient shrinks w by 1 − λ
+    # (torch's shrink, 1 − w_1/w_0, is linear in weight_decay: measured at weight_decay = 1, then scaled)
+    probe = torch.ones(1, dtype=f64, device=device(), requires_grad=True)
+    probe.grad = torch.zeros_like(probe)
+    torch.optim.SGD([probe], lr=eta, weight_decay=1.0).step()
+    close(lam_prime_t, lam / (1 - float(probe.detach())), "λ' vs the weight_decay giving torch's step a shrink of 1 − λ")
+    lam_prime = float(lam_prime_t)
 
     def J(w):
         return 0.5 * w @ A @ w - b @ w
