@@ -205,7 +205,7 @@ def check_linear_regression_marginalisation():
           rtol=0, atol=5 * float(losses.std()) / losses.numel() ** 0.5)
 
 
-@check("srivastava2014dropout/misstatement-test-scale", tex=r"y' = p_{drop} \cdot y", evaluates=True)
+@check("srivastava2014dropout/misstatement-test-scale", tex=r"y' = p_{drop} \cdot y")
 def check_misstated_test_scale_differs():
     """p_drop = 0.2: the expected output of (non-inverted) dropout is (1 − p_drop) y, measured with
     F.dropout's mask over 10⁵ draws; the misstated p_drop · y differs from it."""
