@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -62,7 +62,7 @@ def check_bernoulli_mask_keeps_with_probability_p():
     close(torch_kept, p, "fraction kept by F.dropout(p_drop = 1 − p)", rtol=0, atol=5 * standard_error)
 
 
-@check("srivastava2014dropout/masked-activations", tex=r"\tilde y^{(l)} = r^{(l)} \odot y^{(l)}")
+@check("srivastava2014dropout/masked-activations", tex=r"\tilde y^{(l)} = r^{(l)} \odot y^{(l)}", evaluates=True)
 @check("srivastava2014dropout/dropout-layer",
        tex=r"z_i^{(l+1)} = w_i^{(l+1)} \tilde y^{(l)} + b_i^{(l+1)}, \qquad y_i^{(l+1)} = f\left(z_i^{(l+1)}\right)")
 def check_dropout_layer_is_the_thinned_network():
@@ -75,7 +75,7 @@ def check_dropout_layer_is_the_thinned_network():
     r[kept] = 1.0
     W = W.requires_grad_(True)
     # ỹ^(l) = r^(l) ⊙ y^(l)
-    y_tilde = r * y
+    y_tilde = evaluate("srivastava2014dropout/masked-activations", **{"r^(l)": r, "y^(l)": y})
     # z_i^(l+1) = w_i^(l+1) ỹ^(l) + b_i^(l+1);  y_i^(l+1) = f(z_i^(l+1)) with f = tanh
     out = torch.tanh(W @ y_tilde + b)
     thinned = torch.tanh(W[:, kept] @ y[kept] + b)
@@ -123,7 +123,7 @@ def check_test_time_weights_give_the_training_expectation():
 
 
 @check("srivastava2014dropout/inverted-dropout",
-       tex=r"\tilde y^{(l)} = \frac{r^{(l)} \odot y^{(l)}}{p}, \qquad y_{test}^{(l)} = y^{(l)}")
+       tex=r"\tilde y^{(l)} = \frac{r^{(l)} \odot y^{(l)}}{p}, \qquad y_{test}^{(l)} = y^{(l)}", evaluates=True)
 def check_inverted_dropout_against_f_dropout():
     """y: (2·10⁵,) with p = 0.8 (p_drop = 0.2). F.dropout's output divided by y takes exactly the values
     {0, 1/(1 − p_drop)} = {0, 1/p}; with r read off its zeros, (r ⊙ y)/p equals it; its mean equals y's
@@ -141,12 +141,13 @@ def check_inverted_dropout_against_f_dropout():
     close(torch.unique(nearest), torch.tensor([0.0, 1 / (1 - p_drop)], dtype=f64, device=device()), "both ratios occur")
     r = (y_tilde_torch != 0).double()
     # ỹ = (r ⊙ y) / p
-    y_tilde = r * y / p
+    y_tilde = evaluate_with("srivastava2014dropout/inverted-dropout", {"r^(l)": r, "y^(l)": y, "p": p}, clause=0)
     close(y_tilde, y_tilde_torch, "(r ⊙ y)/p vs F.dropout")
     standard_error = float(y_tilde.std()) / n ** 0.5
     close(y_tilde.mean(), y.mean(), "E_r[ỹ] = y (mean over units)", rtol=0, atol=5 * standard_error)
     # y_test = y
-    close(F.dropout(y, p=p_drop, training=False), y, "y_test = y (F.dropout in eval)")
+    y_test = evaluate_with("srivastava2014dropout/inverted-dropout", {"y^(l)": y}, clause=1)
+    close(y_test, F.dropout(y, p=p_drop, training=False), "y_test = y vs F.dropout in eval")
     # averaged over all 2¹⁰ masks, the inverted layer's training pre-activation W ỹ equals what nn.Dropout
     # followed by nn.Linear computes in eval mode (no scaling at test time)
     layer = nn.Sequential(nn.Dropout(p_drop), nn.Linear(10, 4, bias=False)).to(device(), f64).eval()
