@@ -94,7 +94,7 @@ def check_identity_recovery():
             close(module(x), x, f"BN(x) = x with ε = {eps:g}")
 
 
-@check("ioffe2015batch/bn-placement", tex=r"z = g\left(\mathrm{BN}(W u)\right)")
+@check("ioffe2015batch/bn-placement", tex=r"z = g\left(\mathrm{BN}(W u)\right)", evaluates=True)
 def check_placement_before_the_nonlinearity():
     """u: (20, 8), W: (6, 8), g = sigmoid: g(BN(Wu)) against nn.Sequential(Linear(bias=False), BatchNorm1d,
     Sigmoid); a bias b before BN changes nothing and gets zero gradient (the mean subtraction cancels it)."""
@@ -108,8 +108,9 @@ def check_placement_before_the_nonlinearity():
         layer[1].weight.copy_(gamma)
         layer[1].bias.copy_(beta)
         reference = layer(u)
-    # z = g(BN(Wu))
-    z = torch.sigmoid(batch_norm(u @ W.T, gamma, beta)[0])
+    # z = g(BN(Wu)), from the note's LaTeX: the columns of u are the 20 samples, BN is Algorithm 1 over them
+    z = evaluate("ioffe2015batch/bn-placement", g=torch.sigmoid, W=W, u=u.T,
+                 BN=lambda a: batch_norm(a.T, gamma, beta)[0].T).T
     close(z, reference, "g(BN(Wu)) vs Linear → BatchNorm1d → Sigmoid")
     b = randn(g, 6).requires_grad_(True)
     z_with_bias = torch.sigmoid(batch_norm(u @ W.T + b, gamma, beta)[0])
