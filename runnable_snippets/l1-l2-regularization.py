@@ -33,8 +33,9 @@ def ridge(X, y, lam):
 
 
 @check("l1-l2-regularization/gaussian-posterior",
-       tex=r"-\log p(w \mid X, y) = \frac{1}{2\sigma^2} \|y - Xw\|_2^2 + \frac{1}{2\tau^2} \|w\|_2^2 + \text{const}")
-@check("l1-l2-regularization/ridge-lambda", tex=r"\lambda = \frac{\sigma^2}{\tau^2}")
+       tex=r"-\log p(w \mid X, y) = \frac{1}{2\sigma^2} \|y - Xw\|_2^2 + \frac{1}{2\tau^2} \|w\|_2^2 + \text{const}",
+       evaluates=True)
+@check("l1-l2-regularization/ridge-lambda", tex=r"\lambda = \frac{\sigma^2}{\tau^2}", evaluates=True)
 @check("l1-l2-regularization/ridge-solution", tex=r"w^* = \left(X^\top X + \lambda I\right)^{-1} X^\top y")
 def check_ridge_is_the_gaussian_map():
     """n = 30, d = 5, σ = 0.5, τ = 0.8. The note's negative log posterior (plus the constant
@@ -51,11 +52,29 @@ def check_ridge_is_the_gaussian_map():
     const = n / 2 * math.log(2 * math.pi * sigma ** 2) + d / 2 * math.log(2 * math.pi * tau ** 2)
     for w in (randn(g, d), torch.zeros(d, dtype=f64, device=device())):
         # −log p(w|X, y) = ‖y − Xw‖²/(2σ²) + ‖w‖²/(2τ²) + const
-        formula = ((y - X @ w) ** 2).sum() / (2 * sigma ** 2) + (w ** 2).sum() / (2 * tau ** 2) + const
+        formula = evaluate("l1-l2-regularization/gaussian-posterior", X=X, y=y, w=w, sigma=sigma, tau=tau, const=const)
         close(formula, neg_log_posterior(w), "negative log posterior vs torch.distributions")
     # λ = σ²/τ²
-    lam = sigma ** 2 / tau ** 2
+    lam_t = evaluate("l1-l2-regularization/ridge-lambda", sigma=sigma, tau=tau)
+    lam = float(lam_t)
     w_star = ridge(X, y, lam).requires_grad_(True)
+    # reference for λ: the penalty weight at which ridge's normal equations hold at the MAP estimate found by
+    # minimising torch.distributions' negative log posterior (L-BFGS): Xᵀ(Xw − y) + λw = 0, solved for λ
+    w_map = torch.zeros(d, dtype=f64, device=device(), requires_grad=True)
+    optimiser = torch.optim.LBFGS([w_map], lr=1, max_iter=200, tolerance_grad=1e-14, tolerance_change=1e-16,
+                                  line_search_fn="strong_wolfe")
+
+    def closure():
+        optimiser.zero_grad()
+        loss = neg_log_posterior(w_map)
+        loss.backward()
+        return loss
+
+    optimiser.step(closure)
+    w_map = w_map.detach()
+    residual_gradient = X.T @ (X @ w_map - y)
+    close(lam_t, -(residual_gradient @ w_map) / (w_map @ w_map), "λ vs the ridge weight of the MAP estimate",
+          rtol=1e-6, atol=0)
     (grad,) = torch.autograd.grad(neg_log_posterior(w_star), w_star)
     close(grad, torch.zeros(d, dtype=f64, device=device()), "∇(−log posterior) at w* with λ = σ²/τ²", atol=1e-9)
     wrong = ridge(X, y, sigma / tau).requires_grad_(True)           # λ = σ/τ (not squared) is not the MAP
