@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, evaluate, figure, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, figure, run_checks, seed
 
 f64 = torch.float64
 
@@ -103,7 +103,8 @@ def check_ridge_makes_an_underdetermined_problem_solvable():
 
 
 @check("l1-l2-regularization/laplace-posterior",
-       tex=r"-\log p(w \mid X, y) = \frac{1}{2\sigma^2} \|y - Xw\|_2^2 + \frac{1}{b} \|w\|_1 + \text{const}")
+       tex=r"-\log p(w \mid X, y) = \frac{1}{2\sigma^2} \|y - Xw\|_2^2 + \frac{1}{b} \|w\|_1 + \text{const}",
+       evaluates=True)
 def check_laplace_prior_gives_l1():
     """σ = 0.5, b = 0.3: the note's expression plus n/2 log 2πσ² + d log 2b equals the torch.distributions
     negative log posterior with a Laplace(0, b) prior; times σ² it is ½‖y − Xw‖² + λ‖w‖₁ + const with λ = σ²/b."""
@@ -116,7 +117,7 @@ def check_laplace_prior_gives_l1():
         reference = (-torch.distributions.Normal(X @ w, sigma).log_prob(y).sum()
                      - torch.distributions.Laplace(torch.zeros_like(w), b).log_prob(w).sum())
         # −log p(w|X, y) = ‖y − Xw‖²/(2σ²) + ‖w‖₁/b + const
-        formula = ((y - X @ w) ** 2).sum() / (2 * sigma ** 2) + w.abs().sum() / b + const
+        formula = evaluate("l1-l2-regularization/laplace-posterior", X=X, y=y, w=w, sigma=sigma, b=b, const=const)
         close(formula, reference, "negative log posterior with a Laplace prior")
         lam = sigma ** 2 / b
         values.append((sigma ** 2 * reference, 0.5 * ((y - X @ w) ** 2).sum() + lam * w.abs().sum()))
@@ -125,14 +126,16 @@ def check_laplace_prior_gives_l1():
 
 
 @check("l1-l2-regularization/soft-threshold",
-       tex=r"\left[\operatorname{prox}_{\eta\lambda}(v)\right]_j = \operatorname{sign}(v_j) \max\left(|v_j| - \eta\lambda, 0\right)")
+       tex=r"\left[\operatorname{prox}_{\eta\lambda}(v)\right]_j = \operatorname{sign}(v_j) \max\left(|v_j| - \eta\lambda, 0\right)",
+       evaluates=True)
 def check_soft_thresholding_is_the_l1_prox():
     """v: 9 values in [−3, 3], ηλ = 0.7: the formula against F.softshrink and against the minimiser of
     ½(w − v)² + ηλ|w| found by brute force on a grid of step 10⁻⁴ over [−4, 4]."""
     v = torch.tensor([-3.0, -1.2, -0.7, -0.3, 0.0, 0.2, 0.69, 1.5, 3.0], dtype=f64)
     eta_lambda = 0.7
     # [prox(v)]_j = sign(v_j) max(|v_j| − ηλ, 0)
-    prox = torch.sign(v) * torch.clamp(v.abs() - eta_lambda, min=0)
+    prox = evaluate_with("l1-l2-regularization/soft-threshold", {"v_j": v, "eta": eta_lambda, "lambda": 1.0},
+                         elementwise=True)
     close(prox, F.softshrink(v, eta_lambda), "soft threshold vs F.softshrink")
     grid = torch.linspace(-4, 4, 80_001, dtype=f64)
     objective = 0.5 * (grid[None, :] - v[:, None]) ** 2 + eta_lambda * grid.abs()[None, :]
