@@ -28,15 +28,18 @@ def regression_problem(g, n, d, noise=0.5):
 
 
 def ridge(X, y, lam):
+    """X: (n, d), y: (n,) -> w*: (d,), from the note's LaTeX."""
     # w* = (XᵀX + λI)⁻¹ Xᵀy
-    return torch.linalg.solve(X.T @ X + lam * torch.eye(X.shape[1], dtype=f64, device=X.device), X.T @ y)
+    return evaluate("l1-l2-regularization/ridge-solution", X=X, y=y, I=torch.eye(X.shape[1], dtype=f64, device=X.device),
+                    **{"lambda": lam})
 
 
 @check("l1-l2-regularization/gaussian-posterior",
        tex=r"-\log p(w \mid X, y) = \frac{1}{2\sigma^2} \|y - Xw\|_2^2 + \frac{1}{2\tau^2} \|w\|_2^2 + \text{const}",
        evaluates=True)
 @check("l1-l2-regularization/ridge-lambda", tex=r"\lambda = \frac{\sigma^2}{\tau^2}", evaluates=True)
-@check("l1-l2-regularization/ridge-solution", tex=r"w^* = \left(X^\top X + \lambda I\right)^{-1} X^\top y")
+@check("l1-l2-regularization/ridge-solution", tex=r"w^* = \left(X^\top X + \lambda I\right)^{-1} X^\top y",
+       evaluates=True)
 def check_ridge_is_the_gaussian_map():
     """n = 30, d = 5, σ = 0.5, τ = 0.8. The note's negative log posterior (plus the constant
     n/2 log 2πσ² + d/2 log 2πτ²) equals −Σ log N(y; Xw, σ²) − Σ log N(w; 0, τ²) from torch.distributions;
