@@ -145,7 +145,7 @@ def check_soft_thresholding_is_the_l1_prox():
     close(prox, grid[objective.argmin(1)], "soft threshold vs brute-force argmin", atol=1e-4, rtol=0)
 
 
-@check("l1-l2-regularization/l1-objective", tex=r"\tilde J(w) = J(w) + \lambda \|w\|_1")
+@check("l1-l2-regularization/l1-objective", tex=r"\tilde J(w) = J(w) + \lambda \|w\|_1", evaluates=True)
 @check("l1-l2-regularization/ista", tex=r"w_{t+1} = \operatorname{prox}_{\eta\lambda}\left(w_t - \eta \nabla J(w_t)\right)")
 def check_ista_reaches_a_sparse_lasso_solution():
     """n = 40, d = 10, true w with 3 nonzeros, λ = 8, η = 1/λ_max(XᵀX). ISTA (gradient step, then
@@ -172,8 +172,9 @@ def check_ista_reaches_a_sparse_lasso_solution():
     close(float((~nonzero).sum() >= 3), 1.0, f"sparse: {int((~nonzero).sum())} of {d} coefficients are exactly 0")
 
     def l1_objective(v):
-        # J̃(w) = J(w) + λ‖w‖₁
-        return 0.5 * ((y - X @ v) ** 2).sum() + lam * v.abs().sum()
+        # J̃(w) = J(w) + λ‖w‖₁, from the note's LaTeX, with J(w) = ½‖y − Xw‖²
+        return evaluate("l1-l2-regularization/l1-objective", J=lambda u: 0.5 * ((y - X @ u) ** 2).sum(), w=v,
+                        **{"lambda": lam})
 
     for other, name in ((ridge(X, y, 0.0), "least squares"), (ridge(X, y, lam), "ridge")):
         close(torch.clamp(l1_objective(w) - l1_objective(other), min=0), 0.0, f"ISTA beats {name} on J̃")
