@@ -33,7 +33,8 @@ def mask_probabilities(masks, p):
 
 
 @check("srivastava2014dropout/standard-layer",
-       tex=r"z_i^{(l+1)} = w_i^{(l+1)} y^{(l)} + b_i^{(l+1)}, \qquad y_i^{(l+1)} = f\left(z_i^{(l+1)}\right)")
+       tex=r"z_i^{(l+1)} = w_i^{(l+1)} y^{(l)} + b_i^{(l+1)}, \qquad y_i^{(l+1)} = f\left(z_i^{(l+1)}\right)",
+       evaluates=True)
 def check_standard_layer_against_nn_linear():
     """y^(l): (5, 12) for a batch of 5; unit by unit, z_i = w_i y + b_i and f = sigmoid, against
     nn.Sequential(nn.Linear(12, 7), nn.Sigmoid())."""
@@ -42,9 +43,14 @@ def check_standard_layer_against_nn_linear():
     W, b = layer[0].weight.detach(), layer[0].bias.detach()           # rows w_i: (7, 12), b: (7,)
     y = randn(seed(1), 5, 12)
     # z_i^(l+1) = w_i^(l+1) y^(l) + b_i^(l+1), one unit at a time
-    z = torch.stack([y @ W[i] + b[i] for i in range(W.shape[0])], dim=-1)
+    # (the row w_i is passed as a (1, 12) matrix and the batch as the columns of y^(l), so w_i y^(l) is (1, 5))
+    z = torch.cat([evaluate_with("srivastava2014dropout/standard-layer",
+                                 {"w_i^(l+1)": W[i:i + 1], "y^(l)": y.T, "b_i^(l+1)": b[i]}, clause=0)
+                   for i in range(W.shape[0])]).T                                                   # (5, 7)
+    # y_i^(l+1) = f(z_i^(l+1))
+    out = evaluate_with("srivastava2014dropout/standard-layer", {"f": torch.sigmoid, "z_i^(l+1)": z}, clause=1)
     with torch.no_grad():
-        close(torch.sigmoid(z), layer(y), "y^(l+1) = f(z^(l+1))")
+        close(out, layer(y), "y^(l+1) = f(z^(l+1)) vs nn.Linear + nn.Sigmoid")
 
 
 @check("srivastava2014dropout/bernoulli-mask", tex=r"r_j^{(l)} \sim \operatorname{Bernoulli}(p)")
@@ -64,7 +70,8 @@ def check_bernoulli_mask_keeps_with_probability_p():
 
 @check("srivastava2014dropout/masked-activations", tex=r"\tilde y^{(l)} = r^{(l)} \odot y^{(l)}", evaluates=True)
 @check("srivastava2014dropout/dropout-layer",
-       tex=r"z_i^{(l+1)} = w_i^{(l+1)} \tilde y^{(l)} + b_i^{(l+1)}, \qquad y_i^{(l+1)} = f\left(z_i^{(l+1)}\right)")
+       tex=r"z_i^{(l+1)} = w_i^{(l+1)} \tilde y^{(l)} + b_i^{(l+1)}, \qquad y_i^{(l+1)} = f\left(z_i^{(l+1)}\right)",
+       evaluates=True)
 def check_dropout_layer_is_the_thinned_network():
     """y^(l): (10,), W: (6, 10). With ỹ = r ⊙ y, the layer equals the thinned network with the dropped
     units' columns removed, and autograd gives dropped units and their weights zero gradient."""
@@ -77,7 +84,10 @@ def check_dropout_layer_is_the_thinned_network():
     # ỹ^(l) = r^(l) ⊙ y^(l)
     y_tilde = evaluate("srivastava2014dropout/masked-activations", **{"r^(l)": r, "y^(l)": y})
     # z_i^(l+1) = w_i^(l+1) ỹ^(l) + b_i^(l+1);  y_i^(l+1) = f(z_i^(l+1)) with f = tanh
-    out = torch.tanh(W @ y_tilde + b)
+    z = torch.cat([evaluate_with("srivastava2014dropout/dropout-layer",
+                                 {"w_i^(l+1)": W[i:i + 1], "ytilde^(l)": y_tilde, "b_i^(l+1)": b[i]}, clause=0)
+                   for i in range(W.shape[0])])
+    out = evaluate_with("srivastava2014dropout/dropout-layer", {"f": torch.tanh, "z_i^(l+1)": z}, clause=1)
     thinned = torch.tanh(W[:, kept] @ y[kept] + b)
     close(out.detach(), thinned.detach(), "dropout layer vs the thinned sub-network")
     dW, dy = torch.autograd.grad(out.sum(), (W, y))
@@ -180,7 +190,8 @@ def check_gaussian_noise_variance_matches_inverted_mask():
 
 
 @check("srivastava2014dropout/linear-regression-marginal",
-       tex=r"\mathbb{E}_{R}\left[\lVert y - (R \odot X) w \rVert^2\right] = \lVert y - p X w \rVert^2 + p(1-p) \lVert \Gamma w \rVert^2, \qquad \Gamma = \left(\operatorname{diag}(X^\top X)\right)^{1/2}")
+       tex=r"\mathbb{E}_{R}\left[\lVert y - (R \odot X) w \rVert^2\right] = \lVert y - p X w \rVert^2 + p(1-p) \lVert \Gamma w \rVert^2, \qquad \Gamma = \left(\operatorname{diag}(X^\top X)\right)^{1/2}",
+       evaluates=True)
 def check_linear_regression_marginalisation():
     """X: (3, 4), y: (3,), w: (4,), p = 0.6: the exact expectation over all 2¹² masks R equals the
     ridge-like closed form; so does a Monte Carlo mean for X: (50, 8) (5 standard errors)."""
@@ -188,10 +199,13 @@ def check_linear_regression_marginalisation():
     p = 0.6
 
     def closed_form(X, y, w):
+        """Both clauses from the note's LaTeX. texeval reads diag(XᵀX) as the diagonal's entries (a vector), so
+        the diagonal matrix Γ is formed from them here."""
         # Γ = (diag(XᵀX))^{1/2}
-        Gamma = torch.diag(torch.diagonal(X.T @ X)).sqrt()
+        Gamma = torch.diag(evaluate_with("srivastava2014dropout/linear-regression-marginal", {"X": X}, clause=1))
         # ‖y − pXw‖² + p(1 − p)‖Γw‖²
-        return ((y - p * X @ w) ** 2).sum() + p * (1 - p) * ((Gamma @ w) ** 2).sum()
+        return evaluate_with("srivastava2014dropout/linear-regression-marginal",
+                             {"y": y, "X": X, "w": w, "p": p, "Gamma": Gamma}, clause=0)
 
     X, y, w = randn(g, 3, 4), randn(g, 3), randn(g, 4)
     R = all_masks(12).reshape(-1, 3, 4)                               # (4096, 3, 4)
