@@ -268,8 +268,8 @@ def check_sgd_weight_decay_is_l2():
         J(torch_wd).backward()
         sgd_wd.step()
         sgd_plain.zero_grad()
-        # J̃(w) = J(w) + λ'/2 ‖w‖²
-        (J(penalised) + lam_prime / 2 * (penalised ** 2).sum()).backward()
+        # J̃(w) = J(w) + λ/2 ‖w‖², from the note's LaTeX with λ = λ'
+        evaluate("l1-l2-regularization/l2-objective", J=J, w=penalised, **{"lambda": lam_prime}).backward()
         sgd_plain.step()
         # w_{t+1} = (1 − λ) w_t − η ∇J(w_t)
         w = (1 - lam) * w - eta * (A @ w - b)
