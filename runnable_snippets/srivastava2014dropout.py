@@ -103,7 +103,7 @@ def expectation_setup():
 
 
 @check("srivastava2014dropout/expectation",
-       tex=r"\mathbb{E}_{r}\left[w_i^{(l+1)} (r^{(l)} \odot y^{(l)})\right] = p\, w_i^{(l+1)} y^{(l)}")
+       tex=r"\mathbb{E}_{r}\left[w_i^{(l+1)} (r^{(l)} \odot y^{(l)})\right] = p\, w_i^{(l+1)} y^{(l)}", evaluates=True)
 def check_expected_input_is_p_times_input():
     """n = 10 units, p = 0.7: the exact expectation over all 2¹⁰ masks, and a Monte Carlo mean over
     2·10⁵ masks (within 5 standard errors), both equal p w_i y."""
@@ -111,8 +111,9 @@ def check_expected_input_is_p_times_input():
     masks = all_masks(10)                                         # (1024, 10)
     inputs = (masks * y) @ W.T                                    # w_i (r ⊙ y) for every mask: (1024, 5)
     exact = (mask_probabilities(masks, p)[:, None] * inputs).sum(0)
-    # E_r[w_i (r ⊙ y)] = p w_i y
-    expected = p * W @ y
+    # E_r[w_i (r ⊙ y)] = p w_i y: the right side from the note's LaTeX, for each row w_i (as a (1, 10) matrix)
+    expected = torch.cat([evaluate("srivastava2014dropout/expectation", p=p, **{"w_i^(l+1)": W[i:i + 1], "y^(l)": y})
+                          for i in range(W.shape[0])])
     close(exact, expected, "exact E_r over all masks")
     r = torch.bernoulli(torch.full((200_000, 10), p, dtype=f64), generator=seed(5)).to(device())
     samples = (r * y) @ W.T
