@@ -139,7 +139,8 @@ def check_weight_decay_step_and_loss_scaling():
 
 
 @check("goyal2017accurate/momentum",
-       tex=r"u_{t+1} = m u_t + \frac{1}{n} \sum_{x \in \mathcal{B}} \nabla l(x, w_t), \qquad w_{t+1} = w_t - \eta u_{t+1}")
+       tex=r"u_{t+1} = m u_t + \frac{1}{n} \sum_{x \in \mathcal{B}} \nabla l(x, w_t), \qquad w_{t+1} = w_t - \eta u_{t+1}",
+       evaluates=True)
 @check("goyal2017accurate/momentum-correction",
        tex=r"v_{t+1} = m \frac{\eta_{t+1}}{\eta_t} v_t + \eta_{t+1} \frac{1}{n} \sum_{x \in \mathcal{B}} \nabla l(x, w_t)")
 def check_momentum_forms_under_warmup():
@@ -159,7 +160,7 @@ def check_momentum_forms_under_warmup():
         eta, eta_prev = etas[t], etas[max(t - 1, 0)]
         # u_{t+1} = m u_t + (1/n) Σ ∇l(x, w_t);  w_{t+1} = w_t − η u_{t+1}
         u = m * u + grad_sum(Xb, yb, w_u) / n
-        w_u = w_u - eta * u
+        w_u = evaluate("goyal2017accurate/momentum", w_t=w_u, eta=eta, **{"u_t+1": u})      # second clause
         # v_{t+1} = m (η_{t+1}/η_t) v_t + η_{t+1} (1/n) Σ ∇l(x, w_t);  w_{t+1} = w_t − v_{t+1}
         v = m * (eta / eta_prev) * v + eta * grad_sum(Xb, yb, w_v) / n
         w_v = w_v - v

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, evaluate_with, note_tex, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, holds_with, note_tex, run_checks, seed
 
 f64 = torch.float64
 epsilon = 1e-5
@@ -23,13 +23,13 @@ def randn(g, *shape):
 def batch_norm(x, gamma, beta, eps=epsilon):
     """Algorithm 1 for x: (m, D), each column one activation dimension; returns (y, x̂, μ_B, σ²_B)."""
     m = x.shape[0]
-    # μ_B = (1/m) Σ_i x_i
-    mu_B = x.sum(0) / m
+    # μ_B = (1/m) Σ_i x_i            (x_i: row i of x, counted from 1)
+    mu_B = evaluate("ioffe2015batch/batch-mean", x=x, m=m)
     # σ²_B = (1/m) Σ_i (x_i − μ_B)²
-    sigma2_B = ((x - mu_B) ** 2).sum(0) / m
-    # x̂_i = (x_i − μ_B) / √(σ²_B + ε)
-    x_hat = (x - mu_B) / torch.sqrt(sigma2_B + eps)
-    # y_i = γ x̂_i + β
+    sigma2_B = evaluate("ioffe2015batch/batch-variance", x=x, m=m, mu_B=mu_B)
+    # x̂_i = (x_i − μ_B) / √(σ²_B + ε), for every row at once
+    x_hat = evaluate("ioffe2015batch/normalize", x_i=x, mu_B=mu_B, sigma_B=sigma2_B.sqrt(), epsilon=eps)
+    # y_i = γ x̂_i + β (the check compares this side with BN_{γ,β}(x_i) as torch computes it, via holds())
     y = gamma * x_hat + beta
     return y, x_hat, mu_B, sigma2_B
 
@@ -38,10 +38,12 @@ def batch_norm_module(D, **kwargs):
     return nn.BatchNorm1d(D, dtype=f64, device=device(), **kwargs)
 
 
-@check("ioffe2015batch/batch-mean", tex=r"\mu_{\mathcal{B}} = \frac{1}{m} \sum_{i=1}^{m} x_i")
-@check("ioffe2015batch/batch-variance", tex=r"\sigma_{\mathcal{B}}^2 = \frac{1}{m} \sum_{i=1}^{m} \left(x_i - \mu_{\mathcal{B}}\right)^2")
-@check("ioffe2015batch/normalize", tex=r"\hat x_i = \frac{x_i - \mu_{\mathcal{B}}}{\sqrt{\sigma_{\mathcal{B}}^2 + \epsilon}}")
-@check("ioffe2015batch/scale-shift", tex=r"y_i = \gamma \hat x_i + \beta \equiv \mathrm{BN}_{\gamma,\beta}(x_i)")
+@check("ioffe2015batch/batch-mean", tex=r"\mu_{\mathcal{B}} = \frac{1}{m} \sum_{i=1}^{m} x_i", evaluates=True)
+@check("ioffe2015batch/batch-variance", tex=r"\sigma_{\mathcal{B}}^2 = \frac{1}{m} \sum_{i=1}^{m} (x_i - \mu_{\mathcal{B}})^2",
+       evaluates=True)
+@check("ioffe2015batch/normalize", tex=r"\hat x_i = \frac{x_i - \mu_{\mathcal{B}}}{\sqrt{\sigma_{\mathcal{B}}^2 + \epsilon}}",
+       evaluates=True)
+@check("ioffe2015batch/scale-shift", tex=r"y_i = \gamma \hat x_i + \beta \equiv \mathrm{BN}_{\gamma,\beta}(x_i)", evaluates=True)
 def check_algorithm_1_matches_torch_batch_norm():
     """x: (16, 6), m = 16: y against F.batch_norm and nn.BatchNorm1d in training mode; μ_B and σ²_B against
     torch.var_mean(correction=0) and against the module's running stats after one step with momentum 1
@@ -52,6 +54,11 @@ def check_algorithm_1_matches_torch_batch_norm():
     gamma, beta = 1 + 0.3 * randn(g, D), randn(g, D)
     y, x_hat, mu_B, sigma2_B = batch_norm(x, gamma, beta)
     close(y, F.batch_norm(x, None, None, gamma, beta, training=True, eps=epsilon), "y vs F.batch_norm")
+    # γ x̂_i + β ≡ BN_{γ,β}(x_i), both sides from the note's LaTeX, BN bound to torch's F.batch_norm
+    holds_with("ioffe2015batch/scale-shift",
+               {"y_i": y, "gamma": gamma, "xhat_i": x_hat, "beta": beta, "x_i": x,
+                "BN_gamma,beta": lambda x: F.batch_norm(x, None, None, gamma, beta, training=True, eps=epsilon)},
+               sides=(1, 2), elementwise=True)
     var, mean = torch.var_mean(x, dim=0, correction=0)
     close(mu_B, mean, "μ_B")
     close(sigma2_B, var, "σ²_B (biased)")
@@ -87,7 +94,7 @@ def check_identity_recovery():
             close(module(x), x, f"BN(x) = x with ε = {eps:g}")
 
 
-@check("ioffe2015batch/bn-placement", tex=r"z = g\left(\mathrm{BN}(W u)\right)")
+@check("ioffe2015batch/bn-placement", tex=r"z = g\left(\mathrm{BN}(W u)\right)", evaluates=True)
 def check_placement_before_the_nonlinearity():
     """u: (20, 8), W: (6, 8), g = sigmoid: g(BN(Wu)) against nn.Sequential(Linear(bias=False), BatchNorm1d,
     Sigmoid); a bias b before BN changes nothing and gets zero gradient (the mean subtraction cancels it)."""
@@ -101,8 +108,9 @@ def check_placement_before_the_nonlinearity():
         layer[1].weight.copy_(gamma)
         layer[1].bias.copy_(beta)
         reference = layer(u)
-    # z = g(BN(Wu))
-    z = torch.sigmoid(batch_norm(u @ W.T, gamma, beta)[0])
+    # z = g(BN(Wu)), from the note's LaTeX: the columns of u are the 20 samples, BN is Algorithm 1 over them
+    z = evaluate("ioffe2015batch/bn-placement", g=torch.sigmoid, W=W, u=u.T,
+                 BN=lambda a: batch_norm(a.T, gamma, beta)[0].T).T
     close(z, reference, "g(BN(Wu)) vs Linear → BatchNorm1d → Sigmoid")
     b = randn(g, 6).requires_grad_(True)
     z_with_bias = torch.sigmoid(batch_norm(u @ W.T + b, gamma, beta)[0])

@@ -21,12 +21,14 @@ def quadratic_problem():
 
 
 @check("kingma2014adam/gradient", tex=r"g_t = \nabla_\theta f_t(\theta_{t-1})")
-@check("kingma2014adam/first-moment", tex=r"m_t = \beta_1 m_{t-1} + (1 - \beta_1)\, g_t")
-@check("kingma2014adam/second-moment", tex=r"v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2")
+@check("kingma2014adam/first-moment", tex=r"m_t = \beta_1 m_{t-1} + (1 - \beta_1)\, g_t", evaluates=True)
+@check("kingma2014adam/second-moment", tex=r"v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2", evaluates=True)
 @check("kingma2014adam/bias-correction-m", tex=r"\hat m_t = \frac{m_t}{1 - \beta_1^t}")
 @check("kingma2014adam/bias-correction-v", tex=r"\hat v_t = \frac{v_t}{1 - \beta_2^t}")
 @check("kingma2014adam/update", tex=r"\theta_t = \theta_{t-1} - \alpha \, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}", evaluates=True)
 def check_algorithm_1_matches_torch_adam():
+    """θ: (8,) on a random quadratic; ten steps of Algorithm 1, every line evaluated from the note's LaTeX,
+    against torch.optim.Adam's parameters and its state (exp_avg = m_t, exp_avg_sq = v_t)."""
     A, b, theta_0 = quadratic_problem()
     theta = theta_0.clone()
     m = torch.zeros_like(theta)
@@ -35,11 +37,14 @@ def check_algorithm_1_matches_torch_adam():
     adam = torch.optim.Adam([reference], lr=alpha, betas=(beta_1, beta_2), eps=epsilon)
     for t in range(1, 11):
         g = A @ theta - b                                   # g_t = ∇f(θ_{t-1})
-        m = beta_1 * m + (1 - beta_1) * g                   # m_t = β1 m_{t-1} + (1 − β1) g_t
-        v = beta_2 * v + (1 - beta_2) * g * g               # v_t = β2 v_{t-1} + (1 − β2) g_t²
-        m_hat = m / (1 - beta_1 ** t)                       # m̂_t = m_t / (1 − β1^t)
-        v_hat = v / (1 - beta_2 ** t)                       # v̂_t = v_t / (1 − β2^t)
-        # θ_t = θ_{t-1} − α m̂_t / (√v̂_t + ε), evaluated from the note's own LaTeX
+        # m_t = β1 m_{t-1} + (1 − β1) g_t
+        m = evaluate("kingma2014adam/first-moment", beta_1=beta_1, **{"m_t-1": m}, g_t=g).to(theta)
+        # v_t = β2 v_{t-1} + (1 − β2) g_t²
+        v = evaluate("kingma2014adam/second-moment", beta_2=beta_2, **{"v_t-1": v}, g_t=g).to(theta)
+        # m̂_t = m_t / (1 − β1^t),  v̂_t = v_t / (1 − β2^t)
+        m_hat = evaluate("kingma2014adam/bias-correction-m", m_t=m, beta_1=beta_1, t=t).to(theta)
+        v_hat = evaluate("kingma2014adam/bias-correction-v", v_t=v, beta_2=beta_2, t=t).to(theta)
+        # θ_t = θ_{t-1} − α m̂_t / (√v̂_t + ε)
         theta = evaluate("kingma2014adam/update", **{"theta_t-1": theta, "alpha": alpha, "mhat_t": m_hat,
                                                       "vhat_t": v_hat, "epsilon": epsilon}).to(theta)
         adam.zero_grad()
@@ -86,16 +91,16 @@ def check_bias_correction_removes_the_zero_start():
 
 
 @check("kingma2014adam/second-moment-unrolled",
-       tex=r"v_t = (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i}\, g_i^2")
+       tex=r"v_t = (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i}\, g_i^2", evaluates=True)
 def check_unrolled_second_moment():
     g = seed(2)
     gradients = torch.randn(20, 5, generator=g, dtype=torch.float64)
     v = torch.zeros(5, dtype=torch.float64)
     for g_t in gradients:
         v = beta_2 * v + (1 - beta_2) * g_t ** 2
-    t = len(gradients)
-    weights = torch.tensor([beta_2 ** (t - i) for i in range(1, t + 1)], dtype=torch.float64)
-    close((1 - beta_2) * (weights[:, None] * gradients ** 2).sum(0), v, "unrolled v_t")
+    # v_t = (1 − β2) Σ_{i=1}^{t} β2^{t−i} g_i², with g: (t, 5) indexed from 1 by the evaluator's g_i
+    unrolled = evaluate("kingma2014adam/second-moment-unrolled", beta_2=beta_2, t=len(gradients), g=gradients)
+    close(unrolled, v, "unrolled v_t vs the recursion run 20 times")
 
 
 @check("kingma2014adam/misstatement-squared-loss",

@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, evaluate, figure, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, figure, run_checks, seed
 
 f64 = torch.float64
 
@@ -28,14 +28,18 @@ def regression_problem(g, n, d, noise=0.5):
 
 
 def ridge(X, y, lam):
+    """X: (n, d), y: (n,) -> w*: (d,), from the note's LaTeX."""
     # w* = (XᵀX + λI)⁻¹ Xᵀy
-    return torch.linalg.solve(X.T @ X + lam * torch.eye(X.shape[1], dtype=f64, device=X.device), X.T @ y)
+    return evaluate("l1-l2-regularization/ridge-solution", X=X, y=y, I=torch.eye(X.shape[1], dtype=f64, device=X.device),
+                    **{"lambda": lam})
 
 
 @check("l1-l2-regularization/gaussian-posterior",
-       tex=r"-\log p(w \mid X, y) = \frac{1}{2\sigma^2} \|y - Xw\|_2^2 + \frac{1}{2\tau^2} \|w\|_2^2 + \text{const}")
-@check("l1-l2-regularization/ridge-lambda", tex=r"\lambda = \frac{\sigma^2}{\tau^2}")
-@check("l1-l2-regularization/ridge-solution", tex=r"w^* = \left(X^\top X + \lambda I\right)^{-1} X^\top y")
+       tex=r"-\log p(w \mid X, y) = \frac{1}{2\sigma^2} \|y - Xw\|_2^2 + \frac{1}{2\tau^2} \|w\|_2^2 + \text{const}",
+       evaluates=True)
+@check("l1-l2-regularization/ridge-lambda", tex=r"\lambda = \frac{\sigma^2}{\tau^2}", evaluates=True)
+@check("l1-l2-regularization/ridge-solution", tex=r"w^* = \left(X^\top X + \lambda I\right)^{-1} X^\top y",
+       evaluates=True)
 def check_ridge_is_the_gaussian_map():
     """n = 30, d = 5, σ = 0.5, τ = 0.8. The note's negative log posterior (plus the constant
     n/2 log 2πσ² + d/2 log 2πτ²) equals −Σ log N(y; Xw, σ²) − Σ log N(w; 0, τ²) from torch.distributions;
@@ -51,11 +55,29 @@ def check_ridge_is_the_gaussian_map():
     const = n / 2 * math.log(2 * math.pi * sigma ** 2) + d / 2 * math.log(2 * math.pi * tau ** 2)
     for w in (randn(g, d), torch.zeros(d, dtype=f64, device=device())):
         # −log p(w|X, y) = ‖y − Xw‖²/(2σ²) + ‖w‖²/(2τ²) + const
-        formula = ((y - X @ w) ** 2).sum() / (2 * sigma ** 2) + (w ** 2).sum() / (2 * tau ** 2) + const
+        formula = evaluate("l1-l2-regularization/gaussian-posterior", X=X, y=y, w=w, sigma=sigma, tau=tau, const=const)
         close(formula, neg_log_posterior(w), "negative log posterior vs torch.distributions")
     # λ = σ²/τ²
-    lam = sigma ** 2 / tau ** 2
+    lam_t = evaluate("l1-l2-regularization/ridge-lambda", sigma=sigma, tau=tau)
+    lam = float(lam_t)
     w_star = ridge(X, y, lam).requires_grad_(True)
+    # reference for λ: the penalty weight at which ridge's normal equations hold at the MAP estimate found by
+    # minimising torch.distributions' negative log posterior (L-BFGS): Xᵀ(Xw − y) + λw = 0, solved for λ
+    w_map = torch.zeros(d, dtype=f64, device=device(), requires_grad=True)
+    optimiser = torch.optim.LBFGS([w_map], lr=1, max_iter=200, tolerance_grad=1e-14, tolerance_change=1e-16,
+                                  line_search_fn="strong_wolfe")
+
+    def closure():
+        optimiser.zero_grad()
+        loss = neg_log_posterior(w_map)
+        loss.backward()
+        return loss
+
+    optimiser.step(closure)
+    w_map = w_map.detach()
+    residual_gradient = X.T @ (X @ w_map - y)
+    close(lam_t, -(residual_gradient @ w_map) / (w_map @ w_map), "λ vs the ridge weight of the MAP estimate",
+          rtol=1e-6, atol=0)
     (grad,) = torch.autograd.grad(neg_log_posterior(w_star), w_star)
     close(grad, torch.zeros(d, dtype=f64, device=device()), "∇(−log posterior) at w* with λ = σ²/τ²", atol=1e-9)
     wrong = ridge(X, y, sigma / tau).requires_grad_(True)           # λ = σ/τ (not squared) is not the MAP
@@ -84,7 +106,8 @@ def check_ridge_makes_an_underdetermined_problem_solvable():
 
 
 @check("l1-l2-regularization/laplace-posterior",
-       tex=r"-\log p(w \mid X, y) = \frac{1}{2\sigma^2} \|y - Xw\|_2^2 + \frac{1}{b} \|w\|_1 + \text{const}")
+       tex=r"-\log p(w \mid X, y) = \frac{1}{2\sigma^2} \|y - Xw\|_2^2 + \frac{1}{b} \|w\|_1 + \text{const}",
+       evaluates=True)
 def check_laplace_prior_gives_l1():
     """σ = 0.5, b = 0.3: the note's expression plus n/2 log 2πσ² + d log 2b equals the torch.distributions
     negative log posterior with a Laplace(0, b) prior; times σ² it is ½‖y − Xw‖² + λ‖w‖₁ + const with λ = σ²/b."""
@@ -97,7 +120,7 @@ def check_laplace_prior_gives_l1():
         reference = (-torch.distributions.Normal(X @ w, sigma).log_prob(y).sum()
                      - torch.distributions.Laplace(torch.zeros_like(w), b).log_prob(w).sum())
         # −log p(w|X, y) = ‖y − Xw‖²/(2σ²) + ‖w‖₁/b + const
-        formula = ((y - X @ w) ** 2).sum() / (2 * sigma ** 2) + w.abs().sum() / b + const
+        formula = evaluate("l1-l2-regularization/laplace-posterior", X=X, y=y, w=w, sigma=sigma, b=b, const=const)
         close(formula, reference, "negative log posterior with a Laplace prior")
         lam = sigma ** 2 / b
         values.append((sigma ** 2 * reference, 0.5 * ((y - X @ w) ** 2).sum() + lam * w.abs().sum()))
@@ -106,21 +129,23 @@ def check_laplace_prior_gives_l1():
 
 
 @check("l1-l2-regularization/soft-threshold",
-       tex=r"\left[\operatorname{prox}_{\eta\lambda}(v)\right]_j = \operatorname{sign}(v_j) \max\left(|v_j| - \eta\lambda, 0\right)")
+       tex=r"\left[\operatorname{prox}_{\eta\lambda}(v)\right]_j = \operatorname{sign}(v_j) \max\left(|v_j| - \eta\lambda, 0\right)",
+       evaluates=True)
 def check_soft_thresholding_is_the_l1_prox():
     """v: 9 values in [−3, 3], ηλ = 0.7: the formula against F.softshrink and against the minimiser of
     ½(w − v)² + ηλ|w| found by brute force on a grid of step 10⁻⁴ over [−4, 4]."""
     v = torch.tensor([-3.0, -1.2, -0.7, -0.3, 0.0, 0.2, 0.69, 1.5, 3.0], dtype=f64)
     eta_lambda = 0.7
     # [prox(v)]_j = sign(v_j) max(|v_j| − ηλ, 0)
-    prox = torch.sign(v) * torch.clamp(v.abs() - eta_lambda, min=0)
+    prox = evaluate_with("l1-l2-regularization/soft-threshold", {"v_j": v, "eta": eta_lambda, "lambda": 1.0},
+                         elementwise=True)
     close(prox, F.softshrink(v, eta_lambda), "soft threshold vs F.softshrink")
     grid = torch.linspace(-4, 4, 80_001, dtype=f64)
     objective = 0.5 * (grid[None, :] - v[:, None]) ** 2 + eta_lambda * grid.abs()[None, :]
     close(prox, grid[objective.argmin(1)], "soft threshold vs brute-force argmin", atol=1e-4, rtol=0)
 
 
-@check("l1-l2-regularization/l1-objective", tex=r"\tilde J(w) = J(w) + \lambda \|w\|_1")
+@check("l1-l2-regularization/l1-objective", tex=r"\tilde J(w) = J(w) + \lambda \|w\|_1", evaluates=True)
 @check("l1-l2-regularization/ista", tex=r"w_{t+1} = \operatorname{prox}_{\eta\lambda}\left(w_t - \eta \nabla J(w_t)\right)")
 def check_ista_reaches_a_sparse_lasso_solution():
     """n = 40, d = 10, true w with 3 nonzeros, λ = 8, η = 1/λ_max(XᵀX). ISTA (gradient step, then
@@ -147,8 +172,9 @@ def check_ista_reaches_a_sparse_lasso_solution():
     close(float((~nonzero).sum() >= 3), 1.0, f"sparse: {int((~nonzero).sum())} of {d} coefficients are exactly 0")
 
     def l1_objective(v):
-        # J̃(w) = J(w) + λ‖w‖₁
-        return 0.5 * ((y - X @ v) ** 2).sum() + lam * v.abs().sum()
+        # J̃(w) = J(w) + λ‖w‖₁, from the note's LaTeX, with J(w) = ½‖y − Xw‖²
+        return evaluate("l1-l2-regularization/l1-objective", J=lambda u: 0.5 * ((y - X @ u) ** 2).sum(), w=v,
+                        **{"lambda": lam})
 
     for other, name in ((ridge(X, y, 0.0), "least squares"), (ridge(X, y, lam), "ridge")):
         close(torch.clamp(l1_objective(w) - l1_objective(other), min=0), 0.0, f"ISTA beats {name} on J̃")
@@ -219,7 +245,15 @@ def check_sgd_weight_decay_is_l2():
     A, b = M @ M.T / 6 + torch.eye(6, dtype=f64, device=device()), randn(g, 6)
     w_0 = randn(g, 6)
     eta, lam = 0.05, 0.01
-    lam_prime = float(evaluate("l1-l2-regularization/sgd-equivalence", **{"lambda": lam, "eta": eta}))
+    # λ' = λ / η, from the note's LaTeX
+    lam_prime_t = evaluate("l1-l2-regularization/sgd-equivalence", **{"lambda": lam, "eta": eta})
+    # reference: the weight_decay at which one torch.optim.SGD step with zero loss gradient shrinks w by 1 − λ
+    # (torch's shrink, 1 − w_1/w_0, is linear in weight_decay: measured at weight_decay = 1, then scaled)
+    probe = torch.ones(1, dtype=f64, device=device(), requires_grad=True)
+    probe.grad = torch.zeros_like(probe)
+    torch.optim.SGD([probe], lr=eta, weight_decay=1.0).step()
+    close(lam_prime_t, lam / (1 - float(probe.detach())), "λ' vs the weight_decay giving torch's step a shrink of 1 − λ")
+    lam_prime = float(lam_prime_t)
 
     def J(w):
         return 0.5 * w @ A @ w - b @ w
@@ -234,8 +268,8 @@ def check_sgd_weight_decay_is_l2():
         J(torch_wd).backward()
         sgd_wd.step()
         sgd_plain.zero_grad()
-        # J̃(w) = J(w) + λ'/2 ‖w‖²
-        (J(penalised) + lam_prime / 2 * (penalised ** 2).sum()).backward()
+        # J̃(w) = J(w) + λ/2 ‖w‖², from the note's LaTeX with λ = λ'
+        evaluate("l1-l2-regularization/l2-objective", J=J, w=penalised, **{"lambda": lam_prime}).backward()
         sgd_plain.step()
         # w_{t+1} = (1 − λ) w_t − η ∇J(w_t)
         w = (1 - lam) * w - eta * (A @ w - b)

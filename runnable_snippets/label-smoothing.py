@@ -43,9 +43,9 @@ def smoothed_gap_by_minimisation(K, eps, y=0):
     return z[y] - others                                             # (K − 1,) all equal at the optimum
 
 
-@check("label-smoothing/softmax", tex=r"p(k) = \frac{\exp(z_k)}{\sum_{j=1}^{K} \exp(z_j)}")
-@check("label-smoothing/cross-entropy", tex=r"H(q, p) = -\sum_{k=1}^{K} q(k) \log p(k)")
-@check("label-smoothing/gradient", tex=r"\frac{\partial H(q, p)}{\partial z_k} = p(k) - q(k)")
+@check("label-smoothing/softmax", tex=r"p(k) = \frac{\exp(z_k)}{\sum_{j=1}^{K} \exp(z_j)}", evaluates=True)
+@check("label-smoothing/cross-entropy", tex=r"H(q, p) = -\sum_{k=1}^{K} q(k) \log p(k)", evaluates=True)
+@check("label-smoothing/gradient", tex=r"\frac{\partial H(q, p)}{\partial z_k} = p(k) - q(k)", evaluates=True)
 def check_softmax_cross_entropy_and_gradient():
     """z: (B=6, K=5). p against F.softmax; H(δ_y, p) = −log p(y) against F.cross_entropy; H(q, p) for a soft
     target q against F.cross_entropy with probability targets; ∂H/∂z = p − q against autograd, for both."""
@@ -53,20 +53,26 @@ def check_softmax_cross_entropy_and_gradient():
     B, K = 6, 5
     z = 3 * randn(g, B, K)
     y = torch.randint(0, K, (B,), generator=g).to(device())
-    # p(k) = exp(z_k) / Σ_j exp(z_j)
-    p = torch.exp(z) / torch.exp(z).sum(-1, keepdim=True)
-    close(p, F.softmax(z, -1), "softmax")
+    # p(k) = exp(z_k) / Σ_j exp(z_j), evaluated for each class k (counted from 1) and each sample's logits z
+    p = torch.stack([torch.stack([evaluate("label-smoothing/softmax", z=z_b, K=K, k=k).reshape(()) for k in range(1, K + 1)])
+                     for z_b in z]).to(z)
+    close(p, F.softmax(z, -1), "softmax vs F.softmax")
     q_onehot = F.one_hot(y, K).to(f64)
     q_soft = torch.softmax(randn(g, B, K), -1)
     for q, reference_target, name in [(q_onehot, y, "one-hot"), (q_soft, q_soft, "soft")]:
-        # H(q, p) = −Σ_k q(k) log p(k), per sample
-        H = -(q * torch.log(p)).sum(-1)
         logits = z.clone().requires_grad_(True)
         reference = F.cross_entropy(logits, reference_target, reduction="none")
-        close(H, reference, f"H(q, p) vs F.cross_entropy ({name} target)")
         (grad,) = torch.autograd.grad(reference.sum(), logits)
-        # ∂H/∂z_k = p(k) − q(k)
-        close(p - q, grad, f"∂H/∂z vs autograd ({name} target)")
+        for b in range(B):
+            # q(k) and p(k) as the functions of the class k (from 1) that the note writes
+            q_of = lambda k, b=b: q[b, int(k) - 1]                                   # noqa: E731
+            p_of = lambda k, b=b: p[b, int(k) - 1]                                   # noqa: E731
+            # H(q, p) = −Σ_k q(k) log p(k)
+            H = evaluate("label-smoothing/cross-entropy", q=q_of, p=p_of, K=K)
+            close(H, reference[b], f"H(q, p) vs F.cross_entropy ({name} target, sample {b})")
+            # ∂H/∂z_k = p(k) − q(k)
+            dH = torch.stack([evaluate("label-smoothing/gradient", p=p_of, q=q_of, k=k).reshape(()) for k in range(1, K + 1)])
+            close(dH, grad[b], f"∂H/∂z vs autograd ({name} target, sample {b})")
     close(-(q_onehot * torch.log(p)).sum(-1), -torch.log(p.gather(1, y[:, None]))[:, 0], "H(δ_y, p) = −log p(y)")
 
 
@@ -90,7 +96,7 @@ def check_smoothed_target_is_torchs_label_smoothing():
     close(q_prime[~delta.bool()], torch.full((B * (K - 1),), 0.02, dtype=f64, device=device()), "other classes")
 
 
-@check("label-smoothing/decomposition", tex=r"H(q', p) = (1 - \epsilon) H(q, p) + \epsilon H(u, p)")
+@check("label-smoothing/decomposition", tex=r"H(q', p) = (1 - \epsilon) H(q, p) + \epsilon H(u, p)", evaluates=True)
 def check_decomposition_into_two_cross_entropies():
     """z: (B=8, K=7). torch's smoothed loss = (1 − ε) · unsmoothed F.cross_entropy + ε · cross-entropy
     against the uniform u(k) = 1/K (F.cross_entropy with a uniform probability target), for several ε."""
@@ -101,9 +107,11 @@ def check_decomposition_into_two_cross_entropies():
     u = torch.full((B, K), 1.0 / K, dtype=f64, device=device())
     for eps in (0.0, 0.1, 0.3, 0.9):
         smoothed = F.cross_entropy(z, y, label_smoothing=eps)
-        # H(q', p) = (1 − ε) H(q, p) + ε H(u, p)
-        split = (1 - eps) * F.cross_entropy(z, y) + eps * F.cross_entropy(z, u)
-        close(split, smoothed, f"(1 − ε) H(q, p) + ε H(u, p), ε = {eps}")
+        # H(q', p) = (1 − ε) H(q, p) + ε H(u, p), with H torch's cross-entropy (probability targets, batch
+        # mean) and p standing for the logits it normalises; q is the one-hot target, q' torch's smoothed one
+        split = evaluate("label-smoothing/decomposition", H=lambda target, logits: F.cross_entropy(logits, target),
+                         q=F.one_hot(y, K).to(f64), u=u, p=z, epsilon=eps)
+        close(split, smoothed, f"(1 − ε) H(q, p) + ε H(u, p) vs F.cross_entropy(label_smoothing={eps})")
 
 
 @check("label-smoothing/kl-form", tex=r"H(u, p) = D_{\mathrm{KL}}(u \,\|\, p) + H(u)")
@@ -125,7 +133,7 @@ def check_uniform_cross_entropy_is_kl_plus_log_k():
        tex=r"z_y - z_k = \log \frac{q'(y)}{q'(k)} = \log\left(1 + \frac{(1 - \epsilon) K}{\epsilon}\right)",
        evaluates=True)
 @check("label-smoothing/misstatement-gap",
-       tex=r"z_y - z_k = \log\left(\frac{(1 - \epsilon)(K - 1)}{\epsilon} + 1\right)", evaluates=True)
+       tex=r"z_y - z_k = \log\left(\frac{(1 - \epsilon)(K - 1)}{\epsilon} + 1\right)")
 def check_optimal_logit_gap_by_minimisation():
     """Minimise torch's smoothed cross-entropy over the K logits with L-BFGS: every gap z_y − z_k equals the
     closed form, the optimal p equals q', and the (K − 1) mix-up formula is off. Publishes the chart."""

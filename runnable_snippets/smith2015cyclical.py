@@ -2,7 +2,6 @@
 the note's own LaTeX and compared with the rates torch.optim.lr_scheduler.CyclicLR sets; the blog's cosine
 formula against CosineAnnealingLR, and proof that it is not the triangular policy.
 """
-import math
 import warnings
 
 import torch
@@ -79,14 +78,15 @@ def check_variants_against_cyclic_lr():
 
 
 @check("smith2015cyclical/misstatement-cosine",
-       tex=r"\mathrm{lr}(t) = \mathrm{lr}_{\min} + \frac{1}{2}\left(\mathrm{lr}_{\max} - \mathrm{lr}_{\min}\right)\left(1 + \cos\left(\frac{T_{cur}}{T}\pi\right)\right)")
+       tex=r"\mathrm{lr}(t) = \mathrm{lr}_{\min} + \frac{1}{2}\left(\mathrm{lr}_{\max} - \mathrm{lr}_{\min}\right)\left(1 + \cos\left(\frac{T_{cur}}{T}\pi\right)\right)",
+       evaluates=True)
 def check_blog_cosine_is_sgdr_not_clr():
-    """The blog's formula (written out: sympy's LaTeX parser has no \\pi) equals CosineAnnealingLR with
+    """The blog's formula, evaluated from the note's LaTeX, equals CosineAnnealingLR with
     T_max = 1200, eta_min = base_lr from max_lr; it only decreases, while the triangular policy rises and falls."""
     T_cur = torch.arange(iterations, dtype=torch.float64)
     T, lr_min, lr_max = iterations, base_lr, max_lr
     # lr(t) = lr_min + ½ (lr_max − lr_min) (1 + cos(π T_cur / T))
-    cosine = lr_min + 0.5 * (lr_max - lr_min) * (1 + torch.cos(math.pi * T_cur / T))
+    cosine = evaluate("smith2015cyclical/misstatement-cosine", lr_min=lr_min, lr_max=lr_max, T_cur=T_cur, T=T)
     reference = scheduler_rates(lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=T, eta_min=lr_min),
                                 iterations, lr_max)
     close(cosine, reference, "cosine formula vs CosineAnnealingLR", rtol=1e-9, atol=1e-12)

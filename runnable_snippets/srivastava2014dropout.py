@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -33,7 +33,8 @@ def mask_probabilities(masks, p):
 
 
 @check("srivastava2014dropout/standard-layer",
-       tex=r"z_i^{(l+1)} = w_i^{(l+1)} y^{(l)} + b_i^{(l+1)}, \qquad y_i^{(l+1)} = f\left(z_i^{(l+1)}\right)")
+       tex=r"z_i^{(l+1)} = w_i^{(l+1)} y^{(l)} + b_i^{(l+1)}, \qquad y_i^{(l+1)} = f\left(z_i^{(l+1)}\right)",
+       evaluates=True)
 def check_standard_layer_against_nn_linear():
     """y^(l): (5, 12) for a batch of 5; unit by unit, z_i = w_i y + b_i and f = sigmoid, against
     nn.Sequential(nn.Linear(12, 7), nn.Sigmoid())."""
@@ -42,9 +43,14 @@ def check_standard_layer_against_nn_linear():
     W, b = layer[0].weight.detach(), layer[0].bias.detach()           # rows w_i: (7, 12), b: (7,)
     y = randn(seed(1), 5, 12)
     # z_i^(l+1) = w_i^(l+1) y^(l) + b_i^(l+1), one unit at a time
-    z = torch.stack([y @ W[i] + b[i] for i in range(W.shape[0])], dim=-1)
+    # (the row w_i is passed as a (1, 12) matrix and the batch as the columns of y^(l), so w_i y^(l) is (1, 5))
+    z = torch.cat([evaluate_with("srivastava2014dropout/standard-layer",
+                                 {"w_i^(l+1)": W[i:i + 1], "y^(l)": y.T, "b_i^(l+1)": b[i]}, clause=0)
+                   for i in range(W.shape[0])]).T                                                   # (5, 7)
+    # y_i^(l+1) = f(z_i^(l+1))
+    out = evaluate_with("srivastava2014dropout/standard-layer", {"f": torch.sigmoid, "z_i^(l+1)": z}, clause=1)
     with torch.no_grad():
-        close(torch.sigmoid(z), layer(y), "y^(l+1) = f(z^(l+1))")
+        close(out, layer(y), "y^(l+1) = f(z^(l+1)) vs nn.Linear + nn.Sigmoid")
 
 
 @check("srivastava2014dropout/bernoulli-mask", tex=r"r_j^{(l)} \sim \operatorname{Bernoulli}(p)")
@@ -62,9 +68,10 @@ def check_bernoulli_mask_keeps_with_probability_p():
     close(torch_kept, p, "fraction kept by F.dropout(p_drop = 1 − p)", rtol=0, atol=5 * standard_error)
 
 
-@check("srivastava2014dropout/masked-activations", tex=r"\tilde y^{(l)} = r^{(l)} \odot y^{(l)}")
+@check("srivastava2014dropout/masked-activations", tex=r"\tilde y^{(l)} = r^{(l)} \odot y^{(l)}", evaluates=True)
 @check("srivastava2014dropout/dropout-layer",
-       tex=r"z_i^{(l+1)} = w_i^{(l+1)} \tilde y^{(l)} + b_i^{(l+1)}, \qquad y_i^{(l+1)} = f\left(z_i^{(l+1)}\right)")
+       tex=r"z_i^{(l+1)} = w_i^{(l+1)} \tilde y^{(l)} + b_i^{(l+1)}, \qquad y_i^{(l+1)} = f\left(z_i^{(l+1)}\right)",
+       evaluates=True)
 def check_dropout_layer_is_the_thinned_network():
     """y^(l): (10,), W: (6, 10). With ỹ = r ⊙ y, the layer equals the thinned network with the dropped
     units' columns removed, and autograd gives dropped units and their weights zero gradient."""
@@ -75,9 +82,12 @@ def check_dropout_layer_is_the_thinned_network():
     r[kept] = 1.0
     W = W.requires_grad_(True)
     # ỹ^(l) = r^(l) ⊙ y^(l)
-    y_tilde = r * y
+    y_tilde = evaluate("srivastava2014dropout/masked-activations", **{"r^(l)": r, "y^(l)": y})
     # z_i^(l+1) = w_i^(l+1) ỹ^(l) + b_i^(l+1);  y_i^(l+1) = f(z_i^(l+1)) with f = tanh
-    out = torch.tanh(W @ y_tilde + b)
+    z = torch.cat([evaluate_with("srivastava2014dropout/dropout-layer",
+                                 {"w_i^(l+1)": W[i:i + 1], "ytilde^(l)": y_tilde, "b_i^(l+1)": b[i]}, clause=0)
+                   for i in range(W.shape[0])])
+    out = evaluate_with("srivastava2014dropout/dropout-layer", {"f": torch.tanh, "z_i^(l+1)": z}, clause=1)
     thinned = torch.tanh(W[:, kept] @ y[kept] + b)
     close(out.detach(), thinned.detach(), "dropout layer vs the thinned sub-network")
     dW, dy = torch.autograd.grad(out.sum(), (W, y))
@@ -93,7 +103,7 @@ def expectation_setup():
 
 
 @check("srivastava2014dropout/expectation",
-       tex=r"\mathbb{E}_{r}\left[w_i^{(l+1)} (r^{(l)} \odot y^{(l)})\right] = p\, w_i^{(l+1)} y^{(l)}")
+       tex=r"\mathbb{E}_{r}\left[w_i^{(l+1)} (r^{(l)} \odot y^{(l)})\right] = p\, w_i^{(l+1)} y^{(l)}", evaluates=True)
 def check_expected_input_is_p_times_input():
     """n = 10 units, p = 0.7: the exact expectation over all 2¹⁰ masks, and a Monte Carlo mean over
     2·10⁵ masks (within 5 standard errors), both equal p w_i y."""
@@ -101,8 +111,9 @@ def check_expected_input_is_p_times_input():
     masks = all_masks(10)                                         # (1024, 10)
     inputs = (masks * y) @ W.T                                    # w_i (r ⊙ y) for every mask: (1024, 5)
     exact = (mask_probabilities(masks, p)[:, None] * inputs).sum(0)
-    # E_r[w_i (r ⊙ y)] = p w_i y
-    expected = p * W @ y
+    # E_r[w_i (r ⊙ y)] = p w_i y: the right side from the note's LaTeX, for each row w_i (as a (1, 10) matrix)
+    expected = torch.cat([evaluate("srivastava2014dropout/expectation", p=p, **{"w_i^(l+1)": W[i:i + 1], "y^(l)": y})
+                          for i in range(W.shape[0])])
     close(exact, expected, "exact E_r over all masks")
     r = torch.bernoulli(torch.full((200_000, 10), p, dtype=f64), generator=seed(5)).to(device())
     samples = (r * y) @ W.T
@@ -123,12 +134,12 @@ def check_test_time_weights_give_the_training_expectation():
 
 
 @check("srivastava2014dropout/inverted-dropout",
-       tex=r"\tilde y^{(l)} = \frac{r^{(l)} \odot y^{(l)}}{p}, \qquad y_{test}^{(l)} = y^{(l)}")
+       tex=r"\tilde y^{(l)} = \frac{r^{(l)} \odot y^{(l)}}{p}, \qquad y_{test}^{(l)} = y^{(l)}", evaluates=True)
 def check_inverted_dropout_against_f_dropout():
     """y: (2·10⁵,) with p = 0.8 (p_drop = 0.2). F.dropout's output divided by y takes exactly the values
     {0, 1/(1 − p_drop)} = {0, 1/p}; with r read off its zeros, (r ⊙ y)/p equals it; its mean equals y's
-    (5 standard errors); at test time F.dropout is the identity; and the inverted net with W' = pW matches
-    the paper's net at train and test time."""
+    (5 standard errors); at test time F.dropout is the identity; and the exact expectation of the training
+    pre-activation W ỹ over every mask of 10 units equals the eval-mode nn.Dropout + nn.Linear output."""
     p_drop, n = 0.2, 200_000
     p = 1 - p_drop
     g = seed(6)
@@ -141,17 +152,20 @@ def check_inverted_dropout_against_f_dropout():
     close(torch.unique(nearest), torch.tensor([0.0, 1 / (1 - p_drop)], dtype=f64, device=device()), "both ratios occur")
     r = (y_tilde_torch != 0).double()
     # ỹ = (r ⊙ y) / p
-    y_tilde = r * y / p
+    y_tilde = evaluate_with("srivastava2014dropout/inverted-dropout", {"r^(l)": r, "y^(l)": y, "p": p}, clause=0)
     close(y_tilde, y_tilde_torch, "(r ⊙ y)/p vs F.dropout")
     standard_error = float(y_tilde.std()) / n ** 0.5
     close(y_tilde.mean(), y.mean(), "E_r[ỹ] = y (mean over units)", rtol=0, atol=5 * standard_error)
     # y_test = y
-    close(F.dropout(y, p=p_drop, training=False), y, "y_test = y (F.dropout in eval)")
-    W = randn(g, 4, 1000)
-    y_small, r_small = y[:1000], r[:1000]
-    W_prime = p * W
-    close(W_prime @ (r_small * y_small) / p, W @ (r_small * y_small), "training pre-activations, W' = pW")
-    close(W_prime @ y_small, (p * W) @ y_small, "test network W' = W_test")
+    y_test = evaluate_with("srivastava2014dropout/inverted-dropout", {"y^(l)": y}, clause=1)
+    close(y_test, F.dropout(y, p=p_drop, training=False), "y_test = y vs F.dropout in eval")
+    # averaged over all 2¹⁰ masks, the inverted layer's training pre-activation W ỹ equals what nn.Dropout
+    # followed by nn.Linear computes in eval mode (no scaling at test time)
+    layer = nn.Sequential(nn.Dropout(p_drop), nn.Linear(10, 4, bias=False)).to(device(), f64).eval()
+    W, y_small, masks = layer[1].weight.detach(), y[:10], all_masks(10)
+    training_expectation = (mask_probabilities(masks, p)[:, None] * ((masks * y_small / p) @ W.T)).sum(0)
+    with torch.no_grad():
+        close(training_expectation, layer(y_small), "E_r[W ỹ] (exact, 2¹⁰ masks) vs nn.Dropout + nn.Linear in eval")
 
 
 @check("srivastava2014dropout/gaussian-variance", tex=r"\sigma^2 = \frac{1 - p}{p}", evaluates=True)
@@ -177,7 +191,8 @@ def check_gaussian_noise_variance_matches_inverted_mask():
 
 
 @check("srivastava2014dropout/linear-regression-marginal",
-       tex=r"\mathbb{E}_{R}\left[\lVert y - (R \odot X) w \rVert^2\right] = \lVert y - p X w \rVert^2 + p(1-p) \lVert \Gamma w \rVert^2, \qquad \Gamma = \left(\operatorname{diag}(X^\top X)\right)^{1/2}")
+       tex=r"\mathbb{E}_{R}\left[\lVert y - (R \odot X) w \rVert^2\right] = \lVert y - p X w \rVert^2 + p(1-p) \lVert \Gamma w \rVert^2, \qquad \Gamma = \left(\operatorname{diag}(X^\top X)\right)^{1/2}",
+       evaluates=True)
 def check_linear_regression_marginalisation():
     """X: (3, 4), y: (3,), w: (4,), p = 0.6: the exact expectation over all 2¹² masks R equals the
     ridge-like closed form; so does a Monte Carlo mean for X: (50, 8) (5 standard errors)."""
@@ -185,10 +200,13 @@ def check_linear_regression_marginalisation():
     p = 0.6
 
     def closed_form(X, y, w):
+        """Both clauses from the note's LaTeX. texeval reads diag(XᵀX) as the diagonal's entries (a vector), so
+        the diagonal matrix Γ is formed from them here."""
         # Γ = (diag(XᵀX))^{1/2}
-        Gamma = torch.diag(torch.diagonal(X.T @ X)).sqrt()
+        Gamma = torch.diag(evaluate_with("srivastava2014dropout/linear-regression-marginal", {"X": X}, clause=1))
         # ‖y − pXw‖² + p(1 − p)‖Γw‖²
-        return ((y - p * X @ w) ** 2).sum() + p * (1 - p) * ((Gamma @ w) ** 2).sum()
+        return evaluate_with("srivastava2014dropout/linear-regression-marginal",
+                             {"y": y, "X": X, "w": w, "p": p, "Gamma": Gamma}, clause=0)
 
     X, y, w = randn(g, 3, 4), randn(g, 3), randn(g, 4)
     R = all_masks(12).reshape(-1, 3, 4)                               # (4096, 3, 4)
@@ -203,7 +221,7 @@ def check_linear_regression_marginalisation():
           rtol=0, atol=5 * float(losses.std()) / losses.numel() ** 0.5)
 
 
-@check("srivastava2014dropout/misstatement-test-scale", tex=r"y' = p_{drop} \cdot y", evaluates=True)
+@check("srivastava2014dropout/misstatement-test-scale", tex=r"y' = p_{drop} \cdot y")
 def check_misstated_test_scale_differs():
     """p_drop = 0.2: the expected output of (non-inverted) dropout is (1 − p_drop) y, measured with
     F.dropout's mask over 10⁵ draws; the misstated p_drop · y differs from it."""

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from harness import check, close, device, evaluate, run_checks, seed
+from harness import check, close, device, evaluate, holds, run_checks, seed
 
 f64 = torch.float64
 
@@ -74,7 +74,8 @@ def check_asymmetric_factorisation():
 
 @check("szegedy2015rethinking/label-smoothing", tex=r"q'(k) = (1 - \epsilon)\, \delta_{k,y} + \frac{\epsilon}{K}",
        evaluates=True)
-@check("szegedy2015rethinking/smoothed-cross-entropy", tex=r"H(q', p) = (1 - \epsilon)\, H(q, p) + \epsilon\, H(u, p)")
+@check("szegedy2015rethinking/smoothed-cross-entropy", tex=r"H(q', p) = (1 - \epsilon)\, H(q, p) + \epsilon\, H(u, p)",
+       evaluates=True)
 def check_label_smoothing_against_cross_entropy():
     """K = 1000 classes, ε = 0.1, a batch of 4: the smoothed target (0.9001 / 0.0001, sums to 1) and its
     cross-entropy against F.cross_entropy(label_smoothing=0.1); the split into (1 − ε) H(q, p) + ε H(u, p)."""
@@ -92,10 +93,15 @@ def check_label_smoothing_against_cross_entropy():
     H_smooth = -(q_smooth * log_p).sum(-1).mean()                                 # H(q', p), batch mean
     reference = F.cross_entropy(logits, y, label_smoothing=epsilon)
     close(H_smooth, reference, "H(q', p) vs F.cross_entropy(label_smoothing=0.1)")
-    # H(q', p) = (1 − ε) H(q, p) + ε H(u, p)
-    H_q = F.cross_entropy(logits, y)
-    H_u = -(log_p / K).sum(-1).mean()
-    close((1 - epsilon) * H_q + epsilon * H_u, reference, "(1 − ε) H(q, p) + ε H(u, p)")
+    # H(q', p) = (1 − ε) H(q, p) + ε H(u, p), both sides from the note's LaTeX; H is torch's cross-entropy with
+    # probability targets (batch mean) and p stands for the logits it turns into probabilities
+    def H(target, z):
+        return F.cross_entropy(z, target)
+    u = torch.full((B, K), 1.0 / K, dtype=f64, device=device())
+    values = {"H": H, "q'": q_smooth, "q": delta.to(logits), "u": u, "p": logits, "epsilon": epsilon}
+    holds("szegedy2015rethinking/smoothed-cross-entropy", **values)
+    close(evaluate("szegedy2015rethinking/smoothed-cross-entropy", **values), reference,
+          "(1 − ε) H(q, p) + ε H(u, p) vs F.cross_entropy(label_smoothing=0.1)")
 
 
 if __name__ == "__main__":

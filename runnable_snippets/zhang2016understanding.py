@@ -22,8 +22,11 @@ def construct(x, y, g):
     b[1:] = (z[:-1] + z[1:]) / 2
     # A_ij = max(z_i − b_j, 0), from the note's LaTeX
     A = evaluate("zhang2016understanding/activation-matrix", z_i=z[:, None], b_j=b[None, :]).to(x)
-    # w = A⁻¹ y (A is lower triangular)
-    w = torch.linalg.solve_triangular(A, y[order][:, None], upper=False)[:, 0]
+    # w = A⁻¹ y, from the note's LaTeX; the fit c(x_i) = y_i below is its check, and torch's triangular
+    # solver (A is lower triangular) an independent reference
+    w = evaluate("zhang2016understanding/solve", A=A, y=y[order]).to(x)
+    close(w, torch.linalg.solve_triangular(A, y[order][:, None], upper=False)[:, 0], "A⁻¹ y vs solve_triangular (A is ill-conditioned)",
+          atol=1e-6, rtol=1e-6)
     return a, b, w, A
 
 
@@ -39,9 +42,9 @@ def as_module(a, b, w):
     return net
 
 
-@check("zhang2016understanding/network", tex=r"c(x) = \sum_{j=1}^{n} w_j \max(\langle a, x \rangle - b_j, 0)")
+@check("zhang2016understanding/network", tex=r"c(x) = \sum_{j=1}^{n} w_j \max(\langle a, x \rangle - b_j, 0)", evaluates=True)
 @check("zhang2016understanding/activation-matrix", tex=r"A_{ij} = \max(z_i - b_j, 0)", evaluates=True)
-@check("zhang2016understanding/solve", tex=r"w = A^{-1} y")
+@check("zhang2016understanding/solve", tex=r"w = A^{-1} y", evaluates=True)
 def check_two_layer_relu_memorises_random_labels():
     """n = 60 points in d = 8 dimensions, random labels from 10 classes (and Gaussian targets): A is lower
     triangular with a positive diagonal, the constructed network (2n + d = 128 weights) reproduces every
@@ -56,7 +59,8 @@ def check_two_layer_relu_memorises_random_labels():
         close((A.diagonal() > 0).to(f64).mean(), 1.0, "positive diagonal")
         close(a.numel() + b.numel() + w.numel(), 2 * n + d, "weights: 2n + d")
         # c(x) = Σ_j w_j max(⟨a, x⟩ − b_j, 0)
-        c = (w * ((x @ a)[:, None] - b[None, :]).clamp_min(0)).sum(-1)      # (n,): c(x_i) for the sample, original order
+        # (n,): c(x_i) for the sample, original order, from the note's LaTeX
+        c = torch.stack([evaluate("zhang2016understanding/network", w=w, a=a, x=x_i, b=b, n=n).reshape(()) for x_i in x])
         close(c, y, f"c(x_i) = y_i for all i ({name})", atol=1e-8, rtol=1e-8)
         close(as_module(a, b, w)(x)[:, 0], c, f"nn.Sequential(Linear, ReLU, Linear) ({name})")
     # the chart: the fitted function along the direction a, through the random labels
