@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 from typing import Callable
 
 from ..checks.verification import Badge
@@ -35,13 +36,22 @@ def citation_markdown(kb: KnowledgeBase, from_docs: str, keys: tuple[str, ...]) 
     return "(" + "; ".join(links) + ")"
 
 
+TEX_WORD = re.compile(r"\S*\\[A-Za-z]+\S*")
+
+
+def tex_as_code(text: str) -> str:
+    """A reason in prose that names LaTeX constructs (``needs \\nabla``): the TeX shown as code, not as math."""
+    return "".join(f"<code>{html.escape(part)}</code>" if TEX_WORD.fullmatch(part) else html.escape(part)
+                   for part in re.split(r"(\S*\\[A-Za-z]+\S*)", text))
+
+
 def badge_html(badge: Badge | None) -> str:
     if badge is None:
         return ""
     href = f' href="#check-{badge.check}"' if badge.check else ""
     tag = "a" if badge.check else "span"
     kind = f" pn-badge--{badge.kind}" if badge.kind else ""
-    why = f' <span class="pn-why">not evaluated: {html.escape(badge.not_evaluated)}</span>' if badge.not_evaluated else ""
+    why = f' <span class="pn-why">not evaluated: {tex_as_code(badge.not_evaluated)}</span>' if badge.not_evaluated else ""
     return (f'<{tag} class="pn-badge pn-badge--{badge.state}{kind}"{href} title="{html.escape(badge.title)}">'
             f"{html.escape(badge.text)}</{tag}>{why}")
 

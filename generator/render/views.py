@@ -10,7 +10,7 @@ from markupsafe import Markup
 from ..checks.verification import BADGES, Verification
 from ..model import LANGUAGES, KnowledgeBase, Note, Reference
 from . import charts, urls
-from .note_body import citation_label, rewrite_body
+from .note_body import citation_label, rewrite_body, tex_as_code
 from .text import html_text_with_math, md_text, md_text_with_math, page_title
 
 
@@ -302,7 +302,7 @@ def verification_page(kb: KnowledgeBase, verification: Verification) -> dict:
                    (len(cov.unchecked), "unchecked, with a reason"), (len(cov.uncovered), "without a check yet")],
         "verified_share": share(len(verified), total),
         "evaluated_share": share(len(cov.evaluated), total),
-        "not_evaluated": [(equation_link(e), md_text(cov.not_evaluated.get(e.id, "no reason given yet")))
+        "not_evaluated": [(equation_link(e), Markup(tex_as_code(cov.not_evaluated.get(e.id, "no reason given yet"))))
                           for e in cov.bound],
         "rows": rows,
         "unchecked": [(equation_link(e), md_text(cov.unchecked[e.id])) for e in cov.equations if e.id in cov.unchecked],

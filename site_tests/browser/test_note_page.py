@@ -73,7 +73,8 @@ def test_an_equation_badge_shows_its_status_and_opens_the_check(page, notes):
     goto(page, note(notes, "kingma2014adam").url)
     badge = page.locator(".pn-equation .pn-badge").first
     assert badge.is_visible()
-    assert "verified" in badge.inner_text(), "run `papernotes check` before building"
+    assert "pn-badge--verified" in badge.get_attribute("class"), "run `papernotes check` before building"
+    assert badge.inner_text().startswith("✓ ")
     function = badge.get_attribute("href").split("#check-", 1)[1]
     reader_click(badge)
     check = page.locator(f"#check-{function}")
