@@ -48,10 +48,6 @@ class Project:
     def check_cache(self) -> Path:
         return self.work / "checks" / "cache"
 
-    @property
-    def katex_dist(self) -> Path:
-        return self.root / "node_modules" / "katex" / "dist"
-
     def display(self, path: Path) -> str:
         """``path`` as messages show it: relative to the root."""
         try:
