@@ -7,7 +7,7 @@ which is the theme's (``en``) on every page; a note's language is its own (``lan
 matter), so the pages are indexed here in one bundle per language, with that language forced:
 Chinese notes segmented into words (Pagefind's extended build), Russian and English ones stemmed.
 The site's search script (``assets/javascripts/search.js``) queries every bundle listed in
-``pagefind/languages.json`` from the one search box and merges their results by score.
+``pagefind/languages.json`` (see ``engines``) from the one search box and merges results by score.
 """
 from __future__ import annotations
 
@@ -51,8 +51,22 @@ def index_search(site: Path, languages: Mapping[str, str]) -> list[Diagnostic]:
         by_language.setdefault(page.language, []).append(page)
     problems = asyncio.run(_write_bundles(site, by_language))
     if not problems:
-        (site / MANIFEST).write_text(json.dumps(sorted(by_language)), encoding="utf-8")
+        (site / MANIFEST).write_text(json.dumps(engines(site, sorted(by_language))), encoding="utf-8")
     return problems
+
+
+def engines(site: Path, languages: list[str]) -> list[list[str]]:
+    """How the browser searches the bundles: one Pagefind engine per language that has a stemmer
+    (its own WebAssembly module, ``wasm.<lang>.pagefind``), each a list of bundles, the first the
+    engine's own; a bundle without a stemmer (Chinese: segmented at build time, nothing to do at
+    query time) is merged into the first engine, whose stemmer leaves its words as they are.
+    Engines never share a web worker: Pagefind 1.5.2's shared worker fails ("memory access out of
+    bounds") when two instances with different modules use it."""
+    stemmed = [lang for lang in languages if (site / BUNDLES / lang / f"wasm.{lang}.pagefind").exists()]
+    plain = [lang for lang in languages if lang not in stemmed]
+    if not stemmed:
+        return [plain]
+    return [[stemmed[0], *plain]] + [[lang] for lang in stemmed[1:]]
 
 
 def search_pages(site: Path, languages: Mapping[str, str]) -> list[SearchPage]:

@@ -19,26 +19,30 @@
   let engine = null;     // a promise of [instance, ...], one per language bundle
   let latest = 0;        // the newest query; older answers are dropped
 
+  /* pagefind/languages.json lists engines, each a list of bundles: the first is the engine's own
+     (its stemmer), the others are merged into it (generator/search.py, engines). Each engine is its
+     own copy of Pagefind's module (downloaded once, instantiated from a blob), so each has its own
+     web worker. */
   function load() {
     if (engine) return engine;
     const bundles = new URL(BUNDLES, root());
-    engine = fetch(new URL("languages.json", bundles))
-      .then((response) => {
-        if (!response.ok) throw new Error(`search index missing: ${response.status} ${response.url}`);
-        return response.json();
-      })
-      .then(async (languages) => {
-        // one copy of Pagefind's code; an independent instance (own stemmer) per language bundle
-        const pagefind = await import(new URL(`${languages[0]}/pagefind.js`, bundles).href);
-        const instances = [];
-        for (const language of languages) {
-          const instance = pagefind.createInstance({ basePath: new URL(`${language}/`, bundles).pathname });
-          await instance.options({ baseUrl: root().pathname, highlightParam: HIGHLIGHT, excerptLength: 24 });
-          await instance.init();
-          instances.push(instance);
-        }
-        return instances;
-      });
+    const json = (response) => {
+      if (!response.ok) throw new Error(`search index missing: ${response.status} ${response.url}`);
+      return response;
+    };
+    engine = fetch(new URL("languages.json", bundles)).then(json).then((r) => r.json()).then(async (engines) => {
+      const code = await fetch(new URL(`${engines[0][0]}/pagefind.js`, bundles)).then(json).then((r) => r.text());
+      return Promise.all(engines.map(async ([own, ...merged]) => {
+        const module = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+        const pagefind = await import(module);
+        const instance = pagefind.createInstance({ basePath: new URL(`${own}/`, bundles).pathname });
+        const options = { baseUrl: root().pathname, highlightParam: HIGHLIGHT, excerptLength: 24 };
+        await instance.options(options);
+        for (const language of merged) await instance.mergeIndex(new URL(`${language}/`, bundles).pathname, { language, ...options });
+        await instance.init();
+        return instance;
+      }));
+    });
     engine.catch(() => { engine = null; });
     return engine;
   }
@@ -186,8 +190,8 @@
   /* On the page a result opened: mark the words it matched (Pagefind's highlighter, loaded only then). */
   async function highlight() {
     if (!new URLSearchParams(location.search).has(HIGHLIGHT)) return;
-    const languages = await (await fetch(new URL(`${BUNDLES}languages.json`, root()))).json();
-    const { default: PagefindHighlight } = await import(new URL(`${BUNDLES}${languages[0]}/pagefind-highlight.js`, root()).href);
+    const engines = await (await fetch(new URL(`${BUNDLES}languages.json`, root()))).json();
+    const { default: PagefindHighlight } = await import(new URL(`${BUNDLES}${engines[0][0]}/pagefind-highlight.js`, root()).href);
     new PagefindHighlight({ highlightParam: HIGHLIGHT, markContext: "article.md-content__inner", addStyles: false });
   }
 
