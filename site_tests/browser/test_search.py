@@ -60,7 +60,7 @@ def test_an_equation_id_finds_the_equation_and_links_to_its_anchor(page, notes):
     goto(page, "")
     target = f"{note(notes, 'vaswani2017attention').url}#eq-scaled-dot-product"
     search(page, "vaswani2017attention/scaled-dot-product")
-    links = page.locator(".md-search-result__item").first.locator("a.md-search-result__link")
+    links = page.locator(".md-search-result__item a.md-search-result__link")
     anchors = [urlsplit(h).path.lstrip("/") + "#" + urlsplit(h).fragment for h in links.evaluate_all("l => l.map(a => a.href)")]
     assert target in anchors, anchors
     links.nth(anchors.index(target)).click()
