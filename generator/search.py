@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +50,10 @@ def index_search(site: Path, languages: Mapping[str, str]) -> list[Diagnostic]:
     by_language: dict[str, list[SearchPage]] = {}
     for page in pages:
         by_language.setdefault(page.language, []).append(page)
-    problems = asyncio.run(_write_bundles(site, by_language))
+    # Pagefind's Python API is async; its own event loop, in a thread, so a caller's running loop
+    # (a test driving a browser, an async server) does not matter
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        problems = pool.submit(asyncio.run, _write_bundles(site, by_language)).result()
     if not problems:
         (site / MANIFEST).write_text(json.dumps(engines(site, sorted(by_language))), encoding="utf-8")
     return problems
