@@ -39,7 +39,6 @@ sys.path[:0] = [str(REPO), str(REPO / "site_tests"), str(Path(__file__).parent)]
 from browser.chromium import SiteHandler, launch, serving  # noqa: E402
 from build_scale import synthetic_corpus  # noqa: E402
 
-from generator.search import compact_json  # noqa: E402
 
 BUDGET_KB = 150
 KB = 1000
@@ -274,3 +273,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def compact_json(data, ascii_only: bool) -> str:
+    """An index as the theme's lunr plugin writes it (compact), with or without ``\\uXXXX`` escapes."""
+    return json.dumps(data, separators=(",", ":"), default=str, ensure_ascii=ascii_only)

@@ -15,11 +15,10 @@ RECORD = "inputs.json"  # next to the built site (never inside it): the digest a
 
 def inputs_digest(project: Project, site_url: str | None) -> str:
     """The generator, the renderers' versions, the site address, and the bytes of every file a build
-    reads: notes, taxonomy, bibliography, mkdocs.yml, snippets, check results, KaTeX's files."""
+    reads: notes, taxonomy, bibliography, mkdocs.yml, snippets, check results (KaTeX's assets are the generator's own)."""
     digest = hashlib.sha256(f"{generator_fingerprint()}\0{site_url or ''}\0".encode())
     files = [project.taxonomy, project.bibliography, project.mkdocs_config, project.check_results]
     files += sorted(project.notes.rglob("*.md")) + sorted(project.snippets.glob("*.py"))
-    files += sorted(p for p in project.katex_dist.rglob("*") if p.is_file()) if project.katex_dist.is_dir() else []
     for file in files:
         try:
             data = b"+" + file.read_bytes() if not file.is_symlink() else b"@" + str(file.readlink()).encode()

@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).parent
 # the packages whose output a cached artefact holds (rendered math, highlighted code, built pages)
 RENDERERS = ("pykatex", "mkdocs", "mkdocs-material", "pymdown-extensions", "markdown", "pygments", "jinja2",
-             "plotly", "bibtexparser", "pylatexenc", "pyyaml", "jieba")
+             "plotly", "bibtexparser", "pylatexenc", "pyyaml", "pagefind")
 
 
 def generator_fingerprint(package: Path = PACKAGE) -> str:

@@ -53,10 +53,6 @@ class Project:
         """Content-addressed artefacts reused across builds (rendered math, highlighted code)."""
         return self.work / "cache"
 
-    @property
-    def katex_dist(self) -> Path:
-        return self.root / "node_modules" / "katex" / "dist"
-
     def display(self, path: Path) -> str:
         """``path`` as messages show it: relative to the root."""
         try:

@@ -1,50 +1,128 @@
-"""The theme's search, finished for notes in English, Chinese and Russian.
+"""Full-text search: a prebuilt, sharded Pagefind index written into the built site.
 
-Material's search plugin writes ``search/search_index.json`` with every non-ASCII character escaped
-as ``\\uXXXX``: six bytes for a Chinese character (three in UTF-8), six to twelve for a Cyrillic
-letter (two); it is rewritten as UTF-8. Every page of the theme fetches the whole index as soon as it
-loads; the theme's bundle is made to fetch it only when the reader reaches for the search box (see
-``search_on_demand.js``). Its search worker never stems a query word (see ``search_worker.js``), so
-Russian inflected forms would not find each other; the worker is given a query-side stemmer. Chinese
-text is segmented with jieba by the plugin itself; ``mkdocs.yml`` lists ``zh`` among the search
-languages so that the index keeps it.
+Pagefind reads the built pages and writes an index cut into small chunks, which the browser fetches
+piecewise for the words of a query, so a first search costs a few tens of KB whatever the size of
+the site. It stems and segments by language, and it takes a page's language from ``<html lang>``,
+which is the theme's (``en``) on every page; a note's language is its own (``lang`` in the front
+matter), so the pages are indexed here in one bundle per language, with that language forced:
+Chinese notes segmented into words (Pagefind's extended build), Russian and English ones stemmed.
+The site's search script (``assets/javascripts/search.js``) queries every bundle listed in
+``pagefind/languages.json`` (see ``engines``) from the one search box and merges results by score.
 """
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from .diagnostics import Diagnostic
 
-INDEX = Path("search") / "search_index.json"
-SCRIPTS = Path("assets") / "javascripts"
-STEMMING = Path(__file__).with_name("search_worker.js")
-ON_DEMAND = Path(__file__).with_name("search_on_demand.js")
+BUNDLES = Path("pagefind")
+MANIFEST = BUNDLES / "languages.json"
+DEFAULT_LANGUAGE = "en"
+# What a reader searches is the page's article; the permalink pilcrows and KaTeX's visual layer
+# (the same formula again as spans of glyphs; its MathML and TeX source stay indexed) are not.
+ROOT_SELECTOR = "article.md-content__inner"
+EXCLUDE_SELECTORS = (".headerlink", ".katex-html", ".md-content__button", ".md-source-file")
 
 
-def finish_search(site: Path) -> list[Diagnostic]:
-    """Rewrite the built site's search index as UTF-8, make the theme fetch it on demand, and add
-    query stemming to its search worker."""
-    index = site / INDEX
-    bundle = sorted((site / SCRIPTS).glob("bundle.*.min.js"))
-    worker = sorted((site / SCRIPTS / "workers").glob("search.*.min.js"))
-    if not index.exists() or len(bundle) != 1 or len(worker) != 1:
-        return [Diagnostic("mkdocs.yml", 0, f"expected the theme's {INDEX}, one bundle.*.min.js and one workers/search.*.min.js "
-                           f"in {SCRIPTS} (found {[p.name for p in bundle + worker]}): is the 'search' plugin enabled?")]
-    index.write_text(compact_json(json.loads(index.read_text(encoding="utf-8")), ascii_only=False), encoding="utf-8")
-    _prepend(ON_DEMAND, bundle[0])
-    _prepend(STEMMING, worker[0])
-    return []
+@dataclass(frozen=True)
+class SearchPage:
+    """A built page to index: its file relative to the site, the URL Pagefind stores, its language."""
+    path: str
+    url: str
+    language: str
 
 
-def _prepend(script: Path, to: Path) -> None:
-    """``script`` before the theme's code in ``to`` (a file of this build, never the theme's own)."""
-    code = script.read_text(encoding="utf-8")
-    theme = to.read_text(encoding="utf-8")
-    if not theme.startswith(code):
-        to.write_text(code + theme, encoding="utf-8")
+def index_search(site: Path, languages: Mapping[str, str]) -> list[Diagnostic]:
+    """Index every page of ``site`` into ``site/pagefind/<lang>/`` bundles and list them in
+    ``site/pagefind/languages.json``. ``languages`` maps a page's URL (``notes/key/``) to its
+    language; pages not in it are in English."""
+    pages = search_pages(site, languages)
+    if not pages:
+        return [Diagnostic("mkdocs.yml", 0, f"no page of {site} has an <{ROOT_SELECTOR}> to index for search")]
+    missing = _missing_extended_build()
+    if missing:
+        return [missing]
+    by_language: dict[str, list[SearchPage]] = {}
+    for page in pages:
+        by_language.setdefault(page.language, []).append(page)
+    # Pagefind's Python API is async; its own event loop, in a thread, so a caller's running loop
+    # (a test driving a browser, an async server) does not matter
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        problems = pool.submit(asyncio.run, _write_bundles(site, by_language)).result()
+    if not problems:
+        (site / MANIFEST).write_text(json.dumps(engines(site, sorted(by_language))), encoding="utf-8")
+    return problems
 
 
-def compact_json(data, ascii_only: bool) -> str:
-    """The index as the theme's plugin writes it (compact), with or without ``\\uXXXX`` escapes."""
-    return json.dumps(data, separators=(",", ":"), default=str, ensure_ascii=ascii_only)
+def engines(site: Path, languages: list[str]) -> list[list[str]]:
+    """How the browser searches the bundles: one Pagefind engine per language that has a stemmer
+    (its own WebAssembly module, ``wasm.<lang>.pagefind``), each a list of bundles, the first the
+    engine's own; a bundle without a stemmer (Chinese: segmented at build time, nothing to do at
+    query time) is merged into the first engine, whose stemmer leaves its words as they are.
+    Engines never share a web worker: Pagefind 1.5.2's shared worker fails ("memory access out of
+    bounds") when two instances with different modules use it."""
+    stemmed = [lang for lang in languages if (site / BUNDLES / lang / f"wasm.{lang}.pagefind").exists()]
+    plain = [lang for lang in languages if lang not in stemmed]
+    if not stemmed:
+        return [plain]
+    return [[stemmed[0], *plain]] + [[lang] for lang in stemmed[1:]]
+
+
+def search_pages(site: Path, languages: Mapping[str, str]) -> list[SearchPage]:
+    """The site's HTML pages (not the 404 page), with their URLs and languages."""
+    pages = []
+    for html in sorted(site.rglob("index.html")):
+        relative = html.relative_to(site).as_posix()
+        if relative.startswith(f"{BUNDLES.as_posix()}/"):
+            continue
+        url = relative[: -len("index.html")]
+        pages.append(SearchPage(relative, "/" + url, languages.get(url, DEFAULT_LANGUAGE)))
+    return pages
+
+
+def _missing_extended_build() -> Diagnostic | None:
+    """Chinese word segmentation needs Pagefind's extended binary (the plain one indexes Chinese
+    text as one long word per sentence)."""
+    try:
+        import pagefind_bin_extended  # noqa: F401 - its presence is what matters
+        from pagefind.index import PagefindIndex  # noqa: F401
+    except ImportError as exc:
+        return Diagnostic("pyproject.toml", 0, f"Pagefind's extended build is not installed ({exc}): run make install "
+                          "(pip install -e . installs pagefind[extended])")
+    return None
+
+
+async def _write_bundles(site: Path, by_language: dict[str, list[SearchPage]]) -> list[Diagnostic]:
+    results = await asyncio.gather(*(_write_bundle(site, language, pages) for language, pages in sorted(by_language.items())))
+    return [problem for problems in results for problem in problems]
+
+
+async def _write_bundle(site: Path, language: str, pages: list[SearchPage]) -> list[Diagnostic]:
+    """One language's bundle; every page Pagefind refuses is a problem (and nothing is written)."""
+    from pagefind.index import IndexConfig, PagefindIndex
+
+    config = IndexConfig(root_selector=ROOT_SELECTOR, exclude_selectors=list(EXCLUDE_SELECTORS),
+                         force_language=language, output_path=str(site / BUNDLES / language))
+    problems: list[Diagnostic] = []
+    try:
+        async with PagefindIndex(config=config) as index:
+            for page in pages:
+                indexed = await index.add_html_file(content=(site / page.path).read_text(encoding="utf-8"), url=page.url)
+                if not indexed.get("page_word_count"):
+                    problems.append(Diagnostic(page.path, 0, f"search: Pagefind found no text to index under {ROOT_SELECTOR}"))
+            if problems:
+                raise _Refused()
+    except _Refused:
+        return problems
+    except Exception as exc:  # the Pagefind service's errors arrive as exceptions of its own types
+        return [Diagnostic("search", 0, f"Pagefind could not index the {language} pages: {exc}")]
+    return problems
+
+
+class _Refused(Exception):
+    """Leaves the index's context without writing the bundle."""

@@ -1,6 +1,6 @@
 """The mkdocs adapter: generated pages -> a built site, published atomically.
 
-``build`` reads like its outline: load -> render -> write docs -> mkdocs -> math -> search -> publish.
+``build`` reads like its outline: load -> render -> write docs -> mkdocs -> math -> search index -> publish.
 Everything happens in a fresh folder under ``build/``; ``site`` is a symbolic link switched to the
 new build only when every stage succeeded, so a failed or killed build leaves the last good site.
 """
@@ -25,9 +25,11 @@ from .checks.discover import content_hash, discover
 from .checks.verification import verification
 from .project import Project
 from .render import pages, urls
-from .search import finish_search
+from .search import index_search
 
 ASSETS = Path(__file__).parent / "assets"
+# Our versions of the theme's header and search dialog (the box answered by Pagefind, not lunr)
+THEME_OVERRIDES = Path(__file__).parent / "theme"
 KEEP_BUILDS = 2
 
 
@@ -51,7 +53,7 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     problems = write_docs(project, pages.render_pages(loaded.kb, checked), staging / "docs")
     problems = problems or run_mkdocs(project, staging / "docs", staging / "site", pages.navigation(loaded.kb), site_url)
     problems = problems or render_math_in_site(staging / "site", katex)
-    problems = problems or finish_search(staging / "site")
+    problems = problems or index_search(staging / "site", page_languages(loaded.kb))
     if problems:
         shutil.rmtree(staging, ignore_errors=True)
         return loaded.problems + problems
@@ -63,22 +65,14 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
 
 
 def write_docs(project: Project, rendered: dict[str, str], docs: Path) -> list[Diagnostic]:
-    """The generated Markdown pages plus the files the site serves itself (no CDN, ever)."""
-    if not (project.katex_dist / "katex.min.css").exists():
-        return [Diagnostic("package.json", 0, "KaTeX's stylesheet and fonts are missing: run 'npm ci' (or 'make install') in the project root")]
+    """The generated Markdown pages plus the files the site serves itself (no CDN, ever): ours, KaTeX's
+    stylesheet and woff2 fonts (``assets/katex/``, the KaTeX that pykatex renders with), plotly."""
     for path, text in rendered.items():
         target = docs / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     shutil.copytree(ASSETS, docs / "assets", dirs_exist_ok=True)
     shutil.copy2(plotly_js(), docs / "assets" / "javascripts" / "plotly.min.js")
-    katex_dir = docs / "assets" / "katex"
-    katex_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(project.katex_dist / "katex.min.css", katex_dir / "katex.min.css")
-    fonts = katex_dir / "fonts"
-    fonts.mkdir(exist_ok=True)
-    for font in (project.katex_dist / "fonts").glob("*.woff2"):  # every browser that runs the site reads woff2
-        shutil.copy2(font, fonts / font.name)
     shutil.copy2(project.bibliography, docs / urls.BIBTEX_FILE)
     return []
 
@@ -106,7 +100,6 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    _quiet_jieba()
     highlighter = HighlightCache(ContentCache(project.cache / "content.sqlite"),
                                  generator_fingerprint() + content_hash(project.mkdocs_config.read_bytes()))
     collect = _Collect()
@@ -120,6 +113,7 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
         config.mdx_configs.setdefault("pymdownx.snippets", {})["base_path"] = [str(project.root)]
         fences = config.mdx_configs.setdefault("pymdownx.superfences", {})
         fences["custom_fences"] = list(fences.get("custom_fences", [])) + highlighter.fences()
+        config.theme.dirs.insert(0, str(THEME_OVERRIDES))  # what mkdocs' custom_dir does, from the package
         mkdocs_build(config)
         highlighter.save()
     except MkDocsException as exc:
@@ -130,12 +124,9 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
     return collect.problems
 
 
-def _quiet_jieba() -> None:
-    try:
-        import jieba
-    except ImportError:
-        return
-    jieba.setLogLevel(logging.WARNING)
+def page_languages(kb) -> dict[str, str]:
+    """The language of every note's page, by its URL (``notes/key/``), for the search index."""
+    return {urls.url_of(urls.note_page(key)): note.lang for key, note in kb.notes.items()}
 
 
 def publish(built: Path, site: Path) -> None:

@@ -124,18 +124,23 @@ def test_math_is_rendered_at_build_time(built):
     assert html.count('class="katex"') == 2
     assert html.count('class="katex-display"') == 1
     assert "\\(" not in html and "\\[" not in html
-    assert '<div class="pn-equation" id="eq-update">' in html
+    assert re.search(r'<div class="pn-equation"[^>]* id="eq-update">', html)
     assert (built.site / "assets/katex/katex.min.css").exists()
     assert list((built.site / "assets/katex/fonts").glob("*.woff2"))
 
 
-def test_search_index_keeps_tex_and_segments_chinese(built):
-    index = json.loads(page(built, "search/search_index.json"))
-    text = " ".join(doc["text"] for doc in index["docs"])
-    assert "\\eta_t = \\eta_0 / \\sqrt{t}" in text
-    assert "\u200b卷积\u200b" in text
-    assert "Рекомендательные" in text
-    assert index["config"]["lang"] == ["en", "ru", "zh"]
+def test_search_is_a_pagefind_bundle_per_language(built):
+    engines = json.loads(page(built, "pagefind/languages.json"))
+    assert engines == [["en", "zh"], ["ru"]]  # Chinese has no stemmer: merged into the English engine
+    for language in ("en", "ru", "zh"):
+        entry = json.loads(page(built, f"pagefind/{language}/pagefind-entry.json"))
+        assert list(entry["languages"]) == [language]
+    assert not (built.site / "search/search_index.json").exists(), "the theme's lunr index is not built"
+
+
+def test_equation_blocks_carry_their_id_for_the_search_index(built):
+    html = page(built, "notes/alpha2020first/index.html")
+    assert 'data-pn-equation="alpha2020first/update"' in html and 'data-pagefind-index-attrs="data-pn-equation"' in html
 
 
 def test_non_english_notes_carry_their_lang(built):
@@ -187,22 +192,6 @@ def test_a_figure_waits_for_its_checks(built):
     assert "Chart <code>relu</code> is drawn by this note's checks" in html
 
 
-def test_search_index_is_utf8_not_escaped(built):
-    raw = page(built, "search/search_index.json")
-    assert "\u200b卷积\u200b" in raw and "Рекомендательные" in raw
-    assert "\\u5377" not in raw and "\\u0420" not in raw  # 卷, Р
-    assert json.loads(raw)["config"]["lang"] == ["en", "ru", "zh"]
-
-
-def test_search_worker_stems_russian_query_words_and_the_index_waits_for_a_search(built):
-    workers = list((built.site / "assets/javascripts/workers").glob("search.*.min.js"))
-    assert len(workers) == 1
-    assert workers[0].read_text(encoding="utf-8").startswith("/* papernotes: a Russian word in a search query")
-    bundles = list((built.site / "assets/javascripts").glob("bundle.*.min.js"))
-    assert len(bundles) == 1
-    assert bundles[0].read_text(encoding="utf-8").startswith("/* papernotes: the search index is fetched when the reader")
-
-
 def test_the_sitemap_lists_every_page_for_instant_navigation(built):
     sitemap = page(built, "sitemap.xml")
     assert "<loc>http://127.0.0.1:8000/notes/alpha2020first/</loc>" in sitemap
@@ -237,4 +226,4 @@ def test_a_build_killed_at_any_moment_leaves_the_previous_site(tmp_path):
         assert "never publish" not in (project.site / "notes/alpha2020first/index.html").read_text(encoding="utf-8")
     subprocess.run(command, check=True, capture_output=True)
     assert "never publish" in (project.site / "notes/alpha2020first/index.html").read_text(encoding="utf-8")
-    assert (project.site / "search/search_index.json").exists()
+    assert (project.site / "pagefind/languages.json").exists()

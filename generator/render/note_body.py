@@ -56,13 +56,15 @@ def badge_html(badge: Badge | None) -> str:
             f"{html.escape(badge.text)}</{tag}>{why}")
 
 
-def equation_markdown(formula: Formula, body: str, badge: Badge | None) -> str:
+def equation_markdown(formula: Formula, body: str, badge: Badge | None, equation_id: str = "") -> str:
     """A labelled display formula wrapped in an anchored block with its check's status badge
-    (indentation kept for admonitions)."""
+    (indentation kept for admonitions); the search index holds its id (``key/label``), so a query
+    for the id finds this block."""
     indent = formula.indent
     original = body[formula.start:formula.end].rstrip("\n")
     math = original[: original.rfind("$$") + 2]
-    return (f'{indent}<div class="pn-equation" id="eq-{formula.label}" markdown>\n\n'
+    searchable = f' data-pn-equation="{html.escape(equation_id)}" data-pagefind-index-attrs="data-pn-equation"' if equation_id else ""
+    return (f'{indent}<div class="pn-equation" id="eq-{formula.label}"{searchable} markdown>\n\n'
             f"{math}\n\n{indent}{badge_html(badge)}\n\n{indent}</div>\n")
 
 
@@ -80,7 +82,7 @@ def rewrite_body(kb: KnowledgeBase, note: Note, badge: Callable[[str], Badge | N
     """The body with every ``[@key]`` and labelled equation replaced, back to front so offsets hold."""
     from_docs = urls.note_page(note.key)
     edits = [(c.start, c.end, citation_markdown(kb, from_docs, c.keys)) for c in note.cites]
-    edits += [(f.start, f.end, equation_markdown(f, note.body, badge(f"{note.key}/{f.label}"))) for f in note.formulas if f.label]
+    edits += [(f.start, f.end, equation_markdown(f, note.body, badge(f"{note.key}/{f.label}"), f"{note.key}/{f.label}")) for f in note.formulas if f.label]
     edits += [(r.start, r.end, figure_markdown(r, figure(note.key, r.label))) for r in note.figures]
     body = note.body
     for start, end, replacement in sorted(edits, reverse=True):

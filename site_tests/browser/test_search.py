@@ -1,48 +1,126 @@
-"""Typing into the search box finds notes written in English, Chinese and Russian."""
+"""The header's search box, answered by the Pagefind index: notes in English, Chinese and Russian,
+BibTeX keys, authors and equation ids; keyboard navigation; the matched words highlighted on the page
+opened; the site served from a sub-path."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import tempfile
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from .conftest import goto, note, screenshot
+from .chromium import serving
+from .conftest import Visit, goto, note, open_context, screenshot, DESKTOP
 
 FIRST_RESULTS = 5
 
 # (term, the note it must find, why the term is a good one)
 QUERIES = [
     ("Adam", "kingma2014adam", "a word of the title"),
-    ("内部协变量偏移", "ioffe2015batch", "internal covariate shift, in the Chinese note's prose"),
+    ("optimizers", "kingma2014adam", "English stemming: the note says 'optimizer'"),
+    ("平滑", "label-smoothing", "a two-character word inside the Chinese note's sentences (标签平滑)"),
+    ("协变量", "ioffe2015batch", "covariate, a word inside 内部协变量偏移 in the Chinese note's prose"),
+    ("внимания", "recsys2024-overview", "genitive of 'внимание', the only form the Russian note uses"),
     ("остаточную квантизацию", "rajput2023recommender",
      "accusative of 'остаточной квантизацией': neither form appears in the Russian note"),
+    ("kingma2014adam", "kingma2014adam", "a BibTeX key"),
+    ("Vaswani", "vaswani2017attention", "an author"),
 ]
 
 
 def search(page, term: str) -> list[str]:
-    """Type ``term`` into the header's search box; the paths of the pages in the results, best first."""
+    """Type ``term`` into the header's search box; the links of the results (path#anchor), best first."""
     box = page.locator("input.md-search__input")
     box.click()
     box.fill(term)
-    box.press("End")  # the theme searches on keyup (an IME's typing ends with one too)
     meta = page.locator(".md-search-result__meta")
-    page.wait_for_function("m => !/Type to start|Initializing/i.test(m.textContent)", arg=meta.element_handle())
+    page.wait_for_function("m => /\\d/.test(m.textContent) || /^No /.test(m.textContent.trim())", arg=meta.element_handle())
     hrefs = page.locator(".md-search-result__item > a.md-search-result__link").evaluate_all("links => links.map(a => a.href)")
-    return list(dict.fromkeys(urlsplit(href).path.lstrip("/") for href in hrefs))
+    return [unquote(urlsplit(href).path).lstrip("/") + (f"#{urlsplit(href).fragment}" if urlsplit(href).fragment else "")
+            for href in hrefs]
 
 
-@pytest.mark.parametrize("term, key, _why", QUERIES, ids=["english", "chinese", "russian-inflected"])
+def pages(links: list[str]) -> list[str]:
+    return list(dict.fromkeys(link.split("#")[0] for link in links))
+
+
+@pytest.mark.parametrize("term, key, _why", QUERIES,
+                         ids=["english", "english-stemmed", "chinese-word", "chinese-word-2", "russian-genitive",
+                              "russian-accusative", "bibtex-key", "author"])
 def test_search_finds_the_note(page, notes, term, key, _why):
     goto(page, "")
-    results = search(page, term)
+    results = pages(search(page, term))
     assert note(notes, key).url in results[:FIRST_RESULTS], results
     if key == "rajput2023recommender":
         page.wait_for_timeout(500)  # the results panel fades in
         screenshot(page, "search")
 
 
-def test_the_index_is_fetched_only_when_the_reader_searches(page, visit, notes):
+def test_an_equation_id_finds_the_equation_and_links_to_its_anchor(page, notes):
+    goto(page, "")
+    target = f"{note(notes, 'vaswani2017attention').url}#eq-scaled-dot-product"
+    search(page, "vaswani2017attention/scaled-dot-product")
+    links = page.locator(".md-search-result__item a.md-search-result__link")
+    anchors = [urlsplit(h).path.lstrip("/") + "#" + urlsplit(h).fragment for h in links.evaluate_all("l => l.map(a => a.href)")]
+    assert target in anchors, anchors
+    links.nth(anchors.index(target)).click()
+    page.wait_for_url(lambda url: urlsplit(url).path.lstrip("/") + "#" + urlsplit(url).fragment == target)
+    assert page.locator("#eq-scaled-dot-product").is_visible()
+
+
+def test_nothing_is_fetched_for_search_until_the_reader_reaches_for_the_box(page, visit, notes):
     goto(page, note(notes, "kingma2014adam").url)
-    index = [url for url in visit.requests if url.endswith("/search/search_index.json")]
-    assert index == [], "a page that is only read fetched the whole search index"
-    assert note(notes, "kingma2014adam").url in search(page, "Adam")[:FIRST_RESULTS]
-    assert [url for url in visit.requests if url.endswith("/search/search_index.json")]
+    assert [url for url in visit.requests if "/pagefind/" in url] == []
+    assert note(notes, "kingma2014adam").url in pages(search(page, "Adam"))[:FIRST_RESULTS]
+    assert [url for url in visit.requests if "/pagefind/" in url]
+    assert [url for url in visit.requests if url.endswith("/search/search_index.json")] == [], "the theme's lunr index"
+
+
+def test_keyboard_opens_the_box_walks_the_results_and_opens_one_highlighted(page, notes):
+    goto(page, note(notes, "vaswani2017attention").url)
+    page.keyboard.press("/")
+    box = page.locator("input.md-search__input")
+    assert box.evaluate("b => b === document.activeElement")
+    box.press_sequentially("softmax")
+    search(page, "softmax")  # waits for the answer
+    first = page.locator("a.md-search-result__link").first
+    box.press("ArrowDown")
+    assert first.evaluate("a => a === document.activeElement")
+    page.keyboard.press("ArrowDown")
+    assert page.locator("a.md-search-result__link").nth(1).evaluate("a => a === document.activeElement")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    assert box.evaluate("b => b === document.activeElement"), "ArrowUp from the first result returns to the box"
+    box.press("ArrowDown")
+    href = first.get_attribute("href")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{href.split('#')[0]}*")
+    mark = page.locator("article.md-content__inner mark").first
+    mark.wait_for()
+    assert "softmax" in mark.text_content().lower()
+    assert not page.locator("#__search").is_checked(), "the search dialog closes on opening a result"
+    page.keyboard.press("/")
+    page.keyboard.press("Escape")
+    assert not page.locator("#__search").is_checked()
+
+
+def test_search_works_from_a_sub_path(browser, site, notes):
+    """The same site served at /sub/path/: the index, the engine and every result stay under it."""
+    with tempfile.TemporaryDirectory() as parent:
+        (Path(parent) / "sub").mkdir()
+        (Path(parent) / "sub" / "path").symlink_to(site)
+        with serving(Path(parent)) as origin:
+            base = origin + "sub/path/"
+            visit = Visit(base)
+            context = open_context(browser, visit, viewport=DESKTOP)
+            try:
+                page = context.new_page()
+                page.set_default_timeout(15_000)
+                goto(page, base)
+                links = search(page, "Adam")
+                assert f"sub/path/{note(notes, 'kingma2014adam').url}" in pages(links)[:FIRST_RESULTS], links
+                pagefind = [url for url in visit.requests if "/pagefind/" in url]
+                assert pagefind and all(url.startswith(base + "pagefind/") for url in pagefind), pagefind
+            finally:
+                context.close()
+            assert visit.outside() == [] and visit.errors == [], (visit.outside(), visit.errors)
