@@ -24,7 +24,6 @@ class CheckResult:
     snippet_hash: str
     date: str
     message: str = ""
-    evaluates: bool = False  # the check declares it evaluates a note's LaTeX
     evaluated: tuple[str, ...] = ()  # equation ids whose LaTeX this run evaluated and compared (evidence)
     cached: bool = False
     figures: dict = dataclasses.field(default_factory=dict, compare=False)  # name -> plotly figure
