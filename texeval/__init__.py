@@ -18,15 +18,25 @@ Naming rule (the names a check passes values under):
 - the subscript after ``_`` with braces, spaces and backslashes dropped (``\\theta_{t-1}`` -> ``theta_t-1``,
   ``\\delta_{k,y}`` -> ``delta_k,y``, ``\\eta_{\\max}`` -> ``eta_max``);
 - a parenthesised superscript or ``*`` is a label (``W_q^{(i)}`` -> ``W_q^(i)``,
-  ``\\theta^*`` -> ``theta^*``); primes appended (``z'``). Other superscripts are powers; ``^\\top`` and
-  ``^T`` (when no ``T`` is given) transpose.
+  ``\\theta^*`` -> ``theta^*``); primes appended (``z'``). ``^\\top`` and ``^T`` (when no ``T`` is given)
+  transpose. Another superscript on a name is a label when the check names it, else a power: ``W_i^Q``
+  -> ``W_i^Q`` (or ``W^Q`` indexed by ``i``), ``e^d_k`` and ``e_k^d`` -> ``e_k^d``, ``\\mathrm{rab}^{p,t}`` ->
+  ``rab^p,t``, ``\\tilde H^{l-1}`` -> ``Htilde^l-1``; ``x^2`` stays a power while no ``x^2`` is given.
+  A list under the bare name is indexed by the label: ``e^d_{c_d}`` with ``e=[E_0, E_1, ...]`` is row
+  ``c_d`` of ``e[d]``, ``\\theta^{(s)}`` with ``theta=[...]`` is ``theta[s]``.
 Lookup: the full name wins; else, when the name without its subscript is given and the subscript is
 an index (an integer value, an integer expression like ``t-1``, or an index bound by an enclosing
-``\\sum``), the subscript indexes that tensor: ``x_i``, ``W_{ij}``, ``v_{i,f}`` (one index per comma or
-per single letter side by side), counted from ``index_base`` (1, as papers count; ``index_base=0``).
+``\\sum``), the subscript indexes that tensor: ``x_i``, ``W_{ij}``, ``v_{i,f}``, ``m_{u \\leftarrow i}`` (one index
+per comma, arrow or single letter side by side), counted from ``index_base`` (1, as papers count;
+``index_base=0``). A list is indexed the same way: ``L_t(\\theta_{sh}, \\theta_t)`` calls ``L[t]``, ``E_i(x)``
+``E[i]``; ``|B_t|`` is the length of ``B[t]``. Indices may carry subscripts (``\\sum_{j_1=1}^{n}`` binds
+``j_1``) and be indexed themselves (``v_{j_s}``, ``E_{x_i}``).
 ``e`` and ``\\pi`` are the constants unless a value is given under that name. ``\\sigma(x)``,
 ``\\mathrm{softmax}(x)``, ``\\operatorname{ReLU}(x)``, ``GELU``, ``sign``, ``diag``, ``tr`` are built in;
-a callable passed under the name wins, and any other ``\\operatorname{X}(a, b)`` needs ``X=<callable>``.
+a callable passed under the name wins, and any other ``\\operatorname{X}(a, b)`` needs ``X=<callable>``;
+``\\operatorname{sg}[x]`` calls ``sg`` when it is given as a callable (no built-in). ``\\arg\\max p(x)`` with
+no index below is the position of the largest entry of the last axis, from ``index_base``.
+``\\underbrace{a}_{\\text{note}}`` is ``a``.
 
 Products: ``\\cdot \\times * /`` and ``\\odot`` are elementwise with broadcasting; juxtaposition is a
 product when a side is a scalar, the matrix product between tensors (``W x``, ``x^\\top y``, ``Q K^\\top``,

@@ -83,11 +83,10 @@ class Evaluator:
         if node.full in values:
             return self.convert(values[node.full])
         if node.subscript is not None and node.unindexed in values:
-            base = self.convert(values[node.unindexed])
-            if node.subscript.parts is None:
-                raise TexEvalError(node.written, node.column, f"no value named {node.full}; {node.unindexed} is given "
-                                   f"but its subscript {node.subscript.text} is not an index")
-            return self.index(base, node.subscript.parts, node)
+            return self.subscripted(self.convert(values[node.unindexed]), node)
+        if self.labels_a_list(node):
+            member = self.index(values[node.family], node.label_parts, node)
+            return member if node.subscript is None else self.subscripted(member, node)
         if node.subscript is None and not node.label and not node.primes:
             if node.base == "e":
                 return math.e
@@ -97,6 +96,26 @@ class Evaluator:
                 return BUILTINS[node.base]
         raise TexEvalError(node.written, node.column, f"no value for {node.full}; pass {node.full}=... "
                            f"(names given: {', '.join(sorted(map(str, values))) or 'none'})")
+
+    def subscripted(self, base, node: tree.Name):
+        if node.subscript.parts is None:
+            raise TexEvalError(node.written, node.column, f"no value named {node.full}; {node.unindexed} is given "
+                               f"but its subscript {node.subscript.text} is not an index")
+        return self.index(base, node.subscript.parts, node)
+
+    def labels_a_list(self, node: tree.Name) -> bool:
+        """``e^d`` or ``\\theta^{(s)}`` with a list given under ``e``/``theta``: the label indexes it."""
+        return node.label_parts is not None and isinstance(self.values.get(node.family), (list, tuple))
+
+    def named(self, node: tree.Name) -> bool:
+        """Whether the check gives ``node`` a value (itself, its unindexed name, or a list its label indexes)."""
+        return node.full in self.values or (node.subscript is not None and node.unindexed in self.values) \
+            or self.labels_a_list(node)
+
+    def _labelled(self, node: tree.Labelled):
+        if node.power is None or self.named(node.name):
+            return self.value(node.name)
+        return self.value(node.power)
 
     def convert(self, value):
         if torch.is_tensor(value):
@@ -108,6 +127,8 @@ class Evaluator:
         return value
 
     def index(self, base, parts: tuple[tree.Node, ...], node: tree.Node):
+        if isinstance(base, (list, tuple)) and parts:
+            return self.member(base, parts, node)
         if not torch.is_tensor(base):
             raise TexEvalError(_written(node), node.column, "only a tensor can be indexed by a subscript")
         if base.dim() < len(parts):
@@ -121,6 +142,15 @@ class Evaluator:
                 raise TexEvalError(_written(node), node.column, f"index {position + self.options.index_base} is out of range "
                                    f"for axis {axis} of size {base.shape[axis]} (index_base={self.options.index_base})")
         return base[tuple(positions)]
+
+    def member(self, items: list | tuple, parts: tuple[tree.Node, ...], node: tree.Node):
+        """``L_t``, ``E_i(x)``, ``e^d``: the member of a list (of tensors or callables) the first index picks."""
+        position = _as_index(self.value(parts[0]), parts[0]) - self.options.index_base
+        if not 0 <= position < len(items):
+            raise TexEvalError(_written(node), node.column, f"index {position + self.options.index_base} is out of range "
+                               f"for a list of {len(items)} (index_base={self.options.index_base})")
+        item = self.convert(items[position])
+        return self.index(item, parts[1:], node) if parts[1:] else item
 
     # --- arithmetic ------------------------------------------------------------------------------
 
@@ -216,7 +246,7 @@ class Evaluator:
     # --- functions -------------------------------------------------------------------------------
 
     def _call(self, node: tree.Call):
-        function = self.lookup(node.function, callables=True)
+        function = self.lookup(node.function, callables=not node.brackets)
         args = [unrow(self.value(a)) for a in node.args]
         if callable(function) and not torch.is_tensor(function):
             return function(*[self.tensor(a) for a in args])
@@ -240,6 +270,9 @@ class Evaluator:
                 other = self.tensor(other)
                 result = torch.maximum(result, other) if name == "max" else torch.minimum(result, other)
             return result
+        if name in ("argmax", "argmin"):  # \arg\max p(x): the position of the largest entry, from index_base
+            x = self.tensor(args[0])
+            return (x.argmax(-1) if name == "argmax" else x.argmin(-1)) + self.options.index_base
         if name == "inner":
             return (self.tensor(args[0]) * self.tensor(args[1])).sum(-1)
         if name == "binom":
@@ -357,6 +390,11 @@ class Evaluator:
                 for axis, part in enumerate(name.subscript.parts):
                     if isinstance(part, tree.Name) and part.full == variable and torch.is_tensor(base) and axis < base.dim():
                         sizes.add(base.shape[axis])
+                    if axis == 0 and isinstance(part, tree.Name) and part.full == variable and isinstance(base, (list, tuple)):
+                        sizes.add(len(base))
+            elif name.full not in self.values and self.labels_a_list(name) and isinstance(name.label_parts[0], tree.Name) \
+                    and name.label_parts[0].full == variable:
+                sizes.add(len(self.values[name.family]))
         if len(sizes) != 1:
             reason = "no tensor it indexes is given" if not sizes else f"the tensors it indexes disagree on its size ({sorted(sizes)})"
             raise TexEvalError(_written(node), node.column, f"cannot tell the range of {variable}: {reason}; "
@@ -448,6 +486,8 @@ def _names(node) -> list[tree.Name]:
 def _written(node: tree.Node) -> str:
     if isinstance(node, tree.Name):
         return node.written
+    if isinstance(node, tree.Labelled):
+        return node.name.written
     if isinstance(node, (tree.Function,)):
         return f"\\{node.name}" if node.name not in ("abs", "norm", "inner", "root", "factorial") else node.name
     if isinstance(node, tree.BigOperator):

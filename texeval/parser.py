@@ -207,16 +207,22 @@ class Parser:
                 sub_token = self.next()
                 if isinstance(node, tree.Name) and node.subscript is None:
                     node = self.with_subscript(node, sub_token)
+                elif isinstance(node, tree.Labelled) and node.name.subscript is None:
+                    node = self.subscript_after_label(node, sub_token)
                 else:
                     node = tree.Index(node, self.index_parts(self.script_tokens(sub_token)), sub_token.column)
             elif self.is_("'") and isinstance(node, tree.Name):
                 self.next()
-                node = tree.Name(node.base, node.subscript, node.label, node.primes + 1, node.column, node.written + "'")
+                node = tree.Name(node.base, node.subscript, node.label, node.primes + 1, node.column, node.written + "'",
+                                 node.label_parts)
             elif self.is_("!"):
                 bang = self.next()
                 node = tree.Function("factorial", (node,), None, bang.column)
             elif isinstance(node, tree.Name) and self.is_("(") or isinstance(node, tree.Name) and self.is_(r"\left") and self.is_("(", ahead=1):
                 node = tree.Call(node, self.arguments(), node.column)
+            elif isinstance(node, tree.Name) and len(node.base) > 1 and not node.written.startswith("\\") and node.subscript is None \
+                    and (self.is_("[") or self.is_(r"\left") and self.is_("[", ahead=1)):
+                node = tree.Call(node, (self.bracketed(),), node.column, brackets=True)
             else:
                 break
         self.depth -= 1
@@ -234,14 +240,47 @@ class Parser:
             label = self.label_of(tokens)
             if label is not None:
                 return tree.Name(node.base, node.subscript, _join_label(node.label, label), node.primes, node.column,
-                                 node.written + "^{" + " ".join(texts) + "}")
+                                 node.written + "^{" + " ".join(texts) + "}", self.label_parts(tokens[1:-1] if label.startswith("(") else ()))
             if texts in ([r"\prime"], ["'"]):
                 return tree.Name(node.base, node.subscript, node.label, node.primes + 1, node.column, node.written + "'")
+            return self.labelled(node, tokens, caret)
+        return tree.Power(node, self.exponent(tokens, caret), caret.column)
+
+    def exponent(self, tokens: tuple[Token, ...], caret: Token) -> tree.Node:
         exponent = Parser(tokens + (Token("end", "", caret.column),))
         exponent.depth = self.depth
         value = exponent.expression()
         exponent.expect_end()
-        return tree.Power(node, value, caret.column)
+        return value
+
+    def labelled(self, node: tree.Name, tokens: tuple[Token, ...], caret: Token) -> tree.Labelled:
+        """``W^Q``, ``e^d``, ``\\mathrm{rab}^{p,t}``: a label when the check names it, else a power (when the
+        superscript parses as an exponent; ``p,t`` does not)."""
+        try:
+            power: tree.Node | None = tree.Power(node, self.exponent(tokens, caret), caret.column)
+        except TexEvalError:
+            power = None
+        name = tree.Name(node.base, node.subscript, _join_label(node.label, script_text(tokens)), node.primes,
+                         node.column, node.written + "^{" + " ".join(t.text for t in tokens) + "}", self.label_parts(tokens))
+        return tree.Labelled(name, power, caret.column)
+
+    def label_parts(self, tokens: tuple[Token, ...]) -> tuple[tree.Node, ...] | None:
+        """The label as indices into a list the check passes (``d`` of ``e^d``), or None when it is no index."""
+        if not tokens:
+            return None
+        try:
+            return self.index_parts(tokens)
+        except TexEvalError:
+            return None
+
+    def subscript_after_label(self, node: tree.Labelled, underscore: Token) -> tree.Labelled:
+        """``e^d_k``, ``x^{corrupt}_t``: the subscript joins the labelled name; the power reading stays ``(e^d)_k``."""
+        tokens = self.script_tokens(underscore)
+        try:
+            power = None if node.power is None else tree.Index(node.power, self.index_parts(tokens), underscore.column)
+        except TexEvalError:
+            power = None
+        return tree.Labelled(self.named_subscript(node.name, tokens), power, node.column)
 
     def label_of(self, tokens: tuple[Token, ...]) -> str | None:
         """A superscript that names rather than raises: ``(i)``, ``*``, a word like ``\\mathrm{lasso}``."""
@@ -281,13 +320,16 @@ class Parser:
         return self.tokens[start:self.at - 1]
 
     def with_subscript(self, name: tree.Name, underscore: Token) -> tree.Name:
-        tokens = self.script_tokens(underscore)
+        return self.named_subscript(name, self.script_tokens(underscore))
+
+    def named_subscript(self, name: tree.Name, tokens: tuple[Token, ...]) -> tree.Name:
         written = name.written + "_{" + " ".join(t.text for t in tokens) + "}"
         try:
             parts = self.index_parts(tokens)
         except TexEvalError:
             parts = None  # a subscript that only names (\eta_{\max}, P_{3 \times 3})
-        return tree.Name(name.base, tree.Subscript(script_text(tokens), parts), name.label, name.primes, name.column, written)
+        return tree.Name(name.base, tree.Subscript(script_text(tokens), parts), name.label, name.primes, name.column, written,
+                         name.label_parts)
 
     def index_parts(self, tokens: tuple[Token, ...]) -> tuple[tree.Node, ...]:
         """Indices of a subscript: comma-separated expressions; ``ij`` (single letters side by side) is two."""
@@ -305,6 +347,18 @@ class Parser:
             else:
                 parts.append(node)
         return tuple(parts)
+
+    def bracketed(self) -> tree.Node:
+        """``[x]`` or ``\\left[ x \\right]`` after an operator's word name: ``\\operatorname{sg}[r_d]``."""
+        left = self.is_(r"\left")
+        if left:
+            self.next()
+        opening = self.expect("[", "to open the argument")
+        inner = self.expression()
+        if left:
+            self.expect(r"\right", f"to close the \\left[ at column {opening.column}")
+        self.expect("]", f"to close the [ at column {opening.column}")
+        return inner
 
     def arguments(self) -> tuple[tree.Node, ...]:
         """``(a, b, ...)`` or ``\\left( ... \\right)``."""
@@ -419,6 +473,8 @@ class Parser:
             return inner
         if name == "begin":
             return self.environment(token)
+        if name in ("underbrace", "overbrace"):
+            return self.braced_with_note(token)
         if name in ("Pr",):
             raise self.error(token, "a probability needs an event space texeval cannot infer; write the check's "
                                     "estimate as a mean of an indicator, \\mathbb{E}[\\mathbb{1}[...]]")
@@ -451,6 +507,14 @@ class Parser:
             return self.delimited(delimiter, r"\rangle", "inner")
         raise self.error(delimiter, "texeval does not know this \\left delimiter")
 
+    def braced_with_note(self, token: Token) -> tree.Node:
+        """``\\underbrace{body}_{\\text{note}}`` (``\\overbrace{body}^{...}``): the body; the note is a label."""
+        self.next()
+        body = self.braced(token)
+        if self.is_("_" if token.text == r"\underbrace" else "^"):
+            self.script_tokens(self.next())
+        return body
+
     def braced(self, owner: Token) -> tree.Node:
         """A ``{...}`` argument (or a single token, as TeX allows: ``\\frac12``)."""
         if not self.is_("{"):
@@ -481,7 +545,7 @@ class Parser:
             raise self.error(token, "an accent over something that is not a name")
         accent = ACCENTS[token.text[1:]]
         return tree.Name(inner.base + accent, inner.subscript, inner.label, inner.primes, token.column,
-                         token.text + "{" + inner.written + "}")
+                         token.text + "{" + inner.written + "}", inner.label_parts)
 
     def font(self, token: Token) -> tree.Node:
         """``\\mathbf{x}`` is ``x``; ``\\mathbb{E}`` an expectation; ``\\mathbb{1}`` an indicator."""
@@ -553,6 +617,10 @@ class Parser:
             if self.is_("(") or (self.is_(r"\left") and self.is_("(", ahead=1)):
                 return tree.Function(name, self.arguments(), None, token.column)
             raise self.error(token, f"\\{name} needs arguments in parentheses or an index below it")
+        if name in ("argmax", "argmin") and not self.is_("_"):
+            if not self.starts_factor():
+                raise self.error(token, f"\\{name} needs an argument")
+            return tree.Function(name, (self.juxtaposed(),), None, token.column)
         if not self.is_("_"):
             raise self.error(token, f"\\{name} needs an index below it, like \\{name}_{{i=1}}^{{n}}")
         underscore = self.next()
@@ -751,7 +819,7 @@ def _split_commas(tokens: tuple[Token, ...]) -> list[tuple[Token, ...]]:
     for k, token in enumerate(tokens):
         depth += token.text in ("(", "[", "{")
         depth -= token.text in (")", "]", "}")
-        if token.text == "," and depth == 0:
+        if token.text in (",", r"\leftarrow", r"\gets", r"\to", r"\rightarrow") and depth == 0:
             pieces.append(tokens[start:k])
             start = k + 1
     pieces.append(tokens[start:])
@@ -759,10 +827,14 @@ def _split_commas(tokens: tuple[Token, ...]) -> list[tuple[Token, ...]]:
 
 
 def _variables(tokens: tuple[Token, ...], at: Token) -> tuple[str, ...]:
-    """The index variables of ``i``, ``i, j``, ``(u, i)``: single letters or Greek names."""
+    """The index variables of ``i``, ``i, j``, ``(u, i)``, ``j_1``: single letters or Greek names, each with
+    an optional subscript (``j_1`` is bound as ``j_1``, the name ``x_{j_1}`` reads)."""
     names = []
+    tokens = _subscripted_variables(tokens)
     for token in tokens:
-        if token.kind == "letter" or (token.kind == "command" and token.text[1:] in GREEK):
+        if token.kind == "variable":
+            names.append(token.text)
+        elif token.kind == "letter" or (token.kind == "command" and token.text[1:] in GREEK):
             names.append(token.text.lstrip("\\"))
         elif token.kind == "word":
             names.append(word_name(token.text))
@@ -771,3 +843,22 @@ def _variables(tokens: tuple[Token, ...], at: Token) -> tuple[str, ...]:
     if not names:
         raise TexEvalError(at.text, at.column, "a big operator needs an index variable below it")
     return tuple(names)
+
+
+def _subscripted_variables(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    """``j _ 1`` and ``j _ { 1 }`` joined into one ``variable`` token ``j_1``."""
+    out: list[Token] = []
+    k = 0
+    while k < len(tokens):
+        token = tokens[k]
+        letter = token.kind == "letter" or (token.kind == "command" and token.text[1:] in GREEK)
+        if letter and k + 2 < len(tokens) and tokens[k + 1].text == "_":
+            end = k + 3
+            if tokens[k + 2].text == "{":
+                end = next((m + 1 for m in range(k + 3, len(tokens)) if tokens[m].text == "}"), len(tokens))
+            out.append(Token("variable", token.text.lstrip("\\") + "_" + script_text(tokens[k + 2:end]), token.column))
+            k = end
+            continue
+        out.append(token)
+        k += 1
+    return tuple(out)

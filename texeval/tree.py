@@ -37,6 +37,12 @@ class Name(Node):
     primes: int
     column: int
     written: str  # the LaTeX as written, for messages
+    label_parts: tuple[Node, ...] | None = None  # the label as indices (``d`` of ``e^d``, ``s`` of ``\theta^{(s)}``)
+
+    @property
+    def family(self) -> str:
+        """The name without subscript and label: ``e`` for ``e^d_k``, the list a bound label indexes."""
+        return self.base + "'" * self.primes
 
     @property
     def unindexed(self) -> str:
@@ -78,6 +84,15 @@ class Power(Node):
 
 
 @dataclass(frozen=True)
+class Labelled(Node):
+    """A letter or word superscript on a name (``W^Q``, ``e^d_k``, ``\\tilde H^{l}``): the labelled ``name``
+    when the check gives it a value (or a list under its family), else ``power`` (None: no power reading)."""
+    name: Name
+    power: Node | None
+    column: int
+
+
+@dataclass(frozen=True)
 class Transpose(Node):
     """``^\\top`` or ``^\\intercal``; ``maybe_power`` is the ``T`` of ``x^T``, a power when ``T`` has a value."""
     operand: Node
@@ -100,6 +115,7 @@ class Call(Node):
     function: Name
     args: tuple[Node, ...]
     column: int
+    brackets: bool = False  # ``\\operatorname{sg}[x]``: a callable the check passes, never a built-in
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
 """One case per construct the evaluator reads, each against a value computed without it (torch or by hand)."""
+import math
+
 import pytest
 import torch
 
@@ -50,6 +52,20 @@ CASES = [
     (r"y = \operatorname{LayerNorm}(x)", {"x": x, "LayerNorm": torch.nn.LayerNorm(3, dtype=torch.float64)},
      torch.nn.functional.layer_norm(x, (3,))),
     (r"y = \frac{1}{2} + \sqrt[3]{8} + \lfloor 2.5 \rfloor + \lceil 2.5 \rceil + \binom{5}{2}", {}, t(17.5)[0]),
+    # superscript labels (a label when the check names it, else a power) and names indexed by a bound variable
+    (r"y = X W_i^Q", {"X": A, "W^Q": torch.stack([A, 2 * A]), "i": 2}, A @ (2 * A)),
+    (r"y = x^{corrupt}_t + E^{tok}_{x_i}", {"x^corrupt": x, "t": 2, "E^tok": y, "x": x, "i": 1}, x[1] + y[0]),
+    (r"y = \mathrm{rab}^{p,t} + \tilde H^{l} + h_{\tau+1}^{n-1}", {"rab^p,t": 1.0, "Htilde^l": 2.0, "h_tau+1^n-1": 3.0}, t(6.0)[0]),
+    (r"y = x^2 + e^{x}", {"x": x}, x ** 2 + torch.exp(x)),
+    (r"\hat z = \sum_{d=1}^{2} e^d_{c_d}", {"e": [A, 2 * A], "c": torch.tensor([2, 1])}, A[1] + 2 * A[0]),
+    (r"s = \sum_{s<t} \|\theta^{(s)} - \theta^{(t)}\|^2", {"theta": [x, y, 2 * x]}, ((x - y) ** 2 + x ** 2 + (y - 2 * x) ** 2).sum()),
+    (r"y = \sum_{i \in \mathcal{T}} p_i(x) E_i(x)", {"p": [torch.sum, torch.prod], "E": [torch.exp, torch.sin], "T": [1, 2], "x": x},
+     x.sum() * torch.exp(x) + x.prod() * torch.sin(x)),
+    (r"y = \sum_{j_1=1}^{3} \sum_{j_2=j_1+1}^{3} x_{j_1} x_{j_2}", {"x": x}, t(11.0)[0]),
+    (r"y = m_{u \leftarrow i}", {"m": W, "u": 2, "i": 3}, W[1, 2]),
+    (r"y = \mathbb{1}[\arg\max y = i]", {"y": y, "i": 3}, t(1.0)[0]),
+    (r"y = \underbrace{x + 1}_{(a)} - \overbrace{y}^{\text{b}}", {"x": x, "y": y}, x + 1 - y),
+    (r"y = \operatorname{sg}\left[x\right]", {"x": x, "sg": torch.Tensor.detach}, x),
     # expectations over the sample axis
     (r"y = \mathbb{E}_{x \sim p}[x^2]", {"x": x}, (x ** 2).mean()),
 ]
@@ -76,8 +92,17 @@ def test_relations_give_every_side():
     (r"y = 2^{10^{10}}", "n/e: cannot evaluate power at column 6: the power is too large for a float64"),
     (r"y = \sum_{i=1}^{10^9} i", r"n/e: cannot evaluate \sum at column 5: 1,000,000,000 terms, more than max_terms=1,000,000"),
     (r"y = \mathbb{E}[x]", r"n/e: cannot evaluate \mathbb{E} at column 5: write which samples the mean runs over, like \mathbb{E}_{x}[...]"),
+    (r"y = \mathrm{rab}^{p,t}", "n/e: cannot evaluate rab^{p , t} at column 5: no value for rab^p,t; pass rab^p,t=... (names given: f, x)"),
+    (r"y = \arg\max", r"n/e: cannot evaluate \arg at column 5: \argmax needs an argument"),
 ])
 def test_what_it_cannot_read_fails_with_the_construct_and_its_column(tex, message):
     with pytest.raises(TexEvalError) as raised:
         evaluate(tex, {"x": 1.0, "f": 1.0}, equation="n/e")
     assert str(raised.value) == message
+
+
+def test_a_label_indexes_only_the_list_it_names():
+    with pytest.raises(TexEvalError) as raised:
+        evaluate(r"y = \sum_{d=1}^{3} e^{d}", {"e": [x, y]}, equation="n/e")
+    assert str(raised.value) == "n/e: cannot evaluate e^{d} at column 20: index 3 is out of range for a list of 2 (index_base=1)"
+    torch.testing.assert_close(evaluate(r"y = \sum_{d=1}^{3} e^{d}", {}), torch.tensor(math.e + math.e ** 2 + math.e ** 3, dtype=torch.float64))
