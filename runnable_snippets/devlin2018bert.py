@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -51,7 +51,7 @@ def check_parameter_counts():
     close(large, 335e6, "BERT-LARGE ≈ 335M (note)", rtol=1e-3)
 
 
-@check("devlin2018bert/input-embedding", tex=r"e_i = E^{tok}_{x_i} + E^{seg}_{s_i} + E^{pos}_{i}")
+@check("devlin2018bert/input-embedding", tex=r"e_i = E^{tok}_{x_i} + E^{seg}_{s_i} + E^{pos}_{i}", evaluates=True)
 def check_input_embedding_is_a_sum_of_three_lookups():
     """x, s: (64,) ids; E^tok: (1000, 32), E^seg: (2, 32), E^pos: (512, 32) -> e: (64, 32), against
     F.embedding_bag(mode="sum") over one stacked table with offsets 0, |V|, |V|+2."""
@@ -66,6 +66,10 @@ def check_input_embedding_is_a_sum_of_three_lookups():
     bags = torch.stack([x, vocab + s, vocab + 2 + i], dim=1)  # (64, 3) rows into the stacked table
     reference = F.embedding_bag(bags, torch.cat([E_tok, E_seg, E_pos]), mode="sum")
     close(e, reference, "e_i")
+    # e_i = E^tok_{x_i} + E^seg_{s_i} + E^pos_i, evaluated from the note's LaTeX at every position (ids from 0)
+    tables = {"E^tok": E_tok, "E^seg": E_seg, "E^pos": E_pos, "x": x, "s": s}
+    e_note = torch.stack([evaluate_with("devlin2018bert/input-embedding", {**tables, "i": k}, index_base=0) for k in range(n)])
+    close(e_note, reference, "e_i from the note's LaTeX against F.embedding_bag over the stacked tables")
 
 
 def collator_distribution(x, vocab, MASK):

@@ -94,7 +94,7 @@ def elmo_explicit(h, w, gamma):
     return gamma * sum(s[j] * h[j] for j in range(h.shape[0])), s
 
 
-@check("peters2018deep/elmo", tex=r"\mathrm{ELMo}_k^{task} = \gamma^{task} \sum_{j=0}^{L} s_j^{task} \, h_{k,j}^{LM}")
+@check("peters2018deep/elmo", tex=r"\mathrm{ELMo}_k^{task} = \gamma^{task} \sum_{j=0}^{L} s_j^{task} \, h_{k,j}^{LM}", evaluates=True)
 @check("peters2018deep/layer-weights", tex=r"s_j^{task} = \frac{\exp(w_j)}{\sum_{i=0}^{L} \exp(w_i)}", evaluates=True)
 def check_layer_mix_against_softmax_and_einsum():
     """Layers taken from the tiny biLM (L=2, D=2d=12): h_{k,0} = [x_k; x_k], h_{k,j} = [→h_{k,j}; ←h_{k,j}] with the
@@ -118,6 +118,12 @@ def check_layer_mix_against_softmax_and_einsum():
     close(s_note, torch.softmax(w, dim=0), "s_j evaluated from the note vs torch.softmax")
     close(s.sum(), 1.0, "Σ_j s_j = 1")
     close(elmo, gamma * torch.einsum("j,jbnd->bnd", torch.softmax(w, dim=0), h), "γ Σ_j s_j h_{k,j}")
+    # ELMo_k^task = γ^task Σ_{j=0}^{L} s_j^task h_{k,j}^LM, evaluated from the note's LaTeX at every position k
+    h_LM = h.permute(2, 0, 1, 3)                                            # (N, L+1, B, D): axes k, j
+    elmo_note = torch.stack([evaluate_with("peters2018deep/elmo", {"gamma^task": gamma, "s^task": s_note, "h^LM": h_LM,
+                                                                   "L": 2, "k": k}, index_base=0)
+                             for k in range(h.shape[2])], dim=1)
+    close(elmo_note, gamma * torch.einsum("j,jbnd->bnd", torch.softmax(w, dim=0), h), "ELMo_k from the note vs γ · einsum(softmax(w), h)")
     c = torch.randn(12, generator=g, dtype=f64).to(device())
     constant = c.expand(3, 1, 1, 12)
     close(elmo_explicit(constant, w, gamma)[0][0, 0], gamma * c, "constant layers: γ Σ_j s_j c = γ c")
