@@ -98,7 +98,7 @@ def check_lm_objective_against_prefix_runs():
         differs(-F.cross_entropy(h[0, :-1] @ W_e.T, u[0, 1:], reduction="sum"), L_1, "unmasked model vs L_1")
 
 
-@check("radford2018improving/classifier", tex=r"P(y \mid x^1, \ldots, x^m) = \operatorname{softmax}(h_l^m W_y)")
+@check("radford2018improving/classifier", tex=r"P(y \mid x^1, \ldots, x^m) = \operatorname{softmax}(h_l^m W_y)", evaluates=True)
 @check("radford2018improving/task-objective", tex=r"L_2(\mathcal{C}) = \sum_{(x, y)} \log P(y \mid x^1, \ldots, x^m)")
 def check_last_token_classifier():
     """Four sequences of m=6 tokens with labels y ∈ {0, 1, 2}: softmax(h_l^m W_y) summed as log-likelihood
@@ -110,7 +110,8 @@ def check_last_token_classifier():
     with torch.no_grad():
         h_m = decoder(x, W_e, W_p, blocks)[:, -1]                     # final block, last token
         # P(y | x^1..x^m) = softmax(h_l^m W_y)
-        P = torch.exp(h_m @ W_y) / torch.exp(h_m @ W_y).sum(-1, keepdim=True)
+        P = evaluate("radford2018improving/classifier", W_y=W_y, **{"h_l^m": h_m})
+        close(P, torch.softmax(F.linear(h_m, W_y.T), -1), "P(y | x^1..x^m) from the note's LaTeX vs torch.softmax(F.linear)")
         # L_2 = Σ_{(x, y)} log P(y | x^1..x^m)
         L_2 = torch.log(P[torch.arange(4), y]).sum()
         close(L_2, -F.cross_entropy(h_m @ W_y, y, reduction="sum"), "L_2")
