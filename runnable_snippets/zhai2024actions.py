@@ -77,7 +77,8 @@ def hstu_brute_force(X, timestamps, P):
 
 
 @check("zhai2024actions/hstu-projection", tex=r"U(X), V(X), Q(X), K(X) = \operatorname{Split}\left(\phi_1\left(f_1(X)\right)\right)")
-@check("zhai2024actions/hstu-attention", tex=r"A(X)V(X) = \phi_2\left(Q(X)K(X)^{\top} + \mathrm{rab}^{p,t}\right)V(X)")
+@check("zhai2024actions/hstu-attention", tex=r"A(X)V(X) = \phi_2\left(Q(X)K(X)^{\top} + \mathrm{rab}^{p,t}\right)V(X)",
+       evaluates=True)
 @check("zhai2024actions/hstu-output", tex=r"Y(X) = f_2\left(\operatorname{Norm}\left(A(X)V(X)\right) \odot U(X)\right)", evaluates=True)
 def check_hstu_block_against_brute_force():
     """Vectorised HSTU block (nn.Linear, F.silu, torch.split, F.layer_norm) against a scalar brute force
@@ -97,6 +98,10 @@ def check_hstu_block_against_brute_force():
     Y_note = evaluate_with("zhai2024actions/hstu-output", {**of_X, "A": lambda X: weights, "Norm": layer_norm, "f_2": f2})
     close(Y_note, Y_ref, "the note's Y(X) against the token-by-token brute force")
     close(F.layer_norm(AV, (d_v,)), layer_norm(AV), "Norm against nn.LayerNorm")
+    # A(X)V(X) = φ2(Q(X)K(X)ᵀ + rab^{p,t}) V(X), evaluated from the note; its Y against the brute force
+    AV_note = evaluate_with("zhai2024actions/hstu-attention", {"X": X, "Q": lambda X: Q, "K": lambda X: K, "V": lambda X: V,
+                                                              "phi_2": F.silu, "rab^p,t": rab})
+    close(f2(layer_norm(AV_note) * U), Y_ref, "Y(X) through the note's A(X)V(X) against the token-by-token brute force")
 
 
 @check("zhai2024actions/softmax-attention",
