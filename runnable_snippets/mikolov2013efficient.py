@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -270,7 +270,7 @@ def check_skip_gram_softmax_and_objective():
 
 
 @check("mikolov2013efficient/analogy", tex=(r"\hat w = \arg\max_{w \notin \{\text{King}, \text{Man}, \text{Woman}\}} \frac{x^\top v_w}{\lVert x \rVert \, \lVert v_w \rVert}, "
-            r"\qquad x = v_{\text{King}} - v_{\text{Man}} + v_{\text{Woman}}"))
+            r"\qquad x = v_{\text{King}} - v_{\text{Man}} + v_{\text{Woman}}"), evaluates=True)
 def check_analogy_search():
     """Toy vectors (D=20) with a 'royalty' and a 'gender' direction plus 200 distractors: the hand-written
     cosine equals F.cosine_similarity, King − Man + Woman finds Queen, and Queen − Woman + Man finds King
@@ -293,6 +293,16 @@ def check_analogy_search():
         return int(cosine.argmax())
 
     close(answer("King", "Man", "Woman"), index["Queen"], "King − Man + Woman → Queen", rtol=0, atol=0)
+    # x = v_King − v_Man + v_Woman;  ŵ = argmax_{w ∉ {King, Man, Woman}} xᵀv_w / (‖x‖ ‖v_w‖), from the note's
+    # LaTeX (words numbered from 1, the word names bound to their numbers)
+    named = {"v": vectors, **{w: i + 1 for w, i in index.items()}}
+    x = evaluate_with("mikolov2013efficient/analogy", named, clause=1)
+    close(x, vectors[index["King"]] - vectors[index["Man"]] + vectors[index["Woman"]], "x from the note's LaTeX")
+    w_hat = evaluate_with("mikolov2013efficient/analogy", {**named, "x": x}, clause=0)
+    cosine = F.cosine_similarity(x[None], vectors, dim=1).index_fill(0, torch.tensor([0, 2, 3], device=device()), -2.0)
+    close(w_hat, cosine.argmax() + 1, "ŵ from the note's LaTeX against argmax of F.cosine_similarity without the question words",
+          rtol=0, atol=0)
+    close(w_hat, index["Queen"] + 1, "ŵ from the note's LaTeX is Queen", rtol=0, atol=0)
     close(answer("Queen", "Woman", "Man"), index["King"], "Queen − Woman + Man → King", rtol=0, atol=0)
 
 

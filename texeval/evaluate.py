@@ -369,11 +369,20 @@ class Evaluator:
                 out = [{**o, v: k} for o in out for k in d]
             return out
         if binding.kind == "except":
-            excluded = _as_index(self.value(binding.over), binding.over)
-            return [{variables[0]: k} for k in domains[0] if k != excluded]
+            excluded = self.excluded(binding.over)
+            return [{variables[0]: k} for k in domains[0] if k not in excluded]
         compare = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[binding.relation]
         self.check_count(len(domains[0]) * len(domains[1]), node)
         return [{variables[0]: a, variables[1]: b} for a in domains[0] for b in domains[1] if compare(a, b)]
+
+    def excluded(self, over: tree.Node) -> set[int]:
+        """The indices ``j \\ne i`` or ``w \\notin \\{a, b\\}`` leaves out."""
+        if isinstance(over, tree.SetLiteral):
+            return {_as_index(self.value(e), e) for e in over.elements}
+        value = self.value(over)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return {_as_index(v, over) for v in value}
+        return {_as_index(value, over)}
 
     def check_count(self, count: int, node: tree.Node) -> None:
         if count > self.options.max_terms:

@@ -643,7 +643,10 @@ class Parser:
         return tree.BigOperator(operator, binding, self.juxtaposed(), token.column)
 
     def binding(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None) -> tree.Binding:
-        """``i=1``, ``i \\in S``, ``(u,i) \\in D``, ``j \\ne i``, ``i<j``, ``i`` or ``i, j``."""
+        """``i=1``, ``i \\in S``, ``(u,i) \\in D``, ``j \\ne i``, ``w \\notin \\{a, b\\}``, ``i<j``, ``i`` or ``i, j``."""
+        excluded = next((k for k, t in enumerate(tokens) if t.kind == "command" and t.text == r"\notin"), None)
+        if excluded is not None:
+            return self.binding_outside(tokens, excluded, at, upper)
         split = next((k for k, t in enumerate(tokens) if t.kind in ("punct", "command") and t.text in RELATIONS), None)
         left = tokens if split is None else tokens[:split]
         variables = _variables(left, at)
@@ -668,6 +671,27 @@ class Parser:
         if relation == "!=" and len(variables) == 1 and upper is None:
             return tree.Binding("except", variables, over=value)
         raise TexEvalError(tokens[split].text, tokens[split].column, "texeval does not know this kind of index range")
+
+    def binding_outside(self, tokens: tuple[Token, ...], split: int, at: Token, upper: tree.Node | None) -> tree.Binding:
+        """``w \\notin \\{\\text{King}, \\text{Man}\\}`` or ``w \\notin S``: every w of the free range but those."""
+        variables = _variables(tokens[:split], at)
+        rest = tokens[split + 1:]
+        if len(variables) != 1 or upper is not None or not rest:
+            raise TexEvalError(tokens[split].text, tokens[split].column, "texeval does not know this kind of index range")
+        if rest[0].text == r"\{" and rest[-1].text == r"\}":
+            pieces = [piece for piece in _split_commas(rest[1:-1])]
+            if not all(pieces):
+                raise TexEvalError(rest[0].text, rest[0].column, "an empty element in this set")
+            elements = tuple(self.sub_expression(piece) for piece in pieces)
+            return tree.Binding("except", variables, over=tree.SetLiteral(elements, rest[0].column))
+        return tree.Binding("except", variables, over=self.sub_expression(rest))
+
+    def sub_expression(self, tokens: tuple[Token, ...]) -> tree.Node:
+        sub = Parser(tokens + (Token("end", "", tokens[-1].column + 1),))
+        sub.depth = self.depth
+        node = sub.expression()
+        sub.expect_end()
+        return node
 
     def indicator(self, token: Token) -> tree.Node:
         """``\\mathbb{1}[c]``, ``\\mathbf{1}\\{c\\}``, ``\\mathbb{I}(c)``, ``\\mathbb{1}_{c}``: 1 where c holds, else 0."""

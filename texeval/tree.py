@@ -133,7 +133,7 @@ class Binding:
     """The index a big operator runs over, from its subscript (and superscript for ``upper``).
 
     kind: ``range`` (``i=1`` to ``upper``), ``set`` (``i \\in S``, ``(u,i) \\in D``: ``over`` is the set),
-    ``except`` (``j \\ne i``: ``over`` is the excluded value), ``pair`` (``i<j``: ``relation``),
+    ``except`` (``j \\ne i``, ``w \\notin \\{a, b\\}``: ``over`` is the excluded value or set), ``pair`` (``i<j``: ``relation``),
     ``free`` (``\\sum_i``: the range comes from the sizes of the tensors ``i`` indexes).
     """
     kind: str
@@ -142,6 +142,13 @@ class Binding:
     upper: Node | None = None
     over: Node | None = None
     relation: str = ""
+
+
+@dataclass(frozen=True)
+class SetLiteral(Node):
+    """``\\{a, b, c\\}`` below a big operator (``w \\notin \\{\\text{King}, \\text{Man}\\}``): the values excluded."""
+    elements: tuple[Node, ...]
+    column: int
 
 
 @dataclass(frozen=True)

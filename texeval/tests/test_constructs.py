@@ -66,6 +66,7 @@ CASES = [
     (r"y = \mathbb{1}[\arg\max y = i]", {"y": y, "i": 3}, t(1.0)[0]),
     (r"y = \underbrace{x + 1}_{(a)} - \overbrace{y}^{\text{b}}", {"x": x, "y": y}, x + 1 - y),
     (r"y = \operatorname{sg}\left[x\right]", {"x": x, "sg": torch.Tensor.detach}, x),
+    (r"w = \arg\max_{w \notin \{\text{King}, 3\}} y_w", {"y": t(5.0, 1.0, 9.0, 2.0), "King": 3}, torch.tensor(1)),
     # expectations over the sample axis
     (r"y = \mathbb{E}_{x \sim p}[x^2]", {"x": x}, (x ** 2).mean()),
 ]
@@ -94,6 +95,7 @@ def test_relations_give_every_side():
     (r"y = \mathbb{E}[x]", r"n/e: cannot evaluate \mathbb{E} at column 5: write which samples the mean runs over, like \mathbb{E}_{x}[...]"),
     (r"y = \mathrm{rab}^{p,t}", "n/e: cannot evaluate rab^{p , t} at column 5: no value for rab^p,t; pass rab^p,t=... (names given: f, x)"),
     (r"y = \arg\max", r"n/e: cannot evaluate \arg at column 5: \argmax needs an argument"),
+    (r"y = \sum_{i \notin \{1,\}} x", r"n/e: cannot evaluate \{ at column 21: an empty element in this set"),
 ])
 def test_what_it_cannot_read_fails_with_the_construct_and_its_column(tex, message):
     with pytest.raises(TexEvalError) as raised:
