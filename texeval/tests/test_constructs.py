@@ -95,7 +95,7 @@ def test_relations_give_every_side():
     (r"y = \mathbb{E}[x]", r"n/e: cannot evaluate \mathbb{E} at column 5: write which samples the mean runs over, like \mathbb{E}_{x}[...]"),
     (r"y = \mathrm{rab}^{p,t}", "n/e: cannot evaluate rab^{p , t} at column 5: no value for rab^p,t; pass rab^p,t=... (names given: f, x)"),
     (r"y = \arg\max", r"n/e: cannot evaluate \arg at column 5: \argmax needs an argument"),
-    (r"y = \sum_{i \notin \{1,\}} x", r"n/e: cannot evaluate \{ at column 21: an empty element in this set"),
+    (r"y = \sum_{i \notin \{1,\}} x", r"n/e: cannot evaluate \{ at column 20: an empty element in this set"),
 ])
 def test_what_it_cannot_read_fails_with_the_construct_and_its_column(tex, message):
     with pytest.raises(TexEvalError) as raised:
