@@ -220,8 +220,7 @@ class Parser:
                 node = tree.Function("factorial", (node,), None, bang.column)
             elif isinstance(node, tree.Name) and self.is_("(") or isinstance(node, tree.Name) and self.is_(r"\left") and self.is_("(", ahead=1):
                 node = tree.Call(node, self.arguments(), node.column)
-            elif isinstance(node, tree.Name) and len(node.base) > 1 and not node.written.startswith("\\") and node.subscript is None \
-                    and (self.is_("[") or self.is_(r"\left") and self.is_("[", ahead=1)):
+            elif isinstance(node, tree.Name) and (self.is_("[") or self.is_(r"\left") and self.is_("[", ahead=1)):
                 node = tree.Call(node, (self.bracketed(),), node.column, brackets=True)
             else:
                 break
@@ -349,7 +348,7 @@ class Parser:
         return tuple(parts)
 
     def bracketed(self) -> tree.Node:
-        """``[x]`` or ``\\left[ x \\right]`` after an operator's word name: ``\\operatorname{sg}[r_d]``."""
+        """``[x]`` or ``\\left[ x \\right]`` after a name: ``\\operatorname{sg}[r_d]``, ``E_m[\\mathrm{idx}_m(v)]``."""
         left = self.is_(r"\left")
         if left:
             self.next()

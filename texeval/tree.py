@@ -115,7 +115,7 @@ class Call(Node):
     function: Name
     args: tuple[Node, ...]
     column: int
-    brackets: bool = False  # ``\\operatorname{sg}[x]``: a callable the check passes, never a built-in
+    brackets: bool = False  # ``\\operatorname{sg}[x]``, ``E_m[i]``: a callable the check passes (never a built-in), else a product
 
 
 @dataclass(frozen=True)
