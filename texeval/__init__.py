@@ -36,7 +36,8 @@ per comma, arrow or single letter side by side), counted from ``index_base`` (1,
 a callable passed under the name wins, and any other ``\\operatorname{X}(a, b)`` needs ``X=<callable>``;
 ``\\operatorname{sg}[x]`` and ``E_m[i]`` call ``sg``, ``E_m`` when given as callables (no built-in), else multiply. ``\\arg\\max p(x)`` with
 no index below is the position of the largest entry of the last axis, from ``index_base``.
-``\\underbrace{a}_{\\text{note}}`` is ``a``.
+``\\underbrace{a}_{\\text{note}}`` is ``a``. A callable that returns a tuple of tensors
+(``U, V, Q, K = \\operatorname{Split}(x)``) makes the result that tuple.
 
 Products: ``\\cdot \\times * /`` and ``\\odot`` are elementwise with broadcasting; juxtaposition is a
 product when a side is a scalar, the matrix product between tensors (``W x``, ``x^\\top y``, ``Q K^\\top``,

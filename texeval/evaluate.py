@@ -51,8 +51,13 @@ class Evaluator:
     def with_bound(self, extra: Mapping[str, Any]) -> "Evaluator":
         return Evaluator({**self.values, **extra}, self.options, self.terms)
 
-    def result(self, node: tree.Node) -> torch.Tensor:
+    def result(self, node: tree.Node) -> torch.Tensor | tuple[torch.Tensor, ...]:
         value = unrow(self.value(node))
+        if isinstance(value, tuple) and value and all(torch.is_tensor(v) for v in value):
+            return tuple(self.one_result(v) for v in value)  # U, V, Q, K = Split(...): a callable's several outputs
+        return self.one_result(value)
+
+    def one_result(self, value) -> torch.Tensor:
         if torch.is_tensor(value):
             convert = value.dtype != self.options.dtype and (value.is_floating_point() or value.dtype == torch.bool)
             return value.to(self.options.dtype) if convert else value

@@ -108,3 +108,10 @@ def test_a_label_indexes_only_the_list_it_names():
         evaluate(r"y = \sum_{d=1}^{3} e^{d}", {"e": [x, y]}, equation="n/e")
     assert str(raised.value) == "n/e: cannot evaluate e^{d} at column 20: index 3 is out of range for a list of 2 (index_base=1)"
     torch.testing.assert_close(evaluate(r"y = \sum_{d=1}^{3} e^{d}", {}), torch.tensor(math.e + math.e ** 2 + math.e ** 3, dtype=torch.float64))
+
+
+def test_a_callable_with_several_outputs_gives_a_tuple():
+    U, V = evaluate(r"U(X), V(X) = \operatorname{Split}\left(\phi_1(X)\right)", {"X": x, "phi_1": torch.exp,
+                                                                              "Split": lambda h: torch.split(h, [1, 2])})
+    torch.testing.assert_close(U, torch.exp(x)[:1])
+    torch.testing.assert_close(V, torch.exp(x)[1:])
