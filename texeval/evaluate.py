@@ -120,7 +120,13 @@ class Evaluator:
     def _labelled(self, node: tree.Labelled):
         if node.power is None or self.named(node.name):
             return self.value(node.name)
-        return self.value(node.power)
+        try:
+            return self.value(node.power)
+        except TexEvalError as error:
+            if not error.reason.startswith("no value for"):
+                raise
+            raise TexEvalError(node.name.written, node.name.column, f"no value for {node.name.full} (a label), nor for "
+                               f"{error.construct} (as a power); pass {node.name.full}=...") from None
 
     def convert(self, value):
         if torch.is_tensor(value):

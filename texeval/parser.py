@@ -260,7 +260,7 @@ class Parser:
         except TexEvalError:
             power = None
         name = tree.Name(node.base, node.subscript, _join_label(node.label, script_text(tokens)), node.primes,
-                         node.column, node.written + "^{" + " ".join(t.text for t in tokens) + "}", self.label_parts(tokens))
+                         node.column, node.written + "^{" + written_script(tokens) + "}", self.label_parts(tokens))
         return tree.Labelled(name, power, caret.column)
 
     def label_parts(self, tokens: tuple[Token, ...]) -> tuple[tree.Node, ...] | None:
@@ -819,6 +819,17 @@ def script_text(tokens: tuple[Token, ...]) -> str:
         else:
             out.append(token.text.lstrip("\\"))
     return "".join(out)
+
+
+def written_script(tokens: tuple[Token, ...]) -> str:
+    """A script's tokens as LaTeX for messages: ``corrupt``, ``p,t``, ``\\tau x`` (a space only after a control word)."""
+    out, previous = "", None
+    for token in tokens:
+        text = r"\text{" + token.text + "}" if token.kind == "text" else token.text
+        after_word = previous is not None and previous.kind == "command" and previous.text[1:].isalpha()
+        out += (" " if after_word and text[:1].isalpha() else "") + text
+        previous = token
+    return out
 
 
 def norm_order(tokens: tuple[Token, ...], at: Token) -> tree.Node | str:

@@ -93,8 +93,10 @@ def test_relations_give_every_side():
     (r"y = 2^{10^{10}}", "n/e: cannot evaluate power at column 6: the power is too large for a float64"),
     (r"y = \sum_{i=1}^{10^9} i", r"n/e: cannot evaluate \sum at column 5: 1,000,000,000 terms, more than max_terms=1,000,000"),
     (r"y = \mathbb{E}[x]", r"n/e: cannot evaluate \mathbb{E} at column 5: write which samples the mean runs over, like \mathbb{E}_{x}[...]"),
-    (r"y = \mathrm{rab}^{p,t}", "n/e: cannot evaluate rab^{p , t} at column 5: no value for rab^p,t; pass rab^p,t=... (names given: f, x)"),
+    (r"y = \mathrm{rab}^{p,t}", "n/e: cannot evaluate rab^{p,t} at column 5: no value for rab^p,t; pass rab^p,t=... (names given: f, x)"),
     (r"y = \arg\max", r"n/e: cannot evaluate \arg at column 5: \argmax needs an argument"),
+    (r"y = x^{corrupt}_t", "n/e: cannot evaluate x^{corrupt}_{t} at column 5: no value for x_t^corrupt (a label), nor for c "
+                          "(as a power); pass x_t^corrupt=..."),
     (r"y = \sum_{i \notin \{1,\}} x", r"n/e: cannot evaluate \{ at column 20: an empty element in this set"),
 ])
 def test_what_it_cannot_read_fails_with_the_construct_and_its_column(tex, message):
