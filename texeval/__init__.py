@@ -34,8 +34,9 @@ per comma, arrow or single letter side by side), counted from ``index_base`` (1,
 ``e`` and ``\\pi`` are the constants unless a value is given under that name. ``\\sigma(x)``,
 ``\\mathrm{softmax}(x)``, ``\\operatorname{ReLU}(x)``, ``GELU``, ``sign``, ``diag``, ``tr`` are built in;
 a callable passed under the name wins, and any other ``\\operatorname{X}(a, b)`` needs ``X=<callable>``;
-``\\operatorname{sg}[x]`` and ``E_m[i]`` call ``sg``, ``E_m`` when given as callables (no built-in), else multiply. ``\\arg\\max p(x)`` with
-no index below is the position of the largest entry of the last axis, from ``index_base``.
+``\\operatorname{sg}[x]`` and ``E_m[i]`` call ``sg``, ``E_m`` when given as callables (never a built-in), else
+multiply. ``\\arg\\max p(x)`` with no index below is the position of the largest entry of the last axis,
+counted from ``index_base``.
 ``\\underbrace{a}_{\\text{note}}`` is ``a``. A callable that returns a tuple of tensors
 (``U, V, Q, K = \\operatorname{Split}(x)``) makes the result that tuple.
 

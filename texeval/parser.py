@@ -259,8 +259,11 @@ class Parser:
             power: tree.Node | None = tree.Power(node, self.exponent(tokens, caret), caret.column)
         except TexEvalError:
             power = None
+        parts = self.label_parts(tokens)
+        if parts is not None and not all(isinstance(part, tree.Name) for part in parts):
+            parts = None  # only a letter indexes a list (e^d); x_t^2 stays a square even when x is a list
         name = tree.Name(node.base, node.subscript, _join_label(node.label, script_text(tokens)), node.primes,
-                         node.column, node.written + "^{" + written_script(tokens) + "}", self.label_parts(tokens))
+                         node.column, node.written + "^{" + written_script(tokens) + "}", parts)
         return tree.Labelled(name, power, caret.column)
 
     def label_parts(self, tokens: tuple[Token, ...]) -> tuple[tree.Node, ...] | None:
@@ -678,7 +681,7 @@ class Parser:
         if len(variables) != 1 or upper is not None or not rest:
             raise TexEvalError(tokens[split].text, tokens[split].column, "texeval does not know this kind of index range")
         if rest[0].text == r"\{" and rest[-1].text == r"\}":
-            pieces = [piece for piece in _split_commas(rest[1:-1])]
+            pieces = _split_commas(rest[1:-1])
             if not all(pieces):
                 raise TexEvalError(rest[0].text, rest[0].column, "an empty element in this set")
             elements = tuple(self.sub_expression(piece) for piece in pieces)

@@ -58,6 +58,7 @@ CASES = [
     (r"y = \mathrm{rab}^{p,t} + \tilde H^{l} + h_{\tau+1}^{n-1}", {"rab^p,t": 1.0, "Htilde^l": 2.0, "h_tau+1^n-1": 3.0}, t(6.0)[0]),
     (r"y = x^2 + e^{x}", {"x": x}, x ** 2 + torch.exp(x)),
     (r"\hat z = \sum_{d=1}^{2} e^d_{c_d}", {"e": [A, 2 * A], "c": torch.tensor([2, 1])}, A[1] + 2 * A[0]),
+    (r"y = x_t^2 + x_t^{(t)}", {"x": [y, x], "t": 2}, x ** 2 + x[1]),
     (r"s = \sum_{s<t} \|\theta^{(s)} - \theta^{(t)}\|^2", {"theta": [x, y, 2 * x]}, ((x - y) ** 2 + x ** 2 + (y - 2 * x) ** 2).sum()),
     (r"y = \sum_{i \in \mathcal{T}} p_i(x) E_i(x)", {"p": [torch.sum, torch.prod], "E": [torch.exp, torch.sin], "T": [1, 2], "x": x},
      x.sum() * torch.exp(x) + x.prod() * torch.sin(x)),
