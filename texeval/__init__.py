@@ -34,6 +34,16 @@ product when a side is a scalar, the matrix product between tensors (``W x``, ``
 error (dot or elementwise?). ``\\otimes`` is the outer product of vectors, else Kronecker. A matrix to
 the power -1 is its inverse; other matrix powers need ``elementwise=True``.
 
+Derivatives, by autograd, of a scalar: ``\\nabla f(a)`` and ``\\nabla_\\theta f(a)``, one call of a callable the
+check passes, are f's gradient at a (``\\nabla_\\theta f_t(\\theta_{t-1})``; likewise the paper's shorthand
+``\\frac{\\partial S(\\bar x + \\alpha (x - \\bar x))}{\\partial x}``, S's gradient at that point); with several
+arguments the one named like the subscript, else ``gradient_argument=k`` (1-based). Any other
+``\\nabla_\\theta E`` / ``\\frac{\\partial E}{\\partial \\theta}`` differentiates E as written with respect to the value of
+``theta``: through the graph the values carry when that value requires grad (pass ``theta`` with
+``requires_grad`` and ``L`` computed from it for ``\\frac{\\partial L}{\\partial \\theta}``), else at a fresh leaf;
+``\\partial x_i`` with only ``x`` given is the gradient with respect to ``x``, indexed by ``i``.
+``\\int_a^b E \\, d\\alpha`` is Gauss-Legendre quadrature with ``quadrature_points`` (32) nodes, ``alpha`` bound at each.
+
 Values: tensors (float64 by default, ``dtype=``; left on their device), Python numbers, callables, and
 for ``\\sum_{i \\in S}`` lists of ints or tuples. Errors are :class:`TexEvalError`.
 """

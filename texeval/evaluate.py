@@ -31,6 +31,8 @@ class Options:
     indices: Mapping[str, Any] = field(default_factory=dict)  # index variable -> the values it runs over
     max_terms: int = 10 ** 6  # terms a big operator may add up, over the whole evaluation
     max_elements: int = 10 ** 8  # elements one intermediate tensor may have
+    gradient_argument: int | None = None  # \nabla l(x, w) with several arguments: which one (1-based) it is taken for
+    quadrature_points: int = 32  # Gauss-Legendre nodes of a definite integral \int_a^b
 
 
 @dataclass(frozen=True)
@@ -383,6 +385,94 @@ class Evaluator:
                    for k in range(count)]
         return torch.stack(results).mean(0)
 
+    # --- derivatives (autograd) and integrals (quadrature) ----------------------------------------
+
+    def _derivative(self, node: tree.Derivative):
+        """A call f(a) of a passed function: f's gradient at a. Else E as written, differentiated with respect to the
+        variable's value: through the graph the values carry when that value requires grad, else at a fresh leaf."""
+        body = node.body
+        if isinstance(body, tree.Call):
+            function = self.lookup(body.function, callables=True)
+            if callable(function) and not torch.is_tensor(function):
+                return self.gradient_at_call(function, body, node)
+        if node.variable is None:
+            raise TexEvalError(node.written, node.column, "\\nabla without a subscript is the gradient of a function at "
+                               "its argument, like \\nabla f(x): pass f as a callable, or write \\nabla_x E")
+        variable = node.variable
+        key = variable.full if variable.full in self.values else variable.unindexed
+        if key not in self.values:
+            raise TexEvalError(variable.written, variable.column, f"no value for {variable.full} to differentiate at; "
+                               f"pass {variable.full}=...")
+        point = self.tensor(self.convert(self.values[key]))
+        with torch.enable_grad():
+            if point.requires_grad:
+                gradient = self.differentiate(self.value(body), point, node, create_graph=True)
+            else:
+                leaf = point.detach().to(self.options.dtype).requires_grad_(True)
+                out = Evaluator({**self.values, key: leaf}, self.options, self.terms).value(body)
+                gradient = self.differentiate(out, leaf, node, create_graph=False)
+        if key != variable.full:
+            if variable.subscript is None or variable.subscript.parts is None:
+                raise TexEvalError(variable.written, variable.column, f"{variable.full} is not given and its subscript is not an index")
+            return self.index(gradient, variable.subscript.parts, variable)
+        return gradient
+
+    def gradient_at_call(self, function: Callable, call: tree.Call, node: tree.Derivative):
+        args = [self.tensor(unrow(self.value(a))) for a in call.args]
+        position = self.gradient_position(call, node)
+        point = args[position]
+        with torch.enable_grad():
+            nested = point.requires_grad
+            leaf = point.clone() if nested else point.detach().to(self.options.dtype).requires_grad_(True)
+            args[position] = leaf
+            return self.differentiate(function(*args), leaf, node, create_graph=nested)
+
+    def gradient_position(self, call: tree.Call, node: tree.Derivative) -> int:
+        """The argument a gradient is taken for: the only one, the one named like the variable, or ``gradient_argument``."""
+        count = len(call.args)
+        if count == 1:
+            return 0
+        if node.variable is not None:
+            named = [k for k, a in enumerate(call.args) if isinstance(a, tree.Name) and a.base == node.variable.base]
+            if len(named) == 1:
+                return named[0]
+        chosen = self.options.gradient_argument
+        if chosen is None or not 1 <= chosen <= count:
+            raise TexEvalError(node.written, node.column, f"{call.function.full}(...) has {count} arguments: pass "
+                               f"gradient_argument=<1..{count}> for the one the gradient is taken for")
+        return chosen - 1
+
+    def differentiate(self, out, point: torch.Tensor, node: tree.Derivative, create_graph: bool) -> torch.Tensor:
+        out = self.tensor(unrow(out))
+        if out.numel() != 1:
+            raise TexEvalError(node.written, node.column, f"the derivative of a value of shape {tuple(out.shape)}: "
+                               "texeval differentiates a scalar")
+        if not out.requires_grad:
+            return torch.zeros_like(point)  # the value does not depend on the variable
+        (gradient,) = torch.autograd.grad(out.reshape(()), point, create_graph=create_graph or self.values_require_grad(),
+                                          allow_unused=True)
+        return torch.zeros_like(point) if gradient is None else gradient
+
+    def values_require_grad(self) -> bool:
+        return any(torch.is_tensor(v) and v.requires_grad for v in self.values.values())
+
+    def _integral(self, node: tree.Integral):
+        lower, upper = (float(self.tensor(unrow(self.value(limit)))) for limit in (node.lower, node.upper))
+        points = self.options.quadrature_points
+        self.check_count(points, node)
+        self.terms[0] += points
+        # Gauss-Legendre nodes and weights on [-1, 1] (Golub-Welsch: the eigenvalues of the Jacobi matrix)
+        k = torch.arange(1, points, dtype=torch.float64)
+        jacobi = torch.diag(k / torch.sqrt(4 * k ** 2 - 1), 1)
+        nodes, vectors = torch.linalg.eigh(jacobi + jacobi.T)
+        weights = 2 * vectors[0] ** 2
+        half, middle = (upper - lower) / 2, (upper + lower) / 2
+        total = 0
+        for t, w in zip(nodes.tolist(), weights.tolist()):
+            value = unrow(self.with_bound({node.variable: middle + half * t}).value(node.body))
+            total = total + half * w * value
+        return total
+
     def _indicator(self, node: tree.Indicator):
         return self.tensor(self._comparison(node.condition)).to(self.options.dtype)
 
@@ -452,4 +542,8 @@ def _written(node: tree.Node) -> str:
         return f"\\{node.name}" if node.name not in ("abs", "norm", "inner", "root", "factorial") else node.name
     if isinstance(node, tree.BigOperator):
         return f"\\{node.name}"
+    if isinstance(node, tree.Derivative):
+        return node.written
+    if isinstance(node, tree.Integral):
+        return "\\int"
     return type(node).__name__.lower()

@@ -393,6 +393,14 @@ class Parser:
             return self.function(token)
         if name in BIG_OPERATORS or token.text in (r"\arg", r"\argmax", r"\argmin"):
             return self.big_operator(token)
+        if name in ("frac", "dfrac", "tfrac", "cfrac") and self.is_("{", ahead=1) and self.is_(r"\partial", ahead=2):
+            return self.partial_derivative(token)
+        if name == "nabla":
+            return self.nabla(token)
+        if name == "int":
+            return self.integral(token)
+        if name == "partial":
+            raise self.error(token, "a partial derivative is written \\frac{\\partial E}{\\partial x}")
         if name in ("frac", "dfrac", "tfrac", "cfrac"):
             self.next()
             numerator = self.braced(token)
@@ -425,6 +433,85 @@ class Parser:
         if name in ("infty",):
             raise self.error(token, "infinity is not a value texeval evaluates (a limit or an unbounded sum)")
         raise self.error(token, "texeval does not know this command")
+
+    # --- derivatives and integrals (evaluated by autograd and quadrature) ----------------------
+
+    def nabla(self, token: Token) -> tree.Node:
+        """``\\nabla_\\theta E`` (E: the factor that follows) or ``\\nabla f(a)`` (a call: f's gradient at a)."""
+        self.next()
+        variable = None
+        if self.is_("_"):
+            underscore = self.next()
+            variable = self.derivative_variable(self.script_tokens(underscore), underscore)
+        if not self.starts_factor():
+            raise self.error(token, "\\nabla needs what it differentiates after it")
+        return tree.Derivative(variable, self.postfix(), token.column, token.text)
+
+    def partial_derivative(self, token: Token) -> tree.Node:
+        """``\\frac{\\partial E}{\\partial x}``: the derivative of E with respect to the value named x."""
+        self.next()
+        self.next()  # {
+        partial = self.next()
+        if self.is_("}"):
+            raise self.error(partial, "write the derivative of E as \\frac{\\partial E}{\\partial x}, E in the numerator")
+        body = self.expression()
+        self.expect("}", f"to close the numerator of {token.text}")
+        self.expect("{", f"to open the denominator of {token.text}")
+        self.expect(r"\partial", "in the denominator of a partial derivative")
+        start = self.at
+        depth = 0
+        while depth or not self.is_("}"):
+            if self.peek().kind == "end":
+                raise self.error(token, "this denominator is never closed")
+            depth += self.is_("{")
+            depth -= self.is_("}")
+            self.next()
+        variable = self.derivative_variable(self.tokens[start:self.at], partial)
+        self.next()
+        return tree.Derivative(variable, body, token.column, r"\partial")
+
+    def derivative_variable(self, tokens: tuple[Token, ...], at: Token) -> tree.Name:
+        sub = Parser(tokens + (Token("end", "", at.column),))
+        sub.depth = self.depth
+        node = sub.postfix() if tokens else None
+        if node is not None:
+            sub.expect_end()
+        if not isinstance(node, tree.Name):
+            raise self.error(at, "a derivative is taken with respect to a name, like \\theta or x_i")
+        return node
+
+    def integral(self, token: Token) -> tree.Node:
+        """``\\int_a^b body \\, d\\alpha``: the body runs to the first ``d`` (or ``\\mathrm{d}``) followed by a letter."""
+        self.next()
+        limits = {}
+        for marker in ("_", "^"):
+            if not self.is_(marker):
+                raise self.error(token, "texeval evaluates a definite integral: write its limits, like \\int_0^1")
+            script = self.next()
+            sub = Parser(self.script_tokens(script) + (Token("end", "", script.column),))
+            sub.depth = self.depth
+            limits[marker] = sub.expression()
+            sub.expect_end()
+        start, depth, k = self.at, 0, self.at
+        while True:
+            current = self.tokens[k]
+            if current.kind == "end":
+                raise self.error(token, "an integral needs its differential after the integrand, like d\\alpha")
+            following = self.tokens[k + 1]
+            if depth == 0 and current.kind in ("letter", "word") and current.text == "d" and (
+                    following.kind == "letter" or following.kind == "command" and following.text[1:] in GREEK):
+                break
+            depth += current.kind in ("punct", "command") and current.text in OPENING
+            depth -= current.kind in ("punct", "command") and current.text in CLOSING
+            k += 1
+        if k == start:
+            raise self.error(token, "the integral has no integrand")
+        sub = Parser(self.tokens[start:k] + (Token("end", "", self.tokens[k].column),))
+        sub.depth = self.depth
+        body = sub.expression()
+        sub.expect_end()
+        self.at = k + 2
+        return tree.Integral(self.tokens[k + 1].text.lstrip("\\"), limits["_"], limits["^"], body, token.column)
 
     def left_right(self, token: Token) -> tree.Node:
         """``\\left( ... \\right)`` and friends: the same constructs as without ``\\left``."""

@@ -147,6 +147,26 @@ class Expectation(Node):
 
 
 @dataclass(frozen=True)
+class Derivative(Node):
+    """``\\nabla_\\theta E``, ``\\nabla f(a)`` (``variable`` None) and ``\\frac{\\partial E}{\\partial x}``: the
+    gradient of the scalar ``body`` with respect to the value named ``variable``, by autograd."""
+    variable: Name | None
+    body: Node
+    column: int
+    written: str  # \nabla or \partial, for messages
+
+
+@dataclass(frozen=True)
+class Integral(Node):
+    """``\\int_a^b body \\, d\\alpha``: Gauss-Legendre quadrature of ``body`` over ``variable``."""
+    variable: str
+    lower: Node
+    upper: Node
+    body: Node
+    column: int
+
+
+@dataclass(frozen=True)
 class Comparison(Node):
     """A condition: ``left op right`` with op one of ``= \\ne < > \\le \\ge``."""
     left: Node

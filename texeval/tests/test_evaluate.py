@@ -41,8 +41,8 @@ def test_named_operator_needs_a_callable_and_builtins_apply():
 
 def test_unknown_command_names_construct_and_column():
     with pytest.raises(TexEvalError) as error:
-        evaluate(r"g_t = \nabla f", {"f": 1.0}, equation="kingma2014adam/gradient")
-    assert str(error.value) == "kingma2014adam/gradient: cannot evaluate \\nabla at column 7: texeval does not know this command"
+        evaluate(r"g_t = \oint f", {"f": 1.0}, equation="kingma2014adam/gradient")
+    assert str(error.value) == "kingma2014adam/gradient: cannot evaluate \\oint at column 7: texeval does not know this command"
 
 
 def test_deep_nesting_and_long_sums_are_errors_not_hangs():
@@ -60,3 +60,12 @@ def test_sides_and_cases_and_indicator():
     got = evaluate(r"f = \begin{cases} x & \text{if } x > 1 \\ 0 & \text{otherwise} \end{cases}", {"x": x})
     torch.testing.assert_close(got, torch.tensor([0.0, 2.0, 3.0], dtype=torch.float64))
     torch.testing.assert_close(evaluate(r"y = \mathbb{1}[x > 1]", {"x": x}), torch.tensor([0.0, 1.0, 1.0], dtype=torch.float64))
+
+
+def test_gradient_of_a_call_with_several_arguments_names_the_argument():
+    w = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
+
+    def l(a, b):
+        return ((a * b).sum() - 1) ** 2
+    got = evaluate(r"g = \nabla l(x, w_t)", {"l": l, "x": x, "w_t": w}, gradient_argument=2)
+    torch.testing.assert_close(got, 2 * ((x * w).sum() - 1) * x)
