@@ -85,21 +85,25 @@ def check_integrated_gradients():
     x, x_bar = torch.randn(d, generator=g, dtype=torch.float64).to(device()), torch.zeros(d, dtype=torch.float64, device=device())
     closed_form = (x - x_bar) * (A @ (x_bar + (x - x_bar) / 2) + c)
     close(closed_form.sum(), quadratic(x) - quadratic(x_bar), "completeness of the exact integral (quadratic)")
-    # E_IG(x) = (x − x̄) ⊙ ∫_0^1 ∂S(x̄ + α(x − x̄))/∂x dα
-    E_IG = evaluate("adebayo2018sanity/integrated-gradients", S=quadratic, x=x, xbar=x_bar)
-    close(E_IG, closed_form, "the note's integral against the closed form (quadratic)")
+    # E_IG(x) = (x − x̄) ⊙ ∫_0^1 ∂S(x̄ + α(x − x̄))/∂x dα, for the zero baseline and a random one
+    for baseline in (x_bar, torch.randn(d, generator=g, dtype=torch.float64).to(device())):
+        E_IG = evaluate("adebayo2018sanity/integrated-gradients", S=quadratic, x=x, xbar=baseline)
+        close(E_IG, (x - baseline) * (A @ (baseline + (x - baseline) / 2) + c),
+              "the note's integral against the closed form (quadratic)")
     for m in (1, 10, 100):
         riemann = integrated_gradients(quadratic, x, x_bar, m)
         close(riemann, closed_form + (x - x_bar) * (A @ (x - x_bar)) / (2 * m), f"Riemann sum with m={m} against its exact error term")
     # E_IG(x) ≈ (x − x̄) ⊙ (1/m) Σ_{k=1}^{m} ∂S(x̄ + (k/m)(x − x̄))/∂x  (read left to right, (x − x̄) ⊙ 1/m is a
     # vector, so the juxtaposition with the sum is elementwise)
-    riemann_note = evaluate_with("adebayo2018sanity/ig-riemann", {"S": quadratic, "x": x, "xbar": x_bar, "m": 10},
+    riemann_note = evaluate_with("adebayo2018sanity/ig-riemann", {"S": quadratic, "x": x, "xbar": baseline, "m": 10},
                                  elementwise=True)
-    close(riemann_note, closed_form + (x - x_bar) * (A @ (x - x_bar)) / 20, "the note's Riemann sum, m=10, against its exact error term")
+    close(riemann_note, (x - baseline) * (A @ (baseline + (x - baseline) / 2) + c + A @ (x - baseline) / 20),
+          "the note's Riemann sum, m=10, against the integral plus its exact error term")
 
     S, _ = mlp(g)
-    E_IG_mlp = evaluate("adebayo2018sanity/integrated-gradients", S=S, x=x, xbar=x_bar)
-    close(E_IG_mlp.sum(), S(x) - S(x_bar), "completeness Σ E_IG = S(x) − S(x̄) of the note's integral on the MLP", atol=1e-9)
+    E_IG_mlp = evaluate("adebayo2018sanity/integrated-gradients", S=S, x=x, xbar=baseline)
+    close(E_IG_mlp.sum(), S(x) - S(baseline), "completeness Σ E_IG = S(x) − S(x̄) of the note's integral on the MLP",
+          atol=1e-9)
     steps = [4, 16, 64, 256, 1024]
     errors = torch.stack([(integrated_gradients(S, x, x_bar, m).sum() - (S(x) - S(x_bar))).abs() for m in steps])
     close(errors[-1], 0.0, "completeness Σ E_IG = S(x) − S(x̄) for the MLP, m = 1024", atol=1e-3)
