@@ -46,13 +46,16 @@ def sgd_steps(w0, batches, lr, **options):
 
 @check("goyal2017accurate/linear-scaling", tex=r"\eta = 0.1 \cdot \frac{kn}{256}", evaluates=True)
 @check("goyal2017accurate/small-steps",
-       tex=r"w_{t+k} = w_t - \eta \frac{1}{n} \sum_{j<k} \sum_{x \in \mathcal{B}_j} \nabla l(x, w_{t+j})")
+       tex=r"w_{t+k} = w_t - \eta \frac{1}{n} \sum_{j<k} \sum_{x \in \mathcal{B}_j} \nabla l(x, w_{t+j})", evaluates=True)
 @check("goyal2017accurate/large-step",
-       tex=r"\hat w_{t+1} = w_t - \hat\eta \frac{1}{kn} \sum_{j<k} \sum_{x \in \mathcal{B}_j} \nabla l(x, w_t)")
+       tex=r"\hat w_{t+1} = w_t - \hat\eta \frac{1}{kn} \sum_{j<k} \sum_{x \in \mathcal{B}_j} \nabla l(x, w_t)",
+       evaluates=True)
 def check_linear_scaling_rule():
     """Linear least squares, k = 8 minibatches of n = 16, d = 5. Both update formulas equal torch.optim.SGD
     (mean loss); with η̂ = kη the one large step matches the k small steps up to O(η²): the gap shrinks
-    100× when η shrinks 10×. The reference rate is 0.1 at kn = 256 and 3.2 at kn = 8192."""
+    100× when η shrinks 10×. The reference rate is 0.1 at kn = 256 and 3.2 at kn = 8192. Both formulas are also
+    evaluated from the note's LaTeX (j from 0, ∇l(x, w) by autograd with respect to w, per example x of 𝓑_j): the
+    small-step sum over torch's own iterates w_{t+j} lands on torch's w_{t+k}, the large step on torch's one step."""
     close(evaluate("goyal2017accurate/linear-scaling", k=1, n=256), 0.1, "η at kn = 256")
     close(evaluate("goyal2017accurate/linear-scaling", k=256, n=32), 3.2, "η at kn = 8192 (256 workers × 32)")
     g = seed(0)
@@ -72,6 +75,21 @@ def check_linear_scaling_rule():
         close(w_hat, sgd_steps(w_t, [(X.reshape(k * n, -1), y.reshape(-1))], eta_hat),
               f"one large step vs torch SGD (η̂ = {eta_hat:g})")
         close(w_hat, w, f"large step ≈ k small steps (η = {eta:g})", atol=50 * eta ** 2, rtol=0)
+        minibatches = examples(X, y)                                          # 𝓑_j: (k, n, d + 1)
+        iterates = [w_t]                                                      # w_{t+j}: torch SGD's, j = 0..k
+        for j in range(k):
+            iterates.append(sgd_steps(iterates[-1], [(X[j], y[j])], eta))
+        # w_{t+k} = w_t − η (1/n) Σ_{j<k} Σ_{x∈𝓑_j} ∇l(x, w_{t+j})
+        w_note = evaluate_with("goyal2017accurate/small-steps", {"w": torch.stack(iterates), "t": 0, "k": k, "n": n,
+                                                                 "eta": eta, "B": minibatches, "l": loss},
+                               index_base=0, gradient_argument=2)
+        close(w_note, iterates[-1], f"the note's k small steps vs torch SGD's w_(t+k) (η = {eta:g})")
+        # ŵ_{t+1} = w_t − η̂ (1/(kn)) Σ_{j<k} Σ_{x∈𝓑_j} ∇l(x, w_t)
+        w_hat_note = evaluate_with("goyal2017accurate/large-step", {"w_t": w_t, "k": k, "n": n, "etahat": eta_hat,
+                                                                    "B": minibatches, "l": loss},
+                                   index_base=0, gradient_argument=2)
+        close(w_hat_note, sgd_steps(w_t, [(X.reshape(k * n, -1), y.reshape(-1))], eta_hat),
+              f"the note's large step vs torch SGD (η̂ = {eta_hat:g})")
         gaps.append(float((w_hat - w).norm()))
     close(gaps[0] / gaps[1], 100.0, "gap is second order in η", rtol=0.1)
 

@@ -24,6 +24,7 @@ Lookup: the full name wins; else, when the name without its subscript is given a
 an index (an integer value, an integer expression like ``t-1``, or an index bound by an enclosing
 ``\\sum``), the subscript indexes that tensor: ``x_i``, ``W_{ij}``, ``v_{i,f}`` (one index per comma or
 per single letter side by side), counted from ``index_base`` (1, as papers count; ``index_base=0``).
+``\\sum_{i<j}`` runs over pairs; with a value given for ``j``, over ``i`` below it (``\\sum_{j<k}``, k given).
 ``e`` and ``\\pi`` are the constants unless a value is given under that name. ``\\sigma(x)``,
 ``\\mathrm{softmax}(x)``, ``\\operatorname{ReLU}(x)``, ``GELU``, ``sign``, ``diag``, ``tr`` are built in;
 a callable passed under the name wins, and any other ``\\operatorname{X}(a, b)`` needs ``X=<callable>``.

@@ -329,6 +329,10 @@ class Evaluator:
             if len(variables) == 1:
                 return [{variables[0]: _plain(r)} for r in rows]
             return [dict(zip(variables, map(_plain, r), strict=True)) for r in rows]
+        if binding.kind == "pair" and variables[1] in self.values:  # \sum_{j<k} with k given: j over its range, below k
+            below = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[binding.relation]
+            bound = _as_index(self.convert(self.values[variables[1]]), node)
+            return [{variables[0]: a} for a in self.domain(variables[0], node) if below(a, bound)]
         domains = [self.domain(v, node) for v in variables]
         if binding.kind == "free":
             count = math.prod(len(d) for d in domains)

@@ -17,6 +17,8 @@ def test_sum_with_limits_and_inferred_range():
     assert float(evaluate(r"s = \sum_{i=1}^{n} x_i^2", {"x": x, "n": 3})) == 14.0
     assert float(evaluate(r"s = \sum_{i} x_i", {"x": x})) == 6.0
     assert float(evaluate(r"s = \sum_{i<j} x_i x_j", {"x": x})) == 2 + 3 + 6
+    assert float(evaluate(r"s = \sum_{j<k} x_j", {"x": x, "k": 3})) == 1 + 2
+    assert float(evaluate(r"s = \sum_{j<k} x_j", {"x": x, "k": 2}, index_base=0)) == 1 + 2
 
 
 def test_juxtaposition_is_the_matrix_product_and_transpose_makes_rows():
