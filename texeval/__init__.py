@@ -42,7 +42,9 @@ arguments the one named like the subscript, else ``gradient_argument=k`` (1-base
 ``\\nabla_\\theta E`` / ``\\frac{\\partial E}{\\partial \\theta}`` differentiates E as written with respect to the value of
 ``theta``: through the graph the values carry when that value requires grad (pass ``theta`` with
 ``requires_grad`` and ``L`` computed from it for ``\\frac{\\partial L}{\\partial \\theta}``), else at a fresh leaf;
-``\\partial x_i`` with only ``x`` given is the gradient with respect to ``x``, indexed by ``i``.
+``\\partial x_i`` with only ``x`` given is the gradient with respect to ``x``, indexed by ``i``; ``\\partial \\sigma^2``
+is with respect to that power of ``sigma``. A display that is one ``\\begin{aligned}`` block is read row by row:
+each row a clause, ``&`` dropped.
 ``\\int_a^b E \\, d\\alpha`` is Gauss-Legendre quadrature with ``quadrature_points`` (32) nodes, ``alpha`` bound at each.
 
 Values: tensors (float64 by default, ``dtype=``; left on their device), Python numbers, callables, and

@@ -395,7 +395,7 @@ class Evaluator:
         """A call f(a) of a passed function: f's gradient at a. Else E as written, differentiated with respect to the
         variable's value: through the graph the values carry when that value requires grad, else at a fresh leaf."""
         body = node.body
-        if isinstance(body, tree.Call):
+        if isinstance(body, tree.Call) and node.power is None:
             function = self.lookup(body.function, callables=True)
             if callable(function) and not torch.is_tensor(function):
                 return self.gradient_at_call(function, body, node)
@@ -415,6 +415,9 @@ class Evaluator:
                 leaf = point.detach().to(self.options.dtype).requires_grad_(True)
                 out = Evaluator({**self.values, key: leaf}, self.options, self.terms).value(body)
                 gradient = self.differentiate(out, leaf, node, create_graph=False)
+        if node.power is not None:  # d/d(v^n) = (d/dv) / (n v^(n-1))
+            n = self.value(node.power)
+            gradient = gradient / (n * point ** (n - 1))
         if key != variable.full:
             if variable.subscript is None or variable.subscript.parts is None:
                 raise TexEvalError(variable.written, variable.column, f"{variable.full} is not given and its subscript is not an index")

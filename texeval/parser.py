@@ -27,7 +27,7 @@ LABELS = {"*": "*", r"\star": "*", r"\ast": "*", r"\dagger": "dagger"}
 @functools.lru_cache(maxsize=4096)
 def formula(tex: str) -> tree.Formula:
     """Split ``tex`` into clauses (top-level commas) and sides (top-level relations); sides stay unparsed."""
-    tokens = tokenize(tex)
+    tokens = display_tokens(tex)
     clauses, sides, relations = [], [], []
     start, depth, k = 0, 0, 0
     body = list(tokens[:-1])
@@ -74,11 +74,47 @@ def formula(tex: str) -> tree.Formula:
 @functools.lru_cache(maxsize=4096)
 def side(tex: str, start: int, stop: int) -> tree.Node:
     """The expression tree of tokens ``start:stop`` of ``tex`` (one side of a relation)."""
-    tokens = tokenize(tex)
+    tokens = display_tokens(tex)
     parser = Parser(tokens[start:stop] + (tree_end(tokens, stop),))
     node = parser.expression()
     parser.expect_end()
     return node
+
+
+@functools.lru_cache(maxsize=4096)
+def display_tokens(tex: str) -> tuple[Token, ...]:
+    """The tokens of ``tex``; in a display that is one ``\\begin{aligned}`` block, each row is a clause (a row
+    break ``\\\\`` reads as a top-level comma) and the alignment marks ``&`` are dropped."""
+    tokens = tokenize(tex)
+    opening, closing = _environment_name(tokens, 0), _environment_name(tokens, len(tokens) - 1 - len("aligned") - 3)
+    if opening != ("aligned", 3 + len("aligned")) or closing is None or closing[0] != "aligned":
+        return tokens
+    rows: list[Token] = []
+    depth = 0
+    body = tokens[opening[1]:len(tokens) - 1 - closing[1]]
+    for k, token in enumerate(body):
+        if token.kind in ("punct", "command") and token.text in OPENING:
+            depth += 1
+        elif token.kind in ("punct", "command") and token.text in CLOSING:
+            depth -= 1
+        if depth == 0 and token.text == "&" and token.kind == "punct":
+            continue
+        if depth == 0 and token.text == "\\\\":
+            if k + 1 < len(body):  # a break after the last row ends nothing
+                rows.append(Token("punct", ",", token.column))
+            continue
+        rows.append(token)
+    return tuple(rows) + (tokens[-1],)
+
+
+def _environment_name(tokens: tuple[Token, ...], at: int) -> tuple[str, int] | None:
+    """``\\begin{name}`` or ``\\end{name}`` starting at token ``at``: (name, its number of tokens)."""
+    if at < 0 or tokens[at].text not in (r"\begin", r"\end") or at + 1 >= len(tokens) or tokens[at + 1].text != "{":
+        return None
+    end = next((k for k in range(at + 2, len(tokens)) if tokens[k].text == "}"), None)
+    if end is None:
+        return None
+    return "".join(t.text for t in tokens[at + 2:end]), end - at + 1
 
 
 def tree_end(tokens: tuple[Token, ...], stop: int) -> Token:
@@ -466,16 +502,21 @@ class Parser:
             depth += self.is_("{")
             depth -= self.is_("}")
             self.next()
-        variable = self.derivative_variable(self.tokens[start:self.at], partial)
+        variable = self.derivative_variable(self.tokens[start:self.at], partial, powers=True)
         self.next()
+        if isinstance(variable, tree.Power):
+            return tree.Derivative(variable.base, body, token.column, r"\partial", variable.exponent)
         return tree.Derivative(variable, body, token.column, r"\partial")
 
-    def derivative_variable(self, tokens: tuple[Token, ...], at: Token) -> tree.Name:
+    def derivative_variable(self, tokens: tuple[Token, ...], at: Token, powers: bool = False) -> tree.Name | tree.Power:
+        """The name a derivative is taken with respect to; with ``powers``, also a number power of it (``\\sigma^2``)."""
         sub = Parser(tokens + (Token("end", "", at.column),))
         sub.depth = self.depth
         node = sub.postfix() if tokens else None
         if node is not None:
             sub.expect_end()
+        if powers and isinstance(node, tree.Power) and isinstance(node.base, tree.Name) and isinstance(node.exponent, tree.Number):
+            return node
         if not isinstance(node, tree.Name):
             raise self.error(at, "a derivative is taken with respect to a name, like \\theta or x_i")
         return node

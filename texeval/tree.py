@@ -149,11 +149,13 @@ class Expectation(Node):
 @dataclass(frozen=True)
 class Derivative(Node):
     """``\\nabla_\\theta E``, ``\\nabla f(a)`` (``variable`` None) and ``\\frac{\\partial E}{\\partial x}``: the
-    gradient of the scalar ``body`` with respect to the value named ``variable``, by autograd."""
+    gradient of the scalar ``body`` with respect to the value named ``variable``, by autograd; with ``power``
+    (``\\partial \\sigma^2``), with respect to that power of it."""
     variable: Name | None
     body: Node
     column: int
     written: str  # \nabla or \partial, for messages
+    power: Node | None = None
 
 
 @dataclass(frozen=True)

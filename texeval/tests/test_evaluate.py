@@ -71,3 +71,22 @@ def test_gradient_of_a_call_with_several_arguments_names_the_argument():
         return ((a * b).sum() - 1) ** 2
     got = evaluate(r"g = \nabla l(x, w_t)", {"l": l, "x": x, "w_t": w}, gradient_argument=2)
     torch.testing.assert_close(got, 2 * ((x * w).sum() - 1) * x)
+
+
+def test_derivatives_follow_the_graph_the_values_carry_and_powers_of_the_variable():
+    """The batch-norm-like chain ℓ = Σ G ⊙ (x − μ)/σ, with μ, σ computed from x: ∂ℓ/∂σ² and ∂ℓ/∂x_i against
+    their closed forms; a display that is an aligned block evaluates row by row."""
+    G = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
+    x_leaf = x.clone().requires_grad_(True)
+    mu = x_leaf.mean()
+    sigma = ((x_leaf - mu) ** 2).mean().sqrt()
+    ell = (G * (x_leaf - mu) / sigma).sum()
+    values = {"ell": ell, "x": x_leaf, "sigma": sigma, "mu": mu}
+    d_sigma2 = evaluate(r"\frac{\partial \ell}{\partial \sigma^2}", values)
+    s = float(sigma.detach())
+    torch.testing.assert_close(d_sigma2, (G * (x - x.mean())).sum() * -0.5 * s ** -3)
+    aligned = "\\begin{aligned} a &= \\frac{\\partial \\ell}{\\partial x_i} \\\\ b &= \\frac{\\partial \\ell}{\\partial \\mu} \\end{aligned}"
+    assert len(sides(aligned, {**values, "a": 0.0, "i": 1}, clause=0).values) == 2
+    torch.testing.assert_close(evaluate(aligned, values, clause=1), -G.sum() / s)
+    (autograd_dx,) = torch.autograd.grad(ell, x_leaf, retain_graph=True)
+    torch.testing.assert_close(evaluate(aligned, {**values, "i": 2}, clause=0), autograd_dx[1])
