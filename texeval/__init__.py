@@ -27,7 +27,8 @@ per single letter side by side), counted from ``index_base`` (1, as papers count
 ``\\sum_{i<j}`` runs over pairs; with a value given for ``j``, over ``i`` below it (``\\sum_{j<k}``, k given).
 ``e`` and ``\\pi`` are the constants unless a value is given under that name. ``\\sigma(x)``,
 ``\\mathrm{softmax}(x)``, ``\\operatorname{ReLU}(x)``, ``GELU``, ``sign``, ``diag``, ``tr`` are built in;
-a callable passed under the name wins, and any other ``\\operatorname{X}(a, b)`` needs ``X=<callable>``.
+a callable passed under the name wins, and any other ``\\operatorname{X}(a, b)`` needs ``X=<callable>``. A name
+bound to a callable, as the argument of a callable, is passed as the function (``H(p)``, p: k -> p(k)).
 
 Products: ``\\cdot \\times * /`` and ``\\odot`` are elementwise with broadcasting; juxtaposition is a
 product when a side is a scalar, the matrix product between tensors (``W x``, ``x^\\top y``, ``Q K^\\top``,
@@ -36,7 +37,7 @@ error (dot or elementwise?). ``\\otimes`` is the outer product of vectors, else 
 the power -1 is its inverse; other matrix powers need ``elementwise=True``.
 
 Derivatives, by autograd, of a scalar: ``\\nabla f(a)`` and ``\\nabla_\\theta f(a)``, one call of a callable the
-check passes, are f's gradient at a (``\\nabla_\\theta f_t(\\theta_{t-1})``; likewise the paper's shorthand
+check passes, are f's gradient at a (unless ``theta``'s value requires grad: then as below, through the graph) (``\\nabla_\\theta f_t(\\theta_{t-1})``; likewise the paper's shorthand
 ``\\frac{\\partial S(\\bar x + \\alpha (x - \\bar x))}{\\partial x}``, S's gradient at that point); with several
 arguments the one named like the subscript, else ``gradient_argument=k`` (1-based). Any other
 ``\\nabla_\\theta E`` / ``\\frac{\\partial E}{\\partial \\theta}`` differentiates E as written with respect to the value of

@@ -219,13 +219,21 @@ class Evaluator:
 
     def _call(self, node: tree.Call):
         function = self.lookup(node.function, callables=True)
-        args = [unrow(self.value(a)) for a in node.args]
         if callable(function) and not torch.is_tensor(function):
-            return function(*[self.tensor(a) for a in args])
+            return function(*[self.call_argument(a) for a in node.args])
+        args = [unrow(self.value(a)) for a in node.args]
         if len(args) == 1:
             return self.juxtapose(function, args[0], node)
         raise TexEvalError(node.function.written, node.column, f"{node.function.full}(...) with {len(args)} arguments "
                            f"needs a callable: pass {node.function.full}=<function>")
+
+    def call_argument(self, node: tree.Node):
+        """An argument of a callable: a name bound to a callable is passed as that function (``H(p)``, p a distribution)."""
+        if isinstance(node, tree.Name):
+            found = self.lookup(node)
+            if callable(found) and not torch.is_tensor(found):
+                return found
+        return self.tensor(unrow(self.value(node)))
 
     def tensor(self, value):
         return value if torch.is_tensor(value) else torch.as_tensor(value, dtype=self.options.dtype, device=self.device)
@@ -392,22 +400,22 @@ class Evaluator:
     # --- derivatives (autograd) and integrals (quadrature) ----------------------------------------
 
     def _derivative(self, node: tree.Derivative):
-        """A call f(a) of a passed function: f's gradient at a. Else E as written, differentiated with respect to the
-        variable's value: through the graph the values carry when that value requires grad, else at a fresh leaf."""
-        body = node.body
-        if isinstance(body, tree.Call) and node.power is None:
+        """E as written through the graph the values carry, when the variable's value requires grad; else, for one call
+        f(a) of a passed function, f's gradient at a; else E as written, differentiated at a fresh leaf."""
+        body, variable = node.body, node.variable
+        key = None if variable is None else variable.full if variable.full in self.values else variable.unindexed
+        point = self.tensor(self.convert(self.values[key])) if key in self.values else None
+        tracked = point is not None and point.requires_grad
+        if isinstance(body, tree.Call) and node.power is None and not tracked:
             function = self.lookup(body.function, callables=True)
             if callable(function) and not torch.is_tensor(function):
                 return self.gradient_at_call(function, body, node)
-        if node.variable is None:
+        if variable is None:
             raise TexEvalError(node.written, node.column, "\\nabla without a subscript is the gradient of a function at "
                                "its argument, like \\nabla f(x): pass f as a callable, or write \\nabla_x E")
-        variable = node.variable
-        key = variable.full if variable.full in self.values else variable.unindexed
-        if key not in self.values:
+        if point is None:
             raise TexEvalError(variable.written, variable.column, f"no value for {variable.full} to differentiate at; "
                                f"pass {variable.full}=...")
-        point = self.tensor(self.convert(self.values[key]))
         with torch.enable_grad():
             if point.requires_grad:
                 gradient = self.differentiate(self.value(body), point, node, create_graph=True)

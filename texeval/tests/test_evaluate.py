@@ -90,3 +90,16 @@ def test_derivatives_follow_the_graph_the_values_carry_and_powers_of_the_variabl
     torch.testing.assert_close(evaluate(aligned, values, clause=1), -G.sum() / s)
     (autograd_dx,) = torch.autograd.grad(ell, x_leaf, retain_graph=True)
     torch.testing.assert_close(evaluate(aligned, {**values, "i": 2}, clause=0), autograd_dx[1])
+
+
+def test_a_function_passed_to_a_function_and_a_call_differentiated_through_the_graph():
+    """H(p) with p a distribution k -> p(k): ∂H(p)/∂z_k, z requiring grad, against the softmax-entropy closed form."""
+    z = torch.tensor([0.3, -1.2, 2.0], dtype=torch.float64, requires_grad=True)
+    p = torch.softmax(z, 0)
+
+    def H(distribution):
+        return -sum(distribution(k) * torch.log(distribution(k)) for k in (1, 2, 3))
+    values = {"H": H, "p": lambda k: p[int(k) - 1], "z": z, "k": 2}
+    got = evaluate(r"g = \frac{\partial H(p)}{\partial z_k}", values)
+    q, entropy = p.detach(), -(p.detach() * p.detach().log()).sum()
+    torch.testing.assert_close(got.detach(), -q[1] * (q[1].log() + entropy))
