@@ -47,6 +47,8 @@ arguments the one named like the subscript, else ``gradient_argument=k`` (1-base
 is with respect to that power of ``sigma``. A display that is one ``\\begin{aligned}`` block is read row by row:
 each row a clause, ``&`` dropped.
 ``\\int_a^b E \\, d\\alpha`` is Gauss-Legendre quadrature with ``quadrature_points`` (32) nodes, ``alpha`` bound at each.
+``\\lim_{h \\to a} E`` (a finite) is E at a + ``limit_step`` 2^-j, j < ``limit_levels`` (1e-2, 6), Richardson-extrapolated:
+a one-sided numeric limit for an E smooth in h.
 
 Values: tensors (float64 by default, ``dtype=``; left on their device), Python numbers, callables, and
 for ``\\sum_{i \\in S}`` lists of ints or tuples. Errors are :class:`TexEvalError`.

@@ -33,6 +33,8 @@ class Options:
     max_elements: int = 10 ** 8  # elements one intermediate tensor may have
     gradient_argument: int | None = None  # \nabla l(x, w) with several arguments: which one (1-based) it is taken for
     quadrature_points: int = 32  # Gauss-Legendre nodes of a definite integral \int_a^b
+    limit_step: float = 1e-2  # \lim_{x \to a}: the body at a + limit_step 2^-j, j < limit_levels, extrapolated
+    limit_levels: int = 6
 
 
 @dataclass(frozen=True)
@@ -471,6 +473,16 @@ class Evaluator:
     def values_require_grad(self) -> bool:
         return any(torch.is_tensor(v) and v.requires_grad for v in self.values.values())
 
+    def _limit(self, node: tree.Limit):
+        """The body at target + h 2^-j (h = ``limit_step``, j < ``limit_levels``), Richardson-extrapolated in h (one-sided)."""
+        target = float(self.tensor(unrow(self.value(node.target))))
+        levels, step = self.options.limit_levels, self.options.limit_step
+        table = [self.tensor(unrow(self.with_bound({node.variable: target + step / 2 ** j}).value(node.body)))
+                 for j in range(levels)]
+        for order in range(1, levels):  # each pass removes the h^order term of the error
+            table = [(2 ** order * fine - coarse) / (2 ** order - 1) for coarse, fine in zip(table, table[1:])]
+        return table[0]
+
     def _integral(self, node: tree.Integral):
         lower, upper = (float(self.tensor(unrow(self.value(limit)))) for limit in (node.lower, node.upper))
         points = self.options.quadrature_points
@@ -561,4 +573,6 @@ def _written(node: tree.Node) -> str:
         return node.written
     if isinstance(node, tree.Integral):
         return "\\int"
+    if isinstance(node, tree.Limit):
+        return "\\lim"
     return type(node).__name__.lower()

@@ -435,6 +435,8 @@ class Parser:
             return self.nabla(token)
         if name == "int":
             return self.integral(token)
+        if name == "lim":
+            return self.limit(token)
         if name == "partial":
             raise self.error(token, "a partial derivative is written \\frac{\\partial E}{\\partial x}")
         if name in ("frac", "dfrac", "tfrac", "cfrac"):
@@ -520,6 +522,27 @@ class Parser:
         if not isinstance(node, tree.Name):
             raise self.error(at, "a derivative is taken with respect to a name, like \\theta or x_i")
         return node
+
+    def limit(self, token: Token) -> tree.Node:
+        """``\\lim_{\\epsilon \\to a} E``: E, the product that follows, as the variable approaches a finite a."""
+        self.next()
+        if not self.is_("_"):
+            raise self.error(token, "\\lim needs its variable and target below it, like \\lim_{\\epsilon \\to 0}")
+        underscore = self.next()
+        below = self.script_tokens(underscore)
+        arrow = next((k for k, t in enumerate(below) if t.text in (r"\to", r"\rightarrow")), None)
+        if arrow is None or arrow == 0:
+            raise self.error(token, "\\lim needs its variable and target below it, like \\lim_{\\epsilon \\to 0}")
+        (variable,) = _variables(below[:arrow], underscore)[:1]
+        if any(t.text == r"\infty" for t in below[arrow + 1:]):
+            raise self.error(token, "texeval takes a limit at a finite point, not at infinity")
+        sub = Parser(below[arrow + 1:] + (Token("end", "", underscore.column),))
+        sub.depth = self.depth
+        target = sub.expression()
+        sub.expect_end()
+        if not self.starts_factor():
+            raise self.error(token, "\\lim needs what it takes the limit of after it")
+        return tree.Limit(variable, target, self.juxtaposed(), token.column)
 
     def integral(self, token: Token) -> tree.Node:
         """``\\int_a^b body \\, d\\alpha``: the body runs to the first ``d`` (or ``\\mathrm{d}``) followed by a letter."""

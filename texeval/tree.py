@@ -169,6 +169,15 @@ class Integral(Node):
 
 
 @dataclass(frozen=True)
+class Limit(Node):
+    """``\\lim_{\\epsilon \\to a} body``: ``body`` at ``a + h`` for shrinking h, Richardson-extrapolated to h = 0."""
+    variable: str
+    target: Node
+    body: Node
+    column: int
+
+
+@dataclass(frozen=True)
 class Comparison(Node):
     """A condition: ``left op right`` with op one of ``= \\ne < > \\le \\ge``."""
     left: Node

@@ -59,6 +59,7 @@ CASES = [
     (r"g = \nabla_w \left(w^\top A w\right)", {"w": t(1.0, -2.0), "A": A}, (A + A.T) @ t(1.0, -2.0)),
     (r"d = \frac{\partial (s^2)}{\partial x_2}", {"s": None, "x": x}, 2 * x.sum()),
     (r"y = \int_{0}^{\pi} \sin \alpha \, d\alpha + \int_1^2 x \, \mathrm{d}u", {"x": x}, 2.0 + x),
+    (r"y = \lim_{h \to 0} \frac{\exp(x + h) - \exp(x)}{h}", {"x": x}, torch.exp(x)),
 ]
 
 
@@ -91,6 +92,8 @@ def test_relations_give_every_side():
                             r"for the one the gradient is taken for"),
     (r"y = \partial f", r"n/e: cannot evaluate \partial at column 5: a partial derivative is written \frac{\partial E}{\partial x}"),
     (r"y = \int_0^1 x", r"n/e: cannot evaluate \int at column 5: an integral needs its differential after the integrand, like d\alpha"),
+    (r"y = \lim_{h \to \infty} x", r"n/e: cannot evaluate \lim at column 5: texeval takes a limit at a finite point, not at infinity"),
+    (r"y = \lim x", r"n/e: cannot evaluate \lim at column 5: \lim needs its variable and target below it, like \lim_{\epsilon \to 0}"),
     (r"y = \int x \, dx", r"n/e: cannot evaluate \int at column 5: texeval evaluates a definite integral: write its limits, like \int_0^1"),
     (r"y = \foo{x}", r"n/e: cannot evaluate \foo at column 5: texeval does not know this command"),
     ("y = " + "(" * 200 + "x" + ")" * 200, "n/e: cannot evaluate ( at column 29: the formula is nested more than 48 levels deep"),
