@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn.utils import parameters_to_vector
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, holds, run_checks, seed
 
 f64 = torch.float64
 
@@ -59,10 +59,12 @@ def check_fixmatch_loss():
 
 @check("semi-supervised-learning/entropy", tex=r"H(p) = -\sum_{k=1}^{K} p(k) \log p(k)", evaluates=True)
 @check("semi-supervised-learning/entropy-gradient",
-       tex=r"\frac{\partial H(p)}{\partial z_k} = -p(k) \left(\log p(k) + H(p)\right)")
+       tex=r"\frac{\partial H(p)}{\partial z_k} = -p(k) \left(\log p(k) + H(p)\right)", evaluates=True)
 def check_entropy_and_its_gradient():
     """z: (N_u = 6, K = 4). H(p) against Categorical(logits=z).entropy(); ∂H/∂z against autograd; one
-    gradient-descent step on the mean entropy lowers it and raises the top class's probability."""
+    gradient-descent step on the mean entropy lowers it and raises the top class's probability. For the first two
+    rows, both sides of the note's ∂H(p)/∂z_k (H the Categorical entropy of the distribution p, p(k) = softmax(z)_k,
+    the left side by autograd through z) are evaluated for every k and the right side compared with autograd."""
     g = seed(1)
     z = randn(g, 6, 4).requires_grad_(True)
     p = torch.softmax(z, -1)
@@ -74,6 +76,16 @@ def check_entropy_and_its_gradient():
     p, H = p.detach(), H.detach()
     # ∂H/∂z_k = −p(k) (log p(k) + H(p))
     close(-p * (torch.log(p) + H[:, None]), grad, "∂H/∂z vs autograd")
+    for row in range(2):
+        z_row = z.detach()[row].clone().requires_grad_(True)
+        p_row = torch.softmax(z_row, -1)
+        distribution = {"p": lambda k: p_row[int(k) - 1], "z": z_row,
+                        "H": lambda q: torch.distributions.Categorical(probs=torch.stack([q(k) for k in range(1, 5)])).entropy()}
+        for k in range(1, 5):
+            # ∂H(p)/∂z_k = −p(k) (log p(k) + H(p))
+            holds("semi-supervised-learning/entropy-gradient", **distribution, k=k)
+            note = evaluate("semi-supervised-learning/entropy-gradient", **distribution, k=k)
+            close(note, grad[row, k - 1], f"the note's ∂H/∂z_{k} vs autograd of Categorical.entropy(), row {row}")
     stepped = z.detach() - 0.5 * grad
     close(float((torch.distributions.Categorical(logits=stepped).entropy() < H).all()), 1.0, "a step lowers H")
     close(float((torch.softmax(stepped, -1).max(-1).values > p.max(-1).values).all()), 1.0, "max p(k) rises")

@@ -31,9 +31,11 @@ per comma, arrow or single letter side by side), counted from ``index_base`` (1,
 ``index_base=0``). A list is indexed the same way: ``L_t(\\theta_{sh}, \\theta_t)`` calls ``L[t]``, ``E_i(x)``
 ``E[i]``; ``|B_t|`` is the length of ``B[t]``. Indices may carry subscripts (``\\sum_{j_1=1}^{n}`` binds
 ``j_1``) and be indexed themselves (``v_{j_s}``, ``E_{x_i}``).
+``\\sum_{i<j}`` runs over pairs; with a value given for ``j``, over ``i`` below it (``\\sum_{j<k}``, k given).
 ``e`` and ``\\pi`` are the constants unless a value is given under that name. ``\\sigma(x)``,
 ``\\mathrm{softmax}(x)``, ``\\operatorname{ReLU}(x)``, ``GELU``, ``sign``, ``diag``, ``tr`` are built in;
-a callable passed under the name wins, and any other ``\\operatorname{X}(a, b)`` needs ``X=<callable>``;
+a callable passed under the name wins, and any other ``\\operatorname{X}(a, b)`` needs ``X=<callable>``; a name
+bound to a callable, as the argument of a callable, is passed as the function (``H(p)``, p: k -> p(k));
 ``\\operatorname{sg}[x]`` and ``E_m[i]`` call ``sg``, ``E_m`` when given as callables (never a built-in), else
 multiply. ``\\arg\\max p(x)`` with no index below is the position of the largest entry of the last axis,
 counted from ``index_base``.
@@ -45,6 +47,20 @@ product when a side is a scalar, the matrix product between tensors (``W x``, ``
 ``x y^\\top`` outer), and elementwise with ``elementwise=True``. Two plain vectors side by side are an
 error (dot or elementwise?). ``\\otimes`` is the outer product of vectors, else Kronecker. A matrix to
 the power -1 is its inverse; other matrix powers need ``elementwise=True``.
+
+Derivatives, by autograd, of a scalar: ``\\nabla f(a)`` and ``\\nabla_\\theta f(a)``, one call of a callable the
+check passes, are f's gradient at a (unless ``theta``'s value requires grad: then as below, through the graph) (``\\nabla_\\theta f_t(\\theta_{t-1})``; likewise the paper's shorthand
+``\\frac{\\partial S(\\bar x + \\alpha (x - \\bar x))}{\\partial x}``, S's gradient at that point); with several
+arguments the one named like the subscript, else ``gradient_argument=k`` (1-based). Any other
+``\\nabla_\\theta E`` / ``\\frac{\\partial E}{\\partial \\theta}`` differentiates E as written with respect to the value of
+``theta``: through the graph the values carry when that value requires grad (pass ``theta`` with
+``requires_grad`` and ``L`` computed from it for ``\\frac{\\partial L}{\\partial \\theta}``), else at a fresh leaf;
+``\\partial x_i`` with only ``x`` given is the gradient with respect to ``x``, indexed by ``i``; ``\\partial \\sigma^2``
+is with respect to that power of ``sigma``. A display that is one ``\\begin{aligned}`` block is read row by row:
+each row a clause, ``&`` dropped.
+``\\int_a^b E \\, d\\alpha`` is Gauss-Legendre quadrature with ``quadrature_points`` (32) nodes, ``alpha`` bound at each.
+``\\lim_{h \\to a} E`` (a finite) is E at a + ``limit_step`` 2^-j, j < ``limit_levels`` (1e-2, 6), Richardson-extrapolated:
+a one-sided numeric limit for an E smooth in h.
 
 Values: tensors (float64 by default, ``dtype=``; left on their device), Python numbers, callables, and
 for ``\\sum_{i \\in S}`` lists of ints or tuples. Errors are :class:`TexEvalError`.

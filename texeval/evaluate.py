@@ -31,6 +31,10 @@ class Options:
     indices: Mapping[str, Any] = field(default_factory=dict)  # index variable -> the values it runs over
     max_terms: int = 10 ** 6  # terms a big operator may add up, over the whole evaluation
     max_elements: int = 10 ** 8  # elements one intermediate tensor may have
+    gradient_argument: int | None = None  # \nabla l(x, w) with several arguments: which one (1-based) it is taken for
+    quadrature_points: int = 32  # Gauss-Legendre nodes of a definite integral \int_a^b
+    limit_step: float = 1e-2  # \lim_{x \to a}: the body at a + limit_step 2^-j, j < limit_levels, extrapolated
+    limit_levels: int = 6
 
 
 @dataclass(frozen=True)
@@ -258,13 +262,21 @@ class Evaluator:
 
     def _call(self, node: tree.Call):
         function = self.lookup(node.function, callables=not node.brackets)
-        args = [unrow(self.value(a)) for a in node.args]
         if callable(function) and not torch.is_tensor(function):
-            return function(*[self.tensor(a) for a in args])
+            return function(*[self.call_argument(a) for a in node.args])
+        args = [unrow(self.value(a)) for a in node.args]
         if len(args) == 1:
             return self.juxtapose(function, args[0], node)
         raise TexEvalError(node.function.written, node.column, f"{node.function.full}(...) with {len(args)} arguments "
                            f"needs a callable: pass {node.function.full}=<function>")
+
+    def call_argument(self, node: tree.Node):
+        """An argument of a callable: a name bound to a callable is passed as that function (``H(p)``, p a distribution)."""
+        if isinstance(node, tree.Name):
+            found = self.lookup(node)
+            if callable(found) and not torch.is_tensor(found):
+                return found
+        return self.tensor(unrow(self.value(node)))
 
     def tensor(self, value):
         return value if torch.is_tensor(value) else torch.as_tensor(value, dtype=self.options.dtype, device=self.device)
@@ -371,6 +383,10 @@ class Evaluator:
             if len(variables) == 1:
                 return [{variables[0]: _plain(r)} for r in rows]
             return [dict(zip(variables, map(_plain, r), strict=True)) for r in rows]
+        if binding.kind == "pair" and variables[1] in self.values:  # \sum_{j<k} with k given: j over its range, below k
+            below = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[binding.relation]
+            bound = _as_index(self.convert(self.values[variables[1]]), node)
+            return [{variables[0]: a} for a in self.domain(variables[0], node) if below(a, bound)]
         domains = [self.domain(v, node) for v in variables]
         if binding.kind == "free":
             count = math.prod(len(d) for d in domains)
@@ -440,6 +456,107 @@ class Evaluator:
         results = [self.tensor(unrow(self.with_bound({v: s[k] for v, s in zip(variables, samples)}).value(node.body)))
                    for k in range(count)]
         return torch.stack(results).mean(0)
+
+    # --- derivatives (autograd) and integrals (quadrature) ----------------------------------------
+
+    def _derivative(self, node: tree.Derivative):
+        """E as written through the graph the values carry, when the variable's value requires grad; else, for one call
+        f(a) of a passed function, f's gradient at a; else E as written, differentiated at a fresh leaf."""
+        body, variable = node.body, node.variable
+        key = None if variable is None else variable.full if variable.full in self.values else variable.unindexed
+        point = self.tensor(self.convert(self.values[key])) if key in self.values else None
+        tracked = point is not None and point.requires_grad
+        if isinstance(body, tree.Call) and node.power is None and not tracked:
+            function = self.lookup(body.function, callables=True)
+            if callable(function) and not torch.is_tensor(function):
+                return self.gradient_at_call(function, body, node)
+        if variable is None:
+            raise TexEvalError(node.written, node.column, "\\nabla without a subscript is the gradient of a function at "
+                               "its argument, like \\nabla f(x): pass f as a callable, or write \\nabla_x E")
+        if point is None:
+            raise TexEvalError(variable.written, variable.column, f"no value for {variable.full} to differentiate at; "
+                               f"pass {variable.full}=...")
+        with torch.enable_grad():
+            if point.requires_grad:
+                gradient = self.differentiate(self.value(body), point, node, create_graph=True)
+            else:
+                leaf = point.detach().to(self.options.dtype).requires_grad_(True)
+                out = Evaluator({**self.values, key: leaf}, self.options, self.terms).value(body)
+                gradient = self.differentiate(out, leaf, node, create_graph=False)
+        if node.power is not None:  # d/d(v^n) = (d/dv) / (n v^(n-1))
+            n = self.value(node.power)
+            gradient = gradient / (n * point ** (n - 1))
+        if key != variable.full:
+            if variable.subscript is None or variable.subscript.parts is None:
+                raise TexEvalError(variable.written, variable.column, f"{variable.full} is not given and its subscript is not an index")
+            return self.index(gradient, variable.subscript.parts, variable)
+        return gradient
+
+    def gradient_at_call(self, function: Callable, call: tree.Call, node: tree.Derivative):
+        args = [self.tensor(unrow(self.value(a))) for a in call.args]
+        position = self.gradient_position(call, node)
+        point = args[position]
+        with torch.enable_grad():
+            nested = point.requires_grad
+            leaf = point.clone() if nested else point.detach().to(self.options.dtype).requires_grad_(True)
+            args[position] = leaf
+            return self.differentiate(function(*args), leaf, node, create_graph=nested)
+
+    def gradient_position(self, call: tree.Call, node: tree.Derivative) -> int:
+        """The argument a gradient is taken for: the only one, the one named like the variable, or ``gradient_argument``."""
+        count = len(call.args)
+        if count == 1:
+            return 0
+        if node.variable is not None:
+            named = [k for k, a in enumerate(call.args) if isinstance(a, tree.Name) and a.base == node.variable.base]
+            if len(named) == 1:
+                return named[0]
+        chosen = self.options.gradient_argument
+        if chosen is None or not 1 <= chosen <= count:
+            raise TexEvalError(node.written, node.column, f"{call.function.full}(...) has {count} arguments: pass "
+                               f"gradient_argument=<1..{count}> for the one the gradient is taken for")
+        return chosen - 1
+
+    def differentiate(self, out, point: torch.Tensor, node: tree.Derivative, create_graph: bool) -> torch.Tensor:
+        out = self.tensor(unrow(out))
+        if out.numel() != 1:
+            raise TexEvalError(node.written, node.column, f"the derivative of a value of shape {tuple(out.shape)}: "
+                               "texeval differentiates a scalar")
+        if not out.requires_grad:
+            return torch.zeros_like(point)  # the value does not depend on the variable
+        (gradient,) = torch.autograd.grad(out.reshape(()), point, create_graph=create_graph or self.values_require_grad(),
+                                          allow_unused=True)
+        return torch.zeros_like(point) if gradient is None else gradient
+
+    def values_require_grad(self) -> bool:
+        return any(torch.is_tensor(v) and v.requires_grad for v in self.values.values())
+
+    def _limit(self, node: tree.Limit):
+        """The body at target + h 2^-j (h = ``limit_step``, j < ``limit_levels``), Richardson-extrapolated in h (one-sided)."""
+        target = float(self.tensor(unrow(self.value(node.target))))
+        levels, step = self.options.limit_levels, self.options.limit_step
+        table = [self.tensor(unrow(self.with_bound({node.variable: target + step / 2 ** j}).value(node.body)))
+                 for j in range(levels)]
+        for order in range(1, levels):  # each pass removes the h^order term of the error
+            table = [(2 ** order * fine - coarse) / (2 ** order - 1) for coarse, fine in zip(table, table[1:])]
+        return table[0]
+
+    def _integral(self, node: tree.Integral):
+        lower, upper = (float(self.tensor(unrow(self.value(limit)))) for limit in (node.lower, node.upper))
+        points = self.options.quadrature_points
+        self.check_count(points, node)
+        self.terms[0] += points
+        # Gauss-Legendre nodes and weights on [-1, 1] (Golub-Welsch: the eigenvalues of the Jacobi matrix)
+        k = torch.arange(1, points, dtype=torch.float64)
+        jacobi = torch.diag(k / torch.sqrt(4 * k ** 2 - 1), 1)
+        nodes, vectors = torch.linalg.eigh(jacobi + jacobi.T)
+        weights = 2 * vectors[0] ** 2
+        half, middle = (upper - lower) / 2, (upper + lower) / 2
+        total = 0
+        for t, w in zip(nodes.tolist(), weights.tolist()):
+            value = unrow(self.with_bound({node.variable: middle + half * t}).value(node.body))
+            total = total + half * w * value
+        return total
 
     def _indicator(self, node: tree.Indicator):
         return self.tensor(self._comparison(node.condition)).to(self.options.dtype)
@@ -512,4 +629,10 @@ def _written(node: tree.Node) -> str:
         return f"\\{node.name}" if node.name not in ("abs", "norm", "inner", "root", "factorial") else node.name
     if isinstance(node, tree.BigOperator):
         return f"\\{node.name}"
+    if isinstance(node, tree.Derivative):
+        return node.written
+    if isinstance(node, tree.Integral):
+        return "\\int"
+    if isinstance(node, tree.Limit):
+        return "\\lim"
     return type(node).__name__.lower()

@@ -27,7 +27,7 @@ LABELS = {"*": "*", r"\star": "*", r"\ast": "*", r"\dagger": "dagger"}
 @functools.lru_cache(maxsize=4096)
 def formula(tex: str) -> tree.Formula:
     """Split ``tex`` into clauses (top-level commas) and sides (top-level relations); sides stay unparsed."""
-    tokens = tokenize(tex)
+    tokens = display_tokens(tex)
     clauses, sides, relations = [], [], []
     start, depth, k = 0, 0, 0
     body = list(tokens[:-1])
@@ -74,11 +74,47 @@ def formula(tex: str) -> tree.Formula:
 @functools.lru_cache(maxsize=4096)
 def side(tex: str, start: int, stop: int) -> tree.Node:
     """The expression tree of tokens ``start:stop`` of ``tex`` (one side of a relation)."""
-    tokens = tokenize(tex)
+    tokens = display_tokens(tex)
     parser = Parser(tokens[start:stop] + (tree_end(tokens, stop),))
     node = parser.expression()
     parser.expect_end()
     return node
+
+
+@functools.lru_cache(maxsize=4096)
+def display_tokens(tex: str) -> tuple[Token, ...]:
+    """The tokens of ``tex``; in a display that is one ``\\begin{aligned}`` block, each row is a clause (a row
+    break ``\\\\`` reads as a top-level comma) and the alignment marks ``&`` are dropped."""
+    tokens = tokenize(tex)
+    opening, closing = _environment_name(tokens, 0), _environment_name(tokens, len(tokens) - 1 - len("aligned") - 3)
+    if opening != ("aligned", 3 + len("aligned")) or closing is None or closing[0] != "aligned":
+        return tokens
+    rows: list[Token] = []
+    depth = 0
+    body = tokens[opening[1]:len(tokens) - 1 - closing[1]]
+    for k, token in enumerate(body):
+        if token.kind in ("punct", "command") and token.text in OPENING:
+            depth += 1
+        elif token.kind in ("punct", "command") and token.text in CLOSING:
+            depth -= 1
+        if depth == 0 and token.text == "&" and token.kind == "punct":
+            continue
+        if depth == 0 and token.text == "\\\\":
+            if k + 1 < len(body):  # a break after the last row ends nothing
+                rows.append(Token("punct", ",", token.column))
+            continue
+        rows.append(token)
+    return tuple(rows) + (tokens[-1],)
+
+
+def _environment_name(tokens: tuple[Token, ...], at: int) -> tuple[str, int] | None:
+    """``\\begin{name}`` or ``\\end{name}`` starting at token ``at``: (name, its number of tokens)."""
+    if at < 0 or tokens[at].text not in (r"\begin", r"\end") or at + 1 >= len(tokens) or tokens[at + 1].text != "{":
+        return None
+    end = next((k for k in range(at + 2, len(tokens)) if tokens[k].text == "}"), None)
+    if end is None:
+        return None
+    return "".join(t.text for t in tokens[at + 2:end]), end - at + 1
 
 
 def tree_end(tokens: tuple[Token, ...], stop: int) -> Token:
@@ -449,6 +485,16 @@ class Parser:
             return self.function(token)
         if name in BIG_OPERATORS or token.text in (r"\arg", r"\argmax", r"\argmin"):
             return self.big_operator(token)
+        if name in ("frac", "dfrac", "tfrac", "cfrac") and self.is_("{", ahead=1) and self.is_(r"\partial", ahead=2):
+            return self.partial_derivative(token)
+        if name == "nabla":
+            return self.nabla(token)
+        if name == "int":
+            return self.integral(token)
+        if name == "lim":
+            return self.limit(token)
+        if name == "partial":
+            raise self.error(token, "a partial derivative is written \\frac{\\partial E}{\\partial x}")
         if name in ("frac", "dfrac", "tfrac", "cfrac"):
             self.next()
             numerator = self.braced(token)
@@ -483,6 +529,113 @@ class Parser:
         if name in ("infty",):
             raise self.error(token, "infinity is not a value texeval evaluates (a limit or an unbounded sum)")
         raise self.error(token, "texeval does not know this command")
+
+    # --- derivatives and integrals (evaluated by autograd and quadrature) ----------------------
+
+    def nabla(self, token: Token) -> tree.Node:
+        """``\\nabla_\\theta E`` (E: the factor that follows) or ``\\nabla f(a)`` (a call: f's gradient at a)."""
+        self.next()
+        variable = None
+        if self.is_("_"):
+            underscore = self.next()
+            variable = self.derivative_variable(self.script_tokens(underscore), underscore)
+        if not self.starts_factor():
+            raise self.error(token, "\\nabla needs what it differentiates after it")
+        return tree.Derivative(variable, self.postfix(), token.column, token.text)
+
+    def partial_derivative(self, token: Token) -> tree.Node:
+        """``\\frac{\\partial E}{\\partial x}``: the derivative of E with respect to the value named x."""
+        self.next()
+        self.next()  # {
+        partial = self.next()
+        if self.is_("}"):
+            raise self.error(partial, "write the derivative of E as \\frac{\\partial E}{\\partial x}, E in the numerator")
+        body = self.expression()
+        self.expect("}", f"to close the numerator of {token.text}")
+        self.expect("{", f"to open the denominator of {token.text}")
+        self.expect(r"\partial", "in the denominator of a partial derivative")
+        start = self.at
+        depth = 0
+        while depth or not self.is_("}"):
+            if self.peek().kind == "end":
+                raise self.error(token, "this denominator is never closed")
+            depth += self.is_("{")
+            depth -= self.is_("}")
+            self.next()
+        variable = self.derivative_variable(self.tokens[start:self.at], partial, powers=True)
+        self.next()
+        if isinstance(variable, tree.Power):
+            return tree.Derivative(variable.base, body, token.column, r"\partial", variable.exponent)
+        return tree.Derivative(variable, body, token.column, r"\partial")
+
+    def derivative_variable(self, tokens: tuple[Token, ...], at: Token, powers: bool = False) -> tree.Name | tree.Power:
+        """The name a derivative is taken with respect to; with ``powers``, also a number power of it (``\\sigma^2``)."""
+        sub = Parser(tokens + (Token("end", "", at.column),))
+        sub.depth = self.depth
+        node = sub.postfix() if tokens else None
+        if node is not None:
+            sub.expect_end()
+        if powers and isinstance(node, tree.Labelled) and node.power is not None:
+            node = node.power  # \partial \sigma^2: with respect to that power, not a label
+        if powers and isinstance(node, tree.Power) and isinstance(node.base, tree.Name) and isinstance(node.exponent, tree.Number):
+            return node
+        if not isinstance(node, tree.Name):
+            raise self.error(at, "a derivative is taken with respect to a name, like \\theta or x_i")
+        return node
+
+    def limit(self, token: Token) -> tree.Node:
+        """``\\lim_{\\epsilon \\to a} E``: E, the product that follows, as the variable approaches a finite a."""
+        self.next()
+        if not self.is_("_"):
+            raise self.error(token, "\\lim needs its variable and target below it, like \\lim_{\\epsilon \\to 0}")
+        underscore = self.next()
+        below = self.script_tokens(underscore)
+        arrow = next((k for k, t in enumerate(below) if t.text in (r"\to", r"\rightarrow")), None)
+        if arrow is None or arrow == 0:
+            raise self.error(token, "\\lim needs its variable and target below it, like \\lim_{\\epsilon \\to 0}")
+        (variable,) = _variables(below[:arrow], underscore)[:1]
+        if any(t.text == r"\infty" for t in below[arrow + 1:]):
+            raise self.error(token, "texeval takes a limit at a finite point, not at infinity")
+        sub = Parser(below[arrow + 1:] + (Token("end", "", underscore.column),))
+        sub.depth = self.depth
+        target = sub.expression()
+        sub.expect_end()
+        if not self.starts_factor():
+            raise self.error(token, "\\lim needs what it takes the limit of after it")
+        return tree.Limit(variable, target, self.juxtaposed(), token.column)
+
+    def integral(self, token: Token) -> tree.Node:
+        """``\\int_a^b body \\, d\\alpha``: the body runs to the first ``d`` (or ``\\mathrm{d}``) followed by a letter."""
+        self.next()
+        limits = {}
+        for marker in ("_", "^"):
+            if not self.is_(marker):
+                raise self.error(token, "texeval evaluates a definite integral: write its limits, like \\int_0^1")
+            script = self.next()
+            sub = Parser(self.script_tokens(script) + (Token("end", "", script.column),))
+            sub.depth = self.depth
+            limits[marker] = sub.expression()
+            sub.expect_end()
+        start, depth, k = self.at, 0, self.at
+        while True:
+            current = self.tokens[k]
+            if current.kind == "end":
+                raise self.error(token, "an integral needs its differential after the integrand, like d\\alpha")
+            following = self.tokens[k + 1]
+            if depth == 0 and current.kind in ("letter", "word") and current.text == "d" and (
+                    following.kind == "letter" or following.kind == "command" and following.text[1:] in GREEK):
+                break
+            depth += current.kind in ("punct", "command") and current.text in OPENING
+            depth -= current.kind in ("punct", "command") and current.text in CLOSING
+            k += 1
+        if k == start:
+            raise self.error(token, "the integral has no integrand")
+        sub = Parser(self.tokens[start:k] + (Token("end", "", self.tokens[k].column),))
+        sub.depth = self.depth
+        body = sub.expression()
+        sub.expect_end()
+        self.at = k + 2
+        return tree.Integral(self.tokens[k + 1].text.lstrip("\\"), limits["_"], limits["^"], body, token.column)
 
     def left_right(self, token: Token) -> tree.Node:
         """``\\left( ... \\right)`` and friends: the same constructs as without ``\\left``."""

@@ -170,6 +170,37 @@ class Expectation(Node):
 
 
 @dataclass(frozen=True)
+class Derivative(Node):
+    """``\\nabla_\\theta E``, ``\\nabla f(a)`` (``variable`` None) and ``\\frac{\\partial E}{\\partial x}``: the
+    gradient of the scalar ``body`` with respect to the value named ``variable``, by autograd; with ``power``
+    (``\\partial \\sigma^2``), with respect to that power of it."""
+    variable: Name | None
+    body: Node
+    column: int
+    written: str  # \nabla or \partial, for messages
+    power: Node | None = None
+
+
+@dataclass(frozen=True)
+class Integral(Node):
+    """``\\int_a^b body \\, d\\alpha``: Gauss-Legendre quadrature of ``body`` over ``variable``."""
+    variable: str
+    lower: Node
+    upper: Node
+    body: Node
+    column: int
+
+
+@dataclass(frozen=True)
+class Limit(Node):
+    """``\\lim_{\\epsilon \\to a} body``: ``body`` at ``a + h`` for shrinking h, Richardson-extrapolated to h = 0."""
+    variable: str
+    target: Node
+    body: Node
+    column: int
+
+
+@dataclass(frozen=True)
 class Comparison(Node):
     """A condition: ``left op right`` with op one of ``= \\ne < > \\le \\ge``."""
     left: Node

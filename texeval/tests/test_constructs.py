@@ -70,11 +70,22 @@ CASES = [
     (r"w = \arg\max_{w \notin \{\text{King}, 3\}} y_w", {"y": t(5.0, 1.0, 9.0, 2.0), "King": 3}, torch.tensor(1)),
     # expectations over the sample axis
     (r"y = \mathbb{E}_{x \sim p}[x^2]", {"x": x}, (x ** 2).mean()),
+    # derivatives by autograd, integrals by Gauss-Legendre quadrature (references: closed forms)
+    (r"g = \nabla_\theta f(\theta_{t-1})", {"f": lambda v: (v ** 3).sum() / 3, "theta_t-1": y}, y ** 2),
+    (r"g = \nabla f(x)", {"f": lambda v: torch.logsumexp(v, 0), "x": x}, torch.softmax(x, 0)),
+    (r"g = \nabla_w l(x, w)", {"l": lambda a, b: (a * b).sum() ** 2, "x": x, "w": y}, 2 * (x @ y) * x),
+    (r"g = \nabla_w \left(w^\top A w\right)", {"w": t(1.0, -2.0), "A": A}, (A + A.T) @ t(1.0, -2.0)),
+    (r"d = \frac{\partial (s^2)}{\partial x_2}", {"s": None, "x": x}, 2 * x.sum()),
+    (r"y = \int_{0}^{\pi} \sin \alpha \, d\alpha + \int_1^2 x \, \mathrm{d}u", {"x": x}, 2.0 + x),
+    (r"y = \lim_{h \to 0} \frac{\exp(x + h) - \exp(x)}{h}", {"x": x}, torch.exp(x)),
 ]
 
 
 @pytest.mark.parametrize("tex, values, expected", CASES, ids=[c[0] for c in CASES])
 def test_construct(tex, values, expected):
+    if "s" in values:  # a value computed from x: the derivative follows the graph the values carry
+        values = {"x": x.clone().requires_grad_(True)}
+        values["s"] = values["x"].sum()
     got = evaluate(tex, values)
     torch.testing.assert_close(got.to(expected.dtype).detach(), expected.detach())
 
@@ -88,13 +99,26 @@ def test_relations_give_every_side():
 
 
 @pytest.mark.parametrize("tex, message", [
-    (r"y = \nabla f", r"n/e: cannot evaluate \nabla at column 5: texeval does not know this command"),
+    (r"y = \nabla f", r"n/e: cannot evaluate \nabla at column 5: \nabla without a subscript is the gradient of a "
+                       r"function at its argument, like \nabla f(x): pass f as a callable, or write \nabla_x E"),
+    (r"y = \nabla_x (x f)", r"n/e: cannot evaluate \nabla at column 5: the derivative of a value of shape (3,): "
+                             r"texeval differentiates a scalar"),
+    (r"y = \frac{\partial f}{\partial z}", r"n/e: cannot evaluate z at column 32: no value for z to differentiate at; pass z=..."),
+    (r"y = \frac{\partial f}{\partial (x + 1)}", r"n/e: cannot evaluate \partial at column 11: a derivative is taken with respect "
+                                            r"to a name, like \theta or x_i"),
+    (r"y = \nabla g(x, f)", r"n/e: cannot evaluate \nabla at column 5: g(...) has 2 arguments: pass gradient_argument=<1..2> "
+                            r"for the one the gradient is taken for"),
+    (r"y = \partial f", r"n/e: cannot evaluate \partial at column 5: a partial derivative is written \frac{\partial E}{\partial x}"),
+    (r"y = \int_0^1 x", r"n/e: cannot evaluate \int at column 5: an integral needs its differential after the integrand, like d\alpha"),
+    (r"y = \lim_{h \to \infty} x", r"n/e: cannot evaluate \lim at column 5: texeval takes a limit at a finite point, not at infinity"),
+    (r"y = \lim x", r"n/e: cannot evaluate \lim at column 5: \lim needs its variable and target below it, like \lim_{\epsilon \to 0}"),
+    (r"y = \int x \, dx", r"n/e: cannot evaluate \int at column 5: texeval evaluates a definite integral: write its limits, like \int_0^1"),
     (r"y = \foo{x}", r"n/e: cannot evaluate \foo at column 5: texeval does not know this command"),
     ("y = " + "(" * 200 + "x" + ")" * 200, "n/e: cannot evaluate ( at column 29: the formula is nested more than 48 levels deep"),
     (r"y = 2^{10^{10}}", "n/e: cannot evaluate power at column 6: the power is too large for a float64"),
     (r"y = \sum_{i=1}^{10^9} i", r"n/e: cannot evaluate \sum at column 5: 1,000,000,000 terms, more than max_terms=1,000,000"),
     (r"y = \mathbb{E}[x]", r"n/e: cannot evaluate \mathbb{E} at column 5: write which samples the mean runs over, like \mathbb{E}_{x}[...]"),
-    (r"y = \mathrm{rab}^{p,t}", "n/e: cannot evaluate rab^{p,t} at column 5: no value for rab^p,t; pass rab^p,t=... (names given: f, x)"),
+    (r"y = \mathrm{rab}^{p,t}", "n/e: cannot evaluate rab^{p,t} at column 5: no value for rab^p,t; pass rab^p,t=... (names given: f, g, x)"),
     (r"y = \arg\max", r"n/e: cannot evaluate \arg at column 5: \argmax needs an argument"),
     (r"y = x^{corrupt}_t", "n/e: cannot evaluate x^{corrupt}_{t} at column 5: no value for x_t^corrupt (a label), nor for c "
                           "(as a power); pass x_t^corrupt=..."),
@@ -102,7 +126,7 @@ def test_relations_give_every_side():
 ])
 def test_what_it_cannot_read_fails_with_the_construct_and_its_column(tex, message):
     with pytest.raises(TexEvalError) as raised:
-        evaluate(tex, {"x": 1.0, "f": 1.0}, equation="n/e")
+        evaluate(tex, {"x": x if "nabla_x" in tex else 1.0, "f": 1.0, "g": lambda a, b: a * b}, equation="n/e")
     assert str(raised.value) == message
 
 
