@@ -157,7 +157,7 @@ class Evaluator:
 
     def _run(self, node: tree.Run):
         """``x_a, [x_{a+1},] \\ldots, x_b``: entries a..b of x (none when b = a - 1, as in ``x_1, \\ldots, x_{t-1}``
-        at t = 1); the indices written before the ellipsis must count up by one."""
+        at t = 1; from the first entry when a is before it); the indices written before the ellipsis count up by one."""
         base = self.lookup(tree.Name(node.base.base, None, node.base.label, node.base.primes, node.column,
                                      node.base.unindexed), callables=False)
         first, *rest = [_as_index(self.value(p), p) for p in node.listed]
@@ -170,11 +170,10 @@ class Evaluator:
                                f"not a tensor or a list")
         size = len(base) if isinstance(base, (list, tuple)) else base.shape[0]
         start, stop = first - self.options.index_base, last - self.options.index_base + 1
-        if start < 0 or stop > size:
-            if stop > start:
-                raise TexEvalError(node.base.written, node.column, f"the run {first}..{last} is out of range for "
-                                   f"{node.base.unindexed} of length {size} (index_base={self.options.index_base})")
-        return base[max(start, 0):max(stop, start, 0)]
+        if stop > size or stop < 0:
+            raise TexEvalError(node.base.written, node.column, f"the run {first}..{last} is out of range for "
+                               f"{node.base.unindexed} of length {size} (index_base={self.options.index_base})")
+        return base[max(start, 0):max(stop, start, 0)]  # a window u_{i-k}, ..., u_{i-1} starts at the text's start
 
     def _placeholder(self, node: tree.Placeholder):
         return None

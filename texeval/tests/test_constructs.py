@@ -65,6 +65,7 @@ CASES = [
      torch.softmax(x, -1)),
     (r"W_s = \left(x_{s}, x_{s+1}, \dots, x_{s+L-1}\right)", {"x": t(1.0, 2.0, 3.0, 4.0), "s": 2, "L": 2}, t(2.0, 3.0)),
     (r"y = (1, x_1, \ldots, x_n)", {"x": x, "n": 2}, t(1.0, 1.0, 2.0)),
+    (r"y = f(u_{i-k}, \ldots, u_{i-1})", {"u": x, "i": 3, "k": 5, "f": lambda w: w}, x[:2]),
     (r"y = \sum_{-c \le j \le c,\, j \ne 0} j^2 + \sum_{0 < i < 3} i", {"c": 2}, t(13.0)[0]),
     (r"y = \sum_{x'} e(x')", {"e": lambda v: v ** 2}, t(14.0)[0]),
     (r"s = \sum_{(T, S) \in \mathcal{S}} T^\top S", {"S": [(x, y), (y, y)]}, x @ y + y @ y),
@@ -103,6 +104,7 @@ def test_relations_give_every_side():
     (r"y = \mathbb{E}[x]", r"n/e: cannot evaluate \mathbb{E} at column 5: write which samples the mean runs over, like \mathbb{E}_{x}[...]"),
     (r"y = f(x_1, x_3, \ldots, x_9)", "n/e: cannot evaluate x_{1} at column 7: the indices of this run do not count up by one (1, 3, ..., 9)"),
     (r"y = f(x_1, \ldots, x_9)", "n/e: cannot evaluate x_{1} at column 7: a run takes entries of x, which is not a tensor or a list"),
+    (r"y = f(r_1, \ldots, r_9)", "n/e: cannot evaluate r_{1} at column 7: the run 1..9 is out of range for r of length 3 (index_base=1)"),
     (r"y = f(a, \ldots, x_9)", r"n/e: cannot evaluate \ldots at column 10: a run needs x with an index before it, like x_1, \ldots, x_{9}"),
     (r"y = f(x_1, \ldots)", r"n/e: cannot evaluate \ldots at column 12: a run needs an indexed name after it, like x_1, \ldots, x_{t-1}"),
     (r"y = \sum_{0 \le j \le 2, k \ne 1} j", "n/e: cannot evaluate k at column 26: after a range only exclusions like j \\ne 0 may follow"),
@@ -111,5 +113,5 @@ def test_relations_give_every_side():
 ])
 def test_what_it_cannot_read_fails_with_the_construct_and_its_column(tex, message):
     with pytest.raises(TexEvalError) as raised:
-        evaluate(tex, {"x": 1.0, "f": 1.0}, equation="n/e")
+        evaluate(tex, {"x": 1.0, "f": 1.0, "r": t(1.0, 2.0, 3.0)}, equation="n/e")
     assert str(raised.value) == message
