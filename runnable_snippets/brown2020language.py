@@ -106,7 +106,7 @@ def check_length_normalised_score():
     c, x = prompt[:14], prompt[14:]                                   # in-context examples c, the question x
 
     def p_theta(y_t, c, x, y_before):                                 # p_θ(y_t | c, x, y_<t): the LM on c, x, y_<t alone
-        tokens = torch.cat([c, x, torch.tensor(y_before, dtype=f64, device=device())]).long()
+        tokens = torch.cat([c, x, y_before]).long()
         return log_probs(tokens)[-1, y_t.long()].exp()
 
     with torch.no_grad():

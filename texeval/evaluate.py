@@ -150,10 +150,14 @@ class Evaluator:
         return position
 
     def index_list(self, base: list | tuple, part: tree.Node, node: tree.Node):
+        """An entry of a list, or (a slice, a gather) a list of entries: a tensor when they are numbers."""
         chosen = self.selection(part, len(base), node)
-        if torch.is_tensor(chosen):
-            return [base[k] for k in chosen.tolist()]
-        return base[chosen]
+        if isinstance(chosen, int):
+            return base[chosen]
+        entries = [base[k] for k in chosen.tolist()] if torch.is_tensor(chosen) else list(base[chosen])
+        if all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in entries):
+            return torch.tensor(entries, dtype=self.options.dtype, device=self.device)
+        return entries
 
     def _run(self, node: tree.Run):
         """``x_a, [x_{a+1},] \\ldots, x_b``: entries a..b of x (none when b = a - 1, as in ``x_1, \\ldots, x_{t-1}``

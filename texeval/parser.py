@@ -880,6 +880,8 @@ def _variables(tokens: tuple[Token, ...], at: Token) -> tuple[str, ...]:
             names.append(token.text.lstrip("\\"))
         elif token.kind == "punct" and token.text == "'" and names:  # \sum_{x'}: a primed index
             names[-1] += "'"
+        elif (token.kind == "command" and token.text[1:] in FONTS) or (token.kind == "punct" and token.text in "{}"):
+            continue  # \mathbb{E}_{\mathbf{z} \sim ...}: the bold z is z
         elif token.kind == "word":
             names.append(word_name(token.text))
         elif not (token.kind == "punct" and token.text in "(),"):

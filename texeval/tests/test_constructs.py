@@ -75,6 +75,8 @@ CASES = [
     (r"y = \overrightarrow{\Theta} - \overleftarrow{\Theta}", {"Thetaright": 3.0, "Thetaleft": 1.0}, t(2.0)[0]),
     # expectations over the sample axis
     (r"y = \mathbb{E}_{x \sim p}[x^2]", {"x": x}, (x ** 2).mean()),
+    (r"y = \mathbb{E}_{\mathbf{z} \sim \mathcal{Z}}\left[\sum_{t=2}^{|\mathbf{z}|} \mathbf{z}_{<t}^\top v_{\mathbf{z}_{<t}}\right]",
+     {"z": [[1, 2, 3], [3, 2, 1]], "v": x}, t((1 * 1 + 1 * 1 + 2 * 2 + 3 * 3 + 3 * 3 + 2 * 2) / 2)[0]),
 ]
 
 
