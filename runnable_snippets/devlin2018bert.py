@@ -127,15 +127,33 @@ def nsp_loss(C, y, W_nsp, b_nsp):
 
 
 @check("devlin2018bert/mlm-loss",
-       tex=r"\mathcal{L}_{MLM} = -\frac{1}{|M|} \sum_{i \in M} \log p_\theta\left(x_i \mid \tilde x\right), \qquad p_\theta(\cdot \mid \tilde x) = \operatorname{softmax}\left(W_{out} T_i + b_{out}\right)")
+       tex=r"\mathcal{L}_{MLM} = -\frac{1}{|M|} \sum_{i \in M} \log p_\theta\left(x_i \mid \tilde x\right), \qquad p_\theta(\cdot \mid \tilde x) = \operatorname{softmax}\left(W_{out} T_i + b_{out}\right)",
+       evaluates=True)
 def check_mlm_loss_against_cross_entropy():
     """Against F.cross_entropy with the unselected positions set to ignore_index (mean over M only);
-    averaging over all positions instead gives a different loss."""
+    averaging over all positions instead gives a different loss. Both clauses evaluated from the note per
+    sequence (x_i passed with its position i, x̃ as the hidden states T it produces) against the same."""
     T, x, M, W_out, b_out = mlm_setup(seed(12))
     logits = T @ W_out.T + b_out
     labels = x.masked_fill(~M, -100)
     loss = mlm_loss(T, x, M, W_out, b_out)
     close(loss, F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100), "L_MLM")
+
+    def p_theta(x_i, T_of_x_tilde):
+        """p_θ(x_i | x̃), x_i passed with its position as the row (i, token), x̃ as the encoder's states T."""
+        i, token = x_i[0], x_i[1].long()
+        # p_θ(· | x̃) = softmax(W_out T_i + b_out)
+        distribution = evaluate_with("devlin2018bert/mlm-loss", {"W_out": W_out, "T": T_of_x_tilde, "i": i,
+                                                                 "b_out": b_out}, clause=1)
+        return distribution[token]
+
+    positions = torch.arange(1, x.shape[1] + 1, device=device())
+    for b in range(x.shape[0]):
+        # L_MLM = −1/|M| Σ_{i ∈ M} log p_θ(x_i | x̃), M the masked positions (from 1) of sequence b
+        L_b = evaluate_with("devlin2018bert/mlm-loss", {
+            "M": (positions[M[b]]).tolist(), "x": torch.stack([positions, x[b]], 1), "xtilde": T[b], "p_theta": p_theta},
+            clause=0)
+        close(L_b, F.cross_entropy(logits[b], labels[b], ignore_index=-100), f"L_MLM of sequence {b}, from the note")
     differs(F.cross_entropy(logits.flatten(0, 1), x.flatten()), loss, "cross-entropy over all tokens vs over M")
 
 
