@@ -7,7 +7,7 @@ LaTeX; brute-force counting of covering windows for the coverage formula stated 
 """
 import torch
 
-from harness import check, close, device, evaluate, evaluate_with, figure, run_checks
+from harness import check, close, device, evaluate, evaluate_with, figure, holds_with, run_checks
 
 
 def window(x, s, L):
@@ -28,6 +28,11 @@ def check_windows_against_unfold():
                                for s in range(1, T - L + 2)])
         reference = x.unfold(0, L, 1)
         close(torch.tensor(float(len(windows))), float(reference.shape[0]), f"number of windows (T={T}, L={L})")
+        # the last start, T − L + 1 (the second clause's upper bound), is the number of unfolded windows
+        close(evaluate_with("joshi2024sliding/window", {"T": T, "L": L}, clause=1), float(reference.shape[0]),
+              f"the last start s = T − L + 1 (T={T}, L={L})")
+        for s in (1, T - L + 1):                    # 1 ≤ s ≤ T − L + 1 holds at both ends of the range
+            holds_with("joshi2024sliding/window", {"s": s, "T": T, "L": L}, clause=1)
         close(windows, reference, f"W_s against Tensor.unfold (T={T}, L={L})")
         close(torch.stack([window(x, s, L) for s in range(1, T - L + 2)]), reference, "the slicing helper too")
 

@@ -116,17 +116,17 @@ def check_independence_approximation():
     a, b = 2, 3                                                        # the true masked tokens
     dependent = torch.softmax(3 * torch.randn(V * V, generator=g, dtype=f64), 0).reshape(V, V)
     independent = torch.outer(dependent.sum(1), dependent.sum(0))
-    # x̂ = [the, MASK, MASK, is]: x_t is passed with its position, as the row (t, token), and m_t marks the masks
-    x = torch.tensor([[1, 4], [2, a], [3, b], [4, 1]], dtype=f64)
-    m = torch.tensor([0.0, 1.0, 1.0, 0.0], dtype=f64)
+    # x̂ = [MASK, is, a, MASK]: x_t is passed with its position, as the row (t, token), and m_t marks the masks
+    x = torch.tensor([[1, a], [2, 4], [3, 1], [4, b]], dtype=f64)
+    m = torch.tensor([1.0, 0.0, 0.0, 1.0], dtype=f64)
     for joint_ab, name in ((independent, "independent"), (dependent, "dependent")):
         exact = torch.log(joint_ab[a, b])
 
         def p_theta(x_t, xhat, joint_ab=joint_ab):               # p_θ(x_t | x̂): a masked token's marginal
             t, token = int(x_t[0]), int(x_t[1])
-            if t == 2:
+            if t == 1:
                 return joint_ab.sum(1)[token]
-            return joint_ab.sum(0)[token] if t == 3 else torch.tensor(1.0, dtype=f64)   # a visible token: 1
+            return joint_ab.sum(0)[token] if t == 4 else torch.tensor(1.0, dtype=f64)   # a visible token: 1
         # Σ_{t=1}^{T} m_t log p_θ(x_t | x̂): each masked token from its own marginal
         approximation = evaluate("yang2019xlnet/bert-independence", x=x, xhat=x, m=m, T=4, p_theta=p_theta)
         close(approximation, torch.log(joint_ab.sum(1)[a]) + torch.log(joint_ab.sum(0)[b]), f"{name}: Σ log marginals")
