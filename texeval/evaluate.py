@@ -132,7 +132,10 @@ class Evaluator:
         if isinstance(part, tree.Slice):
             bound = _as_index(self.value(part.bound), part.bound) - base
             start, stop = {"<": (0, bound), "<=": (0, bound + 1), ">": (bound + 1, size), ">=": (bound, size)}[part.relation]
-            return slice(max(start, 0), max(min(stop, size), 0))
+            if not 0 <= start <= stop <= size:
+                raise TexEvalError(_written(node), node.column, f"the entries {part.relation} "
+                                   f"{bound + base} reach outside an axis of size {size} (index_base={base})")
+            return slice(start, stop)
         value = self.value(part)
         if _picks(part):
             positions = self.tensor(value)

@@ -602,7 +602,7 @@ class Parser:
             sub.depth = self.depth
             upper = sub.expression()
             sub.expect_end()
-        binding = self.binding(below, underscore, upper)
+        binding = self.binding(below, underscore, upper, discrete=operator in ("sum", "prod"))
         if self.is_("-"):  # \sum_i -\ln p_i: the body is the negated product, as a reader takes it
             minus = self.next()
             if not self.starts_factor():
@@ -612,9 +612,10 @@ class Parser:
             raise self.error(token, f"\\{name} needs a body after its limits")
         return tree.BigOperator(operator, binding, self.juxtaposed(), token.column)
 
-    def binding(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None) -> tree.Binding:
-        """``i=1``, ``i \\in S``, ``(u,i) \\in D``, ``j \\ne i``, ``i<j``, ``i``, ``i, j`` or ``a \\le j \\le b, j \\ne k``."""
-        chained = self.chained_range(tokens, at, upper)
+    def binding(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None, discrete: bool = False) -> tree.Binding:
+        """``i=1``, ``i \\in S``, ``(u,i) \\in D``, ``j \\ne i``, ``i<j``, ``i``, ``i, j`` or (below a sum or a product,
+        whose index is an integer; a max may run over an interval) ``a \\le j \\le b, j \\ne k``."""
+        chained = self.chained_range(tokens, at, upper) if discrete else None
         if chained is not None:
             return chained
         split = next((k for k, t in enumerate(tokens) if t.kind in ("punct", "command") and t.text in RELATIONS), None)

@@ -110,10 +110,12 @@ def test_relations_give_every_side():
     (r"y = f(a, \ldots, x_9)", r"n/e: cannot evaluate \ldots at column 10: a run needs x with an index before it, like x_1, \ldots, x_{9}"),
     (r"y = f(x_1, \ldots)", r"n/e: cannot evaluate \ldots at column 12: a run needs an indexed name after it, like x_1, \ldots, x_{t-1}"),
     (r"y = \sum_{0 \le j \le 2, k \ne 1} j", "n/e: cannot evaluate k at column 26: after a range only exclusions like j \\ne 0 may follow"),
+    (r"y = f(r_{<t})", "n/e: cannot evaluate r_{< t} at column 7: the entries < 9 reach outside an axis of size 3 (index_base=1)"),
+    (r"y = \max_{0 \le s \le 1} s", "n/e: cannot evaluate 0 at column 11: an index below a big operator must be a letter, like i or (u, i)"),
     (r"y = \mathrm{softmax}_j(x, x)", r"n/e: cannot evaluate softmax_{j} at column 5: softmax_j takes one argument and one index letter"),
     (r"y = \mathrm{softmax}_j(f)", r"n/e: cannot evaluate softmax_{j} at column 5: cannot tell the range of j: no tensor it indexes is given; pass indices={'j': range(...)}"),
 ])
 def test_what_it_cannot_read_fails_with_the_construct_and_its_column(tex, message):
     with pytest.raises(TexEvalError) as raised:
-        evaluate(tex, {"x": 1.0, "f": 1.0, "r": t(1.0, 2.0, 3.0)}, equation="n/e")
+        evaluate(tex, {"x": 1.0, "f": 1.0, "r": t(1.0, 2.0, 3.0), "t": 9}, equation="n/e")
     assert str(raised.value) == message
