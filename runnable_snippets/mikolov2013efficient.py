@@ -240,7 +240,8 @@ def check_hierarchical_softmax_is_normalised():
 
 @check("mikolov2013efficient/skip-gram-softmax", tex=(r"p(w_O \mid w_I) = \frac{\exp\left({v'_{w_O}}^\top v_{w_I}\right)}{\sum_{w=1}^{W} "
             r"\exp\left({v'_{w}}^\top v_{w_I}\right)}"), evaluates=True)
-@check("mikolov2013efficient/skip-gram-objective", tex=r"\frac{1}{T} \sum_{t=1}^{T} \sum_{-c \le j \le c,\, j \ne 0} \log p(w_{t+j} \mid w_t)")
+@check("mikolov2013efficient/skip-gram-objective", tex=r"\frac{1}{T} \sum_{t=1}^{T} \sum_{-c \le j \le c,\, j \ne 0} \log p(w_{t+j} \mid w_t)",
+       evaluates=True)
 def check_skip_gram_softmax_and_objective():
     """W=40 words, D=12, input vectors v (W, D) and output vectors v' (W, D): p(w_O | w_I) against
     torch.softmax; the objective on a T=30 corpus with c=2 against −F.cross_entropy(sum) / T."""
@@ -260,9 +261,13 @@ def check_skip_gram_softmax_and_objective():
                                                    w_O=o + 1, w_I=i + 1) for o in range(W)]) for i in range(5)])
     close(evaluated, torch.softmax(v[:5] @ v_out.T, dim=-1), "p(w_O | w_I) evaluated from the note")
 
-    # (1/T) Σ_t Σ_{−c ≤ j ≤ c, j ≠ 0} log p(w_{t+j} | w_t), skipping t + j outside the corpus
-    objective = sum(torch.log(p(corpus[t + j], corpus[t])) for t in range(T)
-                    for j in range(-c, c + 1) if j != 0 and 0 <= t + j < T) / T
+    # (1/T) Σ_{t=1}^{T} Σ_{−c ≤ j ≤ c, j ≠ 0} log p(w_{t+j} | w_t), evaluated from the note. The corpus w_1..w_T is
+    # passed padded with c pad words (−1) on each side (index_base = 1 − c, so w_1 is the first real word);
+    # p(pad | w_I) = 1 contributes log 1 = 0, which is how the sum skips t + j outside the corpus.
+    padded = torch.cat([torch.full((c,), -1), corpus, torch.full((c,), -1)])
+    p_or_pad = lambda w_O, w_I: torch.ones((), dtype=f64) if int(w_O) < 0 else p(int(w_O), int(w_I))  # noqa: E731
+    objective = evaluate_with("mikolov2013efficient/skip-gram-objective", {"T": T, "c": c, "w": padded, "p": p_or_pad},
+                              index_base=1 - c)
     inputs = torch.tensor([t for t in range(T) for j in range(-c, c + 1) if j != 0 and 0 <= t + j < T])
     outputs = torch.tensor([t + j for t in range(T) for j in range(-c, c + 1) if j != 0 and 0 <= t + j < T])
     logits = v[corpus[inputs]] @ v_out.T

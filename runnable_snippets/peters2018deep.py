@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate_with, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 BOUNDARY = 0     # <S> before the sentence for the forward LM, </S> after it for the backward LM; never a target
@@ -53,10 +53,46 @@ def teacher_forced(m, t):
     return fwd, bwd
 
 
-@check("peters2018deep/forward-lm", tex=r"p(t_1, t_2, \ldots, t_N) = \prod_{k=1}^{N} p(t_k \mid t_1, t_2, \ldots, t_{k-1})")
-@check("peters2018deep/backward-lm", tex=r"p(t_1, t_2, \ldots, t_N) = \prod_{k=1}^{N} p(t_k \mid t_{k+1}, t_{k+2}, \ldots, t_N)")
+def flat(module):
+    """A module's parameters as one vector (how Θ_x, Θ_LSTM, Θ_s are passed to the note's p)."""
+    return torch.nn.utils.parameters_to_vector(module.parameters())
+
+
+def unflat(module, theta):
+    """The inverse of flat: {name: tensor} for torch.func.functional_call."""
+    out, at = {}, 0
+    for name, parameter in module.named_parameters():
+        out[name] = theta[at:at + parameter.numel()].view_as(parameter)
+        at += parameter.numel()
+    return out
+
+
+def conditional(m, stack):
+    """p(t_k | context; Θ_x, Θ_LSTM, Θ_s): the stack run from scratch on the boundary token and the context
+    (read towards t_k: the prefix as is, the suffix reversed), with the given parameters when passed."""
+    call = torch.func.functional_call
+
+    def p(t_k, context, *theta):
+        theta_x, theta_lstm, theta_s = theta or (flat(m["theta_x"]), flat(m[stack]), flat(m["theta_s"]))
+        context = context.long() if stack == "forward" else context.long().flip(0)
+        tokens = torch.cat([torch.tensor([BOUNDARY], device=device()), context])[None]
+        h = call(m["theta_x"], unflat(m["theta_x"], theta_x), (tokens,))
+        lstm = unflat(m[stack], theta_lstm)
+        for j, layer in enumerate(m[stack]):
+            h, _ = call(layer, {k[len(f"{j}."):]: v for k, v in lstm.items() if k.startswith(f"{j}.")}, (h,))
+        logits = call(m["theta_s"], unflat(m["theta_s"], theta_s), (h[0, -1],))
+        logits[BOUNDARY] = float("-inf")                        # the boundary token is never predicted
+        return torch.softmax(logits, dim=-1)[t_k.long()]
+    return p
+
+
+@check("peters2018deep/forward-lm", tex=r"p(t_1, t_2, \ldots, t_N) = \prod_{k=1}^{N} p(t_k \mid t_1, t_2, \ldots, t_{k-1})",
+       evaluates=True)
+@check("peters2018deep/backward-lm", tex=r"p(t_1, t_2, \ldots, t_N) = \prod_{k=1}^{N} p(t_k \mid t_{k+1}, t_{k+2}, \ldots, t_N)",
+       evaluates=True)
 @check("peters2018deep/bilm-objective",
-       tex=r"\sum_{k=1}^{N} \left( \log p(t_k \mid t_1, \ldots, t_{k-1}; \Theta_x, \overrightarrow{\Theta}_{LSTM}, \Theta_s) + \log p(t_k \mid t_{k+1}, \ldots, t_N; \Theta_x, \overleftarrow{\Theta}_{LSTM}, \Theta_s) \right)")
+       tex=r"\sum_{k=1}^{N} \left( \log p(t_k \mid t_1, \ldots, t_{k-1}; \Theta_x, \overrightarrow{\Theta}_{LSTM}, \Theta_s) + \log p(t_k \mid t_{k+1}, \ldots, t_N; \Theta_x, \overleftarrow{\Theta}_{LSTM}, \Theta_s) \right)",
+       evaluates=True)
 def check_bilm_objective_against_cross_entropy():
     """t: (1, 6). Each forward conditional is recomputed by running the forward stack on <S>, t_1..t_{k-1} only,
     each backward one on </S>, t_N..t_{k+1} only; their log-sum equals the teacher-forced F.cross_entropy
@@ -72,12 +108,25 @@ def check_bilm_objective_against_cross_entropy():
             forward_terms.append(log_softmax_top(m, "forward", prefix)[0, -1, t[0, k]])     # log p(t_k | t_<k)
             suffix = torch.cat([torch.tensor([[BOUNDARY]], device=device()), t[:, k + 1:].flip(1)], dim=1)
             backward_terms.append(log_softmax_top(m, "backward", suffix)[0, -1, t[0, k]])   # log p(t_k | t_>k)
-        # Σ_k ( log p(t_k | t_1..t_{k-1}) + log p(t_k | t_{k+1}..t_N) )
-        objective = sum(f + b for f, b in zip(forward_terms, backward_terms))
         fwd, bwd = teacher_forced(m, t)
         close(sum(forward_terms), fwd[0], "forward LM: Σ_k log p(t_k | t_<k)")
         close(sum(backward_terms), bwd[0], "backward LM: Σ_k log p(t_k | t_>k)")
-        close(objective, fwd[0] + bwd[0], "biLM objective")
+        # p(t_1, …, t_N) = Π_k p(t_k | t_1, t_2, …, t_{k−1}), each conditional recomputed from its prefix
+        forward_lm = evaluate("peters2018deep/forward-lm", t=t[0], N=N, p=conditional(m, "forward"))
+        close(forward_lm, fwd[0].exp(), "forward LM: Π_k p(t_k | t_1..t_{k-1}) vs the teacher-forced pass")
+        # p(t_1, …, t_N) = Π_k p(t_k | t_{k+1}, t_{k+2}, …, t_N), each from its suffix
+        backward_lm = evaluate("peters2018deep/backward-lm", t=t[0], N=N, p=conditional(m, "backward"))
+        close(backward_lm, bwd[0].exp(), "backward LM: Π_k p(t_k | t_{k+1}..t_N) vs the teacher-forced pass")
+        # Σ_k ( log p(t_k | t_1..t_{k−1}; Θ_x, →Θ_LSTM, Θ_s) + log p(t_k | t_{k+1}..t_N; Θ_x, ←Θ_LSTM, Θ_s) ),
+        # one p with the two directions' LSTM parameters passed after the semicolon
+        both = {"forward": conditional(m, "forward"), "backward": conditional(m, "backward")}
+        shared = (flat(m["theta_x"]), flat(m["forward"]), flat(m["backward"]), flat(m["theta_s"]))
+        p = lambda t_k, context, theta_x, theta_lstm, theta_s: both[  # noqa: E731
+            "forward" if theta_lstm.shape == shared[1].shape and bool((theta_lstm == shared[1]).all()) else "backward"
+        ](t_k, context, theta_x, theta_lstm, theta_s)
+        objective = evaluate("peters2018deep/bilm-objective", t=t[0], N=N, p=p, Theta_x=shared[0],
+                             Thetaright_LSTM=shared[1], Thetaleft_LSTM=shared[2], Theta_s=shared[3])
+        close(objective, fwd[0] + bwd[0], "biLM objective vs the two teacher-forced passes")
 
         every = torch.tensor(list(itertools.product(range(1, 7), repeat=3)), device=device())   # (216, 3)
         fwd_all, bwd_all = teacher_forced(m, every)

@@ -42,6 +42,19 @@ counted from ``index_base``.
 ``\\underbrace{a}_{\\text{note}}`` is ``a``. A callable that returns a tuple of tensors
 (``U, V, Q, K = \\operatorname{Split}(x)``) makes the result that tuple.
 
+Models and conditionals: in an argument list ``\\mid``, ``;``, ``\\|`` and ``\\parallel`` separate arguments like
+commas, so ``p_\\theta(y_t \\mid c, y_{<t})`` calls ``p_theta(y_t, c, y_<t)``, ``P(u_i \\mid \\ldots; \\Theta)`` passes
+``Theta`` last and ``D_{KL}(p \\| q)`` is ``D_KL(p, q)``; a lone ``\\cdot`` is passed as ``None``
+(``p(\\cdot \\mid x)``: the whole distribution); numbers reach a callable as tensors. A run ``x_1, \\ldots, x_{t-1}``
+(or ``t_{k+1}, t_{k+2}, \\ldots, t_N``) is one argument, entries 1..t-1 of ``x`` (empty at t = 1; a window
+``u_{i-k}, \\ldots`` starts no earlier than 1); ``(a, x_s, \\dots, x_e)`` is a 1-D tensor. A subscript ``<t``,
+``\\le t``, ``>t``, ``\\ge t`` slices (``y_{<t}``: the entries before t); a sliced vector of positions gathers
+(``\\mathbf{x}_{\\mathbf{z}_{<t}}``); a list indexes like a tensor (a slice of numbers is a tensor), ``|y|`` is its
+length. ``\\sum_{x'}`` binds a primed index; ``\\sum_{-c \\le j \\le c, j \\ne 0}`` a range with exclusions.
+``\\mathrm{softmax}_j(s)`` normalises ``s`` over the values of ``j`` (from ``indices=`` or the tensors ``j`` indexes):
+entry ``j`` when ``j`` has a value, else the vector over ``j``. ``\\overrightarrow{\\Theta}`` is ``Thetaright``
+(``left`` for the arrow back).
+
 Products: ``\\cdot \\times * /`` and ``\\odot`` are elementwise with broadcasting; juxtaposition is a
 product when a side is a scalar, the matrix product between tensors (``W x``, ``x^\\top y``, ``Q K^\\top``,
 ``x y^\\top`` outer), and elementwise with ``elementwise=True``. Two plain vectors side by side are an

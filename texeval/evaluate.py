@@ -142,12 +142,16 @@ class Evaluator:
         return value
 
     def index(self, base, parts: tuple[tree.Node, ...], node: tree.Node):
+        if isinstance(base, (list, tuple)) and len(parts) == 1:  # a sequence or a family the check passes as a list
+            return self.index_list(base, parts[0], node)
         if isinstance(base, (list, tuple)) and parts:
             return self.member(base, parts, node)
         if not torch.is_tensor(base):
             raise TexEvalError(_written(node), node.column, "only a tensor can be indexed by a subscript")
         if base.dim() < len(parts):
             raise TexEvalError(_written(node), node.column, f"{len(parts)} indices into a tensor of shape {tuple(base.shape)}")
+        if any(isinstance(p, tree.Slice) or _picks(p) for p in parts):
+            return base[tuple(self.selection(p, base.shape[axis], node) for axis, p in enumerate(parts))]
         positions = []
         for part in parts:
             position = self.value(part)
@@ -166,6 +170,75 @@ class Evaluator:
                                f"for a list of {len(items)} (index_base={self.options.index_base})")
         item = self.convert(items[position])
         return self.index(item, parts[1:], node) if parts[1:] else item
+
+    def selection(self, part: tree.Node, size: int, node: tree.Node):
+        """One axis of an index with a slice in it: ``<t`` a slice, ``z_{<t}`` (positions) a gather, else one entry."""
+        base = self.options.index_base
+        if isinstance(part, tree.Slice):
+            bound = _as_index(self.value(part.bound), part.bound) - base
+            start, stop = {"<": (0, bound), "<=": (0, bound + 1), ">": (bound + 1, size), ">=": (bound, size)}[part.relation]
+            if not 0 <= start <= stop <= size:
+                raise TexEvalError(_written(node), node.column, f"the entries {part.relation} "
+                                   f"{bound + base} reach outside an axis of size {size} (index_base={base})")
+            return slice(start, stop)
+        value = self.value(part)
+        if _picks(part):
+            positions = self.tensor(value)
+            if positions.dim() != 1 or not bool((positions == positions.round()).all()):
+                raise TexEvalError(_written(part), part.column, "positions that index a tensor must be a vector of integers")
+            positions = positions.long() - base
+            if positions.numel() and not bool(((positions >= 0) & (positions < size)).all()):
+                raise TexEvalError(_written(node), node.column, f"a position is out of range for an axis of size {size} "
+                                   f"(index_base={base})")
+            return positions
+        position = _as_index(value, part) - base
+        if not 0 <= position < size:
+            raise TexEvalError(_written(node), node.column, f"index {position + base} is out of range for an axis of "
+                               f"size {size} (index_base={base})")
+        return position
+
+    def index_list(self, base: list | tuple, part: tree.Node, node: tree.Node):
+        """An entry of a list, or (a slice, a gather) a list of entries: a tensor when they are numbers."""
+        chosen = self.selection(part, len(base), node)
+        if isinstance(chosen, int):
+            return self.convert(base[chosen])
+        entries = [base[k] for k in chosen.tolist()] if torch.is_tensor(chosen) else list(base[chosen])
+        if all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in entries):
+            return torch.tensor(entries, dtype=self.options.dtype, device=self.device)
+        return entries
+
+    def _run(self, node: tree.Run):
+        """``x_a, [x_{a+1},] \\ldots, x_b``: entries a..b of x (none when b = a - 1, as in ``x_1, \\ldots, x_{t-1}``
+        at t = 1; from the first entry when a is before it); the indices written before the ellipsis count up by one."""
+        base = self.lookup(tree.Name(node.base.base, None, node.base.label, node.base.primes, node.column,
+                                     node.base.unindexed), callables=False)
+        first, *rest = [_as_index(self.value(p), p) for p in node.listed]
+        last = _as_index(self.value(node.last), node.last)
+        if rest != list(range(first + 1, first + 1 + len(rest))) or last < first - 1:
+            raise TexEvalError(node.base.written, node.column, f"the indices of this run do not count up by one "
+                               f"({', '.join(map(str, [first, *rest]))}, ..., {last})")
+        if not isinstance(base, (list, tuple)) and not (torch.is_tensor(base) and base.dim() >= 1):
+            raise TexEvalError(node.base.written, node.column, f"a run takes entries of {node.base.unindexed}, which is "
+                               f"not a tensor or a list")
+        size = len(base) if isinstance(base, (list, tuple)) else base.shape[0]
+        start, stop = first - self.options.index_base, last - self.options.index_base + 1
+        if stop > size or stop < 0:
+            raise TexEvalError(node.base.written, node.column, f"the run {first}..{last} is out of range for "
+                               f"{node.base.unindexed} of length {size} (index_base={self.options.index_base})")
+        return base[max(start, 0):max(stop, start, 0)]  # a window u_{i-k}, ..., u_{i-1} starts at the text's start
+
+    def _placeholder(self, node: tree.Placeholder):
+        return None
+
+    def _sequence(self, node: tree.Sequence):
+        """``(a, b, x_c, \\ldots, x_d)``: one 1-D tensor, runs expanded in place."""
+        pieces = []
+        for item in node.items:
+            value = self.tensor(unrow(self.value(item)))
+            if value.dim() > 1 or (value.dim() == 1 and not isinstance(item, tree.Run)):
+                raise TexEvalError(_written(item), item.column, "a sequence's items must be numbers (or runs of them)")
+            pieces.append(value.reshape(-1))
+        return torch.cat(pieces)
 
     # --- arithmetic ------------------------------------------------------------------------------
 
@@ -261,6 +334,10 @@ class Evaluator:
     # --- functions -------------------------------------------------------------------------------
 
     def _call(self, node: tree.Call):
+        name = node.function
+        if name.base == "softmax" and name.subscript is not None and name.full not in self.values \
+                and name.unindexed not in self.values:
+            return self.softmax_over(node)
         function = self.lookup(node.function, callables=not node.brackets)
         if callable(function) and not torch.is_tensor(function):
             return function(*[self.call_argument(a) for a in node.args])
@@ -271,12 +348,33 @@ class Evaluator:
                            f"needs a callable: pass {node.function.full}=<function>")
 
     def call_argument(self, node: tree.Node):
-        """An argument of a callable: a name bound to a callable is passed as that function (``H(p)``, p a distribution)."""
+        """An argument of a callable: a name bound to a callable is passed as that function (``H(p)``, p a distribution); a placeholder ``\\cdot`` is None, a list stays a list."""
         if isinstance(node, tree.Name):
             found = self.lookup(node)
             if callable(found) and not torch.is_tensor(found):
                 return found
-        return self.tensor(unrow(self.value(node)))
+        value = unrow(self.value(node))
+        return value if value is None or isinstance(value, list) else self.tensor(value)
+
+    def softmax_over(self, node: tree.Call):
+        """``\\mathrm{softmax}_j(s)``: ``s`` for every ``j`` in its range, normalised over ``j``; entry ``j`` when ``j``
+        has a value, else the whole vector over ``j``."""
+        subscript = node.function.subscript
+        if len(node.args) != 1 or subscript.parts is None or len(subscript.parts) != 1 or \
+                not isinstance(subscript.parts[0], tree.Name) or subscript.parts[0].subscript is not None:
+            raise TexEvalError(node.function.written, node.column, "softmax_j takes one argument and one index letter")
+        variable = subscript.parts[0].full
+        carrier = tree.BigOperator("sum", tree.Binding("free", (variable,)), node.args[0], node.column)
+        try:
+            domain = self.domain(variable, carrier)
+        except TexEvalError as error:
+            raise TexEvalError(node.function.written, node.column, error.reason) from None
+        self.terms[0] += len(domain)
+        scores = torch.stack([self.tensor(unrow(self.with_bound({variable: k}).value(node.args[0]))) for k in domain])
+        weights = torch.softmax(scores, dim=0)
+        if variable not in self.values:
+            return weights
+        return weights[domain.index(_as_index(self.value(subscript.parts[0]), subscript.parts[0]))]
 
     def tensor(self, value):
         return value if torch.is_tensor(value) else torch.as_tensor(value, dtype=self.options.dtype, device=self.device)
@@ -374,7 +472,8 @@ class Evaluator:
             lower = _as_index(self.value(binding.lower), binding.lower)
             upper = _as_index(self.value(binding.upper), binding.upper)
             self.check_count(upper - lower + 1, node)
-            return [{variables[0]: k} for k in range(lower, upper + 1)]
+            skipped = {_as_index(self.value(e), e) for e in binding.excluded}
+            return [{variables[0]: k} for k in range(lower, upper + 1) if k not in skipped]
         if binding.kind == "set":
             over = self.value(binding.over) if not isinstance(binding.over, tree.Name) or binding.over.full not in self.values \
                 else self.values[binding.over.full]
@@ -600,6 +699,12 @@ def _as_index(value, node: tree.Node) -> int:
     if not isinstance(value, int):
         raise TexEvalError(_written(node), node.column, f"an index must be an integer, got {value!r}")
     return value
+
+
+def _picks(part: tree.Node) -> bool:
+    """An index that is itself a slice of positions, like the ``z_{<t}`` of ``x_{z_{<t}}``."""
+    return isinstance(part, tree.Name) and part.subscript is not None and part.subscript.parts is not None and \
+        any(isinstance(p, tree.Slice) for p in part.subscript.parts)
 
 
 def _plain(value):

@@ -22,6 +22,9 @@ PRODUCT_OPERATORS = {r"\cdot": "*", r"\times": "*", "*": "*", "/": "/", r"\odot"
                      r"\circ": "odot"}
 TRANSPOSES = {r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}"}
 LABELS = {"*": "*", r"\star": "*", r"\ast": "*", r"\dagger": "dagger"}
+SLICES = frozenset({"<", "<=", ">", ">="})
+ELLIPSES = (r"\ldots", r"\dots", r"\cdots", r"\dotsc")
+ARGUMENT_SEPARATORS = frozenset({",", r"\mid", ";", r"\|", r"\parallel", r"\Vert"})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -129,6 +132,7 @@ class Parser:
         self.at = 0
         self.depth = 0
         self.bars = 0
+        self.arguments_at: list[int] = []  # ``bars`` when each open argument list began
 
     # --- token access --------------------------------------------------------------------------
 
@@ -225,7 +229,9 @@ class Parser:
         if token.kind == "command":
             if token.text == r"\right" or token.text in PRODUCT_OPERATORS or token.text in CLOSING:
                 return False
-            if token.text in (r"\|", r"\Vert") and self.bars:
+            if token.text in (r"\|", r"\Vert") and (self.bars or self.arguments_at):
+                return False
+            if token.text in (r"\parallel", r";") or token.text in ELLIPSES:
                 return False
             return token.text not in RELATIONS and token.text not in (r"\pm", r"\mp", r"\\", r"\mid")
         return False
@@ -375,6 +381,13 @@ class Parser:
         for piece in _split_commas(tokens):
             if not piece:
                 raise TexEvalError("_", tokens[0].column if tokens else 0, "an empty index")
+            relation = RELATIONS.get(piece[0].text) if piece[0].kind in ("punct", "command") else None
+            if relation in SLICES and len(piece) > 1:  # x_{<t}: the entries before t
+                bound = Parser(piece[1:] + (Token("end", "", piece[-1].column + 1),))
+                bound.depth = self.depth
+                parts.append(tree.Slice(relation, bound.expression(), piece[0].column))
+                bound.expect_end()
+                continue
             sub = Parser(piece + (Token("end", "", piece[-1].column + 1),))
             sub.depth = self.depth
             node = sub.expression()
@@ -399,19 +412,40 @@ class Parser:
         return inner
 
     def arguments(self) -> tuple[tree.Node, ...]:
-        """``(a, b, ...)`` or ``\\left( ... \\right)``."""
+        """``(a, b, ...)`` or ``\\left( ... \\right)``; ``\\mid``, ``;`` and ``\\|`` (``\\parallel``) separate
+        arguments like commas (``p(x_t \\mid x_1, \\ldots, x_{t-1}; \\theta)``, ``D(p \\| q)``)."""
         left = self.is_(r"\left")
         if left:
             self.next()
         opening = self.expect("(", "to open the arguments")
-        args = [self.expression()]
-        while self.is_(","):
-            self.next()
-            args.append(self.expression())
+        args = self.items(ARGUMENT_SEPARATORS)
         if left:
             self.expect(r"\right", f"to close the \\left( at column {opening.column}")
         self.expect(")", f"to close the ( at column {opening.column}")
-        return tuple(args)
+        return args
+
+    def items(self, separators: frozenset[str], first: tree.Node | None = None) -> tuple[tree.Node, ...]:
+        """Expressions separated by ``separators`` (after ``first`` when it was parsed already); ``\\cdot``
+        alone is a placeholder and ``a_i, \\ldots, a_j`` one run of entries (see :func:`_runs`)."""
+        self.arguments_at.append(self.bars)
+        raw: list[tree.Node | Token | str] = []
+        if first is not None:
+            raw += [first, self.next().text]
+        while True:
+            token = self.peek()
+            following = self.peek(1)
+            if self.is_(*ELLIPSES):
+                raw.append(self.next())
+            elif self.is_(r"\cdot") and (following.text in separators or following.text in (")", r"\right")):
+                self.next()
+                raw.append(tree.Placeholder(token.column))
+            else:
+                raw.append(self.expression())
+            if not self.is_(*separators):
+                break
+            raw.append(self.next().text)
+        self.arguments_at.pop()
+        return _runs(raw)
 
     # --- atoms ---------------------------------------------------------------------------------
 
@@ -436,6 +470,8 @@ class Parser:
         if token.text in ("(", "["):
             self.next()
             inner = self.expression()
+            if token.text == "(" and self.is_(","):
+                inner = tree.Sequence(self.items(frozenset({","}), inner), token.column)
             self.expect({"(": ")", "[": "]"}[token.text], f"to close the {token.text} at column {token.column}")
             return inner
         if token.text == "{":
@@ -645,6 +681,8 @@ class Parser:
         if text in ("(", "[", r"\{"):
             self.next()
             inner = self.expression()
+            if text == "(" and self.is_(","):
+                inner = tree.Sequence(self.items(frozenset({","}), inner), token.column)
             self.expect(r"\right", f"to close the \\left{text} at column {token.column}")
             self.expect(OPENERS[text], f"after \\right to close the \\left{text} at column {token.column}")
             return inner
@@ -787,7 +825,7 @@ class Parser:
             sub.depth = self.depth
             upper = sub.expression()
             sub.expect_end()
-        binding = self.binding(below, underscore, upper)
+        binding = self.binding(below, underscore, upper, discrete=operator in ("sum", "prod"))
         if self.is_("-"):  # \sum_i -\ln p_i: the body is the negated product, as a reader takes it
             minus = self.next()
             if not self.starts_factor():
@@ -797,11 +835,15 @@ class Parser:
             raise self.error(token, f"\\{name} needs a body after its limits")
         return tree.BigOperator(operator, binding, self.juxtaposed(), token.column)
 
-    def binding(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None) -> tree.Binding:
-        """``i=1``, ``i \\in S``, ``(u,i) \\in D``, ``j \\ne i``, ``w \\notin \\{a, b\\}``, ``i<j``, ``i`` or ``i, j``."""
+    def binding(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None, discrete: bool = False) -> tree.Binding:
+        """``i=1``, ``i \\in S``, ``(u,i) \\in D``, ``j \\ne i``, ``w \\notin \\{a, b\\}``, ``i<j``, ``i``, ``i, j`` or (below a
+        sum or a product, whose index is an integer; a max may run over an interval) ``a \\le j \\le b, j \\ne k``."""
         excluded = next((k for k, t in enumerate(tokens) if t.kind == "command" and t.text == r"\notin"), None)
         if excluded is not None:
             return self.binding_outside(tokens, excluded, at, upper)
+        chained = self.chained_range(tokens, at, upper) if discrete else None
+        if chained is not None:
+            return chained
         split = next((k for k, t in enumerate(tokens) if t.kind in ("punct", "command") and t.text in RELATIONS), None)
         left = tokens if split is None else tokens[:split]
         variables = _variables(left, at)
@@ -847,6 +889,41 @@ class Parser:
         node = sub.expression()
         sub.expect_end()
         return node
+
+    def chained_range(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None) -> tree.Binding | None:
+        """``-c \\le j \\le c, j \\ne 0``: a range between two bounds (``<`` excludes a bound), then values it
+        skips; None when the first comma-separated piece is not ``bound rel variable rel bound``."""
+        pieces = _split_commas(tokens)
+        first = pieces[0]
+        where = [k for k, t in enumerate(first) if t.kind in ("punct", "command") and RELATIONS.get(t.text) in ("<", "<=")]
+        if len(where) != 2 or upper is not None:
+            return None
+        left, right = where
+        variables = _variables(first[left + 1:right], at)
+        if len(variables) != 1:
+            raise TexEvalError(first[left].text, first[left].column, "a range between two bounds needs one index variable")
+        bounds = []
+        for lower, piece, relation in ((True, first[:left], first[left].text), (False, first[right + 1:], first[right].text)):
+            if not piece:
+                raise TexEvalError(relation, first[left].column, "a range between two bounds needs both bounds")
+            sub = Parser(piece + (Token("end", "", piece[-1].column + 1),))
+            sub.depth = self.depth
+            bound = sub.expression()
+            sub.expect_end()
+            if RELATIONS[relation] == "<":  # a strict bound is one step inside
+                step = tree.Number(1, piece[0].column)
+                bound = tree.Sum((("+", bound), ("+" if lower else "-", step)), piece[0].column)
+            bounds.append(bound)
+        excluded = []
+        for piece in pieces[1:]:
+            if len(piece) < 3 or piece[1].text not in (r"\ne", r"\neq") or _variables(piece[:1], at) != variables:
+                raise TexEvalError(piece[0].text if piece else ",", piece[0].column if piece else at.column,
+                                   f"after a range only exclusions like {variables[0]} \\ne 0 may follow")
+            sub = Parser(piece[2:] + (Token("end", "", piece[-1].column + 1),))
+            sub.depth = self.depth
+            excluded.append(sub.expression())
+            sub.expect_end()
+        return tree.Binding("range", variables, lower=bounds[0], upper=bounds[1], excluded=tuple(excluded))
 
     def indicator(self, token: Token) -> tree.Node:
         """``\\mathbb{1}[c]``, ``\\mathbf{1}\\{c\\}``, ``\\mathbb{I}(c)``, ``\\mathbb{1}_{c}``: 1 where c holds, else 0."""
@@ -1000,6 +1077,44 @@ def norm_order(tokens: tuple[Token, ...], at: Token) -> tree.Node | str:
     return node
 
 
+def _runs(raw: list) -> tuple[tree.Node, ...]:
+    """Items and separators (strings) -> items, each ``a_i, [a_{i+1},] \\ldots, a_j`` merged into one
+    :class:`tree.Run`: the names before the ellipsis (back to the first separator that is not a comma or
+    the first other name) and the one after it share a base and have one index each."""
+    out: list[tree.Node] = []
+    k = 0
+    while k < len(raw):
+        item = raw[k]
+        if isinstance(item, str):
+            k += 1
+            continue
+        if not isinstance(item, Token):
+            out.append(item)
+            k += 1
+            continue
+        last = raw[k + 2] if k + 2 < len(raw) and raw[k + 1] == "," else None
+        if not _indexed_name(last):
+            raise TexEvalError(item.text, item.column, "a run needs an indexed name after it, like x_1, \\ldots, x_{t-1}")
+        listed: list[tree.Name] = []
+        back = k - 1
+        while back >= 1 and raw[back] == "," and _indexed_name(raw[back - 1]) and \
+                raw[back - 1].unindexed == last.unindexed and out and out[-1] is raw[back - 1]:
+            listed.insert(0, out.pop())
+            back -= 2
+        if not listed:
+            raise TexEvalError(item.text, item.column, f"a run needs {last.unindexed} with an index before it, "
+                               f"like {last.unindexed}_1, \\ldots, {last.written}")
+        out.append(tree.Run(listed[0], tuple(n.subscript.parts[0] for n in listed), last.subscript.parts[0],
+                            listed[0].column))
+        k += 3
+    return tuple(out)
+
+
+def _indexed_name(node) -> bool:
+    return isinstance(node, tree.Name) and node.subscript is not None and node.subscript.parts is not None \
+        and len(node.subscript.parts) == 1
+
+
 def _join_label(old: str, new: str) -> str:
     return new if not old else old + new
 
@@ -1026,6 +1141,10 @@ def _variables(tokens: tuple[Token, ...], at: Token) -> tuple[str, ...]:
             names.append(token.text)
         elif token.kind == "letter" or (token.kind == "command" and token.text[1:] in GREEK):
             names.append(token.text.lstrip("\\"))
+        elif token.kind == "punct" and token.text == "'" and names:  # \sum_{x'}: a primed index
+            names[-1] += "'"
+        elif (token.kind == "command" and token.text[1:] in FONTS) or (token.kind == "punct" and token.text in "{}"):
+            continue  # \mathbb{E}_{\mathbf{z} \sim ...}: the bold z is z
         elif token.kind == "word":
             names.append(word_name(token.text))
         elif not (token.kind == "punct" and token.text in "(),"):

@@ -119,6 +119,38 @@ class Call(Node):
 
 
 @dataclass(frozen=True)
+class Slice(Node):
+    """An index that is a comparison, ``x_{<t}``: the entries whose index is ``relation`` ``bound``
+    (``<``, ``<=``, ``>``, ``>=``)."""
+    relation: str
+    bound: Node
+    column: int
+
+
+@dataclass(frozen=True)
+class Run(Node):
+    """``x_1, \\ldots, x_{t-1}`` (or ``x_a, x_{a+1}, \\ldots, x_b``) in an argument list or a sequence: the
+    entries of ``base`` from index ``first`` to ``last``, one tensor; ``listed`` are the indices written."""
+    base: Name
+    listed: tuple[Node, ...]
+    last: Node
+    column: int
+
+
+@dataclass(frozen=True)
+class Placeholder(Node):
+    """``\\cdot`` as an argument, ``p(\\cdot \\mid x)``: passed to the callable as ``None``."""
+    column: int
+
+
+@dataclass(frozen=True)
+class Sequence(Node):
+    """``(x_s, x_{s+1}, \\dots, x_{s+L-1})``: the items (runs expanded) as one 1-D tensor."""
+    items: tuple[Node, ...]
+    column: int
+
+
+@dataclass(frozen=True)
 class Function(Node):
     """A built-in function written as a command or delimiters: ``exp log sqrt root abs norm floor ceil
     inner binom factorial max min diag tr sign``; ``option`` is a log base, a root degree, a norm's p."""
@@ -142,6 +174,7 @@ class Binding:
     upper: Node | None = None
     over: Node | None = None
     relation: str = ""
+    excluded: tuple[Node, ...] = ()  # ``-c \\le j \\le c, j \\ne 0``: values a range skips
 
 
 @dataclass(frozen=True)

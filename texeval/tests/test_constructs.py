@@ -78,15 +78,45 @@ CASES = [
     (r"d = \frac{\partial (s^2)}{\partial x_2}", {"s": None, "x": x}, 2 * x.sum()),
     (r"y = \int_{0}^{\pi} \sin \alpha \, d\alpha + \int_1^2 x \, \mathrm{d}u", {"x": x}, 2.0 + x),
     (r"y = \lim_{h \to 0} \frac{\exp(x + h) - \exp(x)}{h}", {"x": x}, torch.exp(x)),
+    # conditional probabilities, argument lists, divergences (the callable gets the arguments as written)
+    (r"L = \sum_{t=1}^{3} \log p(x_t \mid x_1, \ldots, x_{t-1})", {"x": x, "p": lambda a, ctx: a / (1 + ctx.sum())},
+     torch.log(x[0] / 1) + torch.log(x[1] / (1 + x[0])) + torch.log(x[2] / (1 + x[0] + x[1]))),
+    (r"y = p(x_2 \mid x_3, x_4, \ldots, x_N; \theta)", {"x": t(1.0, 2.0, 3.0, 4.0, 5.0), "N": 5, "theta": 10.0,
+     "p": lambda a, ctx, th: a * th + ctx.sum()}, t(32.0)[0]),
+    (r"y = p_\theta(y_t \mid y_{<t}) + z_{\le 2}^\top z_{>1}", {"y": x, "t": 3, "z": x, "p_theta": lambda a, c: a - c.sum()},
+     x[2] - x[:2].sum() + x[:2] @ x[1:]),
+    (r"y = g(\mathbf{x}_{\mathbf{z}_{<t}})", {"x": x, "z": t(3.0, 1.0, 2.0), "t": 3, "g": lambda v: v[0] * 10 + v[1]},
+     x[2] * 10 + x[0]),
+    (r"y = D_{\mathrm{KL}}(x \,\|\, y) + \mathrm{KL}(y \parallel x)", {"x": x, "y": y, "D_KL": lambda a, b: a @ b,
+     "KL": lambda a, b: a - b}, x @ y + y - x),
+    (r"y = p(\cdot \mid x)", {"x": x, "p": lambda target, v: torch.softmax(v, -1) if target is None else None},
+     torch.softmax(x, -1)),
+    (r"W_s = \left(x_{s}, x_{s+1}, \dots, x_{s+L-1}\right)", {"x": t(1.0, 2.0, 3.0, 4.0), "s": 2, "L": 2}, t(2.0, 3.0)),
+    (r"y = (1, x_1, \ldots, x_n)", {"x": x, "n": 2}, t(1.0, 1.0, 2.0)),
+    (r"y = f(u_{i-k}, \ldots, u_{i-1})", {"u": x, "i": 3, "k": 5, "f": lambda w: w}, x[:2]),
+    (r"y = \sum_{-c \le j \le c,\, j \ne 0} j^2 + \sum_{0 < i < 3} i", {"c": 2}, t(13.0)[0]),
+    (r"y = \sum_{x'} e(x')", {"e": lambda v: v ** 2}, t(14.0)[0]),
+    (r"s = \sum_{(T, S) \in \mathcal{S}} T^\top S", {"S": [(x, y), (y, y)]}, x @ y + y @ y),
+    (r"\alpha_{ij} = \operatorname{softmax}_j\left(q_i^\top k_j\right)", {"q": W.T, "k": W.T, "i": 2},
+     torch.softmax(W.T @ W.T[1], 0)),
+    (r"\alpha_{ij} = \mathrm{softmax}_j(x_j y_i)", {"x": x, "y": y, "i": 1, "j": 3}, torch.softmax(x * y[0], 0)[2]),
+    (r"y = \overrightarrow{\Theta} - \overleftarrow{\Theta}", {"Thetaright": 3.0, "Thetaleft": 1.0}, t(2.0)[0]),
+    # expectations over the sample axis
+    (r"y = \mathbb{E}_{x \sim p}[x^2]", {"x": x}, (x ** 2).mean()),
+    (r"y = \mathbb{E}_{\mathbf{z} \sim \mathcal{Z}}\left[\sum_{t=2}^{|\mathbf{z}|} \mathbf{z}_{<t}^\top v_{\mathbf{z}_{<t}}\right]",
+     {"z": [[1, 2, 3], [3, 2, 1]], "v": x}, t((1 * 1 + 1 * 1 + 2 * 2 + 3 * 3 + 3 * 3 + 2 * 2) / 2)[0]),
 ]
+
+
+OPTIONS = {r"y = \sum_{x'} e(x')": {"indices": {"x'": range(1, 4)}}}
 
 
 @pytest.mark.parametrize("tex, values, expected", CASES, ids=[c[0] for c in CASES])
 def test_construct(tex, values, expected):
-    if "s" in values:  # a value computed from x: the derivative follows the graph the values carry
+    if values.get("s", 0) is None:  # a value computed from x: the derivative follows the graph the values carry
         values = {"x": x.clone().requires_grad_(True)}
         values["s"] = values["x"].sum()
-    got = evaluate(tex, values)
+    got = evaluate(tex, values, **OPTIONS.get(tex, {}))
     torch.testing.assert_close(got.to(expected.dtype).detach(), expected.detach())
 
 
@@ -118,22 +148,33 @@ def test_relations_give_every_side():
     (r"y = 2^{10^{10}}", "n/e: cannot evaluate power at column 6: the power is too large for a float64"),
     (r"y = \sum_{i=1}^{10^9} i", r"n/e: cannot evaluate \sum at column 5: 1,000,000,000 terms, more than max_terms=1,000,000"),
     (r"y = \mathbb{E}[x]", r"n/e: cannot evaluate \mathbb{E} at column 5: write which samples the mean runs over, like \mathbb{E}_{x}[...]"),
-    (r"y = \mathrm{rab}^{p,t}", "n/e: cannot evaluate rab^{p,t} at column 5: no value for rab^p,t; pass rab^p,t=... (names given: f, g, x)"),
+    (r"y = \mathrm{rab}^{p,t}", "n/e: cannot evaluate rab^{p,t} at column 5: no value for rab^p,t; pass rab^p,t=... (names given: f, g, r, t, x)"),
     (r"y = \arg\max", r"n/e: cannot evaluate \arg at column 5: \argmax needs an argument"),
     (r"y = x^{corrupt}_t", "n/e: cannot evaluate x^{corrupt}_{t} at column 5: no value for x_t^corrupt (a label), nor for c "
                           "(as a power); pass x_t^corrupt=..."),
     (r"y = \sum_{i \notin \{1,\}} x", r"n/e: cannot evaluate \{ at column 20: an empty element in this set"),
+    (r"y = f(x_1, x_3, \ldots, x_9)", "n/e: cannot evaluate x_{1} at column 7: the indices of this run do not count up by one (1, 3, ..., 9)"),
+    (r"y = f(x_1, \ldots, x_9)", "n/e: cannot evaluate x_{1} at column 7: a run takes entries of x, which is not a tensor or a list"),
+    (r"y = f(r_1, \ldots, r_9)", "n/e: cannot evaluate r_{1} at column 7: the run 1..9 is out of range for r of length 3 (index_base=1)"),
+    (r"y = f(a, \ldots, x_9)", r"n/e: cannot evaluate \ldots at column 10: a run needs x with an index before it, like x_1, \ldots, x_{9}"),
+    (r"y = f(x_1, \ldots)", r"n/e: cannot evaluate \ldots at column 12: a run needs an indexed name after it, like x_1, \ldots, x_{t-1}"),
+    (r"y = \sum_{0 \le j \le 2, k \ne 1} j", "n/e: cannot evaluate k at column 26: after a range only exclusions like j \\ne 0 may follow"),
+    (r"y = f(r_{<t})", "n/e: cannot evaluate r_{< t} at column 7: the entries < 9 reach outside an axis of size 3 (index_base=1)"),
+    (r"y = \max_{0 \le s \le 1} s", "n/e: cannot evaluate 0 at column 11: an index below a big operator must be a letter, like i or (u, i)"),
+    (r"y = \mathrm{softmax}_j(x, x)", r"n/e: cannot evaluate softmax_{j} at column 5: softmax_j takes one argument and one index letter"),
+    (r"y = \mathrm{softmax}_j(f)", r"n/e: cannot evaluate softmax_{j} at column 5: cannot tell the range of j: no tensor it indexes is given; pass indices={'j': range(...)}"),
 ])
 def test_what_it_cannot_read_fails_with_the_construct_and_its_column(tex, message):
     with pytest.raises(TexEvalError) as raised:
-        evaluate(tex, {"x": x if "nabla_x" in tex else 1.0, "f": 1.0, "g": lambda a, b: a * b}, equation="n/e")
+        evaluate(tex, {"x": x if "nabla_x" in tex else 1.0, "f": 1.0, "g": lambda a, b: a * b, "r": t(1.0, 2.0, 3.0),
+                       "t": 9}, equation="n/e")
     assert str(raised.value) == message
 
 
 def test_a_label_indexes_only_the_list_it_names():
     with pytest.raises(TexEvalError) as raised:
         evaluate(r"y = \sum_{d=1}^{3} e^{d}", {"e": [x, y]}, equation="n/e")
-    assert str(raised.value) == "n/e: cannot evaluate e^{d} at column 20: index 3 is out of range for a list of 2 (index_base=1)"
+    assert str(raised.value) == "n/e: cannot evaluate e^{d} at column 20: index 3 is out of range for an axis of size 2 (index_base=1)"
     torch.testing.assert_close(evaluate(r"y = \sum_{d=1}^{3} e^{d}", {}), torch.tensor(math.e + math.e ** 2 + math.e ** 3, dtype=torch.float64))
 
 
