@@ -30,14 +30,16 @@ an index (an integer value, an integer expression like ``t-1``, or an index boun
 per comma, arrow or single letter side by side), counted from ``index_base`` (1, as papers count;
 ``index_base=0``). A list is indexed the same way: ``L_t(\\theta_{sh}, \\theta_t)`` calls ``L[t]``, ``E_i(x)``
 ``E[i]``; ``|B_t|`` is the length of ``B[t]``. Indices may carry subscripts (``\\sum_{j_1=1}^{n}`` binds
-``j_1``) and be indexed themselves (``v_{j_s}``, ``E_{x_i}``).
+``j_1``; ``\\sum_{(\\sigma^1, \\sigma^2, \\mu) \\in \\mathcal{D}}`` binds the labels ``sigma^1``, ``sigma^2``)
+and be indexed themselves (``v_{j_s}``, ``E_{x_i}``).
 ``\\sum_{i<j}`` runs over pairs; with a value given for ``j``, over ``i`` below it (``\\sum_{j<k}``, k given).
 ``e`` and ``\\pi`` are the constants unless a value is given under that name. ``\\sigma(x)``,
 ``\\mathrm{softmax}(x)``, ``\\operatorname{ReLU}(x)``, ``GELU``, ``sign``, ``diag``, ``tr`` are built in;
 a callable passed under the name wins, and any other ``\\operatorname{X}(a, b)`` needs ``X=<callable>``; a name
 bound to a callable, as the argument of a callable, is passed as the function (``H(p)``, p: k -> p(k));
 ``\\operatorname{sg}[x]`` and ``E_m[i]`` call ``sg``, ``E_m`` when given as callables (never a built-in), else
-multiply. ``\\arg\\max p(x)`` with no index below is the position of the largest entry of the last axis,
+multiply; ``\\hat P[\\sigma^1 \\succ \\sigma^2]`` calls ``Phat(sigma^1, sigma^2)`` (the preferred first; ``\\prec`` swaps).
+``\\arg\\max p(x)`` with no index below is the position of the largest entry of the last axis,
 counted from ``index_base``.
 ``\\underbrace{a}_{\\text{note}}`` is ``a``. A callable that returns a tuple of tensors
 (``U, V, Q, K = \\operatorname{Split}(x)``) makes the result that tuple.

@@ -68,6 +68,11 @@ CASES = [
     (r"y = \underbrace{x + 1}_{(a)} - \overbrace{y}^{\text{b}}", {"x": x, "y": y}, x + 1 - y),
     (r"y = \operatorname{sg}\left[x\right]", {"x": x, "sg": torch.Tensor.detach}, x),
     (r"w = \arg\max_{w \notin \{\text{King}, 3\}} y_w", {"y": t(5.0, 1.0, 9.0, 2.0), "King": 3}, torch.tensor(1)),
+    # a bracket call with a preference between its two arguments; labelled variables bound below a sum
+    (r"p = \hat{P}\left[\sigma^1 \succ \sigma^2\right] - P[a \prec b]", {"Phat": torch.sub, "P": torch.sub, "sigma^1": x,
+     "sigma^2": y, "a": 1.0, "b": 3.0}, x - y - 2.0),
+    (r"s = \sum_{(\sigma^1, \sigma^{2}, \mu) \in \mathcal{D}} \mu(1) P[\sigma^2 \succ \sigma^1]",
+     {"D": [(1.0, 2.0, torch.exp), (5.0, 3.0, torch.sin)], "P": torch.sub}, t(math.exp(1) * 1.0 + math.sin(1) * -2.0)[0]),
     # expectations over the sample axis
     (r"y = \mathbb{E}_{x \sim p}[x^2]", {"x": x}, (x ** 2).mean()),
     # derivatives by autograd, integrals by Gauss-Legendre quadrature (references: closed forms)
@@ -162,6 +167,8 @@ def test_relations_give_every_side():
     (r"y = f(r_{<t})", "n/e: cannot evaluate r_{< t} at column 7: the entries < 9 reach outside an axis of size 3 (index_base=1)"),
     (r"y = \max_{0 \le s \le 1} s", "n/e: cannot evaluate 0 at column 11: an index below a big operator must be a letter, like i or (u, i)"),
     (r"y = \mathrm{softmax}_j(x, x)", r"n/e: cannot evaluate softmax_{j} at column 5: softmax_j takes one argument and one index letter"),
+    (r"y = g[r_1 \succ r_2, r_3]", r"n/e: cannot evaluate , at column 20: expected ] to close the [ at column 6"),
+    (r"y = f \succ g", r"n/e: cannot evaluate \succ at column 7: texeval cannot read the formula from here on"),
     (r"y = \mathrm{softmax}_j(f)", r"n/e: cannot evaluate softmax_{j} at column 5: cannot tell the range of j: no tensor it indexes is given; pass indices={'j': range(...)}"),
 ])
 def test_what_it_cannot_read_fails_with_the_construct_and_its_column(tex, message):
