@@ -32,6 +32,8 @@ per comma, arrow or single letter side by side), counted from ``index_base`` (1,
 ``E[i]``; ``|B_t|`` is the length of ``B[t]``. Indices may carry subscripts (``\\sum_{j_1=1}^{n}`` binds
 ``j_1``; ``\\sum_{(\\sigma^1, \\sigma^2, \\mu) \\in \\mathcal{D}}`` binds the labels ``sigma^1``, ``sigma^2``)
 and be indexed themselves (``v_{j_s}``, ``E_{x_i}``).
+A name the note defines in words is read through ``where=``, as the LaTeX given, at the place it is read:
+``where={"f_2": r"f_{j_2}"}`` ("f_2 is the field of j_2") makes ``w_{j_1, f_2}`` inside ``\\sum_{j_2}`` read ``f_{j_2}``.
 ``\\sum_{i<j}`` runs over pairs; with a value given for ``j``, over ``i`` below it (``\\sum_{j<k}``, k given).
 ``e`` and ``\\pi`` are the constants unless a value is given under that name. ``\\sigma(x)``,
 ``\\mathrm{softmax}(x)``, ``\\operatorname{ReLU}(x)``, ``GELU``, ``sign``, ``diag``, ``tr`` are built in;

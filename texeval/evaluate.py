@@ -8,12 +8,12 @@ they meet a tensor; results come back as tensors of ``dtype`` on the values' dev
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 import torch
 
-from . import tree
+from . import parser, tree
 from .errors import TexEvalError
 
 BUILTINS: dict[str, Callable] = {
@@ -35,6 +35,7 @@ class Options:
     quadrature_points: int = 32  # Gauss-Legendre nodes of a definite integral \int_a^b
     limit_step: float = 1e-2  # \lim_{x \to a}: the body at a + limit_step 2^-j, j < limit_levels, extrapolated
     limit_levels: int = 6
+    where: Mapping[str, str] = field(default_factory=dict)  # name -> the LaTeX the note's prose defines it by (f_1 -> f_{j_1})
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class Evaluator:
         values = self.values
         if node.full in values:
             return self.convert(values[node.full])
+        if node.full in self.options.where:
+            return self.defined(node)
         if node.subscript is not None and node.unindexed in values:
             return self.subscripted(self.convert(values[node.unindexed]), node)
         if self.labels_a_list(node):
@@ -106,6 +109,21 @@ class Evaluator:
         raise TexEvalError(node.written, node.column, f"no value for {node.full}; pass {node.full}=... "
                            f"(names given: {', '.join(sorted(map(str, values))) or 'none'})")
 
+    def defined(self, node: tree.Name):
+        """A name the note defines in words, read through ``where={name: LaTeX}`` at the place it is read (the
+        indices bound there apply: ``f_1`` -> ``f_{j_1}`` inside ``\\sum_{j_1}``); the definition may not use itself."""
+        text = self.options.where[node.full]
+        rest = replace(self.options, where={k: v for k, v in self.options.where.items() if k != node.full})
+        try:
+            clauses = parser.formula(text).clauses
+            if len(clauses) != 1 or len(clauses[0].sides) != 1:
+                raise TexEvalError(text, 0, "a definition in where= is one expression, with no relation or comma")
+            span = clauses[0].sides[0]
+            return Evaluator(self.values, rest, self.terms).value(parser.side(text, span.start, span.stop))
+        except TexEvalError as error:
+            raise TexEvalError(node.written, node.column, f"{node.full}, defined as {text}: cannot evaluate "
+                               f"{error.construct}: {error.reason}") from None
+
     def subscripted(self, base, node: tree.Name):
         if node.subscript.parts is None:
             raise TexEvalError(node.written, node.column, f"no value named {node.full}; {node.unindexed} is given "
@@ -118,7 +136,7 @@ class Evaluator:
 
     def named(self, node: tree.Name) -> bool:
         """Whether the check gives ``node`` a value (itself, its unindexed name, or a list its label indexes)."""
-        return node.full in self.values or (node.subscript is not None and node.unindexed in self.values) \
+        return node.full in self.values or node.full in self.options.where or (node.subscript is not None and node.unindexed in self.values) \
             or self.labels_a_list(node)
 
     def _labelled(self, node: tree.Labelled):

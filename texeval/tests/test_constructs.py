@@ -68,6 +68,9 @@ CASES = [
     (r"y = \underbrace{x + 1}_{(a)} - \overbrace{y}^{\text{b}}", {"x": x, "y": y}, x + 1 - y),
     (r"y = \operatorname{sg}\left[x\right]", {"x": x, "sg": torch.Tensor.detach}, x),
     (r"w = \arg\max_{w \notin \{\text{King}, 3\}} y_w", {"y": t(5.0, 1.0, 9.0, 2.0), "King": 3}, torch.tensor(1)),
+    # a name the note defines in words, read through where= at the place it is read (f_2 the field of j_2)
+    (r"y = \sum_{j_1=1}^{3} \sum_{j_2=j_1+1}^{3} W_{f_2, j_1} x_{j_2}", {"W": W, "x": x, "f": [2, 1, 2]},
+     W[0, 0] * x[1] + W[1, 0] * x[2] + W[1, 1] * x[2]),
     # a bracket call with a preference between its two arguments; labelled variables bound below a sum
     (r"p = \hat{P}\left[\sigma^1 \succ \sigma^2\right] - P[a \prec b]", {"Phat": torch.sub, "P": torch.sub, "sigma^1": x,
      "sigma^2": y, "a": 1.0, "b": 3.0}, x - y - 2.0),
@@ -113,7 +116,8 @@ CASES = [
 ]
 
 
-OPTIONS = {r"y = \sum_{x'} e(x')": {"indices": {"x'": range(1, 4)}}}
+OPTIONS = {r"y = \sum_{x'} e(x')": {"indices": {"x'": range(1, 4)}},
+           r"y = \sum_{j_1=1}^{3} \sum_{j_2=j_1+1}^{3} W_{f_2, j_1} x_{j_2}": {"where": {"f_2": r"f_{j_2}"}}}
 
 
 @pytest.mark.parametrize("tex, values, expected", CASES, ids=[c[0] for c in CASES])
@@ -176,6 +180,15 @@ def test_what_it_cannot_read_fails_with_the_construct_and_its_column(tex, messag
         evaluate(tex, {"x": x if "nabla_x" in tex else 1.0, "f": 1.0, "g": lambda a, b: a * b, "r": t(1.0, 2.0, 3.0),
                        "t": 9}, equation="n/e")
     assert str(raised.value) == message
+
+
+def test_a_definition_in_where_is_one_expression_and_names_its_construct():
+    with pytest.raises(TexEvalError) as raised:
+        evaluate(r"y = f_1 + \sum_{j=1}^{2} x_j", {"x": x}, where={"f_1": r"\oint x"}, equation="n/e")
+    assert str(raised.value) == r"n/e: cannot evaluate f_{1} at column 5: f_1, defined as \oint x: cannot evaluate \oint: texeval does not know this command"
+    with pytest.raises(TexEvalError) as raised:
+        evaluate(r"y = f_1", {}, where={"f_1": "a = b"}, equation="n/e")
+    assert "a definition in where= is one expression, with no relation or comma" in str(raised.value)
 
 
 def test_a_label_indexes_only_the_list_it_names():
