@@ -29,7 +29,9 @@ an index (an integer value, an integer expression like ``t-1``, or an index boun
 ``\\sum``), the subscript indexes that tensor: ``x_i``, ``W_{ij}``, ``v_{i,f}``, ``m_{u \\leftarrow i}`` (one index
 per comma, arrow or single letter side by side), counted from ``index_base`` (1, as papers count;
 ``index_base=0``). A list is indexed the same way: ``L_t(\\theta_{sh}, \\theta_t)`` calls ``L[t]``, ``E_i(x)``
-``E[i]``; ``|B_t|`` is the length of ``B[t]``. Indices may carry subscripts (``\\sum_{j_1=1}^{n}`` binds
+``E[i]``; ``|B_t|`` is the length of ``B[t]``. A list given under the full name ``L_t`` is indexed by ``t`` when a big
+operator binds ``t`` (``\\sum_{t=1}^{T} w_t \\nabla L_t`` beside a total ``L``); a value given for ``t`` leaves it whole.
+Indices may carry subscripts (``\\sum_{j_1=1}^{n}`` binds
 ``j_1``; ``\\sum_{(\\sigma^1, \\sigma^2, \\mu) \\in \\mathcal{D}}`` binds the labels ``sigma^1``, ``sigma^2``)
 and be indexed themselves (``v_{j_s}``, ``E_{x_i}``).
 A name the note defines in words is read through ``where=``, as the LaTeX given, at the place it is read:

@@ -47,14 +47,16 @@ class Row:
 class Evaluator:
     """Walks one tree for one set of values; ``bound`` holds the indices of enclosing big operators."""
 
-    def __init__(self, values: Mapping[str, Any], options: Options, terms: list[int] | None = None):
+    def __init__(self, values: Mapping[str, Any], options: Options, terms: list[int] | None = None,
+                 bound: frozenset = frozenset()):
         self.values = values
         self.options = options
         self.terms = terms if terms is not None else [0]
+        self.bound = bound  # the index variables enclosing big operators bind (not the values the check gives)
         self.device = next((v.device for v in values.values() if torch.is_tensor(v)), torch.device("cpu"))
 
     def with_bound(self, extra: Mapping[str, Any]) -> "Evaluator":
-        return Evaluator({**self.values, **extra}, self.options, self.terms)
+        return Evaluator({**self.values, **extra}, self.options, self.terms, self.bound | frozenset(extra))
 
     def result(self, node: tree.Node) -> torch.Tensor | tuple[torch.Tensor, ...]:
         value = unrow(self.value(node))
@@ -91,6 +93,8 @@ class Evaluator:
     def lookup(self, node: tree.Name, callables: bool = False):
         values = self.values
         if node.full in values:
+            if isinstance(values[node.full], (list, tuple)) and self.indexed_by_bound(node):
+                return self.subscripted(values[node.full], node)  # L_t=[...] under \sum_t, beside a total L
             return self.convert(values[node.full])
         if node.full in self.options.where:
             return self.defined(node)
@@ -109,6 +113,12 @@ class Evaluator:
         raise TexEvalError(node.written, node.column, f"no value for {node.full}; pass {node.full}=... "
                            f"(names given: {', '.join(sorted(map(str, values))) or 'none'})")
 
+    def indexed_by_bound(self, node: tree.Name) -> bool:
+        """``L_t`` whose subscript is one index a big operator binds (``\\sum_{t=1}^{T} w_t \\nabla L_t``)."""
+        parts = node.subscript.parts if node.subscript is not None else None
+        return parts is not None and len(parts) == 1 and isinstance(parts[0], tree.Name) \
+            and parts[0].full in self.bound
+
     def defined(self, node: tree.Name):
         """A name the note defines in words, read through ``where={name: LaTeX}`` at the place it is read (the
         indices bound there apply: ``f_1`` -> ``f_{j_1}`` inside ``\\sum_{j_1}``); the definition may not use itself."""
@@ -119,7 +129,7 @@ class Evaluator:
             if len(clauses) != 1 or len(clauses[0].sides) != 1:
                 raise TexEvalError(text, 0, "a definition in where= is one expression, with no relation or comma")
             span = clauses[0].sides[0]
-            return Evaluator(self.values, rest, self.terms).value(parser.side(text, span.start, span.stop))
+            return Evaluator(self.values, rest, self.terms, self.bound).value(parser.side(text, span.start, span.stop))
         except TexEvalError as error:
             raise TexEvalError(node.written, node.column, f"{node.full}, defined as {text}: cannot evaluate "
                                f"{error.construct}: {error.reason}") from None
@@ -598,7 +608,7 @@ class Evaluator:
                 gradient = self.differentiate(self.value(body), point, node, create_graph=True)
             else:
                 leaf = point.detach().to(self.options.dtype).requires_grad_(True)
-                out = Evaluator({**self.values, key: leaf}, self.options, self.terms).value(body)
+                out = Evaluator({**self.values, key: leaf}, self.options, self.terms, self.bound).value(body)
                 gradient = self.differentiate(out, leaf, node, create_graph=False)
         if node.power is not None:  # d/d(v^n) = (d/dv) / (n v^(n-1))
             n = self.value(node.power)

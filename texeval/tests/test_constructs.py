@@ -68,6 +68,8 @@ CASES = [
     (r"y = \underbrace{x + 1}_{(a)} - \overbrace{y}^{\text{b}}", {"x": x, "y": y}, x + 1 - y),
     (r"y = \operatorname{sg}\left[x\right]", {"x": x, "sg": torch.Tensor.detach}, x),
     (r"w = \arg\max_{w \notin \{\text{King}, 3\}} y_w", {"y": t(5.0, 1.0, 9.0, 2.0), "King": 3}, torch.tensor(1)),
+    # a list under a subscripted name is indexed by the index a sum binds (the per-task L_t beside the total L)
+    (r"y = L + \sum_{t=1}^{3} w_t L_t", {"L": 100.0, "L_t": [1.0, 2.0, 3.0], "w": x}, t(114.0)[0]),
     # a name the note defines in words, read through where= at the place it is read (f_2 the field of j_2)
     (r"y = \sum_{j_1=1}^{3} \sum_{j_2=j_1+1}^{3} W_{f_2, j_1} x_{j_2}", {"W": W, "x": x, "f": [2, 1, 2]},
      W[0, 0] * x[1] + W[1, 0] * x[2] + W[1, 1] * x[2]),
