@@ -81,6 +81,9 @@ each row a clause, ``&`` dropped.
 ``\\lim_{h \\to a} E`` (a finite) is E at a + ``limit_step`` 2^-j, j < ``limit_levels`` (1e-2, 6), Richardson-extrapolated:
 a one-sided numeric limit for an E smooth in h.
 
+An expectation that names no variable (``\\mathbb{E}(\\sum_t \\ldots)`` over the data) averages over the names given in
+``samples=("x", "x^corrupt")``: their values hold the samples along axis 0, the body evaluated for each.
+
 Values: tensors (float64 by default, ``dtype=``; left on their device), Python numbers, callables, and
 for ``\\sum_{i \\in S}`` lists of ints or tuples. Errors are :class:`TexEvalError`.
 """

@@ -35,6 +35,7 @@ class Options:
     quadrature_points: int = 32  # Gauss-Legendre nodes of a definite integral \int_a^b
     limit_step: float = 1e-2  # \lim_{x \to a}: the body at a + limit_step 2^-j, j < limit_levels, extrapolated
     limit_levels: int = 6
+    samples: tuple[str, ...] = ()  # \mathbb{E}(...) naming no variable: the names whose values hold the samples (axis 0)
     where: Mapping[str, str] = field(default_factory=dict)  # name -> the LaTeX the note's prose defines it by (f_1 -> f_{j_1})
 
 
@@ -567,7 +568,7 @@ class Evaluator:
         return list(range(base, base + size))
 
     def _expectation(self, node: tree.Expectation):
-        variables = node.variables
+        variables = node.variables or tuple(self.options.samples)
         if not variables:
             raise TexEvalError("\\mathbb{E}", node.column, "write which samples the mean runs over, like \\mathbb{E}_{x}[...]")
         samples = []

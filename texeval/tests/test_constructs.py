@@ -80,6 +80,7 @@ CASES = [
      {"D": [(1.0, 2.0, torch.exp), (5.0, 3.0, torch.sin)], "P": torch.sub}, t(math.exp(1) * 1.0 + math.sin(1) * -2.0)[0]),
     # expectations over the sample axis
     (r"y = \mathbb{E}_{x \sim p}[x^2]", {"x": x}, (x ** 2).mean()),
+    (r"y = \mathbb{E}\left(\sum_{t=1}^{3} W_t c\right)", {"W": W, "c": 2.0}, (W * 2.0).sum(1).mean()),
     # derivatives by autograd, integrals by Gauss-Legendre quadrature (references: closed forms)
     (r"g = \nabla_\theta f(\theta_{t-1})", {"f": lambda v: (v ** 3).sum() / 3, "theta_t-1": y}, y ** 2),
     (r"g = \nabla f(x)", {"f": lambda v: torch.logsumexp(v, 0), "x": x}, torch.softmax(x, 0)),
@@ -113,12 +114,14 @@ CASES = [
     (r"y = \overrightarrow{\Theta} - \overleftarrow{\Theta}", {"Thetaright": 3.0, "Thetaleft": 1.0}, t(2.0)[0]),
     # expectations over the sample axis
     (r"y = \mathbb{E}_{x \sim p}[x^2]", {"x": x}, (x ** 2).mean()),
+    (r"y = \mathbb{E}\left(\sum_{t=1}^{3} W_t c\right)", {"W": W, "c": 2.0}, (W * 2.0).sum(1).mean()),
     (r"y = \mathbb{E}_{\mathbf{z} \sim \mathcal{Z}}\left[\sum_{t=2}^{|\mathbf{z}|} \mathbf{z}_{<t}^\top v_{\mathbf{z}_{<t}}\right]",
      {"z": [[1, 2, 3], [3, 2, 1]], "v": x}, t((1 * 1 + 1 * 1 + 2 * 2 + 3 * 3 + 3 * 3 + 2 * 2) / 2)[0]),
 ]
 
 
 OPTIONS = {r"y = \sum_{x'} e(x')": {"indices": {"x'": range(1, 4)}},
+           r"y = \mathbb{E}\left(\sum_{t=1}^{3} W_t c\right)": {"samples": ("W",)},
            r"y = \sum_{j_1=1}^{3} \sum_{j_2=j_1+1}^{3} W_{f_2, j_1} x_{j_2}": {"where": {"f_2": r"f_{j_2}"}}}
 
 
