@@ -53,7 +53,9 @@ commas, so ``p_\\theta(y_t \\mid c, y_{<t})`` calls ``p_theta(y_t, c, y_<t)``, `
 ``Theta`` last and ``D_{KL}(p \\| q)`` is ``D_KL(p, q)``; a lone ``\\cdot`` is passed as ``None``
 (``p(\\cdot \\mid x)``: the whole distribution); numbers reach a callable as tensors. A run ``x_1, \\ldots, x_{t-1}``
 (or ``t_{k+1}, t_{k+2}, \\ldots, t_N``) is one argument, entries 1..t-1 of ``x`` (empty at t = 1; a window
-``u_{i-k}, \\ldots`` starts no earlier than 1); ``(a, x_s, \\dots, x_e)`` is a 1-D tensor. A subscript ``<t``,
+``u_{i-k}, \\ldots`` starts no earlier than 1); ``(a, x_s, \\dots, x_e)`` is a 1-D tensor. Superscripts count a run
+the same way (``x^1, \\ldots, x^m``: entries 1..m of ``x``, never powers). ``\\sum_{(x, y)}`` naming no set runs over
+the rows given as ``indices={"x,y": [(x, y), ...]}``. A subscript ``<t``,
 ``\\le t``, ``>t``, ``\\ge t`` slices (``y_{<t}``: the entries before t); a sliced vector of positions gathers
 (``\\mathbf{x}_{\\mathbf{z}_{<t}}``); a list indexes like a tensor (a slice of numbers is a tensor), ``|y|`` is its
 length. ``\\sum_{x'}`` binds a primed index; ``\\sum_{-c \\le j \\le c, j \\ne 0}`` a range with exclusions.

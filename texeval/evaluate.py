@@ -515,6 +515,11 @@ class Evaluator:
             below = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[binding.relation]
             bound = _as_index(self.convert(self.values[variables[1]]), node)
             return [{variables[0]: a} for a in self.domain(variables[0], node) if below(a, bound)]
+        joint = ",".join(variables)
+        if binding.kind == "free" and len(variables) > 1 and joint in self.options.indices:  # \sum_{(x, y)}: the pairs given
+            rows = list(self.options.indices[joint])
+            self.check_count(len(rows), node)
+            return [dict(zip(variables, map(_plain, r), strict=True)) for r in rows]
         domains = [self.domain(v, node) for v in variables]
         if binding.kind == "free":
             count = math.prod(len(d) for d in domains)

@@ -1098,6 +1098,19 @@ def _runs(raw: list) -> tuple[tree.Node, ...]:
             k += 1
             continue
         last = raw[k + 2] if k + 2 < len(raw) and raw[k + 1] == "," else None
+        if _superscripted(last):  # x^1, \ldots, x^m: tokens counted in superscripts, read like x_1, \ldots, x_m
+            listed = []
+            while out and _superscripted(out[-1]) and out[-1].name.family == last.name.family and \
+                    raw[k - 1 - 2 * len(listed)] == ",":
+                listed.insert(0, out.pop())
+            if not listed:
+                raise TexEvalError(item.text, item.column, f"a run needs {last.name.family} with an index before it, "
+                                   f"like {last.name.family}^1, \\ldots, {last.name.written}")
+            base = listed[0].name
+            out.append(tree.Run(tree.Name(base.base, None, "", base.primes, base.column, base.written),
+                                tuple(n.power.exponent for n in listed), last.power.exponent, base.column))
+            k += 3
+            continue
         if not _indexed_name(last):
             raise TexEvalError(item.text, item.column, "a run needs an indexed name after it, like x_1, \\ldots, x_{t-1}")
         listed: list[tree.Name] = []
@@ -1113,6 +1126,12 @@ def _runs(raw: list) -> tuple[tree.Node, ...]:
                             listed[0].column))
         k += 3
     return tuple(out)
+
+
+def _superscripted(node) -> bool:
+    """``x^1`` or ``x^m`` (a name with a number or letter superscript and no subscript): an entry of a run of superscripts."""
+    return isinstance(node, tree.Labelled) and node.name.subscript is None and isinstance(node.power, tree.Power) \
+        and isinstance(node.power.base, tree.Name) and isinstance(node.power.exponent, (tree.Name, tree.Number))
 
 
 def _indexed_name(node) -> bool:

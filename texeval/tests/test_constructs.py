@@ -70,6 +70,8 @@ CASES = [
     (r"w = \arg\max_{w \notin \{\text{King}, 3\}} y_w", {"y": t(5.0, 1.0, 9.0, 2.0), "King": 3}, torch.tensor(1)),
     # a list under a subscripted name is indexed by the index a sum binds (the per-task L_t beside the total L)
     (r"y = L + \sum_{t=1}^{3} w_t L_t", {"L": 100.0, "L_t": [1.0, 2.0, 3.0], "w": x}, t(114.0)[0]),
+    # a run of superscripted tokens, and a sum over the labelled pairs (x, y) given in indices=
+    (r"L = \sum_{(x, y)} y f(x^1, \ldots, x^m)", {"f": torch.sum, "m": 2}, t(2 * (1.0 + 2.0) + 3 * (0.5 - 1.0))[0]),
     # a name the note defines in words, read through where= at the place it is read (f_2 the field of j_2)
     (r"y = \sum_{j_1=1}^{3} \sum_{j_2=j_1+1}^{3} W_{f_2, j_1} x_{j_2}", {"W": W, "x": x, "f": [2, 1, 2]},
      W[0, 0] * x[1] + W[1, 0] * x[2] + W[1, 1] * x[2]),
@@ -122,6 +124,7 @@ CASES = [
 
 OPTIONS = {r"y = \sum_{x'} e(x')": {"indices": {"x'": range(1, 4)}},
            r"y = \mathbb{E}\left(\sum_{t=1}^{3} W_t c\right)": {"samples": ("W",)},
+           r"L = \sum_{(x, y)} y f(x^1, \ldots, x^m)": {"indices": {"x,y": [(x, 2.0), (y, 3.0)]}},
            r"y = \sum_{j_1=1}^{3} \sum_{j_2=j_1+1}^{3} W_{f_2, j_1} x_{j_2}": {"where": {"f_2": r"f_{j_2}"}}}
 
 
@@ -176,6 +179,8 @@ def test_relations_give_every_side():
     (r"y = f(r_{<t})", "n/e: cannot evaluate r_{< t} at column 7: the entries < 9 reach outside an axis of size 3 (index_base=1)"),
     (r"y = \max_{0 \le s \le 1} s", "n/e: cannot evaluate 0 at column 11: an index below a big operator must be a letter, like i or (u, i)"),
     (r"y = \mathrm{softmax}_j(x, x)", r"n/e: cannot evaluate softmax_{j} at column 5: softmax_j takes one argument and one index letter"),
+    (r"y = f(x^1, x^3, \ldots, x^9)", "n/e: cannot evaluate x^{1} at column 7: the indices of this run do not count up by one (1, 3, ..., 9)"),
+    (r"y = f(a, \ldots, r^9)", r"n/e: cannot evaluate \ldots at column 10: a run needs r with an index before it, like r^1, \ldots, r^{9}"),
     (r"y = g[r_1 \succ r_2, r_3]", r"n/e: cannot evaluate , at column 20: expected ] to close the [ at column 6"),
     (r"y = f \succ g", r"n/e: cannot evaluate \succ at column 7: texeval cannot read the formula from here on"),
     (r"y = \mathrm{softmax}_j(f)", r"n/e: cannot evaluate softmax_{j} at column 5: cannot tell the range of j: no tensor it indexes is given; pass indices={'j': range(...)}"),
