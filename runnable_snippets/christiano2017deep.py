@@ -35,16 +35,17 @@ def segments(generator: torch.Generator):
 
 
 def preference_probability(r_hat, sigma_1, sigma_2):
-    """P̂[σ¹ ≻ σ²] for each pair (pairs,), written exactly as Eq. 1."""
-    (o_1, a_1), (o_2, a_2) = sigma_1, sigma_2
-    # exp Σ_t r̂(o¹_t, a¹_t) / (exp Σ_t r̂(o¹_t, a¹_t) + exp Σ_t r̂(o²_t, a²_t))
-    e_1 = torch.exp(r_hat(o_1, a_1).sum(-1))
-    e_2 = torch.exp(r_hat(o_2, a_2).sum(-1))
-    return e_1 / (e_1 + e_2)
+    """P̂[σ¹ ≻ σ²] evaluated from the note's Eq. 1: segments σ = (o, a) of k steps, (k, dim) each, or with a
+    batch of pairs, (pairs, k, dim) -> (pairs,) (steps moved first, so o^j_t is step t of every pair)."""
+    (o_1, a_1), (o_2, a_2) = [[z.movedim(-2, 0) for z in segment] for segment in (sigma_1, sigma_2)]
+    # P̂[σ¹ ≻ σ²] = exp Σ_t r̂(o¹_t, a¹_t) / (exp Σ_t r̂(o¹_t, a¹_t) + exp Σ_t r̂(o²_t, a²_t))
+    return evaluate("christiano2017deep/preference-probability", rhat=r_hat,
+                    **{"o^1": o_1, "a^1": a_1, "o^2": o_2, "a^2": a_2})
 
 
 @check("christiano2017deep/preference-probability",
-       tex=r"\hat{P}\left[\sigma^1 \succ \sigma^2\right] = \frac{\exp \sum_{t} \hat{r}\left(o^1_t, a^1_t\right)}{\exp \sum_{t} \hat{r}\left(o^1_t, a^1_t\right) + \exp \sum_{t} \hat{r}\left(o^2_t, a^2_t\right)}")
+       tex=r"\hat{P}\left[\sigma^1 \succ \sigma^2\right] = \frac{\exp \sum_{t} \hat{r}\left(o^1_t, a^1_t\right)}{\exp \sum_{t} \hat{r}\left(o^1_t, a^1_t\right) + \exp \sum_{t} \hat{r}\left(o^2_t, a^2_t\right)}",
+       evaluates=True)
 def check_bradley_terry_is_sigmoid_of_return_difference():
     """P̂ = sigmoid(R¹ − R²) = softmax([R¹, R²])_1; P̂[1≻2] + P̂[2≻1] = 1; a constant added to every
     per-step reward leaves P̂ unchanged (only the difference of returns matters)."""
@@ -63,7 +64,8 @@ def check_bradley_terry_is_sigmoid_of_return_difference():
 
 
 @check("christiano2017deep/preference-loss",
-       tex=r"\operatorname{loss}(\hat{r}) = - \sum_{(\sigma^1, \sigma^2, \mu) \in \mathcal{D}} \left[ \mu(1) \log \hat{P}\left[\sigma^1 \succ \sigma^2\right] + \mu(2) \log \hat{P}\left[\sigma^2 \succ \sigma^1\right] \right]")
+       tex=r"\operatorname{loss}(\hat{r}) = - \sum_{(\sigma^1, \sigma^2, \mu) \in \mathcal{D}} \left[ \mu(1) \log \hat{P}\left[\sigma^1 \succ \sigma^2\right] + \mu(2) \log \hat{P}\left[\sigma^2 \succ \sigma^1\right] \right]",
+       evaluates=True)
 def check_preference_loss_is_bce_with_logits():
     """The loss over a database with μ(1) ∈ {0, ½, 1} (μ(2) = 1 − μ(1)) equals
     F.binary_cross_entropy_with_logits(R¹ − R², μ(1), reduction="sum"), in value and in its
@@ -73,9 +75,16 @@ def check_preference_loss_is_bce_with_logits():
     sigma_1, sigma_2 = segments(g)
     mu_1 = torch.tensor([1.0, 0.0, 0.5, 1.0, 0.0, 0.5, 1.0, 1.0], dtype=torch.float64, device=device())
     mu_2 = 1 - mu_1
-    # loss = −Σ_D [ μ(1) log P̂[σ¹ ≻ σ²] + μ(2) log P̂[σ² ≻ σ¹] ]
-    loss = -(mu_1 * torch.log(preference_probability(r_hat, sigma_1, sigma_2))
-             + mu_2 * torch.log(preference_probability(r_hat, sigma_2, sigma_1))).sum()
+    # D: triples (σ¹, σ², μ), segments named by their position in `segment` (pair p's σ¹ is p, its σ² is
+    # pairs + p), μ(1), μ(2) the label's two weights; P̂ the note's Eq. 1 (evaluated) on two segments
+    segment = [(o[p], a[p]) for o, a in (sigma_1, sigma_2) for p in range(pairs)]
+    D = [(p, pairs + p, lambda i, p=p: (mu_1 if int(i) == 1 else mu_2)[p]) for p in range(pairs)]
+
+    def P_hat(first, second):
+        return preference_probability(r_hat, segment[int(first)], segment[int(second)])
+
+    # loss(r̂) = −Σ_{(σ¹, σ², μ) ∈ D} [ μ(1) log P̂[σ¹ ≻ σ²] + μ(2) log P̂[σ² ≻ σ¹] ]
+    loss = evaluate("christiano2017deep/preference-loss", D=D, Phat=P_hat)
     logits = r_hat(*sigma_1).sum(-1) - r_hat(*sigma_2).sum(-1)
     reference = F.binary_cross_entropy_with_logits(logits, mu_1, reduction="sum")
     grads = torch.autograd.grad(loss, weights)
@@ -86,7 +95,8 @@ def check_preference_loss_is_bce_with_logits():
 
 
 @check("christiano2017deep/noisy-preference",
-       tex=r"\tilde{P}\left[\sigma^1 \succ \sigma^2\right] = 0.9 \, \hat{P}\left[\sigma^1 \succ \sigma^2\right] + 0.05")
+       tex=r"\tilde{P}\left[\sigma^1 \succ \sigma^2\right] = 0.9 \, \hat{P}\left[\sigma^1 \succ \sigma^2\right] + 0.05",
+       evaluates=True)
 def check_noisy_preference_against_simulated_human():
     """A simulated human who answers at random with probability 0.1 and otherwise prefers σ¹ with
     probability P̂: 10^6 answers per pair, mean within 5 standard errors of 0.9 P̂ + 0.05.
@@ -94,8 +104,13 @@ def check_noisy_preference_against_simulated_human():
     g = seed(2)
     P_hat = torch.tensor([0.0, 0.3, 0.8, 1.0], dtype=torch.float64)
     n = 1_000_000
-    # P̃ = 0.9 P̂ + 0.05
-    P_tilde = 0.9 * P_hat + 0.05
+    # P̃[σ¹ ≻ σ²] = 0.9 P̂[σ¹ ≻ σ²] + 0.05, evaluated from the note's LaTeX: the two segments named 1 and 2,
+    # P̂ the model's probability for the four pairs (P̂[σ² ≻ σ¹] = 1 − P̂[σ¹ ≻ σ²])
+    def model(first, second):
+        return P_hat if int(first) == 1 else 1 - P_hat
+
+    P_tilde = evaluate("christiano2017deep/noisy-preference", Phat=model, **{"sigma^1": 1, "sigma^2": 2})
+    P_tilde_reverse = evaluate("christiano2017deep/noisy-preference", Phat=model, **{"sigma^1": 2, "sigma^2": 1})
     random_answer = torch.rand(len(P_hat), n, generator=g, dtype=torch.float64) < 0.1
     coin = torch.rand(len(P_hat), n, generator=g, dtype=torch.float64) < 0.5
     softmax_answer = torch.rand(len(P_hat), n, generator=g, dtype=torch.float64) < P_hat[:, None]
@@ -103,7 +118,7 @@ def check_noisy_preference_against_simulated_human():
     standard_error = (P_tilde * (1 - P_tilde) / n).sqrt()
     close(prefers_1, P_tilde, "simulated frequency of σ¹ ≻ σ² against 0.9 P̂ + 0.05",
           rtol=0.0, atol=float(5 * standard_error.max()))
-    close(P_tilde + (0.9 * (1 - P_hat) + 0.05), torch.ones_like(P_hat), "P̃[1≻2] + P̃[2≻1] = 1")
+    close(P_tilde + P_tilde_reverse, torch.ones_like(P_hat), "P̃[1≻2] + P̃[2≻1] = 1")
 
 
 @check("christiano2017deep/misstatement-symmetric",

@@ -120,7 +120,8 @@ def disc_loss(D, x, x_corrupt):
 @check("clark2020electra/discriminator", tex=r"D\left(\boldsymbol{x}, t\right) = \operatorname{sigmoid}\left(w^\top h_D(\boldsymbol{x})_t\right)",
        evaluates=True)
 @check("clark2020electra/disc-loss",
-       tex=r"\mathcal{L}_{Disc}\left(\boldsymbol{x}, \theta_D\right) = \mathbb{E}\left(\sum_{t=1}^{n} -\mathbb{1}\left(x^{corrupt}_t = x_t\right) \log D\left(\boldsymbol{x}^{corrupt}, t\right) - \mathbb{1}\left(x^{corrupt}_t \neq x_t\right) \log\left(1 - D\left(\boldsymbol{x}^{corrupt}, t\right)\right)\right)")
+       tex=r"\mathcal{L}_{Disc}\left(\boldsymbol{x}, \theta_D\right) = \mathbb{E}\left(\sum_{t=1}^{n} \left(-\mathbb{1}\left(x^{corrupt}_t = x_t\right) \log D\left(\boldsymbol{x}^{corrupt}, t\right) - \mathbb{1}\left(x^{corrupt}_t \neq x_t\right) \log\left(1 - D\left(\boldsymbol{x}^{corrupt}, t\right)\right)\right)\right)",
+       evaluates=True)
 def check_discriminator_loss():
     """All 4 × 24 positions: the written-out loss against F.binary_cross_entropy_with_logits(z, y, "sum")
     with z = wᵀh_D and y = 1(x^corrupt = x); a masked position whose sample equals the original is labelled
@@ -134,6 +135,16 @@ def check_discriminator_loss():
         y = (x_corrupt == x).to(f64)
         close(disc_loss(D, x, x_corrupt).sum(), F.binary_cross_entropy_with_logits(z, y, reduction="sum"),
               "L_Disc vs F.binary_cross_entropy_with_logits")
+        # L_Disc(x, θ_D) = E(Σ_{t=1}^{n} −1(x^corrupt_t = x_t) log D(x^corrupt, t) − 1(x^corrupt_t ≠ x_t) log(1 − D(x^corrupt, t))),
+        # evaluated from the note's LaTeX: the expectation over the batch's sequences (samples=), D(x, t) the
+        # discriminator's probability at position t (token ids come back as float64, so they are turned to integers)
+        def D_of(sequence, t):
+            return torch.sigmoid(D(sequence.long()[None])[0] @ D.w)[int(t) - 1]
+
+        L_note = evaluate_with("clark2020electra/disc-loss", {"x": x, "x^corrupt": x_corrupt, "n": n, "D": D_of},
+                               samples=("x", "x^corrupt"))
+        close(L_note, F.binary_cross_entropy_with_logits(z, y, reduction="sum") / batch,
+              "the note's L_Disc (mean over sequences) vs F.binary_cross_entropy_with_logits")
         # D(x, t) = sigmoid(wᵀ h_D(x)_t), evaluated at positions t = 1..8 of the first corrupted sequence
         # (the evaluator hands tensors on as float64, so h_D turns the token ids back into integers)
         D_t = torch.stack([evaluate("clark2020electra/discriminator", x=x_corrupt[0], t=t, w=D.w,

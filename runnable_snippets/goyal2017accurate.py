@@ -6,7 +6,7 @@ import warnings
 
 import torch
 
-from harness import check, close, device, differs, evaluate, evaluate_with, figure, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, figure, holds_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -191,9 +191,18 @@ def check_momentum_forms_under_warmup():
     w_plain, v_plain = w0.clone(), torch.zeros_like(w0)
     for t, (Xb, yb) in enumerate(zip(X, y)):
         eta, eta_prev = etas[t], etas[max(t - 1, 0)]
-        # u_{t+1} = m u_t + (1/n) Σ ∇l(x, w_t);  w_{t+1} = w_t − η u_{t+1}
-        u = m * u + grad_sum(Xb, yb, w_u) / n
-        w_u = evaluate("goyal2017accurate/momentum", w_t=w_u, eta=eta, **{"u_t+1": u})      # second clause
+        for group in optimizer.param_groups:
+            group["lr"] = eta
+        optimizer.zero_grad()
+        (0.5 * ((Xb @ w - yb) ** 2).mean()).backward()
+        optimizer.step()
+        # u_{t+1} = m u_t + (1/n) Σ_{x∈B} ∇l(x, w_t)   (first clause)
+        u = evaluate_with("goyal2017accurate/momentum", {"m": m, "u_t": u, "n": n, "B": examples(Xb, yb), "l": loss,
+                                                         "w_t": w_u}, clause=0, gradient_argument=2).to(w_u)
+        # w_{t+1} = w_t − η u_{t+1}   (second clause; its left side is SGD's new weights, so both sides are checked)
+        holds_with("goyal2017accurate/momentum", {"w_t+1": w.detach(), "w_t": w_u, "eta": eta, "u_t+1": u},
+                   clause=1, atol=1e-12)
+        w_u = evaluate_with("goyal2017accurate/momentum", {"w_t": w_u, "eta": eta, "u_t+1": u}, clause=1)
         # v_{t+1} = m (η_{t+1}/η_t) v_t + η_{t+1} (1/n) Σ ∇l(x, w_t);  w_{t+1} = w_t − v_{t+1}
         v = evaluate_with("goyal2017accurate/momentum-correction",
                           {"m": m, "eta_t+1": eta, "eta_t": eta_prev, "v_t": v, "n": n, "B": examples(Xb, yb), "l": loss,
@@ -201,11 +210,6 @@ def check_momentum_forms_under_warmup():
         w_v = w_v - v
         v_plain = m * v_plain + eta * grad_sum(Xb, yb, w_plain) / n     # without the correction
         w_plain = w_plain - v_plain
-        for group in optimizer.param_groups:
-            group["lr"] = eta
-        optimizer.zero_grad()
-        (0.5 * ((Xb @ w - yb) ** 2).mean()).backward()
-        optimizer.step()
     close(w_u, w.detach(), "u-form vs torch.optim.SGD(momentum=0.9)")
     close(w_v, w.detach(), "v-form with momentum correction vs torch SGD")
     differs(w_plain, w.detach(), "v-form without the correction", at_least=1e-4)

@@ -8,7 +8,7 @@ degree, parameters counted as the model reads them, and F.softplus / F.binary_cr
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -43,7 +43,8 @@ def example(g, n=9, f=3, k=4, batch=4):
 
 
 @check("juan2016field/ffm",
-       tex=r"\phi_{\mathrm{FFM}}(\mathbf{w}, \mathbf{x}) = \sum_{j_1=1}^{n} \sum_{j_2=j_1+1}^{n} \left(\mathbf{w}_{j_1, f_2} \cdot \mathbf{w}_{j_2, f_1}\right) x_{j_1} x_{j_2}")
+       tex=r"\phi_{\mathrm{FFM}}(\mathbf{w}, \mathbf{x}) = \sum_{j_1=1}^{n} \sum_{j_2=j_1+1}^{n} \left(\mathbf{w}_{j_1, f_2} \cdot \mathbf{w}_{j_2, f_1}\right) x_{j_1} x_{j_2}",
+       evaluates=True)
 def check_ffm_brute_force_and_degree():
     """Brute force against the einsum form (n=9 features in f=3 fields, k=4); the paper's ESPN/Nike/Male
     example by hand; autograd's Hessian in x holds each pair's weight once; and FFM is degree 2: along t·x
@@ -51,12 +52,22 @@ def check_ffm_brute_force_and_degree():
     g = seed(0)
     x, W, field = example(g)
     close(ffm_vectorised(x, W, field), torch.stack([ffm_brute_force(x_b, W, field) for x_b in x]), "einsum against the double loop")
+    # φ_FFM(w, x) = Σ_{j1=1}^{n} Σ_{j2=j1+1}^{n} (w_{j1,f2} · w_{j2,f1}) x_{j1} x_{j2}, evaluated from the note for each
+    # row, with f_1 and f_2 the fields of j_1 and j_2 (as the note defines them; fields counted from 1 like the
+    # indices); texeval reads · between two vectors elementwise, so the sum over the k products is the dot product
+    fields = {"f_1": r"f_{j_1}", "f_2": r"f_{j_2}"}
+    ffm_note = torch.stack([evaluate_with("juan2016field/ffm", {"w": W, "x": x_b, "n": len(field), "f": field + 1},
+                                          where=fields).sum(-1) for x_b in x])
+    close(ffm_note, ffm_vectorised(x, W, field), "φ_FFM from the note's LaTeX against the einsum form")
 
     P, A, G = 0, 1, 2                                 # fields: Publisher, Advertiser, Gender
     W3 = randn(g, 3, 3, 4)                            # features: ESPN (P), Nike (A), Male (G)
     by_hand = W3[0, A] @ W3[1, P] + W3[0, G] @ W3[2, P] + W3[1, G] @ W3[2, A]
     ones = torch.ones(3, dtype=f64, device=device())
     close(ffm_brute_force(ones, W3, torch.tensor([P, A, G])), by_hand, "w_ESPN,A·w_Nike,P + w_ESPN,G·w_Male,P + w_Nike,G·w_Male,A")
+    espn_nike_male = evaluate_with("juan2016field/ffm", {"w": W3, "x": ones, "n": 3, "f": torch.tensor([P, A, G]) + 1},
+                                   where=fields).sum(-1)
+    close(espn_nike_male, by_hand, "the note's φ_FFM on the paper's ESPN/Nike/Male example")
 
     # a degree-2 polynomial with no constant or linear part is fixed by its Hessian: autograd's Hessian of the
     # double loop must hold w_{j1,f(j2)} · w_{j2,f(j1)} for every pair once (j1 ≠ j2) and 0 on the diagonal

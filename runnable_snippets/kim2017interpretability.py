@@ -117,13 +117,13 @@ def check_sensitivity_is_the_directional_derivative():
     close(S, finite_difference, "∇h·v against central finite differences", atol=1e-8, rtol=1e-7)
     close(S, jvp, "∇h·v against torch.autograd.functional.jvp")
     for x, finite_x, jvp_x in list(zip(X_k, finite_difference, jvp))[:8]:
-        # S_{C,k,l}(x) = ∇h_{l,k}(f_l(x)) · v_C^l: the network split at layer l = 1, so texeval, which reads the
-        # superscript of v_C^l as a power, reads v_C^1 = v_C; its · is elementwise, so the dot product is the sum
-        S_note = evaluate("kim2017interpretability/sensitivity", **{"h_l,k": h_lk, "f_l": f_l, "x": x, "v_C": v, "l": 1})
+        # S_{C,k,l}(x) = ∇h_{l,k}(f_l(x)) · v_C^l: v_C^l the CAV of layer l (a label); texeval's · is elementwise,
+        # so the dot product is the sum
+        S_note = evaluate("kim2017interpretability/sensitivity", **{"h_l,k": h_lk, "f_l": f_l, "x": x, "v_C^l": v})
         close(S_note.sum(), finite_x, "the note's ∇h·v against central finite differences", atol=1e-8, rtol=1e-7)
         close(S_note.sum(), jvp_x, "the note's ∇h·v against torch.autograd.functional.jvp")
         # S_{C,k,l}(x) = lim_{ε→0} (h_{l,k}(f_l(x) + ε v_C^l) − h_{l,k}(f_l(x))) / ε, S the jvp reference
-        holds_with("kim2017interpretability/sensitivity", {"h_l,k": h_lk, "f_l": f_l, "x": x, "v_C": v, "l": 1,
+        holds_with("kim2017interpretability/sensitivity", {"h_l,k": h_lk, "f_l": f_l, "x": x, "v_C^l": v,
                                                             "S_C,k,l": lambda _: jvp_x}, sides=(0, 1), atol=1e-9)
 
 

@@ -200,7 +200,9 @@ def check_orthogonal_design_closed_forms():
     X = torch.linalg.qr(randn(g, 20, 6)).Q
     y = X @ torch.tensor([2.5, -1.5, 0.6, -0.3, 0.1, 1.0], dtype=f64, device=device()) + 0.1 * randn(g, 20)
     lam, z = 0.8, X.T @ y
-    lasso = torch.sign(z) * torch.clamp(z.abs() - lam, min=0)
+    # w^lasso_j = sign(z_j) max(|z_j| − λ, 0), evaluated from the note's first clause for every j at once
+    lasso = evaluate_with("l1-l2-regularization/orthogonal-design", {"z_j": z, "lambda": lam}, clause=0,
+                          elementwise=True).to(z)
     w = torch.zeros(6, dtype=f64, device=device())
     for _ in range(500):
         w = F.softshrink(w - 0.5 * (X.T @ (X @ w - y)), 0.5 * lam)

@@ -10,7 +10,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, evaluate, figure, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, figure, run_checks, seed
 
 f64 = torch.float64
 
@@ -179,8 +179,9 @@ def check_k_minus_one_variant():
     against q'' as a probability target gives the gap the note's formula evaluates to."""
     K, eps, y = 10, 0.1, 2
     delta = F.one_hot(torch.tensor(y), K).to(f64).to(device())
-    # q''(k) = (1 − ε) δ_{k,y} + ε/(K − 1) (1 − δ_{k,y})
-    q_variant = (1 - eps) * delta + eps / (K - 1) * (1 - delta)
+    # q''(k) = (1 − ε) δ_{k,y} + ε/(K − 1) (1 − δ_{k,y}), evaluated from the note's first clause for every k at
+    # once: δ_{k,y} the one-hot vector of y over k
+    q_variant = evaluate_with("label-smoothing/variant", {"epsilon": eps, "K": K, "delta_k,y": delta}, clause=0).to(delta)
     z = torch.zeros(1, K, dtype=f64, device=device(), requires_grad=True)
     loss = F.cross_entropy(z, torch.tensor([y], device=device()), label_smoothing=eps * K / (K - 1), reduction="sum")
     (grad,) = torch.autograd.grad(loss, z)

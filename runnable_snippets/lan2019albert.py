@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 meta = torch.device("meta")
@@ -91,20 +91,31 @@ def albert_layer(H, heads, seed_value):
 
 
 def post_ln_block(H_prev, layer):
-    """H_prev: (B, n, H). The note's two equations with the (shared) weights of `layer`."""
-    attn = layer.self_attn
-    mha, _ = attn(H_prev, H_prev, H_prev, need_weights=False)
-    # H~^l = LayerNorm(H^{l-1} + MHA(H^{l-1}; θ_att))
-    H_tilde = F.layer_norm(H_prev + mha, (H_prev.shape[-1],), layer.norm1.weight, layer.norm1.bias, layer.norm1.eps)
-    ffn = layer.linear2(F.gelu(layer.linear1(H_tilde)))
-    # H^l = LayerNorm(H~^l + FFN(H~^l; θ_ffn))
-    return F.layer_norm(H_tilde + ffn, (H_prev.shape[-1],), layer.norm2.weight, layer.norm2.bias, layer.norm2.eps)
+    """H_prev: (B, n, H). The note's two equations, evaluated from its LaTeX, with the (shared) weights of
+    `layer`: MHA its self-attention, FFN its two linear maps around GELU, the LayerNorms its norm1 and norm2."""
+    def mha(h, theta):
+        return theta(h, h, h, need_weights=False)[0]
+
+    def ffn(h, theta):
+        return theta.linear2(F.gelu(theta.linear1(h)))
+
+    def layer_norm(norm):
+        return lambda h: F.layer_norm(h, (h.shape[-1],), norm.weight, norm.bias, norm.eps)
+
+    # \tilde H^l = LayerNorm(H^{l-1} + MHA(H^{l-1}; θ_att))
+    H_tilde = evaluate_with("lan2019albert/shared-attention", {"H^l-1": H_prev, "MHA": mha, "theta_att": layer.self_attn,
+                                                               "LayerNorm": layer_norm(layer.norm1)})
+    # H^l = LayerNorm(\tilde H^l + FFN(\tilde H^l; θ_ffn))
+    return evaluate_with("lan2019albert/shared-ffn", {"Htilde^l": H_tilde, "FFN": ffn, "theta_ffn": layer,
+                                                      "LayerNorm": layer_norm(layer.norm2)})
 
 
 @check("lan2019albert/shared-attention",
-       tex=r"\tilde H^l = \operatorname{LayerNorm}\left(H^{l-1} + \operatorname{MHA}\left(H^{l-1}; \theta_{att}\right)\right)")
+       tex=r"\tilde H^l = \operatorname{LayerNorm}\left(H^{l-1} + \operatorname{MHA}\left(H^{l-1}; \theta_{att}\right)\right)",
+       evaluates=True)
 @check("lan2019albert/shared-ffn",
-       tex=r"H^l = \operatorname{LayerNorm}\left(\tilde H^l + \operatorname{FFN}\left(\tilde H^l; \theta_{ffn}\right)\right)")
+       tex=r"H^l = \operatorname{LayerNorm}\left(\tilde H^l + \operatorname{FFN}\left(\tilde H^l; \theta_{ffn}\right)\right)",
+       evaluates=True)
 def check_shared_layers():
     """H = 32, 4 heads, L = 12, input (2, 7, 32). The two equations applied 12 times with ONE set of
     weights equal nn.TransformerEncoder(layer, 12) (its 12 clones are copies of one layer, i.e. shared

@@ -8,7 +8,7 @@ standard errors from the inverse Fisher information).
 """
 import torch
 
-from harness import check, close, device, evaluate, figure, run_checks, seed
+from harness import check, close, device, evaluate, figure, holds, run_checks, seed
 
 k, obs_dim, act_dim, pairs = 5, 3, 2, 16
 
@@ -31,7 +31,8 @@ def segment(generator):
 
 
 @check("leike2018scalable/preference-probability",
-       tex=r"\hat{P}\left[\sigma^1 \succ \sigma^2\right] = \frac{\exp \sum_{t} \hat{r}\left(o^1_t, a^1_t\right)}{\exp \sum_{t} \hat{r}\left(o^1_t, a^1_t\right) + \exp \sum_{t} \hat{r}\left(o^2_t, a^2_t\right)}")
+       tex=r"\hat{P}\left[\sigma^1 \succ \sigma^2\right] = \frac{\exp \sum_{t} \hat{r}\left(o^1_t, a^1_t\right)}{\exp \sum_{t} \hat{r}\left(o^1_t, a^1_t\right) + \exp \sum_{t} \hat{r}\left(o^2_t, a^2_t\right)}",
+       evaluates=True)
 @check("leike2018scalable/sigmoid-form",
        tex=r"\hat{P}\left[\sigma^1 \succ \sigma^2\right] = \frac{\exp R_1}{\exp R_1 + \exp R_2} = \frac{1}{1 + \exp\left(-(R_1 - R_2)\right)}",
        evaluates=True)
@@ -43,12 +44,16 @@ def check_bradley_terry_is_a_sigmoid_of_the_return_difference():
     r_hat = reward_model(g)
     sigma_1, sigma_2 = segment(g), segment(g)
     R_1, R_2 = r_hat(*sigma_1).sum(-1), r_hat(*sigma_2).sum(-1)          # R_j = Σ_t r̂(o^j_t, a^j_t)
-    # exp Σ r̂(σ¹) / (exp Σ r̂(σ¹) + exp Σ r̂(σ²))
-    P_12 = torch.exp(R_1) / (torch.exp(R_1) + torch.exp(R_2))
+    # P̂[σ¹ ≻ σ²] = exp Σ_t r̂(o¹_t, a¹_t) / (exp Σ_t r̂(o¹_t, a¹_t) + exp Σ_t r̂(o²_t, a²_t)), evaluated from the
+    # note's LaTeX with the steps first (o^j_t is step t of every pair)
+    steps = {f"{name}^{j}": z.movedim(-2, 0) for j, segment in ((1, sigma_1), (2, sigma_2)) for name, z in zip("oa", segment)}
+    P_12 = evaluate("leike2018scalable/preference-probability", rhat=r_hat, **steps)
     close(P_12, torch.softmax(torch.stack([R_1, R_2], -1), -1)[..., 0], "against softmax of the two returns")
-    # 1 / (1 + exp(−(R_1 − R_2))), the note's LaTeX, against torch.sigmoid and torch.softmax (not the formula re-typed)
+    # P̂[σ¹ ≻ σ²] = exp R_1 / (exp R_1 + exp R_2) = 1 / (1 + exp(−(R_1 − R_2))): every side evaluated from the note's
+    # LaTeX, P̂ on the left torch.sigmoid of the difference of the segments' returns
+    holds("leike2018scalable/sigmoid-form", R_1=R_1, R_2=R_2, Phat=lambda first, second: torch.sigmoid(first - second),
+          **{"sigma^1": R_1, "sigma^2": R_2})
     P_note = evaluate("leike2018scalable/sigmoid-form", R_1=R_1, R_2=R_2)
-    close(P_note, torch.sigmoid(R_1 - R_2), "the note's logistic form against torch.sigmoid(R_1 − R_2)")
     close(P_note, torch.softmax(torch.stack([R_1, R_2], -1), -1)[..., 0], "the note's logistic form against torch.softmax")
     P_21 = torch.exp(R_2) / (torch.exp(R_1) + torch.exp(R_2))
     close(P_12 + P_21, torch.ones_like(P_12), "P̂[1 ≻ 2] + P̂[2 ≻ 1] = 1")

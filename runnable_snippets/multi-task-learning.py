@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, evaluate_with, holds, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, holds, holds_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -37,7 +37,8 @@ def lbfgs(parameters, loss_of):
 @check("multi-task-learning/weighted-sum",
        tex=r"L(\theta_{sh}, \theta_1, \ldots, \theta_T) = \sum_{t=1}^{T} w_t L_t(\theta_{sh}, \theta_t)", evaluates=True)
 @check("multi-task-learning/shared-gradient",
-       tex=r"\nabla_{\theta_{sh}} L = \sum_{t=1}^{T} w_t \nabla_{\theta_{sh}} L_t, \qquad \nabla_{\theta_t} L = w_t \nabla_{\theta_t} L_t")
+       tex=r"\nabla_{\theta_{sh}} L = \sum_{t=1}^{T} w_t \nabla_{\theta_{sh}} L_t, \qquad \nabla_{\theta_t} L = w_t \nabla_{\theta_t} L_t",
+       evaluates=True)
 def check_weighted_sum_and_its_gradients():
     """Hard sharing: trunk nn.Linear(5, 8) + tanh, three heads (3-class cross-entropy, regression MSE, binary
     BCE) on a batch of 12. The gradient of L = Σ w_t L_t (one backward pass) against Σ w_t ∇L_t from three
@@ -97,6 +98,27 @@ def check_weighted_sum_and_its_gradients():
     for t in range(3):
         close(grads[1 + t], torch.cat([w[t] * per_task[t][offset + 2 * t + j].flatten() for j in range(2)]),
               f"∇_{{θ_{t + 1}}} of the note's L against w_t ∇L_t")
+
+    # ∇_{θ_sh} L = Σ_{t=1}^{T} w_t ∇_{θ_sh} L_t: both sides evaluated from the note by autograd through the graph, L
+    # the total above and L_t the task losses at the same parameters; the right side also against the separate passes
+    L_t = [task_loss(t)(theta_sh, theta[t]) for t in range(3)]
+    L_total = evaluate_with("multi-task-learning/weighted-sum", {"T": 3, "w": torch.tensor(w, dtype=f64, device=device()),
+                                                                  "L": [task_loss(t) for t in range(3)],
+                                                                  "theta_sh": theta_sh, "theta": theta})
+    shared_values = {"L": L_total, "L_t": L_t, "T": 3, "w": torch.tensor(w, dtype=f64, device=device()), "theta_sh": theta_sh}
+    holds_with("multi-task-learning/shared-gradient", shared_values, clause=0)
+    close(evaluate_with("multi-task-learning/shared-gradient", shared_values, clause=0), grads[0],
+          "Σ_t w_t ∇_{θ_sh} L_t from the note against ∇_{θ_sh} of the total by one backward pass")
+    close(evaluate_with("multi-task-learning/shared-gradient", shared_values, clause=0),
+          torch.cat([sum(w[t] * per_task[t][i] for t in range(3)).flatten() for i in range(offset)]),
+          "Σ_t w_t ∇_{θ_sh} L_t from the note against the separate backward passes")
+    for t in range(3):
+        # ∇_{θ_t} L = w_t ∇_{θ_t} L_t, both sides evaluated for head t
+        head_values = {"L": L_total, "L_t": L_t[t], "w_t": w[t], "theta_t": theta[t]}
+        holds_with("multi-task-learning/shared-gradient", head_values, clause=1)
+        close(evaluate_with("multi-task-learning/shared-gradient", head_values, clause=1),
+              torch.cat([w[t] * per_task[t][offset + 2 * t + j].flatten() for j in range(2)]),
+              f"w_t ∇_{{θ_t}} L_t from the note against head {t + 1}'s separate backward pass")
 
 
 def unflatten(vector, module):

@@ -118,7 +118,7 @@ def check_lm_objective_against_prefix_runs():
 
 
 @check("radford2018improving/classifier", tex=r"P(y \mid x^1, \ldots, x^m) = \operatorname{softmax}(h_l^m W_y)", evaluates=True)
-@check("radford2018improving/task-objective", tex=r"L_2(\mathcal{C}) = \sum_{(x, y)} \log P(y \mid x^1, \ldots, x^m)")
+@check("radford2018improving/task-objective", tex=r"L_2(\mathcal{C}) = \sum_{(x, y)} \log P(y \mid x^1, \ldots, x^m)", evaluates=True)
 def check_last_token_classifier():
     """Four sequences of m=6 tokens with labels y ∈ {0, 1, 2}: softmax(h_l^m W_y) summed as log-likelihood
     against −F.cross_entropy(sum); the last position depends on every token, the first on itself only."""
@@ -131,8 +131,13 @@ def check_last_token_classifier():
         # P(y | x^1..x^m) = softmax(h_l^m W_y)
         P = evaluate("radford2018improving/classifier", W_y=W_y, **{"h_l^m": h_m})
         close(P, torch.softmax(F.linear(h_m, W_y.T), -1), "P(y | x^1..x^m) from the note's LaTeX vs torch.softmax(F.linear)")
-        # L_2 = Σ_{(x, y)} log P(y | x^1..x^m)
-        L_2 = torch.log(P[torch.arange(4), y]).sum()
+        # L_2(C) = Σ_{(x, y)} log P(y | x^1, ..., x^m), evaluated from the note over the labelled pairs of C: P the
+        # classifier's probability of label y (counted from 0, as stored) given the tokens (ids back as integers)
+        def P_of(label, tokens):
+            return torch.softmax(decoder(tokens.long()[None], W_e, W_p, blocks)[0, -1] @ W_y, -1)[int(label)]
+
+        L_2 = evaluate_with("radford2018improving/task-objective", {"P": P_of, "m": x.shape[1]},
+                            indices={"x,y": list(zip(x, y))})
         close(L_2, -F.cross_entropy(h_m @ W_y, y, reduction="sum"), "L_2")
         changed = x.clone()
         changed[:, 0] = (changed[:, 0] + 1) % V                       # change the first token only

@@ -40,8 +40,10 @@ def multi_head(Q, K, V, W_Q, W_K, W_V, W_O):
     # head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V), evaluated from the note's LaTeX for i = 1..h
     heads = [evaluate("vaswani2017attention/head", Q=Q, K=K, V=V, i=i, Attention=attention,
                       **{"W^Q": W_Q, "W^K": W_K, "W^V": W_V}) for i in range(1, W_Q.shape[0] + 1)]
-    # MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O
-    return torch.cat(heads, dim=-1) @ W_O
+    # MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O, evaluated from the note's LaTeX (Concat joins the
+    # heads along the feature axis)
+    return evaluate("vaswani2017attention/multi-head", head=heads, h=len(heads),
+                    Concat=lambda run: torch.cat(list(run), dim=-1), **{"W^O": W_O})
 
 
 def layer_norm(z, gain, bias, eps=1e-5):
@@ -76,7 +78,8 @@ def check_scaled_dot_product_attention():
 
 
 @check("vaswani2017attention/multi-head",
-       tex=r"\operatorname{MultiHead}(Q, K, V) = \operatorname{Concat}(\mathrm{head}_1, \ldots, \mathrm{head}_h)\, W^O")
+       tex=r"\operatorname{MultiHead}(Q, K, V) = \operatorname{Concat}(\mathrm{head}_1, \ldots, \mathrm{head}_h)\, W^O",
+       evaluates=True)
 @check("vaswani2017attention/head", tex=r"\mathrm{head}_i = \operatorname{Attention}\left(Q W_i^Q,\; K W_i^K,\; V W_i^V\right)",
        evaluates=True)
 def check_multi_head_matches_nn_multihead_attention():

@@ -29,15 +29,21 @@ an index (an integer value, an integer expression like ``t-1``, or an index boun
 ``\\sum``), the subscript indexes that tensor: ``x_i``, ``W_{ij}``, ``v_{i,f}``, ``m_{u \\leftarrow i}`` (one index
 per comma, arrow or single letter side by side), counted from ``index_base`` (1, as papers count;
 ``index_base=0``). A list is indexed the same way: ``L_t(\\theta_{sh}, \\theta_t)`` calls ``L[t]``, ``E_i(x)``
-``E[i]``; ``|B_t|`` is the length of ``B[t]``. Indices may carry subscripts (``\\sum_{j_1=1}^{n}`` binds
-``j_1``) and be indexed themselves (``v_{j_s}``, ``E_{x_i}``).
+``E[i]``; ``|B_t|`` is the length of ``B[t]``. A list given under the full name ``L_t`` is indexed by ``t`` when a big
+operator binds ``t`` (``\\sum_{t=1}^{T} w_t \\nabla L_t`` beside a total ``L``); a value given for ``t`` leaves it whole.
+Indices may carry subscripts (``\\sum_{j_1=1}^{n}`` binds
+``j_1``; ``\\sum_{(\\sigma^1, \\sigma^2, \\mu) \\in \\mathcal{D}}`` binds the labels ``sigma^1``, ``sigma^2``)
+and be indexed themselves (``v_{j_s}``, ``E_{x_i}``).
+A name the note defines in words is read through ``where=``, as the LaTeX given, at the place it is read:
+``where={"f_2": r"f_{j_2}"}`` ("f_2 is the field of j_2") makes ``w_{j_1, f_2}`` inside ``\\sum_{j_2}`` read ``f_{j_2}``.
 ``\\sum_{i<j}`` runs over pairs; with a value given for ``j``, over ``i`` below it (``\\sum_{j<k}``, k given).
 ``e`` and ``\\pi`` are the constants unless a value is given under that name. ``\\sigma(x)``,
 ``\\mathrm{softmax}(x)``, ``\\operatorname{ReLU}(x)``, ``GELU``, ``sign``, ``diag``, ``tr`` are built in;
 a callable passed under the name wins, and any other ``\\operatorname{X}(a, b)`` needs ``X=<callable>``; a name
 bound to a callable, as the argument of a callable, is passed as the function (``H(p)``, p: k -> p(k));
 ``\\operatorname{sg}[x]`` and ``E_m[i]`` call ``sg``, ``E_m`` when given as callables (never a built-in), else
-multiply. ``\\arg\\max p(x)`` with no index below is the position of the largest entry of the last axis,
+multiply; ``\\hat P[\\sigma^1 \\succ \\sigma^2]`` calls ``Phat(sigma^1, sigma^2)`` (the preferred first; ``\\prec`` swaps).
+``\\arg\\max p(x)`` with no index below is the position of the largest entry of the last axis,
 counted from ``index_base``.
 ``\\underbrace{a}_{\\text{note}}`` is ``a``. A callable that returns a tuple of tensors
 (``U, V, Q, K = \\operatorname{Split}(x)``) makes the result that tuple.
@@ -47,7 +53,9 @@ commas, so ``p_\\theta(y_t \\mid c, y_{<t})`` calls ``p_theta(y_t, c, y_<t)``, `
 ``Theta`` last and ``D_{KL}(p \\| q)`` is ``D_KL(p, q)``; a lone ``\\cdot`` is passed as ``None``
 (``p(\\cdot \\mid x)``: the whole distribution); numbers reach a callable as tensors. A run ``x_1, \\ldots, x_{t-1}``
 (or ``t_{k+1}, t_{k+2}, \\ldots, t_N``) is one argument, entries 1..t-1 of ``x`` (empty at t = 1; a window
-``u_{i-k}, \\ldots`` starts no earlier than 1); ``(a, x_s, \\dots, x_e)`` is a 1-D tensor. A subscript ``<t``,
+``u_{i-k}, \\ldots`` starts no earlier than 1); ``(a, x_s, \\dots, x_e)`` is a 1-D tensor. Superscripts count a run
+the same way (``x^1, \\ldots, x^m``: entries 1..m of ``x``, never powers). ``\\sum_{(x, y)}`` naming no set runs over
+the rows given as ``indices={"x,y": [(x, y), ...]}``. A subscript ``<t``,
 ``\\le t``, ``>t``, ``\\ge t`` slices (``y_{<t}``: the entries before t); a sliced vector of positions gathers
 (``\\mathbf{x}_{\\mathbf{z}_{<t}}``); a list indexes like a tensor (a slice of numbers is a tensor), ``|y|`` is its
 length. ``\\sum_{x'}`` binds a primed index; ``\\sum_{-c \\le j \\le c, j \\ne 0}`` a range with exclusions.
@@ -74,6 +82,9 @@ each row a clause, ``&`` dropped.
 ``\\int_a^b E \\, d\\alpha`` is Gauss-Legendre quadrature with ``quadrature_points`` (32) nodes, ``alpha`` bound at each.
 ``\\lim_{h \\to a} E`` (a finite) is E at a + ``limit_step`` 2^-j, j < ``limit_levels`` (1e-2, 6), Richardson-extrapolated:
 a one-sided numeric limit for an E smooth in h.
+
+An expectation that names no variable (``\\mathbb{E}(\\sum_t \\ldots)`` over the data) averages over the names given in
+``samples=("x", "x^corrupt")``: their values hold the samples along axis 0, the body evaluated for each.
 
 Values: tensors (float64 by default, ``dtype=``; left on their device), Python numbers, callables, and
 for ``\\sum_{i \\in S}`` lists of ints or tuples. Errors are :class:`TexEvalError`.

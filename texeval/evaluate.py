@@ -8,12 +8,12 @@ they meet a tensor; results come back as tensors of ``dtype`` on the values' dev
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 import torch
 
-from . import tree
+from . import parser, tree
 from .errors import TexEvalError
 
 BUILTINS: dict[str, Callable] = {
@@ -35,6 +35,8 @@ class Options:
     quadrature_points: int = 32  # Gauss-Legendre nodes of a definite integral \int_a^b
     limit_step: float = 1e-2  # \lim_{x \to a}: the body at a + limit_step 2^-j, j < limit_levels, extrapolated
     limit_levels: int = 6
+    samples: tuple[str, ...] = ()  # \mathbb{E}(...) naming no variable: the names whose values hold the samples (axis 0)
+    where: Mapping[str, str] = field(default_factory=dict)  # name -> the LaTeX the note's prose defines it by (f_1 -> f_{j_1})
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,16 @@ class Row:
 class Evaluator:
     """Walks one tree for one set of values; ``bound`` holds the indices of enclosing big operators."""
 
-    def __init__(self, values: Mapping[str, Any], options: Options, terms: list[int] | None = None):
+    def __init__(self, values: Mapping[str, Any], options: Options, terms: list[int] | None = None,
+                 bound: frozenset = frozenset()):
         self.values = values
         self.options = options
         self.terms = terms if terms is not None else [0]
+        self.bound = bound  # the index variables enclosing big operators bind (not the values the check gives)
         self.device = next((v.device for v in values.values() if torch.is_tensor(v)), torch.device("cpu"))
 
     def with_bound(self, extra: Mapping[str, Any]) -> "Evaluator":
-        return Evaluator({**self.values, **extra}, self.options, self.terms)
+        return Evaluator({**self.values, **extra}, self.options, self.terms, self.bound | frozenset(extra))
 
     def result(self, node: tree.Node) -> torch.Tensor | tuple[torch.Tensor, ...]:
         value = unrow(self.value(node))
@@ -90,7 +94,11 @@ class Evaluator:
     def lookup(self, node: tree.Name, callables: bool = False):
         values = self.values
         if node.full in values:
+            if isinstance(values[node.full], (list, tuple)) and self.indexed_by_bound(node):
+                return self.subscripted(values[node.full], node)  # L_t=[...] under \sum_t, beside a total L
             return self.convert(values[node.full])
+        if node.full in self.options.where:
+            return self.defined(node)
         if node.subscript is not None and node.unindexed in values:
             return self.subscripted(self.convert(values[node.unindexed]), node)
         if self.labels_a_list(node):
@@ -106,6 +114,27 @@ class Evaluator:
         raise TexEvalError(node.written, node.column, f"no value for {node.full}; pass {node.full}=... "
                            f"(names given: {', '.join(sorted(map(str, values))) or 'none'})")
 
+    def indexed_by_bound(self, node: tree.Name) -> bool:
+        """``L_t`` whose subscript is one index a big operator binds (``\\sum_{t=1}^{T} w_t \\nabla L_t``)."""
+        parts = node.subscript.parts if node.subscript is not None else None
+        return parts is not None and len(parts) == 1 and isinstance(parts[0], tree.Name) \
+            and parts[0].full in self.bound
+
+    def defined(self, node: tree.Name):
+        """A name the note defines in words, read through ``where={name: LaTeX}`` at the place it is read (the
+        indices bound there apply: ``f_1`` -> ``f_{j_1}`` inside ``\\sum_{j_1}``); the definition may not use itself."""
+        text = self.options.where[node.full]
+        rest = replace(self.options, where={k: v for k, v in self.options.where.items() if k != node.full})
+        try:
+            clauses = parser.formula(text).clauses
+            if len(clauses) != 1 or len(clauses[0].sides) != 1:
+                raise TexEvalError(text, 0, "a definition in where= is one expression, with no relation or comma")
+            span = clauses[0].sides[0]
+            return Evaluator(self.values, rest, self.terms, self.bound).value(parser.side(text, span.start, span.stop))
+        except TexEvalError as error:
+            raise TexEvalError(node.written, node.column, f"{node.full}, defined as {text}: cannot evaluate "
+                               f"{error.construct}: {error.reason}") from None
+
     def subscripted(self, base, node: tree.Name):
         if node.subscript.parts is None:
             raise TexEvalError(node.written, node.column, f"no value named {node.full}; {node.unindexed} is given "
@@ -118,7 +147,7 @@ class Evaluator:
 
     def named(self, node: tree.Name) -> bool:
         """Whether the check gives ``node`` a value (itself, its unindexed name, or a list its label indexes)."""
-        return node.full in self.values or (node.subscript is not None and node.unindexed in self.values) \
+        return node.full in self.values or node.full in self.options.where or (node.subscript is not None and node.unindexed in self.values) \
             or self.labels_a_list(node)
 
     def _labelled(self, node: tree.Labelled):
@@ -486,6 +515,11 @@ class Evaluator:
             below = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[binding.relation]
             bound = _as_index(self.convert(self.values[variables[1]]), node)
             return [{variables[0]: a} for a in self.domain(variables[0], node) if below(a, bound)]
+        joint = ",".join(variables)
+        if binding.kind == "free" and len(variables) > 1 and joint in self.options.indices:  # \sum_{(x, y)}: the pairs given
+            rows = list(self.options.indices[joint])
+            self.check_count(len(rows), node)
+            return [dict(zip(variables, map(_plain, r), strict=True)) for r in rows]
         domains = [self.domain(v, node) for v in variables]
         if binding.kind == "free":
             count = math.prod(len(d) for d in domains)
@@ -539,7 +573,7 @@ class Evaluator:
         return list(range(base, base + size))
 
     def _expectation(self, node: tree.Expectation):
-        variables = node.variables
+        variables = node.variables or tuple(self.options.samples)
         if not variables:
             raise TexEvalError("\\mathbb{E}", node.column, "write which samples the mean runs over, like \\mathbb{E}_{x}[...]")
         samples = []
@@ -580,7 +614,7 @@ class Evaluator:
                 gradient = self.differentiate(self.value(body), point, node, create_graph=True)
             else:
                 leaf = point.detach().to(self.options.dtype).requires_grad_(True)
-                out = Evaluator({**self.values, key: leaf}, self.options, self.terms).value(body)
+                out = Evaluator({**self.values, key: leaf}, self.options, self.terms, self.bound).value(body)
                 gradient = self.differentiate(out, leaf, node, create_graph=False)
         if node.power is not None:  # d/d(v^n) = (d/dv) / (n v^(n-1))
             n = self.value(node.power)

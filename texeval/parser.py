@@ -25,6 +25,7 @@ LABELS = {"*": "*", r"\star": "*", r"\ast": "*", r"\dagger": "dagger"}
 SLICES = frozenset({"<", "<=", ">", ">="})
 ELLIPSES = (r"\ldots", r"\dots", r"\cdots", r"\dotsc")
 ARGUMENT_SEPARATORS = frozenset({",", r"\mid", ";", r"\|", r"\parallel", r"\Vert"})
+PREFERENCES = (r"\succ", r"\prec")  # only between the two arguments of a bracket call: P[a \succ b]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -231,7 +232,7 @@ class Parser:
                 return False
             if token.text in (r"\|", r"\Vert") and (self.bars or self.arguments_at):
                 return False
-            if token.text in (r"\parallel", r";") or token.text in ELLIPSES:
+            if token.text in (r"\parallel", r";") or token.text in ELLIPSES or token.text in PREFERENCES:
                 return False
             return token.text not in RELATIONS and token.text not in (r"\pm", r"\mp", r"\\", r"\mid")
         return False
@@ -263,7 +264,7 @@ class Parser:
             elif isinstance(node, tree.Name) and self.is_("(") or isinstance(node, tree.Name) and self.is_(r"\left") and self.is_("(", ahead=1):
                 node = tree.Call(node, self.arguments(), node.column)
             elif isinstance(node, tree.Name) and (self.is_("[") or self.is_(r"\left") and self.is_("[", ahead=1)):
-                node = tree.Call(node, (self.bracketed(),), node.column, brackets=True)
+                node = tree.Call(node, self.bracketed(), node.column, brackets=True)
             else:
                 break
         self.depth -= 1
@@ -399,13 +400,17 @@ class Parser:
                 parts.append(node)
         return tuple(parts)
 
-    def bracketed(self) -> tree.Node:
-        """``[x]`` or ``\\left[ x \\right]`` after a name: ``\\operatorname{sg}[r_d]``, ``E_m[\\mathrm{idx}_m(v)]``."""
+    def bracketed(self) -> tuple[tree.Node, ...]:
+        """``[x]`` or ``\\left[ x \\right]`` after a name: ``\\operatorname{sg}[r_d]``, ``E_m[\\mathrm{idx}_m(v)]``;
+        ``[a \\succ b]`` (a preferred to b) is the two arguments ``(a, b)``, ``[a \\prec b]`` is ``(b, a)``."""
         left = self.is_(r"\left")
         if left:
             self.next()
         opening = self.expect("[", "to open the argument")
-        inner = self.expression()
+        inner = (self.expression(),)
+        if self.is_(*PREFERENCES):
+            preference = self.next()
+            inner = (inner[0], self.expression())[::1 if preference.text == r"\succ" else -1]
         if left:
             self.expect(r"\right", f"to close the \\left[ at column {opening.column}")
         self.expect("]", f"to close the [ at column {opening.column}")
@@ -1093,6 +1098,19 @@ def _runs(raw: list) -> tuple[tree.Node, ...]:
             k += 1
             continue
         last = raw[k + 2] if k + 2 < len(raw) and raw[k + 1] == "," else None
+        if _superscripted(last):  # x^1, \ldots, x^m: tokens counted in superscripts, read like x_1, \ldots, x_m
+            listed = []
+            while out and _superscripted(out[-1]) and out[-1].name.family == last.name.family and \
+                    raw[k - 1 - 2 * len(listed)] == ",":
+                listed.insert(0, out.pop())
+            if not listed:
+                raise TexEvalError(item.text, item.column, f"a run needs {last.name.family} with an index before it, "
+                                   f"like {last.name.family}^1, \\ldots, {last.name.written}")
+            base = listed[0].name
+            out.append(tree.Run(tree.Name(base.base, None, "", base.primes, base.column, base.written),
+                                tuple(n.power.exponent for n in listed), last.power.exponent, base.column))
+            k += 3
+            continue
         if not _indexed_name(last):
             raise TexEvalError(item.text, item.column, "a run needs an indexed name after it, like x_1, \\ldots, x_{t-1}")
         listed: list[tree.Name] = []
@@ -1108,6 +1126,12 @@ def _runs(raw: list) -> tuple[tree.Node, ...]:
                             listed[0].column))
         k += 3
     return tuple(out)
+
+
+def _superscripted(node) -> bool:
+    """``x^1`` or ``x^m`` (a name with a number or letter superscript and no subscript): an entry of a run of superscripts."""
+    return isinstance(node, tree.Labelled) and node.name.subscript is None and isinstance(node.power, tree.Power) \
+        and isinstance(node.power.base, tree.Name) and isinstance(node.power.exponent, (tree.Name, tree.Number))
 
 
 def _indexed_name(node) -> bool:
@@ -1155,17 +1179,19 @@ def _variables(tokens: tuple[Token, ...], at: Token) -> tuple[str, ...]:
 
 
 def _subscripted_variables(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
-    """``j _ 1`` and ``j _ { 1 }`` joined into one ``variable`` token ``j_1``."""
+    """``j _ 1`` and ``j _ { 1 }`` joined into one ``variable`` token ``j_1``; a superscript the same way, as a
+    label (``\\sigma^1`` is bound as ``sigma^1``)."""
     out: list[Token] = []
     k = 0
     while k < len(tokens):
         token = tokens[k]
         letter = token.kind == "letter" or (token.kind == "command" and token.text[1:] in GREEK)
-        if letter and k + 2 < len(tokens) and tokens[k + 1].text == "_":
+        if letter and k + 2 < len(tokens) and tokens[k + 1].text in ("_", "^"):
             end = k + 3
             if tokens[k + 2].text == "{":
                 end = next((m + 1 for m in range(k + 3, len(tokens)) if tokens[m].text == "}"), len(tokens))
-            out.append(Token("variable", token.text.lstrip("\\") + "_" + script_text(tokens[k + 2:end]), token.column))
+            out.append(Token("variable", token.text.lstrip("\\") + tokens[k + 1].text + script_text(tokens[k + 2:end]),
+                             token.column))
             k = end
             continue
         out.append(token)

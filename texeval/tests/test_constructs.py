@@ -68,8 +68,21 @@ CASES = [
     (r"y = \underbrace{x + 1}_{(a)} - \overbrace{y}^{\text{b}}", {"x": x, "y": y}, x + 1 - y),
     (r"y = \operatorname{sg}\left[x\right]", {"x": x, "sg": torch.Tensor.detach}, x),
     (r"w = \arg\max_{w \notin \{\text{King}, 3\}} y_w", {"y": t(5.0, 1.0, 9.0, 2.0), "King": 3}, torch.tensor(1)),
+    # a list under a subscripted name is indexed by the index a sum binds (the per-task L_t beside the total L)
+    (r"y = L + \sum_{t=1}^{3} w_t L_t", {"L": 100.0, "L_t": [1.0, 2.0, 3.0], "w": x}, t(114.0)[0]),
+    # a run of superscripted tokens, and a sum over the labelled pairs (x, y) given in indices=
+    (r"L = \sum_{(x, y)} y f(x^1, \ldots, x^m)", {"f": torch.sum, "m": 2}, t(2 * (1.0 + 2.0) + 3 * (0.5 - 1.0))[0]),
+    # a name the note defines in words, read through where= at the place it is read (f_2 the field of j_2)
+    (r"y = \sum_{j_1=1}^{3} \sum_{j_2=j_1+1}^{3} W_{f_2, j_1} x_{j_2}", {"W": W, "x": x, "f": [2, 1, 2]},
+     W[0, 0] * x[1] + W[1, 0] * x[2] + W[1, 1] * x[2]),
+    # a bracket call with a preference between its two arguments; labelled variables bound below a sum
+    (r"p = \hat{P}\left[\sigma^1 \succ \sigma^2\right] - P[a \prec b]", {"Phat": torch.sub, "P": torch.sub, "sigma^1": x,
+     "sigma^2": y, "a": 1.0, "b": 3.0}, x - y - 2.0),
+    (r"s = \sum_{(\sigma^1, \sigma^{2}, \mu) \in \mathcal{D}} \mu(1) P[\sigma^2 \succ \sigma^1]",
+     {"D": [(1.0, 2.0, torch.exp), (5.0, 3.0, torch.sin)], "P": torch.sub}, t(math.exp(1) * 1.0 + math.sin(1) * -2.0)[0]),
     # expectations over the sample axis
     (r"y = \mathbb{E}_{x \sim p}[x^2]", {"x": x}, (x ** 2).mean()),
+    (r"y = \mathbb{E}\left(\sum_{t=1}^{3} W_t c\right)", {"W": W, "c": 2.0}, (W * 2.0).sum(1).mean()),
     # derivatives by autograd, integrals by Gauss-Legendre quadrature (references: closed forms)
     (r"g = \nabla_\theta f(\theta_{t-1})", {"f": lambda v: (v ** 3).sum() / 3, "theta_t-1": y}, y ** 2),
     (r"g = \nabla f(x)", {"f": lambda v: torch.logsumexp(v, 0), "x": x}, torch.softmax(x, 0)),
@@ -103,12 +116,16 @@ CASES = [
     (r"y = \overrightarrow{\Theta} - \overleftarrow{\Theta}", {"Thetaright": 3.0, "Thetaleft": 1.0}, t(2.0)[0]),
     # expectations over the sample axis
     (r"y = \mathbb{E}_{x \sim p}[x^2]", {"x": x}, (x ** 2).mean()),
+    (r"y = \mathbb{E}\left(\sum_{t=1}^{3} W_t c\right)", {"W": W, "c": 2.0}, (W * 2.0).sum(1).mean()),
     (r"y = \mathbb{E}_{\mathbf{z} \sim \mathcal{Z}}\left[\sum_{t=2}^{|\mathbf{z}|} \mathbf{z}_{<t}^\top v_{\mathbf{z}_{<t}}\right]",
      {"z": [[1, 2, 3], [3, 2, 1]], "v": x}, t((1 * 1 + 1 * 1 + 2 * 2 + 3 * 3 + 3 * 3 + 2 * 2) / 2)[0]),
 ]
 
 
-OPTIONS = {r"y = \sum_{x'} e(x')": {"indices": {"x'": range(1, 4)}}}
+OPTIONS = {r"y = \sum_{x'} e(x')": {"indices": {"x'": range(1, 4)}},
+           r"y = \mathbb{E}\left(\sum_{t=1}^{3} W_t c\right)": {"samples": ("W",)},
+           r"L = \sum_{(x, y)} y f(x^1, \ldots, x^m)": {"indices": {"x,y": [(x, 2.0), (y, 3.0)]}},
+           r"y = \sum_{j_1=1}^{3} \sum_{j_2=j_1+1}^{3} W_{f_2, j_1} x_{j_2}": {"where": {"f_2": r"f_{j_2}"}}}
 
 
 @pytest.mark.parametrize("tex, values, expected", CASES, ids=[c[0] for c in CASES])
@@ -162,6 +179,10 @@ def test_relations_give_every_side():
     (r"y = f(r_{<t})", "n/e: cannot evaluate r_{< t} at column 7: the entries < 9 reach outside an axis of size 3 (index_base=1)"),
     (r"y = \max_{0 \le s \le 1} s", "n/e: cannot evaluate 0 at column 11: an index below a big operator must be a letter, like i or (u, i)"),
     (r"y = \mathrm{softmax}_j(x, x)", r"n/e: cannot evaluate softmax_{j} at column 5: softmax_j takes one argument and one index letter"),
+    (r"y = f(x^1, x^3, \ldots, x^9)", "n/e: cannot evaluate x^{1} at column 7: the indices of this run do not count up by one (1, 3, ..., 9)"),
+    (r"y = f(a, \ldots, r^9)", r"n/e: cannot evaluate \ldots at column 10: a run needs r with an index before it, like r^1, \ldots, r^{9}"),
+    (r"y = g[r_1 \succ r_2, r_3]", r"n/e: cannot evaluate , at column 20: expected ] to close the [ at column 6"),
+    (r"y = f \succ g", r"n/e: cannot evaluate \succ at column 7: texeval cannot read the formula from here on"),
     (r"y = \mathrm{softmax}_j(f)", r"n/e: cannot evaluate softmax_{j} at column 5: cannot tell the range of j: no tensor it indexes is given; pass indices={'j': range(...)}"),
 ])
 def test_what_it_cannot_read_fails_with_the_construct_and_its_column(tex, message):
@@ -169,6 +190,15 @@ def test_what_it_cannot_read_fails_with_the_construct_and_its_column(tex, messag
         evaluate(tex, {"x": x if "nabla_x" in tex else 1.0, "f": 1.0, "g": lambda a, b: a * b, "r": t(1.0, 2.0, 3.0),
                        "t": 9}, equation="n/e")
     assert str(raised.value) == message
+
+
+def test_a_definition_in_where_is_one_expression_and_names_its_construct():
+    with pytest.raises(TexEvalError) as raised:
+        evaluate(r"y = f_1 + \sum_{j=1}^{2} x_j", {"x": x}, where={"f_1": r"\oint x"}, equation="n/e")
+    assert str(raised.value) == r"n/e: cannot evaluate f_{1} at column 5: f_1, defined as \oint x: cannot evaluate \oint: texeval does not know this command"
+    with pytest.raises(TexEvalError) as raised:
+        evaluate(r"y = f_1", {}, where={"f_1": "a = b"}, equation="n/e")
+    assert "a definition in where= is one expression, with no relation or comma" in str(raised.value)
 
 
 def test_a_label_indexes_only_the_list_it_names():
