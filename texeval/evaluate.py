@@ -31,6 +31,8 @@ class Options:
     indices: Mapping[str, Any] = field(default_factory=dict)  # index variable -> the values it runs over
     max_terms: int = 10 ** 6  # terms a big operator may add up, over the whole evaluation
     max_elements: int = 10 ** 8  # elements one intermediate tensor may have
+    samples: Mapping[str, Any] = field(default_factory=dict)  # name -> its samples (axis 0), for E[.] and Var[.]
+    dot: bool = False  # \cdot between two vectors of one length is their dot product
 
 
 @dataclass(frozen=True)
@@ -108,15 +110,26 @@ class Evaluator:
         return value
 
     def index(self, base, parts: tuple[tree.Node, ...], node: tree.Node):
+        if isinstance(base, (list, tuple)) and len(parts) == 1:  # D_i: the i-th of a list of sets
+            position = _as_index(self.value(parts[0]), parts[0]) - self.options.index_base
+            if not 0 <= position < len(base):
+                raise TexEvalError(_written(node), node.column, f"index {position + self.options.index_base} is out of range "
+                                   f"for a list of {len(base)} (index_base={self.options.index_base})")
+            return base[position]
         if not torch.is_tensor(base):
             raise TexEvalError(_written(node), node.column, "only a tensor can be indexed by a subscript")
         if base.dim() < len(parts):
             raise TexEvalError(_written(node), node.column, f"{len(parts)} indices into a tensor of shape {tuple(base.shape)}")
         positions = []
         for part in parts:
+            if isinstance(part, tree.Colon):
+                positions.append(slice(None))
+                continue
             position = self.value(part)
             positions.append(_as_index(position, part) - self.options.index_base)
         for axis, position in enumerate(positions):
+            if isinstance(position, slice):
+                continue
             if not -base.shape[axis] <= position < base.shape[axis] or position < 0:
                 raise TexEvalError(_written(node), node.column, f"index {position + self.options.index_base} is out of range "
                                    f"for axis {axis} of size {base.shape[axis]} (index_base={self.options.index_base})")
@@ -142,7 +155,9 @@ class Evaluator:
             right = self.value(factor)
             if op == "juxt":
                 result = self.juxtapose(result, right, factor)
-            elif op == "*" or op == "odot":
+            elif op == "cdot" and self.options.dot and _vectors(result, right):
+                result = unrow(result) @ unrow(right)
+            elif op in ("*", "cdot", "odot", "circ"):
                 result = self.elementwise(unrow(result), unrow(right), lambda a, b: a * b, factor)
             elif op == "/":
                 result = self.elementwise(unrow(result), unrow(right), _divide, factor)
@@ -189,6 +204,8 @@ class Evaluator:
         if torch.is_tensor(base) and base.dim() >= 2 and not self.options.elementwise:
             if _scalar(exponent) and float(exponent) == -1:
                 return torch.linalg.inv(base)
+            if _scalar(exponent) and float(exponent) in (0.5, -0.5):
+                return self.symmetric_root(base, float(exponent), node)
             raise TexEvalError(_written(node), node.column, "a power of a matrix: matrix power or elementwise? pass "
                                "elementwise=True for elementwise")
         if not torch.is_tensor(base) and not torch.is_tensor(exponent):
@@ -199,6 +216,16 @@ class Evaluator:
             except OverflowError:
                 raise TexEvalError(_written(node), node.column, "the power is too large for a float64") from None
         return torch.pow(base, exponent) if torch.is_tensor(base) else torch.pow(torch.as_tensor(base, dtype=self.options.dtype, device=exponent.device), exponent)
+
+    def symmetric_root(self, base: torch.Tensor, exponent: float, node: tree.Node) -> torch.Tensor:
+        """``D^{1/2}``, ``D^{-1/2}`` of a symmetric positive (semi)definite matrix, by its eigendecomposition."""
+        if base.dim() != 2 or base.shape[0] != base.shape[1] or not torch.allclose(base, base.T):
+            raise TexEvalError(_written(node), node.column, "a matrix to the power 1/2 or -1/2 must be square and symmetric")
+        eigenvalues, vectors = torch.linalg.eigh(base)
+        scale = eigenvalues.abs().max().clamp(min=1)
+        if exponent < 0 and bool((eigenvalues <= 1e-12 * scale).any()) or bool((eigenvalues < -1e-12 * scale).any()):
+            raise TexEvalError(_written(node), node.column, "the matrix is not positive definite, so this power is undefined")
+        return (vectors * eigenvalues.clamp(min=0) ** exponent) @ vectors.T
 
     def _transpose(self, node: tree.Transpose):
         if node.maybe_power is not None and "T" in self.values:
@@ -219,7 +246,7 @@ class Evaluator:
         function = self.lookup(node.function, callables=True)
         args = [unrow(self.value(a)) for a in node.args]
         if callable(function) and not torch.is_tensor(function):
-            return function(*[self.tensor(a) for a in args])
+            return function(*[a if isinstance(a, frozenset) else self.tensor(a) for a in args])
         if len(args) == 1:
             return self.juxtapose(function, args[0], node)
         raise TexEvalError(node.function.written, node.column, f"{node.function.full}(...) with {len(args)} arguments "
@@ -240,6 +267,9 @@ class Evaluator:
                 other = self.tensor(other)
                 result = torch.maximum(result, other) if name == "max" else torch.minimum(result, other)
             return result
+        if name == "cosine":
+            a, b = self.tensor(args[0]), self.tensor(args[1])
+            return torch.nn.functional.cosine_similarity(a, b, dim=-1, eps=0.0)
         if name == "inner":
             return (self.tensor(args[0]) * self.tensor(args[1])).sum(-1)
         if name == "binom":
@@ -292,7 +322,7 @@ class Evaluator:
         self.terms[0] += len(assignments)
         if self.terms[0] > self.options.max_terms:
             raise TexEvalError(f"\\{node.name}", node.column, f"more than max_terms={self.options.max_terms:,} terms")
-        results = [unrow(self.with_bound(a).value(node.body)) for a in assignments]
+        results = [unrow(self.with_bound(_with_vec_aliases(a, self.values)).value(node.body)) for a in assignments]
         if node.name == "sum":
             total = results[0]
             for r in results[1:]:
@@ -320,9 +350,7 @@ class Evaluator:
             self.check_count(upper - lower + 1, node)
             return [{variables[0]: k} for k in range(lower, upper + 1)]
         if binding.kind == "set":
-            over = self.value(binding.over) if not isinstance(binding.over, tree.Name) or binding.over.full not in self.values \
-                else self.values[binding.over.full]
-            rows = over.tolist() if torch.is_tensor(over) else list(over)
+            rows = self.set_rows(binding.over, len(variables))
             self.check_count(len(rows), node)
             if len(variables) == 1:
                 return [{variables[0]: _plain(r)} for r in rows]
@@ -341,6 +369,23 @@ class Evaluator:
         compare = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[binding.relation]
         self.check_count(len(domains[0]) * len(domains[1]), node)
         return [{variables[0]: a, variables[1]: b} for a in domains[0] for b in domains[1] if compare(a, b)]
+
+    def set_rows(self, over: tree.Node, width: int) -> list:
+        """The elements of a set below a big operator: a list, or a tensor's rows (vectors for one variable of a
+        matrix, else numbers); a union takes each set's elements in turn, each once."""
+        if isinstance(over, tree.Union):
+            rows, seen = [], set()
+            for part in over.sets:
+                for row in self.set_rows(part, width):
+                    key = tuple(row) if isinstance(row, list) else row
+                    if torch.is_tensor(key) or key not in seen:
+                        rows.append(row)
+                        seen.add(key) if not torch.is_tensor(key) else None
+            return rows
+        value = self.value(over) if not isinstance(over, tree.Name) or over.full not in self.values else self.values[over.full]
+        if torch.is_tensor(value) and width == 1 and value.dim() >= 2:
+            return [self.convert(row) for row in value]
+        return value.tolist() if torch.is_tensor(value) else list(value)
 
     def check_count(self, count: int, node: tree.Node) -> None:
         if count > self.options.max_terms:
@@ -364,6 +409,66 @@ class Evaluator:
         size = sizes.pop()
         base = self.options.index_base
         return list(range(base, base + size))
+
+    def _moment(self, node: tree.Moment):
+        """``E[body]``, ``\\mathbb{E}[body]``, ``\\mathrm{Var}[body]``: the body for each sample of the names in
+        ``samples=`` that it uses (bound one sample at a time), then the mean or the population variance (1/n)."""
+        if node.fallback is not None and node.fallback.full in self.values:
+            return self.juxtapose(self.value(node.fallback), self.value(node.body), node)
+        written = "\\mathrm{Var}" if node.kind == "var" else "E" if node.fallback is not None else "\\mathbb{E}"
+        used = [name for name in self.options.samples if name in {n.full for n in _names(node.body)} | {
+            n.unindexed for n in _names(node.body) if n.subscript is not None}]
+        if not used:
+            raise TexEvalError(written, node.column, "write which samples the mean runs over, like \\mathbb{E}_{x}[...], "
+                               "or pass them: samples={'x': <tensor, samples along axis 0>}")
+        samples = {name: self.convert(self.options.samples[name]) for name in used}
+        count = len(next(iter(samples.values())))
+        if any(len(s) != count for s in samples.values()):
+            raise TexEvalError(written, node.column, f"the samples of {', '.join(used)} differ in number")
+        if isinstance(node.body, tree.Name) and node.body.full in samples:  # E[x], Var[x]: the samples themselves
+            stacked = self.tensor(samples[node.body.full])
+        else:
+            self.check_count(count, node)
+            self.terms[0] += count
+            stacked = torch.stack([self.tensor(unrow(self.with_bound({n: s[k] for n, s in samples.items()}).value(node.body)))
+                                   for k in range(count)])
+        return stacked.mean(0) if node.kind == "mean" else stacked.var(0, unbiased=False)
+
+    def _concat(self, node: tree.Concat):
+        """``[a, b]``, ``[a; b]``: vectors (or rows) joined into one; matrices stacked (``;`` and ``\\circ``: along
+        the first axis, the rows or the sequence; ``,``: side by side, along the last axis)."""
+        values = [self.value(p) for p in node.parts]
+        if all(isinstance(v, Row) for v in values):
+            return Row(torch.cat([v.vector for v in values]))
+        tensors = [self.tensor(unrow(v)) for v in values]
+        tensors = [t.reshape(1) if t.dim() == 0 else t for t in tensors]
+        if all(t.dim() == 1 for t in tensors):
+            return torch.cat(tensors)
+        if len({t.dim() for t in tensors}) != 1:
+            raise TexEvalError("[", node.column, f"cannot join parts of shapes {[tuple(t.shape) for t in tensors]}")
+        return torch.cat(tensors, dim=-1 if node.separator == "," else 0)
+
+    def _matrix(self, node: tree.Matrix):
+        """A matrix of blocks: a number is 1x1, a vector a column, ``x^\\top`` a row, a matrix itself, and a literal
+        0 the zero block its row and column call for. One column of numbers or vectors is a vector."""
+        zero = [[isinstance(e, tree.Number) and e.value == 0 for e in row] for row in node.rows]
+        blocks = [[None if z and len(node.rows) * len(row) > 1 else _block(self.value(e), self.tensor)
+                   for e, z in zip(row, zeros)] for row, zeros in zip(node.rows, zero)]
+        heights = [{b.shape[0] for b in row if b is not None} for row in blocks]
+        widths = [{row[c].shape[1] for row in blocks if row[c] is not None} for c in range(len(blocks[0]))]
+        if any(len(h) != 1 for h in heights) or any(len(w) != 1 for w in widths):
+            raise TexEvalError("\\begin{bmatrix}", node.column, "the blocks of this matrix do not line up in rows and columns")
+        like = next(b for row in blocks for b in row if b is not None)
+        rows = [torch.cat([b if b is not None else like.new_zeros(h.copy().pop(), w.copy().pop())
+                           for b, w in zip(row, widths)], dim=1) for row, h in zip(blocks, heights)]
+        result = torch.cat(rows, dim=0)
+        return result[:, 0] if result.shape[1] == 1 else result
+
+    def _colon(self, node: tree.Colon):
+        raise TexEvalError(":", node.column, "a colon is an index (the whole axis), not a value")
+
+    def _union(self, node: tree.Union):
+        raise TexEvalError("\\cup", node.column, "a union is a set to sum over, not a value")
 
     def _expectation(self, node: tree.Expectation):
         variables = node.variables
@@ -399,6 +504,32 @@ class Evaluator:
         for value, condition in reversed(branches):
             result = torch.where(self._comparison(condition), self.tensor(unrow(self.value(value))), result)
         return result
+
+
+def _vectors(a, b) -> bool:
+    a, b = unrow(a), unrow(b)
+    return torch.is_tensor(a) and torch.is_tensor(b) and a.dim() == 1 and b.dim() == 1 and a.shape == b.shape
+
+
+def _block(value, tensor) -> torch.Tensor:
+    """One entry of a matrix as a 2-D block: a number 1x1, a vector a column, a row a row."""
+    if isinstance(value, Row):
+        return value.vector.reshape(1, -1)
+    value = tensor(value)
+    if value.dim() == 0:
+        return value.reshape(1, 1)
+    return value.reshape(-1, 1) if value.dim() == 1 else value
+
+
+def _with_vec_aliases(bound: dict, values) -> dict:
+    """A bound index variable ``w`` (or ``w_a``) also answers to ``\\vec{w}`` (``\\vec{w}_a``): the arrow only decorates."""
+    extra = {}
+    for name, value in bound.items():
+        base, _, sub = name.partition("_")
+        alias = base + "vec" + ("_" + sub if sub else "")
+        if alias not in values:
+            extra[alias] = value
+    return {**bound, **extra}
 
 
 def unrow(value):

@@ -18,10 +18,12 @@ from .vocabulary import (ACCENTS, BIG_OPERATORS, CONDITIONS, FONTS, FUNCTIONS, G
 MAX_DEPTH = 48
 OPENING = {"(", "[", "{", r"\{", r"\left", r"\langle", r"\lfloor", r"\lceil", r"\lvert", r"\lVert", r"\begin"}
 CLOSING = {")", "]", "}", r"\}", r"\right", r"\rangle", r"\rfloor", r"\rceil", r"\rvert", r"\rVert", r"\end"}
-PRODUCT_OPERATORS = {r"\cdot": "*", r"\times": "*", "*": "*", "/": "/", r"\odot": "odot", r"\otimes": "otimes",
-                     r"\circ": "odot"}
+PRODUCT_OPERATORS = {r"\cdot": "cdot", r"\times": "*", "*": "*", "/": "/", r"\odot": "odot", r"\otimes": "otimes",
+                     r"\circ": "circ"}
 TRANSPOSES = {r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}"}
-LABELS = {"*": "*", r"\star": "*", r"\ast": "*", r"\dagger": "dagger"}
+LABELS = {"*": "*", r"\star": "*", r"\ast": "*", r"\dagger": "dagger", "-": "-", "+": "+"}
+MATRICES = frozenset({"bmatrix", "pmatrix", "matrix", "Bmatrix"})
+MOMENT_NAMES = {"Var": "var", "E": "mean"}  # \mathrm{Var}[x], E[x]: over the check's samples=
 
 
 @functools.lru_cache(maxsize=4096)
@@ -215,12 +217,42 @@ class Parser:
             elif self.is_("!"):
                 bang = self.next()
                 node = tree.Function("factorial", (node,), None, bang.column)
+            elif self.moment_ahead(node):
+                node = self.moment(node)
             elif isinstance(node, tree.Name) and self.is_("(") or isinstance(node, tree.Name) and self.is_(r"\left") and self.is_("(", ahead=1):
                 node = tree.Call(node, self.arguments(), node.column)
             else:
                 break
         self.depth -= 1
         return node
+
+    def moment_ahead(self, node: tree.Node) -> bool:
+        """``Var[`` or ``E[`` (also with ``\\left[``): a mean or variance over the check's samples."""
+        return (isinstance(node, tree.Name) and node.base in MOMENT_NAMES and node.subscript is None and not node.label
+                and not node.primes and (self.is_("[") or self.is_(r"\left") and self.is_("[", ahead=1)))
+
+    def moment(self, name: tree.Name) -> tree.Node:
+        body = self.bracketed_body("a mean or variance" if name.base == "Var" else "an expectation")
+        return tree.Moment(MOMENT_NAMES[name.base], body, name if name.base == "E" else None, name.column)
+
+    def bracketed_body(self, what: str) -> tree.Node:
+        """The ``[...]`` (or ``(...)``, ``\\left[...\\right]``) after an expectation or a variance."""
+        left = self.is_(r"\left")
+        if left:
+            self.next()
+        opening = self.peek()
+        closing = {"[": "]", "(": ")"}.get(opening.text)
+        if closing is None:
+            raise self.error(opening, f"{what} needs its body in [...] or (...)")
+        self.next()
+        body = self.expression()
+        if self.is_("|", r"\mid", r"\middle"):
+            raise self.error(self.peek(), "a conditional expectation: pass only the samples that meet the condition "
+                                          "and write \\mathbb{E}[...] of them")
+        if left:
+            self.expect(r"\right", f"to close {what}")
+        self.expect(closing, f"to close the {what.split()[-1]}'s {opening.text} at column {opening.column}")
+        return body
 
     def superscript(self, node: tree.Node) -> tree.Node:
         caret = self.next()
@@ -257,7 +289,7 @@ class Parser:
         token = self.peek()
         if self.is_("{"):
             return self.group_tokens()
-        if token.kind == "end" or (token.kind == "punct" and token.text not in ("*", "'")):
+        if token.kind == "end" or (token.kind == "punct" and token.text not in ("*", "'", "-", "+")):
             raise self.error(marker, f"{marker.text} needs a script after it")
         self.next()
         if token.kind == "number" and len(token.text) > 1:
@@ -295,6 +327,9 @@ class Parser:
         for piece in _split_commas(tokens):
             if not piece:
                 raise TexEvalError("_", tokens[0].column if tokens else 0, "an empty index")
+            if len(piece) == 1 and piece[0].text == ":":
+                parts.append(tree.Colon(piece[0].column))
+                continue
             sub = Parser(piece + (Token("end", "", piece[-1].column + 1),))
             sub.depth = self.depth
             node = sub.expression()
@@ -341,10 +376,15 @@ class Parser:
         raise self.error(token, "the formula ends where a value was expected")
 
     def punct_atom(self, token: Token) -> tree.Node:
-        if token.text in ("(", "["):
+        if token.text == "[":
+            self.next()
+            inner = self.bracket_content(token)
+            self.expect("]", f"to close the [ at column {token.column}")
+            return inner
+        if token.text == "(":
             self.next()
             inner = self.expression()
-            self.expect({"(": ")", "[": "]"}[token.text], f"to close the {token.text} at column {token.column}")
+            self.expect(")", f"to close the ( at column {token.column}")
             return inner
         if token.text == "{":
             self.next()
@@ -354,6 +394,22 @@ class Parser:
         if token.text == "|":
             return self.delimited(token, "|", "abs", bars=True)
         raise self.error(token, "a value was expected here")
+
+    def bracket_content(self, opening: Token) -> tree.Node:
+        """Inside ``[...]``: a grouping, or a concatenation ``[a, b]``, ``[a; b]``, ``[a \\circ b]``."""
+        inner = self.expression()
+        if self.is_(",", ";"):
+            separator = self.peek().text
+            parts = [inner]
+            while self.is_(separator):
+                self.next()
+                parts.append(self.expression())
+            if self.is_(",", ";"):
+                raise self.error(self.peek(), "a concatenation mixes , and ; between its parts")
+            return tree.Concat(tuple(parts), separator, opening.column)
+        if isinstance(inner, tree.Product) and all(op == "circ" for op, _ in inner.factors[1:]):
+            return tree.Concat(tuple(f for _, f in inner.factors), "circ", opening.column)
+        return inner
 
     def delimited(self, token: Token, closing: str, function: str, bars: bool = False) -> tree.Node:
         """``|x|``, ``\\|x\\|``, ``\\lfloor x \\rfloor`` ..., with the ``\\right`` form when ``\\left`` opened it."""
@@ -419,6 +475,10 @@ class Parser:
             return inner
         if name == "begin":
             return self.environment(token)
+        if name == "#" and self.peek(1).kind in ("letter", "word"):
+            self.next()
+            word = self.next()
+            return tree.Name("#" + word_name(word.text), None, "", 0, token.column, "\\#" + word.text)
         if name in ("Pr",):
             raise self.error(token, "a probability needs an event space texeval cannot infer; write the check's "
                                     "estimate as a mean of an indicator, \\mathbb{E}[\\mathbb{1}[...]]")
@@ -433,7 +493,7 @@ class Parser:
         text = delimiter.text
         if text in ("(", "[", r"\{"):
             self.next()
-            inner = self.expression()
+            inner = self.bracket_content(delimiter) if text == "[" else self.expression()
             self.expect(r"\right", f"to close the \\left{text} at column {token.column}")
             self.expect(OPENERS[text], f"after \\right to close the \\left{text} at column {token.column}")
             return inner
@@ -528,6 +588,8 @@ class Parser:
                 raise self.error(caret, f"\\{name}^{{-1}} could be an inverse function or a reciprocal; write which")
         if self.is_("(") or (self.is_(r"\left") and self.is_("(", ahead=1)):
             args = self.arguments()
+            if name == "cos" and len(args) == 2 and power is None:
+                return tree.Function("cosine", args, None, token.column)
             if len(args) != 1:
                 raise self.error(token, f"\\{name} takes one argument, got {len(args)}")
             argument = args[0]
@@ -577,6 +639,9 @@ class Parser:
     def binding(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None) -> tree.Binding:
         """``i=1``, ``i \\in S``, ``(u,i) \\in D``, ``j \\ne i``, ``i<j``, ``i`` or ``i, j``."""
         split = next((k for k, t in enumerate(tokens) if t.kind in ("punct", "command") and t.text in RELATIONS), None)
+        between = self.between(tokens, at, upper)
+        if between is not None:
+            return between
         left = tokens if split is None else tokens[:split]
         variables = _variables(left, at)
         if split is None:
@@ -587,6 +652,8 @@ class Parser:
         rest = tokens[split + 1:]
         if relation in ("<", "<=", ">", ">=") and len(rest) == 1 and rest[0].kind == "letter" and upper is None:
             return tree.Binding("pair", variables + (rest[0].text,), relation=relation)
+        if relation == "in" and upper is None and any(t.text == r"\cup" for t in rest):
+            return tree.Binding("set", variables, over=self.union(rest))
         sub = Parser(rest + (Token("end", "", tokens[-1].column + 1),))
         sub.depth = self.depth
         value = sub.expression()
@@ -600,6 +667,40 @@ class Parser:
         if relation == "!=" and len(variables) == 1 and upper is None:
             return tree.Binding("except", variables, over=value)
         raise TexEvalError(tokens[split].text, tokens[split].column, "texeval does not know this kind of index range")
+
+    def between(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None) -> tree.Binding | None:
+        """``0 \\le j < i`` below an operator: the integers from the lower bound to the upper one."""
+        marks = [k for k, t in enumerate(tokens) if t.kind in ("punct", "command") and RELATIONS.get(t.text) in ("<", "<=")]
+        if len(marks) != 2 or marks[1] != marks[0] + 2 or tokens[marks[0] + 1].kind != "letter" or upper is not None:
+            return None
+        low, high = [], []
+        for piece, out in ((tokens[:marks[0]], low), (tokens[marks[1] + 1:], high)):
+            if not piece:
+                raise TexEvalError(at.text, at.column, "a range a \\le i < b needs both bounds")
+            sub = Parser(piece + (Token("end", "", piece[-1].column + 1),))
+            sub.depth = self.depth
+            out.append(sub.expression())
+            sub.expect_end()
+        lower, top = low[0], high[0]
+        if RELATIONS[tokens[marks[0]].text] == "<":
+            lower = tree.Sum((("+", lower), ("+", tree.Number(1, lower.column))), lower.column)
+        if RELATIONS[tokens[marks[1]].text] == "<":
+            top = tree.Sum((("+", top), ("-", tree.Number(1, top.column))), top.column)
+        return tree.Binding("range", (tokens[marks[0] + 1].text,), lower=lower, upper=top)
+
+    def union(self, tokens: tuple[Token, ...]) -> tree.Node:
+        """``\\mathcal{Y} \\cup \\mathcal{Y}^-``: the elements of each set, in turn, each once."""
+        pieces, start = [], 0
+        for k, token in enumerate(tokens + (Token("end", "", tokens[-1].column + 1),)):
+            if token.kind == "end" or token.text == r"\cup":
+                if k == start:
+                    raise TexEvalError(r"\cup", token.column, "a union needs a set on each side")
+                sub = Parser(tokens[start:k] + (Token("end", "", token.column),))
+                sub.depth = self.depth
+                pieces.append(sub.expression())
+                sub.expect_end()
+                start = k + 1
+        return tree.Union(tuple(pieces), tokens[0].column)
 
     def indicator(self, token: Token) -> tree.Node:
         """``\\mathbb{1}[c]``, ``\\mathbf{1}\\{c\\}``, ``\\mathbb{I}(c)``, ``\\mathbb{1}_{c}``: 1 where c holds, else 0."""
@@ -653,31 +754,23 @@ class Parser:
                 sub = Parser(tokens[split + 1:] + (Token("end", "", underscore.column),))
                 distribution = sub.expression()
                 sub.expect_end()
-        left = self.is_(r"\left")
-        if left:
-            self.next()
-        opening = self.peek()
-        closing = {"[": "]", "(": ")"}.get(opening.text)
-        if closing is None:
-            raise self.error(opening, "an expectation needs its body in [...] or (...)")
-        self.next()
-        body = self.expression()
-        if self.is_("|", r"\mid", r"\middle"):
-            raise self.error(self.peek(), "a conditional expectation: pass only the samples that meet the condition "
-                                          "and write \\mathbb{E}[...] of them")
-        if left:
-            self.expect(r"\right", "to close the expectation")
-        self.expect(closing, f"to close the expectation's {opening.text} at column {opening.column}")
+        body = self.bracketed_body("an expectation")
+        if not variables:
+            return tree.Moment("mean", body, None, token.column)
         return tree.Expectation(variables, distribution, body, token.column)
 
     def environment(self, token: Token) -> tree.Node:
         self.next()
         kind = script_text(self.group_tokens())
+        if kind in MATRICES:
+            return self.matrix(token, kind)
         if kind != "cases":
-            raise self.error(token, f"texeval knows the cases environment, not {kind}")
+            raise self.error(token, f"texeval knows the cases and bmatrix/pmatrix environments, not {kind}")
         branches: list[tuple[tree.Node, tree.Comparison | None]] = []
         while True:
             value = self.expression()
+            if self.is_(",") and self.is_("&", ahead=1):  # y_i, & \text{if } ...: punctuation
+                self.next()
             self.expect("&", "between a case's value and its condition")
             branches.append((value, self.case_condition()))
             if self.is_(r"\\"):
@@ -691,6 +784,29 @@ class Parser:
         if any(c is None for _, c in branches[:-1]):
             raise self.error(token, "only the last case may be \\text{otherwise}")
         return tree.Cases(tuple(branches), token.column)
+
+    def matrix(self, token: Token, kind: str) -> tree.Node:
+        """Rows separated by ``\\\\``, entries by ``&``; an entry is a number, a vector or a block."""
+        rows: list[tuple[tree.Node, ...]] = []
+        while True:
+            if self.is_(r"\vdots", r"\cdots", r"\ddots", r"\ldots", r"\dots"):
+                raise self.error(self.peek(), "an elided row or column: write a \\vdots matrix as the bound matrix itself")
+            row = [self.expression()]
+            while self.is_("&"):
+                self.next()
+                row.append(self.expression())
+            rows.append(tuple(row))
+            if self.is_(r"\\"):
+                self.next()
+                if self.is_(r"\end"):
+                    break
+                continue
+            break
+        self.expect(r"\end", f"to close \\begin{{{kind}}}")
+        self.group_tokens()
+        if len({len(r) for r in rows}) != 1:
+            raise self.error(token, f"the rows of this {kind} have different numbers of entries")
+        return tree.Matrix(tuple(rows), token.column)
 
     def case_condition(self) -> tree.Comparison | None:
         """``\\text{if } x > 0``, ``x > 0``, ``\\text{otherwise}``; a trailing , or . is punctuation."""
@@ -760,6 +876,8 @@ def _split_commas(tokens: tuple[Token, ...]) -> list[tuple[Token, ...]]:
 
 def _variables(tokens: tuple[Token, ...], at: Token) -> tuple[str, ...]:
     """The index variables of ``i``, ``i, j``, ``(u, i)``: single letters or Greek names."""
+    if any(t.text in ("_", "'") or (t.kind == "command" and t.text[1:] in FONTS) for t in tokens):
+        return _named_variables(tokens, at)
     names = []
     for token in tokens:
         if token.kind == "letter" or (token.kind == "command" and token.text[1:] in GREEK):
@@ -770,4 +888,20 @@ def _variables(tokens: tuple[Token, ...], at: Token) -> tuple[str, ...]:
             raise TexEvalError(token.text, token.column, "an index below a big operator must be a letter, like i or (u, i)")
     if not names:
         raise TexEvalError(at.text, at.column, "a big operator needs an index variable below it")
+    return tuple(names)
+
+
+def _named_variables(tokens: tuple[Token, ...], at: Token) -> tuple[str, ...]:
+    """Variables written as names, ``\\mathbf{v}'``, ``(\\mathbf{x}, y)``, ``(w_a, w_b)``, ``\\mathcal{B}``: their full names."""
+    if len(tokens) >= 2 and tokens[0].text == "(" and tokens[-1].text == ")":
+        tokens = tokens[1:-1]
+    names = []
+    for piece in _split_commas(tokens):
+        if not piece:
+            raise TexEvalError(at.text, at.column, "a big operator needs an index variable below it")
+        sub = Parser(piece + (Token("end", "", piece[-1].column + 1),))
+        node = sub.postfix()
+        if not isinstance(node, tree.Name) or sub.peek().kind != "end":
+            raise TexEvalError(piece[0].text, piece[0].column, "an index below a big operator must be a letter, like i or (u, i)")
+        names.append(node.full)
     return tuple(names)

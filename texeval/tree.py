@@ -188,3 +188,44 @@ class Formula:
     """A display equation: clauses separated by top-level commas (``A = a, \\qquad B = b``)."""
     tex: str
     clauses: tuple[Clause, ...]
+
+
+# --- linear algebra and sample statistics (brackets, matrices, sets) ------------------------------
+
+@dataclass(frozen=True)
+class Moment(Node):
+    """``E[body]``, ``\\mathbb{E}[body]`` (``kind`` mean) and ``\\mathrm{Var}[body]`` (``kind`` var) without a
+    subscript: over the samples the check passes in ``samples=``. ``fallback`` is the plain letter ``E``:
+    when a value named ``E`` is given, ``E[...]`` is that value times the bracket, as before."""
+    kind: str
+    body: Node
+    fallback: Name | None
+    column: int
+
+
+@dataclass(frozen=True)
+class Concat(Node):
+    """``[a, b]``, ``[a; b]``, ``[a \\circ b]``: the parts joined (``separator`` is ``,`` ``;`` or ``circ``)."""
+    parts: tuple[Node, ...]
+    separator: str
+    column: int
+
+
+@dataclass(frozen=True)
+class Matrix(Node):
+    """``\\begin{bmatrix} a & b \\\\ c & d \\end{bmatrix}`` (and pmatrix, matrix): rows of blocks."""
+    rows: tuple[tuple[Node, ...], ...]
+    column: int
+
+
+@dataclass(frozen=True)
+class Colon(Node):
+    """``:`` as an index, ``E_{x,:}``: the whole axis."""
+    column: int
+
+
+@dataclass(frozen=True)
+class Union(Node):
+    """``\\mathcal{Y} \\cup \\mathcal{Y}^-`` below a big operator: the elements of each set in turn, each once."""
+    sets: tuple[Node, ...]
+    column: int
