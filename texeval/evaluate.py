@@ -425,14 +425,29 @@ class Evaluator:
         count = len(next(iter(samples.values())))
         if any(len(s) != count for s in samples.values()):
             raise TexEvalError(written, node.column, f"the samples of {', '.join(used)} differ in number")
-        if isinstance(node.body, tree.Name) and node.body.full in samples:  # E[x], Var[x]: the samples themselves
-            stacked = self.tensor(samples[node.body.full])
-        else:
+        stacked = self.sample_values(node.body, samples)
+        if stacked is None:
             self.check_count(count, node)
             self.terms[0] += count
             stacked = torch.stack([self.tensor(unrow(self.with_bound({n: s[k] for n, s in samples.items()}).value(node.body)))
                                    for k in range(count)])
         return stacked.mean(0) if node.kind == "mean" else stacked.var(0, unbiased=False)
+
+    def sample_values(self, body: tree.Node, samples: dict):
+        """The body's value for every sample at once when it is a sample name (``x``, ``w_l`` of samples ``w``
+        indexed along the other axes) or its power by a number; else ``None`` (evaluated one sample at a time)."""
+        name, exponent = body, None
+        if isinstance(body, tree.Power) and isinstance(body.exponent, tree.Number):
+            name, exponent = body.base, body.exponent.value
+        if not isinstance(name, tree.Name):
+            return None
+        if name.full in samples:
+            values = self.tensor(samples[name.full])
+        elif name.subscript is not None and name.subscript.parts and name.unindexed in samples:
+            values = self.index(self.tensor(samples[name.unindexed]).movedim(0, -1), name.subscript.parts, name).movedim(-1, 0)
+        else:
+            return None
+        return values if exponent is None else values ** exponent
 
     def _concat(self, node: tree.Concat):
         """``[a, b]``, ``[a; b]``: vectors (or rows) joined into one; matrices stacked (``;`` and ``\\circ``: along
@@ -498,9 +513,9 @@ class Evaluator:
     def _cases(self, node: tree.Cases):
         *branches, (last_value, last_condition) = node.branches
         result = self.tensor(unrow(self.value(last_value)))
-        if last_condition is not None:
-            raise TexEvalError("\\begin{cases}", node.column, "the last case needs \\text{otherwise}: texeval does not "
-                               "leave a value undefined")
+        if last_condition is not None:  # every case has a condition: NaN where none holds (a comparison then fails)
+            result = self.tensor(result).to(self.options.dtype)
+            result = torch.where(self._comparison(last_condition), result, torch.full_like(result, math.nan))
         for value, condition in reversed(branches):
             result = torch.where(self._comparison(condition), self.tensor(unrow(self.value(value))), result)
         return result
