@@ -33,6 +33,7 @@ class Options:
     max_elements: int = 10 ** 8  # elements one intermediate tensor may have
     samples: Mapping[str, Any] = field(default_factory=dict)  # name -> its samples (axis 0), for E[.] and Var[.]
     dot: bool = False  # \cdot between two vectors of one length is their dot product
+    row_vectors: bool = False  # vectors are rows (the paper's convention): x^\top y is outer, x y^\top a dot
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,12 @@ class Evaluator:
             if isinstance(right, Row) and _scalar(left):
                 return Row(left * right.vector)
             return self.elementwise(unrow(left), unrow(right), lambda a, b: a * b, node)
+        if self.options.row_vectors and isinstance(left, Row) != isinstance(right, Row) and _vectors(left, right):
+            a, b = unrow(left), unrow(right)
+            if isinstance(left, Row):  # a column times a row
+                self.guard(a.numel() * b.numel(), node)
+                return torch.outer(a, b)
+            return a @ b
         if isinstance(left, Row):
             product = left.vector @ unrow(right) if not isinstance(right, Row) else None
             if product is None:
