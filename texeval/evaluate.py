@@ -511,7 +511,36 @@ class Evaluator:
         return torch.stack(results).mean(0)
 
     def _indicator(self, node: tree.Indicator):
-        return self.tensor(self._comparison(node.condition)).to(self.options.dtype)
+        return self.tensor(self.truth(node.condition)).to(self.options.dtype)
+
+    def truth(self, condition):
+        """A comparison, or ``\\exists i \\in V : c``: true where c holds for some element of V."""
+        if not isinstance(condition, tree.Exists):
+            return self._comparison(condition)
+        rows = self.set_rows(condition.over, 1)
+        self.check_count(len(rows), condition)
+        self.terms[0] += len(rows)
+        found = None
+        for row in rows:
+            holds = self.with_bound({condition.variable: _plain(row)}).truth(condition.condition)
+            found = holds if found is None else found | holds
+        return found if found is not None else False
+
+    def _exists(self, node: tree.Exists):
+        return self.tensor(self.truth(node)).to(self.options.dtype)
+
+    def _setbuilder(self, node: tree.SetBuilder):
+        rows = self.set_rows(node.over, 1)
+        self.check_count(len(rows), node)
+        self.terms[0] += len(rows)
+        kept = []
+        for row in rows:
+            holds = self.tensor(self.with_bound({node.variable: _plain(row)}).truth(node.condition))
+            if holds.dim() != 0:
+                raise TexEvalError("\\{", node.column, "the condition of a set must be one true or false per element")
+            if bool(holds):
+                kept.append(row)
+        return kept
 
     def _comparison(self, node: tree.Comparison):
         left, right = self.tensor(unrow(self.value(node.left))), self.tensor(unrow(self.value(node.right)))

@@ -470,6 +470,8 @@ class Parser:
             return self.delimited(token, r"\rangle", "inner")
         if name == "{":
             self.next()
+            if self.set_builder_ahead():
+                return self.set_builder(token, left=False)
             inner = self.expression()
             self.expect(r"\}", f"to close the \\{{ at column {token.column}")
             return inner
@@ -491,6 +493,14 @@ class Parser:
         self.next()  # \left
         delimiter = self.peek()
         text = delimiter.text
+        if text == r"\{":
+            self.next()
+            if self.set_builder_ahead():
+                return self.set_builder(token, left=True)
+            inner = self.expression()
+            self.expect(r"\right", f"to close the \\left{text} at column {token.column}")
+            self.expect(OPENERS[text], f"after \\right to close the \\left{text} at column {token.column}")
+            return inner
         if text in ("(", "[", r"\{"):
             self.next()
             inner = self.bracket_content(delimiter) if text == "[" else self.expression()
@@ -707,6 +717,8 @@ class Parser:
         if self.is_("_"):
             underscore = self.next()
             tokens = self.script_tokens(underscore)
+            if len(tokens) > 2 and tokens[0].text == "[" and tokens[-1].text == "]":  # \mathbb{1}_{[c]}
+                tokens = tokens[1:-1]
             return tree.Indicator(self.condition_of(tokens, underscore), token.column)
         left = self.is_(r"\left")
         if left:
@@ -722,7 +734,12 @@ class Parser:
         self.expect(closing, f"to close the indicator's condition at column {opening.column}")
         return tree.Indicator(condition, token.column)
 
-    def condition(self) -> tree.Comparison:
+    def condition(self) -> tree.Comparison | tree.Exists:
+        if self.is_(r"\exists"):
+            exists = self.next()
+            variable, over = self.member()
+            self.expect_such_that(exists)
+            return tree.Exists(variable, over, self.condition(), exists.column)
         left = self.expression()
         token = self.peek()
         relation = RELATIONS.get(token.text) if token.kind in ("punct", "command") else None
@@ -734,6 +751,43 @@ class Parser:
         if following.kind in ("punct", "command") and RELATIONS.get(following.text) in CONDITIONS:
             raise self.error(following, "a chained condition (a < b < c): write it as two conditions")
         return tree.Comparison(left, relation, right, token.column)
+
+    def member(self) -> tuple[str, tree.Node]:
+        """``x \\in X``: the variable's name and the set."""
+        variable = self.postfix()
+        if not isinstance(variable, tree.Name):
+            raise self.error(self.peek(), "expected a variable before \\in")
+        self.expect(r"\in", "after the variable")
+        return variable.full, self.expression()
+
+    def expect_such_that(self, owner: Token) -> None:
+        if not self.is_(":", r"\mid", "|"):
+            raise self.error(self.peek(), f"expected : or \\mid after the set of {owner.text}")
+        self.next()
+
+    def set_builder_ahead(self) -> bool:
+        """After ``\\{``: ``x \\in X : condition`` (a set by a condition), up to the matching ``\\}``."""
+        depth, seen_in = 0, False
+        for token in self.tokens[self.at:]:
+            if token.kind == "end" or depth == 0 and token.text in (r"\}", r"\right"):
+                return False
+            depth += token.text in ("(", "[", "{", r"\{", r"\left")
+            depth -= token.text in (")", "]", "}", r"\}", r"\right")
+            if depth == 0 and token.text == r"\in":
+                seen_in = True
+            elif depth == 0 and seen_in and token.text in (":", r"\mid"):
+                return True
+        return False
+
+    def set_builder(self, opening: Token, left: bool) -> tree.Node:
+        """``\\{ x \\in X : c \\}``: the elements of X for which c holds (``|...|`` counts them)."""
+        variable, over = self.member()
+        self.expect_such_that(opening)
+        condition = self.condition()
+        if left:
+            self.expect(r"\right", f"to close the \\left\\{{ at column {opening.column}")
+        self.expect(r"\}", f"to close the \\{{ at column {opening.column}")
+        return tree.SetBuilder(variable, over, condition, opening.column)
 
     def condition_of(self, tokens: tuple[Token, ...], at: Token) -> tree.Comparison:
         sub = Parser(tokens + (Token("end", "", at.column),))

@@ -229,3 +229,21 @@ class Union(Node):
     """``\\mathcal{Y} \\cup \\mathcal{Y}^-`` below a big operator: the elements of each set in turn, each once."""
     sets: tuple[Node, ...]
     column: int
+
+
+@dataclass(frozen=True)
+class Exists(Node):
+    """``\\exists i \\in V : c``, a condition: some element of the set meets ``condition``."""
+    variable: str
+    over: Node
+    condition: "Comparison | Exists"
+    column: int
+
+
+@dataclass(frozen=True)
+class SetBuilder(Node):
+    """``\\{ x \\in X : c \\}``: the elements of ``over`` that meet ``condition`` (a list; ``|...|`` counts it)."""
+    variable: str
+    over: Node
+    condition: "Comparison | Exists"
+    column: int
