@@ -207,6 +207,9 @@ class Evaluator:
                                f"max_elements={self.options.max_elements:,}")
 
     def _power(self, node: tree.Power):
+        labelled = _label_name(node)
+        if labelled is not None and labelled in self.values:  # \phi^{GMF} with phi^GMF given: a label
+            return self.convert(self.values[labelled])
         base, exponent = unrow(self.value(node.base)), unrow(self.value(node.exponent))
         if torch.is_tensor(base) and base.dim() >= 2 and not self.options.elementwise:
             if _scalar(exponent) and float(exponent) == -1:
@@ -581,6 +584,21 @@ def _with_vec_aliases(bound: dict, values) -> dict:
         if alias not in values:
             extra[alias] = value
     return {**bound, **extra}
+
+
+def _label_name(node: tree.Power) -> str | None:
+    """``phi^GMF`` for ``\\phi^{GMF}`` (letters or a word as the superscript of a name), else ``None``."""
+    exponent = node.exponent
+    if not isinstance(node.base, tree.Name):
+        return None
+    if isinstance(exponent, tree.Name) and exponent.subscript is None and not exponent.label and not exponent.primes:
+        letters = exponent.base
+    elif isinstance(exponent, tree.Product) and all(op in ("", "juxt") and isinstance(f, tree.Name) and f.subscript is None
+                                                    and not f.label and not f.primes for op, f in exponent.factors):
+        letters = "".join(f.base for _, f in exponent.factors)
+    else:
+        return None
+    return f"{node.base.full}^{letters}"
 
 
 def unrow(value):
