@@ -7,6 +7,7 @@ they meet a tensor; results come back as tensors of ``dtype`` on the values' dev
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -365,6 +366,11 @@ class Evaluator:
             if len(variables) == 1:
                 return [{variables[0]: _plain(r)} for r in rows]
             return [dict(zip(variables, map(_plain, r), strict=True)) for r in rows]
+        if binding.kind == "subsets":
+            elements = sorted(self.finite_set(self.value(binding.over), binding.over))
+            self.check_count(2 ** len(elements), node)
+            return [{variables[0]: frozenset(chosen)} for size in range(len(elements) + 1)
+                    for chosen in itertools.combinations(elements, size)]
         domains = [self.domain(v, node) for v in variables]
         if binding.kind == "free":
             count = math.prod(len(d) for d in domains)
@@ -488,6 +494,21 @@ class Evaluator:
                            for b, w in zip(row, widths)], dim=1) for row, h in zip(blocks, heights)]
         result = torch.cat(rows, dim=0)
         return result[:, 0] if result.shape[1] == 1 else result
+
+    def _setoperation(self, node: tree.SetOperation):
+        left = self.finite_set(self.value(node.left), node.left)
+        right = self.finite_set(self.value(node.right), node.right)
+        return {"cup": left | right, "setminus": left - right, "cap": left & right}[node.op]
+
+    def finite_set(self, value, node: tree.Node) -> frozenset:
+        """A set's elements: a set, a list or 1-D tensor of numbers, or one number (``\\{i\\}``)."""
+        if torch.is_tensor(value) and value.dim() <= 1:
+            value = value.tolist()
+        if isinstance(value, (int, float)):
+            return frozenset({_plain(value)})
+        if isinstance(value, (set, frozenset, list, tuple)):
+            return frozenset(_plain(v) for v in value)
+        raise TexEvalError(_written(node), node.column, "a set operation needs a finite set of numbers")
 
     def _colon(self, node: tree.Colon):
         raise TexEvalError(":", node.column, "a colon is an index (the whole axis), not a value")

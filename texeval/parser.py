@@ -22,6 +22,7 @@ PRODUCT_OPERATORS = {r"\cdot": "cdot", r"\times": "*", "*": "*", "/": "/", r"\od
                      r"\circ": "circ"}
 TRANSPOSES = {r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}"}
 LABELS = {"*": "*", r"\star": "*", r"\ast": "*", r"\dagger": "dagger", "-": "-", "+": "+"}
+SET_OPERATORS = {r"\cup": "cup", r"\setminus": "setminus", r"\cap": "cap"}
 MATRICES = frozenset({"bmatrix", "pmatrix", "matrix", "Bmatrix"})
 MOMENT_NAMES = {"Var": "var", "E": "mean"}  # \mathrm{Var}[x], E[x]: over the check's samples=
 
@@ -132,6 +133,14 @@ class Parser:
     # --- precedence levels ---------------------------------------------------------------------
 
     def expression(self) -> tree.Node:
+        """``arithmetic ((\\cup|\\setminus|\\cap) arithmetic)*``: set operations bind loosest."""
+        node = self.arithmetic()
+        while self.is_(*SET_OPERATORS):
+            token = self.next()
+            node = tree.SetOperation(SET_OPERATORS[token.text], node, self.arithmetic(), token.column)
+        return node
+
+    def arithmetic(self) -> tree.Node:
         """``[sign] term ((+|-) term)*``."""
         first = self.peek()
         self.nested(first)
@@ -189,7 +198,7 @@ class Parser:
         if token.kind == "punct":
             return token.text in ("(", "[", "{") or (token.text == "|" and not self.bars)
         if token.kind == "command":
-            if token.text == r"\right" or token.text in PRODUCT_OPERATORS or token.text in CLOSING:
+            if token.text == r"\right" or token.text in PRODUCT_OPERATORS or token.text in CLOSING or token.text in SET_OPERATORS:
                 return False
             if token.text in (r"\|", r"\Vert") and self.bars:
                 return False
@@ -652,6 +661,13 @@ class Parser:
         between = self.between(tokens, at, upper)
         if between is not None:
             return between
+        subset = next((k for k, t in enumerate(tokens) if t.text == r"\subseteq"), None)
+        if subset is not None and upper is None and subset + 1 < len(tokens):
+            sub = Parser(tokens[subset + 1:] + (Token("end", "", tokens[-1].column + 1),))
+            sub.depth = self.depth
+            over = sub.expression()
+            sub.expect_end()
+            return tree.Binding("subsets", _variables(tokens[:subset], at), over=over)
         left = tokens if split is None else tokens[:split]
         variables = _variables(left, at)
         if split is None:

@@ -117,6 +117,7 @@ class Binding:
     """The index a big operator runs over, from its subscript (and superscript for ``upper``).
 
     kind: ``range`` (``i=1`` to ``upper``), ``set`` (``i \\in S``, ``(u,i) \\in D``: ``over`` is the set),
+    ``subsets`` (``S \\subseteq F``: every subset of the set ``over``),
     ``except`` (``j \\ne i``: ``over`` is the excluded value), ``pair`` (``i<j``: ``relation``),
     ``free`` (``\\sum_i``: the range comes from the sizes of the tensors ``i`` indexes).
     """
@@ -246,4 +247,13 @@ class SetBuilder(Node):
     variable: str
     over: Node
     condition: "Comparison | Exists"
+    column: int
+
+
+@dataclass(frozen=True)
+class SetOperation(Node):
+    """``S \\cup \\{i\\}``, ``F \\setminus \\{i\\}``, ``A \\cap B`` on finite sets (a number is the set of itself)."""
+    op: str  # cup | setminus | cap
+    left: Node
+    right: Node
     column: int
