@@ -608,11 +608,15 @@ def _with_vec_aliases(bound: dict, values) -> dict:
 
 
 def _label_name(node: tree.Power) -> str | None:
-    """``phi^GMF`` for ``\\phi^{GMF}`` (letters or a word as the superscript of a name), else ``None``."""
+    """``phi^GMF`` for ``\\phi^{GMF}``, ``h_tau^n-1`` for ``h_{\\tau}^{n-1}`` (letters, a word, or a sum of names and
+    numbers as the superscript of a name), else ``None``."""
     exponent = node.exponent
     if not isinstance(node.base, tree.Name):
         return None
-    if isinstance(exponent, tree.Name) and exponent.subscript is None and not exponent.label and not exponent.primes:
+    if isinstance(exponent, tree.Sum) and all(isinstance(t, (tree.Name, tree.Number)) for _, t in exponent.terms):
+        letters = "".join((sign if k or sign == "-" else "") + (t.full if isinstance(t, tree.Name) else str(t.value))
+                          for k, (sign, t) in enumerate(exponent.terms))  # h^{n-1} -> h^n-1
+    elif isinstance(exponent, tree.Name) and exponent.subscript is None and not exponent.label and not exponent.primes:
         letters = exponent.base
     elif isinstance(exponent, tree.Product) and all(op in ("", "juxt") and isinstance(f, tree.Name) and f.subscript is None
                                                     and not f.label and not f.primes for op, f in exponent.factors):
