@@ -7,6 +7,7 @@ they meet a tensor; results come back as tensors of ``dtype`` on the values' dev
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -481,10 +482,13 @@ class Evaluator:
 
     def _matrix(self, node: tree.Matrix):
         """A matrix of blocks: a number is 1x1, a vector a column, ``x^\\top`` a row, a matrix itself, and a literal
-        0 the zero block its row and column call for. One column of numbers or vectors is a vector."""
-        zero = [[isinstance(e, tree.Number) and e.value == 0 for e in row] for row in node.rows]
-        blocks = [[None if z and len(node.rows) * len(row) > 1 else _block(self.value(e), self.tensor)
-                   for e, z in zip(row, zeros)] for row, zeros in zip(node.rows, zero)]
+        0 the zero block its row and column call for. One column of numbers or vectors is a vector. With a
+        ``\\vdots`` row the matrix lists its rows: a vector entry is a row."""
+        rows = self.elided_rows(node)
+        listed = len(rows) != len(node.rows) or any(isinstance(r[0], tree.Vdots) for r in node.rows)
+        zero = [[isinstance(e, tree.Number) and e.value == 0 for e in row] for row in rows]
+        blocks = [[None if z and len(rows) * len(row) > 1 else _block(self.value(e), self.tensor, as_row=listed)
+                   for e, z in zip(row, zeros)] for row, zeros in zip(rows, zero)]
         heights = [{b.shape[0] for b in row if b is not None} for row in blocks]
         widths = [{row[c].shape[1] for row in blocks if row[c] is not None} for c in range(len(blocks[0]))]
         if any(len(h) != 1 for h in heights) or any(len(w) != 1 for w in widths):
@@ -509,6 +513,44 @@ class Evaluator:
         if isinstance(value, (set, frozenset, list, tuple)):
             return frozenset(_plain(v) for v in value)
         raise TexEvalError(_written(node), node.column, "a set operation needs a finite set of numbers")
+
+    def elided_rows(self, node: tree.Matrix) -> list:
+        """The rows with a ``\\vdots`` row filled in. The first row and the row after the dots must differ only
+        where the first has a number a and the other an expression n (``M_{s_1} + P_1`` ... ``M_{s_n} + P_n``); the
+        rows before the dots must count up from a; the dots stand for the pattern at every integer up to n − 1."""
+        marks = [k for k, row in enumerate(node.rows) if isinstance(row[0], tree.Vdots)]
+        if not marks:
+            return list(node.rows)
+        k = marks[0]
+        if len(marks) > 1 or k == 0 or k == len(node.rows) - 1:
+            raise TexEvalError("\\vdots", node.rows[k][0].column, "one \\vdots row, between written rows")
+        before, pattern = node.rows[:k], node.rows[k + 1]
+        try:
+            differences = _differences(before[0], pattern, ())
+            starts = {d[1].value for d in differences}
+            ends = {d[2] for d in differences}
+            for offset, row in enumerate(before):
+                if {d[1].value for d in _differences(row, pattern, ())} != {next(iter(starts)) + offset}:
+                    raise ValueError("the rows before the dots do not count up by one")
+        except ValueError as exc:
+            raise TexEvalError("\\vdots", node.rows[k][0].column, f"cannot tell which rows it stands for: {exc}") from None
+        if len(starts) != 1 or len(ends) != 1:
+            raise TexEvalError("\\vdots", node.rows[k][0].column, "cannot tell which rows it stands for: the first row "
+                               "and the one after the dots must differ by one counter")
+        first, stop = next(iter(starts)), _as_index(self.value(next(iter(ends))), node)
+        if stop < first + len(before):
+            raise TexEvalError("\\vdots", node.rows[k][0].column, f"the counter ends at {stop}, before the rows "
+                               f"written above the dots")
+        counter = tree.Name("\\vdots", None, "", 0, node.column, "\\vdots")
+        template = _substitute(pattern, {d[0] for d in differences}, counter)
+        filled = []
+        for value in range(first + len(before), stop):
+            evaluator = self.with_bound({"\\vdots": value})
+            filled.append(tuple(Filled(evaluator.value(e), e.column) for e in template))
+        return list(before) + filled + list(node.rows[k + 1:])
+
+    def _filled(self, node):
+        return node.value
 
     def _colon(self, node: tree.Colon):
         raise TexEvalError(":", node.column, "a colon is an index (the whole axis), not a value")
@@ -586,14 +628,14 @@ def _vectors(a, b) -> bool:
     return torch.is_tensor(a) and torch.is_tensor(b) and a.dim() == 1 and b.dim() == 1 and a.shape == b.shape
 
 
-def _block(value, tensor) -> torch.Tensor:
-    """One entry of a matrix as a 2-D block: a number 1x1, a vector a column, a row a row."""
+def _block(value, tensor, as_row: bool = False) -> torch.Tensor:
+    """One entry of a matrix as a 2-D block: a number 1x1, a vector a column (a row when ``as_row``), a row a row."""
     if isinstance(value, Row):
         return value.vector.reshape(1, -1)
     value = tensor(value)
     if value.dim() == 0:
         return value.reshape(1, 1)
-    return value.reshape(-1, 1) if value.dim() == 1 else value
+    return value.reshape((1, -1) if as_row else (-1, 1)) if value.dim() == 1 else value
 
 
 def _with_vec_aliases(bound: dict, values) -> dict:
@@ -605,6 +647,53 @@ def _with_vec_aliases(bound: dict, values) -> dict:
         if alias not in values:
             extra[alias] = value
     return {**bound, **extra}
+
+
+@dataclass(frozen=True)
+class Filled(tree.Node):
+    """An already evaluated entry (a row a \\vdots stands for)."""
+    value: Any
+    column: int
+
+
+def _differences(a, b, path: tuple) -> list:
+    """Where trees a and b differ: (path, number in a, subtree of b); ValueError where they differ otherwise.
+    Columns, the written LaTeX and a subscript's text are ignored."""
+    if isinstance(a, tree.Number) and (not isinstance(b, tree.Number) or a.value != b.value):
+        return [(path, a, _without_columns(b))]
+    if type(a) is not type(b):
+        raise ValueError(f"a {type(a).__name__.lower()} where the other row has a {type(b).__name__.lower()}")
+    if isinstance(a, tuple):
+        if len(a) != len(b):
+            raise ValueError("the rows have different shapes")
+        return [d for k, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, path + (k,))]
+    if dataclasses.is_dataclass(a):
+        return [d for f in dataclasses.fields(a) if f.name not in ("column", "written", "text")
+                for d in _differences(getattr(a, f.name), getattr(b, f.name), path + (f.name,))]
+    if a != b:
+        raise ValueError(f"{a!r} where the other row has {b!r}")
+    return []
+
+
+def _without_columns(node):
+    if isinstance(node, tuple):
+        return tuple(_without_columns(n) for n in node)
+    if dataclasses.is_dataclass(node):
+        return dataclasses.replace(node, **{f.name: (0 if f.name == "column" else "" if f.name == "written" else
+                                                     _without_columns(getattr(node, f.name)))
+                                            for f in dataclasses.fields(node) if f.name not in ("text",)})
+    return node
+
+
+def _substitute(node, paths: set, replacement):
+    """``node`` with the subtrees at ``paths`` replaced."""
+    if () in paths:
+        return replacement
+    heads = {p[0] for p in paths}
+    rest = lambda head: {p[1:] for p in paths if p[0] == head}  # noqa: E731
+    if isinstance(node, tuple):
+        return tuple(_substitute(n, rest(k), replacement) if k in heads else n for k, n in enumerate(node))
+    return dataclasses.replace(node, **{h: _substitute(getattr(node, h), rest(h), replacement) for h in heads})
 
 
 def _label_name(node: tree.Power) -> str | None:

@@ -859,8 +859,13 @@ class Parser:
         """Rows separated by ``\\\\``, entries by ``&``; an entry is a number, a vector or a block."""
         rows: list[tuple[tree.Node, ...]] = []
         while True:
+            if self.is_(r"\vdots") and self.is_(r"\\", r"\end", ahead=1):
+                rows.append((tree.Vdots(self.next().column),))
+                if self.is_(r"\\"):
+                    self.next()
+                continue
             if self.is_(r"\vdots", r"\cdots", r"\ddots", r"\ldots", r"\dots"):
-                raise self.error(self.peek(), "an elided row or column: write a \\vdots matrix as the bound matrix itself")
+                raise self.error(self.peek(), "an elided entry: texeval reads \\vdots only as a whole row")
             row = [self.expression()]
             while self.is_("&"):
                 self.next()
@@ -874,7 +879,7 @@ class Parser:
             break
         self.expect(r"\end", f"to close \\begin{{{kind}}}")
         self.group_tokens()
-        if len({len(r) for r in rows}) != 1:
+        if len({len(r) for r in rows if not isinstance(r[0], tree.Vdots)}) != 1:
             raise self.error(token, f"the rows of this {kind} have different numbers of entries")
         return tree.Matrix(tuple(rows), token.column)
 

@@ -220,6 +220,12 @@ class Matrix(Node):
 
 
 @dataclass(frozen=True)
+class Vdots(Node):
+    """A ``\\vdots`` row of a matrix: the rows between its neighbours, by the pattern of the first and next rows."""
+    column: int
+
+
+@dataclass(frozen=True)
 class Colon(Node):
     """``:`` as an index, ``E_{x,:}``: the whole axis."""
     column: int
