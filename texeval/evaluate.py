@@ -58,6 +58,8 @@ class Evaluator:
 
     def result(self, node: tree.Node) -> torch.Tensor:
         value = unrow(self.value(node))
+        if isinstance(value, (frozenset, list)):
+            raise TexEvalError(_written(node), node.column, "the formula's value is a set, not a number or a tensor")
         if torch.is_tensor(value):
             convert = value.dtype != self.options.dtype and (value.is_floating_point() or value.dtype == torch.bool)
             return value.to(self.options.dtype) if convert else value
@@ -529,14 +531,14 @@ class Evaluator:
             differences = _differences(before[0], pattern, ())
             starts = {d[1].value for d in differences}
             ends = {d[2] for d in differences}
+            if len(starts) != 1 or len(ends) != 1:
+                raise ValueError("the first row and the one after the dots must differ by one counter")
             for offset, row in enumerate(before):
                 if {d[1].value for d in _differences(row, pattern, ())} != {next(iter(starts)) + offset}:
                     raise ValueError("the rows before the dots do not count up by one")
         except ValueError as exc:
             raise TexEvalError("\\vdots", node.rows[k][0].column, f"cannot tell which rows it stands for: {exc}") from None
-        if len(starts) != 1 or len(ends) != 1:
-            raise TexEvalError("\\vdots", node.rows[k][0].column, "cannot tell which rows it stands for: the first row "
-                               "and the one after the dots must differ by one counter")
+
         first, stop = next(iter(starts)), _as_index(self.value(next(iter(ends))), node)
         if stop < first + len(before):
             raise TexEvalError("\\vdots", node.rows[k][0].column, f"the counter ends at {stop}, before the rows "
