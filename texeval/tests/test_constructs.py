@@ -158,4 +158,4 @@ def test_linear_algebra_and_sample_constructs(tex, values, options, expected):
 def test_a_set_operation_needs_finite_sets_of_numbers():
     with pytest.raises(TexEvalError) as raised:
         evaluate(r"y = \sum_{i \in W \setminus \{1\}} i", {"W": W}, equation="n/e")
-    assert str(raised.value) == "n/e: cannot evaluate W at column 15: a set operation needs a finite set of numbers"
+    assert str(raised.value) == "n/e: cannot evaluate W at column 17: a set operation needs a finite set of numbers"
