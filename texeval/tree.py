@@ -58,8 +58,9 @@ class Sum(Node):
 
 @dataclass(frozen=True)
 class Product(Node):
-    """``factors[0]`` then (operator, factor) pairs: ``*`` (``\\cdot \\times *``, elementwise), ``/``,
-    ``juxt`` (side by side: scalar product or matrix product), ``odot``, ``otimes``."""
+    """``factors[0]`` then (operator, factor) pairs: ``*`` (``\\times *``, elementwise), ``cdot`` (elementwise, or
+    the dot product of two vectors with ``dot=True``), ``/``, ``juxt`` (side by side: scalar product or matrix
+    product), ``odot``, ``circ`` (elementwise; ``[a \\circ b]`` concatenates), ``otimes``."""
     factors: tuple[tuple[str, Node], ...]
     column: int
 
