@@ -75,6 +75,11 @@ def check_gender_direction_by_pca():
     C_note = evaluate_with("bolukbasi2016man/gender-pca",
                            {"D": [list(pair) for pair in pairs], "mu": pairs.mean(1), "n": len(pairs)}, row_vectors=True)
     close(C_note, rows.T @ rows, "the note's C against the Gram matrix of the centred rows")
+    # defining sets of 2, 3 and 4 words (a pair alone is symmetric about its mean): C against Σ_i torch.cov
+    sets = [list(pairs[0]), [pairs[1, 0], pairs[1, 1], pairs[2, 0]], [pairs[3, 0], pairs[3, 1], pairs[4, 0], pairs[5, 1]]]
+    C_sets = evaluate_with("bolukbasi2016man/gender-pca", {"D": sets, "mu": torch.stack([torch.stack(D).mean(0) for D in sets]),
+                                                          "n": len(sets)}, row_vectors=True)
+    close(C_sets, sum(torch.cov(torch.stack(D).T, correction=0) for D in sets), "C for sets of 2, 3, 4 words vs Σ torch.cov")
     g_svd = torch.linalg.svd(rows).Vh[0]
     close(aligned(g_svd, g), g, "top component: svd of the centred rows against eigh of C")
     g_diff = torch.linalg.svd(pairs[:, 0] - pairs[:, 1]).Vh[0]

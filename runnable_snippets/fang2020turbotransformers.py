@@ -7,7 +7,7 @@ References: F.softmax and F.layer_norm (float64), a two-pass float32 LayerNorm, 
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, evaluate_with, run_checks, seed
+from harness import check, close, device, differs, evaluate_with, holds_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -151,6 +151,8 @@ def check_batch_scheduler_against_brute_force():
                                 {"i": i, "F": lambda j: table[int(j)], "T": lambda b, l: T(float(b), float(l)),
                                  "ell": torch.tensor(lengths, dtype=torch.float64)}, clause=0)
             close(F_i, table[i], f"the recurrence at i = {i} vs the brute-force optimum")
+        # F(0) = 0: nothing scheduled costs nothing
+        holds_with("fang2020turbotransformers/batch-dp", {"F": lambda j: table[int(j)]}, clause=1)
         partitions = list(set_partitions(list(range(n))))
         close(len(partitions), 4140, "Bell(8) partitions", rtol=0, atol=0)
         close(best, min(partition_cost(lengths, p) for p in partitions), "DP vs brute force over all partitions")
