@@ -76,9 +76,11 @@ def tower(g, sizes):
 \mathbf{z}_1 &= \begin{bmatrix} \mathbf{p}_u \\ \mathbf{q}_i \end{bmatrix}, \qquad
 \phi_l(\mathbf{z}_{l-1}) = a_l\left(W_l^\top \mathbf{z}_{l-1} + \mathbf{b}_l\right), \quad l = 2, \ldots, L, \\
 \hat{y}_{ui} &= \sigma\left(\mathbf{h}^\top \phi_L(\mathbf{z}_{L-1})\right)
-\end{aligned}""")
+\end{aligned}""", evaluates=True)
 def check_mlp_tower_against_sequential():
-    """A 2K → 8 → 4 → 2 ReLU tower written layer by layer equals nn.Sequential; output σ(hᵀ z_L)."""
+    """A 2K → 8 → 4 → 2 ReLU tower (L = 4: layers l = 2, 3, 4) from the note's LaTeX, line by line (z_1 the
+    stacked embeddings, the recursion φ_l for each layer, ŷ with φ_L the last layer), for every (u, i),
+    equals nn.Sequential + sigmoid; and written layer by layer with torch."""
     g = seed(2)
     P, Q = randn(g, n_users, K), randn(g, n_items, K)
     u, i = all_pairs()
@@ -89,7 +91,24 @@ def check_mlp_tower_against_sequential():
         W_l_T, b_l = linear.weight, linear.bias                      # nn.Linear stores W_lᵀ
         z = torch.clamp_min(z @ W_l_T.T + b_l, 0.0)                  # φ_l(z_{l−1}) = ReLU(W_lᵀ z_{l−1} + b_l)
     y_hat = 1.0 / (1.0 + torch.exp(-(z @ h)))                        # ŷ = σ(hᵀ φ_L)
-    close(y_hat, torch.sigmoid(net(torch.cat([P[u], Q[i]], -1)) @ h), "MLP tower against nn.Sequential + sigmoid")
+    with torch.no_grad():
+        reference = torch.sigmoid(net(torch.cat([P[u], Q[i]], -1)) @ h)
+    close(y_hat, reference, "MLP tower against nn.Sequential + sigmoid")
+    layers = {l: (linear.weight.detach().T, linear.bias.detach()) for l, linear in zip((2, 3, 4), net[::2])}   # W_l, b_l
+
+    def phi(l, z):
+        # φ_l(z_{l−1}) = a_l(W_lᵀ z_{l−1} + b_l), a_l = ReLU
+        W_l, b_l = layers[l]
+        return evaluate_with("he2017neural/mlp", {"a_l": torch.relu, "W_l": W_l, "b_l": b_l, "z_l-1": z}, clause=1)
+    note = []
+    for u_k, i_k in zip(u.tolist(), i.tolist()):
+        # z_1 = [p_u; q_i]
+        z = evaluate_with("he2017neural/mlp", {"p_u": P[u_k], "q_i": Q[i_k]}, clause=0)
+        for l in (2, 3):
+            z = phi(l, z)                                            # z_l = φ_l(z_{l−1}), up to z_{L−1}
+        # ŷ_ui = σ(hᵀ φ_L(z_{L−1}))
+        note.append(evaluate_with("he2017neural/mlp", {"h": h, "phi_L": lambda z: phi(4, z), "z_L-1": z}))
+    close(torch.stack(note), reference, "the note's tower against nn.Sequential + sigmoid")
 
 
 @check("he2017neural/neumf",

@@ -7,8 +7,8 @@ LaTeX -> tokens -> a typed expression tree (``tree.py``) -> a torch value. No sy
                      {"theta_t-1": theta, "alpha": 1e-3, "mhat_t": m, "vhat_t": v, "epsilon": 1e-8})
 
 ``evaluate`` returns the rightmost side of the last clause (``clause=`` picks another: clauses are
-separated by top-level commas, ``A = a, \\qquad B = b``); the left side of a definition is a name, not
-evaluated. ``sides`` evaluates every side and returns them with the relations between them.
+separated by top-level commas, ``A = a, \\qquad B = b``, and by the line breaks of a formula that is one
+``\\begin{aligned}`` block, whose ``&`` are dropped); the left side of a definition is a name, not evaluated. ``sides`` evaluates every side and returns them with the relations between them.
 
 Naming rule (the names a check passes values under):
 - Greek letters by name (``\\beta`` -> ``beta``); font commands dropped (``\\mathbf{x}`` -> ``x``,

@@ -27,10 +27,43 @@ MATRICES = frozenset({"bmatrix", "pmatrix", "matrix", "Bmatrix"})
 MOMENT_NAMES = {"Var": "var", "E": "mean"}  # \mathrm{Var}[x], E[x]: over the check's samples=
 
 
+ALIGNED = ("aligned", "align", "align*", "gathered", "split")
+
+
+@functools.lru_cache(maxsize=4096)
+def formula_tokens(tex: str) -> tuple[Token, ...]:
+    """The tokens of ``tex``; a formula that is one ``\\begin{aligned} ... \\end{aligned}`` block is read as its
+    lines, each line break a clause break (like a top-level comma) and the alignment marks ``&`` dropped."""
+    tokens = tokenize(tex)
+    texts = [t.text for t in tokens]
+    if texts[:2] != [r"\begin", "{"] or "}" not in texts:
+        return tokens
+    close = texts.index("}")
+    if script_text(tokens[2:close]) not in ALIGNED or r"\end" not in texts:
+        return tokens
+    end = len(texts) - 1 - texts[::-1].index(r"\end")
+    if end < close or any(t.kind != "end" and t.text not in "{}.," and t.kind != "letter" and t.text != "*"
+                          for t in tokens[end + 1:]):
+        return tokens
+    kept: list[Token] = []
+    depth = 0
+    for token in tokens[close + 1:end]:
+        depth += token.text in OPENING
+        depth -= token.text in CLOSING
+        if depth == 0 and token.text == "&":
+            continue
+        if depth == 0 and token.text == r"\\":
+            if kept and kept[-1].text != ",":
+                kept.append(Token("punct", ",", token.column))
+            continue
+        kept.append(token)
+    return tuple(kept) + (tokens[-1],)
+
+
 @functools.lru_cache(maxsize=4096)
 def formula(tex: str) -> tree.Formula:
     """Split ``tex`` into clauses (top-level commas) and sides (top-level relations); sides stay unparsed."""
-    tokens = tokenize(tex)
+    tokens = formula_tokens(tex)
     clauses, sides, relations = [], [], []
     start, depth, k = 0, 0, 0
     body = list(tokens[:-1])
@@ -77,7 +110,7 @@ def formula(tex: str) -> tree.Formula:
 @functools.lru_cache(maxsize=4096)
 def side(tex: str, start: int, stop: int) -> tree.Node:
     """The expression tree of tokens ``start:stop`` of ``tex`` (one side of a relation)."""
-    tokens = tokenize(tex)
+    tokens = formula_tokens(tex)
     parser = Parser(tokens[start:stop] + (tree_end(tokens, stop),))
     node = parser.expression()
     parser.expect_end()

@@ -159,3 +159,13 @@ def test_a_set_operation_needs_finite_sets_of_numbers():
     with pytest.raises(TexEvalError) as raised:
         evaluate(r"y = \sum_{i \in W \setminus \{1\}} i", {"W": W}, equation="n/e")
     assert str(raised.value) == "n/e: cannot evaluate W at column 17: a set operation needs a finite set of numbers"
+
+
+def test_an_aligned_block_is_read_line_by_line_as_clauses():
+    tex = r"""\begin{aligned}
+a &= x + y, \qquad b = \begin{bmatrix} x \\ y \end{bmatrix}, \\
+c &= x \odot y
+\end{aligned}"""
+    torch.testing.assert_close(evaluate(tex, {"x": x, "y": y}, clause=0), x + y)
+    torch.testing.assert_close(evaluate(tex, {"x": x, "y": y}, clause=1), torch.cat([x, y]))
+    torch.testing.assert_close(evaluate(tex, {"x": x, "y": y}), x * y)
