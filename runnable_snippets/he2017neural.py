@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, evaluate_with, holds, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, holds, holds_with, run_checks, seed
 
 f64 = torch.float64
 n_users, n_items, K = 6, 9, 4
@@ -97,9 +97,12 @@ def check_mlp_tower_against_sequential():
     layers = {l: (linear.weight.detach().T, linear.bias.detach()) for l, linear in zip((2, 3, 4), net[::2])}   # W_l, b_l
 
     def phi(l, z):
-        # φ_l(z_{l−1}) = a_l(W_lᵀ z_{l−1} + b_l), a_l = ReLU
+        # φ_l(z_{l−1}) = a_l(W_lᵀ z_{l−1} + b_l), a_l = ReLU: both sides, φ_l the tower's nn.Linear + nn.ReLU
         W_l, b_l = layers[l]
-        return evaluate_with("he2017neural/mlp", {"a_l": torch.relu, "W_l": W_l, "b_l": b_l, "z_l-1": z}, clause=1)
+        values = {"a_l": torch.relu, "W_l": W_l, "b_l": b_l, "z_l-1": z,
+                  "phi_l": lambda v: net[2 * (l - 2) + 1](net[2 * (l - 2)](v)).detach()}
+        holds_with("he2017neural/mlp", values, clause=1)
+        return evaluate_with("he2017neural/mlp", values, clause=1)
     note = []
     for u_k, i_k in zip(u.tolist(), i.tolist()):
         # z_1 = [p_u; q_i]
