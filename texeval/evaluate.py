@@ -394,12 +394,13 @@ class Evaluator:
         matrix, else numbers); a union takes each set's elements in turn, each once."""
         if isinstance(over, tree.Union):
             rows, seen = [], set()
-            for part in over.sets:
-                for row in self.set_rows(part, width):
-                    key = tuple(row) if isinstance(row, list) else row
-                    if torch.is_tensor(key) or key not in seen:
-                        rows.append(row)
-                        seen.add(key) if not torch.is_tensor(key) else None
+            for row in (row for part in over.sets for row in self.set_rows(part, width)):
+                key = tuple(row) if isinstance(row, list) else row
+                if torch.is_tensor(key):  # vectors: kept as given
+                    rows.append(row)
+                elif key not in seen:
+                    rows.append(row)
+                    seen.add(key)
             return rows
         value = self.value(over) if not isinstance(over, tree.Name) or over.full not in self.values else self.values[over.full]
         if torch.is_tensor(value) and width == 1 and value.dim() >= 2:
@@ -435,8 +436,8 @@ class Evaluator:
         if node.fallback is not None and node.fallback.full in self.values:
             return self.juxtapose(self.value(node.fallback), self.value(node.body), node)
         written = "\\mathrm{Var}" if node.kind == "var" else "E" if node.fallback is not None else "\\mathbb{E}"
-        used = [name for name in self.options.samples if name in {n.full for n in _names(node.body)} | {
-            n.unindexed for n in _names(node.body) if n.subscript is not None}]
+        written_names = {n.full for n in _names(node.body)} | {n.unindexed for n in _names(node.body) if n.subscript}
+        used = [name for name in self.options.samples if name in written_names]
         if not used:
             raise TexEvalError(written, node.column, "write which samples the mean runs over, like \\mathbb{E}_{x}[...], "
                                "or pass them: samples={'x': <tensor, samples along axis 0>}")
@@ -487,7 +488,7 @@ class Evaluator:
         0 the zero block its row and column call for. One column of numbers or vectors is a vector. With a
         ``\\vdots`` row the matrix lists its rows: a vector entry is a row."""
         rows = self.elided_rows(node)
-        listed = len(rows) != len(node.rows) or any(isinstance(r[0], tree.Vdots) for r in node.rows)
+        listed = any(isinstance(r[0], tree.Vdots) for r in node.rows)
         zero = [[isinstance(e, tree.Number) and e.value == 0 for e in row] for row in rows]
         blocks = [[None if z and len(rows) * len(row) > 1 else _block(self.value(e), self.tensor, as_row=listed)
                    for e, z in zip(row, zeros)] for row, zeros in zip(rows, zero)]
@@ -496,7 +497,7 @@ class Evaluator:
         if any(len(h) != 1 for h in heights) or any(len(w) != 1 for w in widths):
             raise TexEvalError("\\begin{bmatrix}", node.column, "the blocks of this matrix do not line up in rows and columns")
         like = next(b for row in blocks for b in row if b is not None)
-        rows = [torch.cat([b if b is not None else like.new_zeros(h.copy().pop(), w.copy().pop())
+        rows = [torch.cat([b if b is not None else like.new_zeros(next(iter(h)), next(iter(w)))
                            for b, w in zip(row, widths)], dim=1) for row, h in zip(blocks, heights)]
         result = torch.cat(rows, dim=0)
         return result[:, 0] if result.shape[1] == 1 else result
@@ -538,7 +539,6 @@ class Evaluator:
                     raise ValueError("the rows before the dots do not count up by one")
         except ValueError as exc:
             raise TexEvalError("\\vdots", node.rows[k][0].column, f"cannot tell which rows it stands for: {exc}") from None
-
         first, stop = next(iter(starts)), _as_index(self.value(next(iter(ends))), node)
         if stop < first + len(before):
             raise TexEvalError("\\vdots", node.rows[k][0].column, f"the counter ends at {stop}, before the rows "
