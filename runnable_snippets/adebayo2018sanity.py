@@ -35,9 +35,10 @@ def gradient(S, x):
     return g
 
 
-@check("adebayo2018sanity/gradient", tex=r"E_{\mathrm{grad}}(x) = \frac{\partial S}{\partial x}")
+@check("adebayo2018sanity/gradient", tex=r"E_{\mathrm{grad}}(x) = \frac{\partial S}{\partial x}", evaluates=True)
 def check_gradient_saliency():
-    """Autograd ∂S/∂x equals central finite differences; gradient ⊙ input of a linear score wᵀx + b adds up
+    """The note's ∂S/∂x, evaluated from its LaTeX by autograd through S's graph for each of 5 inputs x (d,),
+    equals central finite differences of the MLP's score; gradient ⊙ input of a linear score wᵀx + b adds up
     to S(x) − b."""
     g = seed(0)
     S, _ = mlp(g)
@@ -45,7 +46,12 @@ def check_gradient_saliency():
     eps = 1e-6
     eye = torch.eye(d, dtype=torch.float64, device=device())
     finite = torch.stack([(S(x + eps * e) - S(x - eps * e)) / (2 * eps) for e in eye], 1)
-    close(gradient(S, x), finite, "∂S/∂x against central finite differences", atol=1e-8)
+    for x_k, finite_k in zip(x, finite):
+        x_k = x_k.clone().requires_grad_(True)
+        # E_grad(x) = ∂S/∂x, S the score computed from x
+        E_grad = evaluate("adebayo2018sanity/gradient", S=S(x_k), x=x_k)
+        close(E_grad, finite_k, "the note's ∂S/∂x against central finite differences", atol=1e-8)
+    close(gradient(S, x), finite, "the batched ∂S/∂x used below against central finite differences", atol=1e-8)
     w, b = torch.randn(d, generator=g, dtype=torch.float64).to(device()), 0.7
     linear = gradient(lambda z: z @ w + b, x)
     close((x * linear).sum(1), x @ w, "Σ x ⊙ ∂S/∂x = S(x) − b for a linear score")
@@ -59,13 +65,17 @@ def integrated_gradients(S, x, x_bar, m):
 
 
 @check("adebayo2018sanity/integrated-gradients",
-       tex=r"E_{\mathrm{IG}}(x) = (x - \bar{x}) \odot \int_{0}^{1} \frac{\partial S\left(\bar{x} + \alpha (x - \bar{x})\right)}{\partial x} \, d\alpha")
+       tex=r"E_{\mathrm{IG}}(x) = (x - \bar{x}) \odot \int_{0}^{1} \frac{\partial S\left(\bar{x} + \alpha (x - \bar{x})\right)}{\partial x} \, d\alpha",
+       evaluates=True)
 @check("adebayo2018sanity/ig-riemann",
-       tex=r"E_{\mathrm{IG}}(x) \approx (x - \bar{x}) \odot \frac{1}{m} \sum_{k=1}^{m} \frac{\partial S\left(\bar{x} + \frac{k}{m} (x - \bar{x})\right)}{\partial x}")
+       tex=r"E_{\mathrm{IG}}(x) \approx (x - \bar{x}) \odot \frac{1}{m} \sum_{k=1}^{m} \frac{\partial S\left(\bar{x} + \frac{k}{m} (x - \bar{x})\right)}{\partial x}",
+       evaluates=True)
 def check_integrated_gradients():
     """Quadratic S(x) = ½xᵀAx + cᵀx: the integral is (x − x̄) ⊙ (A(x̄ + (x − x̄)/2) + c) and the m-step
     Riemann sum exceeds it by exactly (x − x̄) ⊙ A(x − x̄)/(2m); completeness Σ E_IG = S(x) − S(x̄) holds
-    for the quadratic exactly and for the MLP up to the O(1/m) Riemann error."""
+    for the quadratic exactly and for the MLP up to the O(1/m) Riemann error. The note's integral (Gauss-Legendre
+    quadrature, ∂S(·)/∂x the gradient of S at the path point, by autograd) and its Riemann sum are evaluated from
+    its LaTeX against those closed forms, and the integral against completeness on the MLP."""
     g = seed(1)
     M = torch.randn(d, d, generator=g, dtype=torch.float64).to(device())
     A, c = M @ M.T / d, torch.randn(d, generator=g, dtype=torch.float64).to(device())
@@ -75,11 +85,25 @@ def check_integrated_gradients():
     x, x_bar = torch.randn(d, generator=g, dtype=torch.float64).to(device()), torch.zeros(d, dtype=torch.float64, device=device())
     closed_form = (x - x_bar) * (A @ (x_bar + (x - x_bar) / 2) + c)
     close(closed_form.sum(), quadratic(x) - quadratic(x_bar), "completeness of the exact integral (quadratic)")
+    # E_IG(x) = (x − x̄) ⊙ ∫_0^1 ∂S(x̄ + α(x − x̄))/∂x dα, for the zero baseline and a random one
+    for baseline in (x_bar, torch.randn(d, generator=g, dtype=torch.float64).to(device())):
+        E_IG = evaluate("adebayo2018sanity/integrated-gradients", S=quadratic, x=x, xbar=baseline)
+        close(E_IG, (x - baseline) * (A @ (baseline + (x - baseline) / 2) + c),
+              "the note's integral against the closed form (quadratic)")
     for m in (1, 10, 100):
         riemann = integrated_gradients(quadratic, x, x_bar, m)
         close(riemann, closed_form + (x - x_bar) * (A @ (x - x_bar)) / (2 * m), f"Riemann sum with m={m} against its exact error term")
+    # E_IG(x) ≈ (x − x̄) ⊙ (1/m) Σ_{k=1}^{m} ∂S(x̄ + (k/m)(x − x̄))/∂x  (read left to right, (x − x̄) ⊙ 1/m is a
+    # vector, so the juxtaposition with the sum is elementwise)
+    riemann_note = evaluate_with("adebayo2018sanity/ig-riemann", {"S": quadratic, "x": x, "xbar": baseline, "m": 10},
+                                 elementwise=True)
+    close(riemann_note, (x - baseline) * (A @ (baseline + (x - baseline) / 2) + c + A @ (x - baseline) / 20),
+          "the note's Riemann sum, m=10, against the integral plus its exact error term")
 
     S, _ = mlp(g)
+    E_IG_mlp = evaluate("adebayo2018sanity/integrated-gradients", S=S, x=x, xbar=baseline)
+    close(E_IG_mlp.sum(), S(x) - S(baseline), "completeness Σ E_IG = S(x) − S(x̄) of the note's integral on the MLP",
+          atol=1e-9)
     steps = [4, 16, 64, 256, 1024]
     errors = torch.stack([(integrated_gradients(S, x, x_bar, m).sum() - (S(x) - S(x_bar))).abs() for m in steps])
     close(errors[-1], 0.0, "completeness Σ E_IG = S(x) − S(x̄) for the MLP, m = 1024", atol=1e-3)

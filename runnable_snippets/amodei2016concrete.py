@@ -8,12 +8,13 @@ References: breadth-first-search distances (reachability γ_r^distance), the clo
 corridor's expected discounted hitting time, reachable-set counts, and brute force over all action
 sequences for the penalised policy.
 """
+import functools
 import itertools
 from collections import deque
 
 import torch
 
-from harness import check, close, differs, run_checks
+from harness import check, close, differs, evaluate, run_checks
 
 ROWS, COLS, VASE, GOAL = 2, 3, (0, 1), (0, 2)
 MOVES = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)]                       # no-op, up, down, left, right
@@ -69,6 +70,14 @@ def d_RR(R, s_t, s_baseline):
     return torch.clamp(R[INDEX[s_baseline]] - R[INDEX[s_t]], min=0).sum() / len(STATES)
 
 
+def d_RR_note(R, s_t, s_baseline):
+    """The note's d_RR(s_t; s'_t) evaluated from its LaTeX: states as their indices, S all of them,
+    R(x; y) read from the reachability table R."""
+    # d_RR(s_t; s'_t) = 1/|S| Σ_{s ∈ S} max(R(s'_t; s) − R(s_t; s), 0)
+    return evaluate("amodei2016concrete/relative-reachability", S=list(range(len(STATES))), s_t=INDEX[s_t],
+                    **{"s_t'": INDEX[s_baseline]}, R=lambda x, y: R[x.long(), y.long()])
+
+
 START = (0, 0, 1)
 
 
@@ -98,7 +107,8 @@ def check_reachability_against_shortest_paths_and_a_slippery_corridor():
 
 
 @check("amodei2016concrete/relative-reachability",
-       tex=r"d_{RR}(s_t; s'_t) = \frac{1}{|\mathcal{S}|} \sum_{s \in \mathcal{S}} \max\left( R(s'_t; s) - R(s_t; s), 0 \right)")
+       tex=r"d_{RR}(s_t; s'_t) = \frac{1}{|\mathcal{S}|} \sum_{s \in \mathcal{S}} \max\left( R(s'_t; s) - R(s_t; s), 0 \right)",
+       evaluates=True)
 def check_relative_reachability_penalises_only_irreversible_change():
     """Baseline = the state before the step (no-op baseline in a static world). With γ_r = 1: a reversible
     move costs 0; breaking the vase costs |reach(s') ∖ reach(s)| / |S| = 5/12, counted by BFS. With γ_r = 0.9
@@ -107,14 +117,23 @@ def check_relative_reachability_penalises_only_irreversible_change():
     reach = {s: {t for t in STATES if D[INDEX[s], INDEX[t]] < float("inf")} for s in STATES}
     moved, broke = step(START, 2), step(START, 4)                          # down (reversible), right (vase)
     R_1 = reachability(1.0)
-    close(d_RR(R_1, moved, START), 0.0, "reversible move, γ_r = 1")
+    close(d_RR_note(R_1, moved, START), 0.0, "reversible move, γ_r = 1")
     lost = len(reach[START] - reach[broke]) / len(STATES)
-    close(d_RR(R_1, broke, START), lost, "breaking the vase: fraction of states made unreachable")
+    close(d_RR_note(R_1, broke, START), lost, "breaking the vase: fraction of states made unreachable")
     close(lost, 5 / 12, "five intact-vase states are lost")
-    penalty = d_RR(reachability(0.9), moved, START)
+    for s_t in STATES:                                                     # every state against the BFS count
+        close(d_RR_note(R_1, s_t, START), len(reach[START] - reach[s_t]) / len(STATES), f"d_RR({s_t}; start), γ_r = 1")
+    penalty = d_RR_note(reachability(0.9), moved, START)
     close(bool(0 < penalty <= 1 - 0.9), True, "discounted reachability: 0 < d_RR ≤ 1 − γ_r for a reversible move")
 
 
+@functools.cache
+def d_RR_undiscounted(x, y):
+    """d_RR(STATES[x]; STATES[y]) with γ_r = 1, evaluated from the note once per pair of states."""
+    return d_RR_note(reachability(1.0), STATES[x], STATES[y])
+
+
+@functools.cache
 def optimal_first_action_and_value(beta, gamma=0.95):
     """Value iteration on r'(s, a) = r(s, a) − β d_RR(s_{t+1}; s'_{t+1}) with the no-op baseline s'_{t+1} = s_t,
     reward 1 for entering the goal (terminal), γ_r = 1; returns (greedy first action from START, V(START))."""
@@ -123,8 +142,12 @@ def optimal_first_action_and_value(beta, gamma=0.95):
 
     def penalised(s, a):
         t = step(s, a)
-        # r'(s_t, a_t) = r(s_t, a_t) − β d_RR(s_{t+1}; s'_{t+1})
-        return float((t[0], t[1]) == GOAL) - beta * float(d_RR(R_1, t, s))
+        # r'(s_t, a_t) = r(s_t, a_t) − β d_RR(s_{t+1}; s'_{t+1}), the baseline s'_{t+1} = s_t (no-op), evaluated from
+        # the note with its d_RR evaluated from the note too
+        return evaluate("amodei2016concrete/penalized-reward", s_t=INDEX[s], a_t=a, beta=beta,
+                        **{"s_t+1": INDEX[t], "s_t+1'": INDEX[s]},
+                        r=lambda x, a_: torch.tensor(float(step(STATES[int(x)], int(a_))[:2] == GOAL)),
+                        d_RR=lambda x, y: d_RR_undiscounted(int(x), int(y)))
 
     table = {(s, a): penalised(s, a) for s in STATES for a in range(len(MOVES))}
 
@@ -132,7 +155,7 @@ def optimal_first_action_and_value(beta, gamma=0.95):
         return table[(s, a)]
 
     terminal = torch.tensor([(s[0], s[1]) == GOAL for s in STATES])
-    r = torch.tensor([[reward(s, a) for a in range(len(MOVES))] for s in STATES], dtype=torch.float64)
+    r = torch.tensor([[float(reward(s, a)) for a in range(len(MOVES))] for s in STATES], dtype=torch.float64)
     V = torch.zeros(len(STATES), dtype=torch.float64)
     for _ in range(100):
         Q = r + gamma * V[T]
@@ -156,7 +179,7 @@ def brute_force_value(reward, gamma=0.95, horizon=5):
     return best, best_first
 
 
-@check("amodei2016concrete/penalized-reward", tex=r"r'(s_t, a_t) = r(s_t, a_t) - \beta \, d_{RR}(s_{t+1}; s'_{t+1})")
+@check("amodei2016concrete/penalized-reward", tex=r"r'(s_t, a_t) = r(s_t, a_t) - \beta \, d_{RR}(s_{t+1}; s'_{t+1})", evaluates=True)
 @check("amodei2016concrete/relative-reachability",
        tex=r"d_{RR}(s_t; s'_t) = \frac{1}{|\mathcal{S}|} \sum_{s \in \mathcal{S}} \max\left( R(s'_t; s) - R(s_t; s), 0 \right)")
 def check_penalty_makes_the_agent_walk_around_the_vase():
@@ -169,6 +192,13 @@ def check_penalty_makes_the_agent_walk_around_the_vase():
         close(value, best, f"V(start) against brute force, β={beta}")
         close(action, best_first, f"first action against brute force, β={beta}")
         close(action, first_move, f"first action, β={beta}")
+        D = bfs_distances()
+        reach = {s: {t for t in STATES if D[INDEX[s], INDEX[t]] < float("inf")} for s in STATES}
+        for s in STATES:                                                   # r' against reward − β · (states lost) / |S|
+            for a in range(len(MOVES)):
+                t = step(s, a)
+                expected = float((t[0], t[1]) == GOAL) - beta * len(reach[s] - reach[t]) / len(STATES)
+                close(reward(s, a), expected, f"r'({s}, {a}), β={beta}, against BFS reachable sets")
     close(optimal_first_action_and_value(0.0)[1], 0.95, "β = 0: return γ^1 of the 2-step path")
     close(optimal_first_action_and_value(1.0)[1], 0.95 ** 3, "β = 1: return γ^3 of the 4-step detour")
 

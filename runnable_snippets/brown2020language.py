@@ -84,7 +84,8 @@ def check_training_compute():
 
 
 @check("brown2020language/score",
-       tex=r"\operatorname{score}(y) = \frac{1}{|y|} \sum_{t=1}^{|y|} \log p_\theta\left(y_t \mid c, x, y_{<t}\right)")
+       tex=r"\operatorname{score}(y) = \frac{1}{|y|} \sum_{t=1}^{|y|} \log p_\theta\left(y_t \mid c, x, y_{<t}\right)",
+       evaluates=True)
 def check_length_normalised_score():
     """A toy causal LM (embedding, one causally masked self-attention layer, tied output), |V| = 30, a 20-token
     prompt c + x and candidates of 3 and 7 tokens: the score equals −F.cross_entropy(mean) over the candidate's
@@ -102,14 +103,20 @@ def check_length_normalised_score():
         h = block(embed(tokens)[None], src_mask=causal)[0]
         return torch.log_softmax(h @ embed.weight.T, -1)            # row t: p(· | tokens_≤t)
 
+    c, x = prompt[:14], prompt[14:]                                   # in-context examples c, the question x
+
+    def p_theta(y_t, c, x, y_before):                                 # p_θ(y_t | c, x, y_<t): the LM on c, x, y_<t alone
+        tokens = torch.cat([c, x, y_before]).long()
+        return log_probs(tokens)[-1, y_t.long()].exp()
+
     with torch.no_grad():
         for length in (3, 7):
             y = torch.randint(V, (length,), generator=g).to(device())
             sequence = torch.cat([prompt, y])
             lp = log_probs(sequence)
             rows = torch.arange(prompt.numel() - 1, sequence.numel() - 1, device=device())
-            # score(y) = 1/|y| Σ_t log p(y_t | c, x, y_<t)
-            score = lp[rows, y].sum() / length
+            # score(y) = 1/|y| Σ_{t=1}^{|y|} log p_θ(y_t | c, x, y_<t), y a list so |y| is its length
+            score = evaluate("brown2020language/score", y=y.tolist(), c=c, x=x, p_theta=p_theta)
             logits = torch.log(lp[rows].exp())                       # any logits with the same softmax
             close(score, -F.cross_entropy(logits, y, reduction="mean"), f"score of a {length}-token candidate")
             differs(lp[rows, y].sum(), score, "sum of log-probabilities vs per-token mean")

@@ -132,14 +132,16 @@ def multi_query(X, W_Q, W_K, W_V):
     K, V = X @ W_K, X @ W_V                                             # one key/value head for all heads
     M = torch.zeros(n, n, dtype=X.dtype, device=X.device).masked_fill(~causal(n), float("-inf"))
     heads = []
-    for W_i in W_Q:
-        # head_i = softmax(X W_i^Q (X W^K)ᵀ / √d_head + M) X W^V
-        heads.append(torch.softmax((X @ W_i) @ K.transpose(-2, -1) / math.sqrt(d_head) + M, -1) @ V)
+    for i in range(1, W_Q.shape[0] + 1):
+        # head_i = softmax(X W_i^Q (X W^K)ᵀ / √d_head + M) X W^V, evaluated from the note's LaTeX
+        heads.append(evaluate("chowdhery2022palm/multi-query", X=X, M=M, i=i, d_head=d_head,
+                              **{"W^Q": W_Q, "W^K": W_K, "W^V": W_V}))
     return torch.stack(heads, dim=1)
 
 
 @check("chowdhery2022palm/multi-query",
-       tex=r"\mathrm{head}_i = \operatorname{softmax}\left(\frac{X W_i^Q \left(X W^K\right)^\top}{\sqrt{d_{head}}} + M\right) X W^V")
+       tex=r"\mathrm{head}_i = \operatorname{softmax}\left(\frac{X W_i^Q \left(X W^K\right)^\top}{\sqrt{d_{head}}} + M\right) X W^V",
+       evaluates=True)
 def check_multi_query_attention():
     """X: (2, 12, 32), h = 4 query heads of size 8, one shared key/value head. Against causal
     F.scaled_dot_product_attention with the key/value head repeated for every query head; full multi-head

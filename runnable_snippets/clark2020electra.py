@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 vocab, hidden, n, batch, MASK = 40, 16, 24, 4, 0
@@ -51,9 +51,11 @@ def generator_logits(G, x_masked):
 
 
 @check("clark2020electra/generator-softmax",
-       tex=r"p_G\left(x_t \mid \boldsymbol{x}\right) = \frac{\exp\left(e(x_t)^\top h_G(\boldsymbol{x})_t\right)}{\sum_{x'} \exp\left(e(x')^\top h_G(\boldsymbol{x})_t\right)}")
+       tex=r"p_G\left(x_t \mid \boldsymbol{x}\right) = \frac{\exp\left(e(x_t)^\top h_G(\boldsymbol{x})_t\right)}{\sum_{x'} \exp\left(e(x')^\top h_G(\boldsymbol{x})_t\right)}",
+       evaluates=True)
 def check_generator_softmax():
-    """p_G over the 40-token vocabulary at every position, written out, against torch.softmax."""
+    """p_G over the 40-token vocabulary at every position, written out, against torch.softmax; and the note's
+    formula evaluated at four positions (Σ_x' over the vocabulary) against the same softmax."""
     G, _, _, _, x_masked = setup()
     with torch.no_grad():
         h_G, e = G(x_masked), G.e.weight
@@ -62,6 +64,21 @@ def check_generator_softmax():
         p_G = numerator / numerator.sum(-1, keepdim=True)
         close(p_G, torch.softmax(h_G @ e.T, dim=-1), "p_G vs torch.softmax")
         close(p_G.sum(-1), torch.ones(batch, n, dtype=f64), "p_G sums to 1 over the vocabulary")
+        e_of = lambda token: e[token.long()]                                            # noqa: E731
+        encoded = {}                                     # h_G(x) once per input, not once per term of Σ_x'
+
+        def h_of(tokens):
+            key = tuple(tokens.long().tolist())
+            if key not in encoded:
+                encoded[key] = G(tokens.long()[None])[0]
+            return encoded[key]
+
+        reference = torch.softmax(h_G @ e.T, dim=-1)
+        for b, t in ((0, 1), (1, 7), (2, 13), (3, 24)):
+            # p_G(x_t | x) = exp(e(x_t)ᵀ h_G(x)_t) / Σ_x' exp(e(x')ᵀ h_G(x)_t), x the generator's input, t from 1
+            p = evaluate_with("clark2020electra/generator-softmax", {"x": x_masked[b], "t": t, "e": e_of, "h_G": h_of},
+                              indices={"x'": range(vocab)})
+            close(p, reference[b, t - 1, x_masked[b, t - 1]], f"p_G(x_t | x) at position {t} of sequence {b}")
 
 
 def mlm_loss(G, x, m, x_masked):

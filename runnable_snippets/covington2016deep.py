@@ -32,7 +32,8 @@ def check_softmax_cross_entropy_and_nearest_neighbours():
 
 
 @check("covington2016deep/importance-sampling",
-       tex=r"\sum_{j \in V} e^{v_j u} \approx \frac{1}{K} \sum_{s=1}^{K} \frac{e^{v_{j_s} u}}{q(j_s)}")
+       tex=r"\sum_{j \in V} e^{v_j u} \approx \frac{1}{K} \sum_{s=1}^{K} \frac{e^{v_{j_s} u}}{q(j_s)}",
+       evaluates=True)
 def check_importance_sampled_denominator():
     """Proposal q ∝ (rank + 1)^−1 (popularity-like) over |V| = 1000: the estimator's exact expectation is the
     full denominator, and a K = 200 000 sample estimate is within 5 standard errors of it; a biased use
@@ -52,6 +53,20 @@ def check_importance_sampled_denominator():
     standard_error = float(ratios.std() / K ** 0.5)
     close(estimate, Z, f"Monte Carlo estimate with K={K} (±5 SE)", rtol=0.0, atol=5 * standard_error)
     differs(scores[j].mean() * len(q), Z, "without the 1/q correction the estimate is biased", at_least=10 * standard_error)
+
+    # (1/K) Σ_{s=1}^{K} e^{v_{j_s} u} / q(j_s), from the note's LaTeX (u as a column, items numbered from 1):
+    # with a uniform q and the K = |V| "samples" j_s = s, it is the full denominator exactly
+    column = u[:, None]
+    uniform = lambda j_s: 1.0 / len(v)                                  # noqa: E731
+    close(evaluate("covington2016deep/importance-sampling", v=v, u=column, K=len(v), j=torch.arange(1, len(v) + 1),
+                   q=uniform)[0], Z, "the note's estimator over every item once with uniform q = Σ_j e^{v_j u}")
+    # and with K = 1 000 draws from the popularity proposal it is within 5 standard errors of Σ_j e^{v_j u}
+    K = 1_000
+    j = torch.multinomial(q, K, replacement=True, generator=g)
+    ratios = scores[j] / q[j]
+    estimate = evaluate("covington2016deep/importance-sampling", v=v, u=column, K=K, j=j + 1,
+                        q=lambda j_s: q[int(j_s) - 1])[0]
+    close(estimate, Z, f"the note's estimator with K={K} (±5 SE)", rtol=0.0, atol=5 * float(ratios.std() / K ** 0.5))
 
 
 @check("covington2016deep/weighted-lr-odds",

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, run_checks, seed
+from harness import check, close, device, differs, evaluate, run_checks, seed
 
 f64 = torch.float64
 BOS = 0          # start symbol fed before x_1 (the vocabulary's other ids are ordinary tokens)
@@ -33,6 +33,18 @@ def stepwise_log_likelihood(m, x, state=None):
     return total
 
 
+def conditional(m):
+    """The model's p(x_t | [v,] x_1, ..., x_{t-1}) as the note writes it: the decoder LSTM run from scratch on BOS
+    and the context (from the encoder state v = stack(h_T, c_T) when given), softmax over the vocabulary."""
+    def p(x_t, *given):
+        *v, context = given
+        state = (v[0][0], v[0][1]) if v else None
+        inputs = torch.cat([torch.tensor([BOS], device=device()), context.long()])[None]
+        hidden, _ = m["dec"](m["embed"](inputs), state)
+        return torch.softmax(m["out"](hidden[0, -1]), dim=-1)[x_t.long()]
+    return p
+
+
 def teacher_forced_logits(m, x, state=None):
     """x: (B, T) -> logits (B, T, V) for predicting x_t from BOS, x_1..x_{t-1} in one pass."""
     inputs = torch.cat([torch.full_like(x[:, :1], BOS), x[:, :-1]], dim=1)
@@ -40,16 +52,18 @@ def teacher_forced_logits(m, x, state=None):
     return m["out"](hidden)
 
 
-@check("dai2015semi/lm-objective", tex=r"\mathcal{L}_{LM} = \sum_{t=1}^{T} \log p(x_t \mid x_1, \ldots, x_{t-1})")
+@check("dai2015semi/lm-objective", tex=r"\mathcal{L}_{LM} = \sum_{t=1}^{T} \log p(x_t \mid x_1, \ldots, x_{t-1})",
+       evaluates=True)
 def check_lm_objective_against_cross_entropy():
     """x: (1, 10): the step-by-step sum of log-probabilities equals −F.cross_entropy(sum) of the teacher-forced
     pass; over all 8^3 sequences of length 3 the probabilities sum to 1."""
     m = modules()
     x = torch.randint(1, 9, (1, 10), generator=seed(1)).to(device())
     with torch.no_grad():
-        # L_LM = Σ_t log p(x_t | x_1..x_{t-1})
-        L_LM = stepwise_log_likelihood(m, x[0])
+        # L_LM = Σ_{t=1}^{T} log p(x_t | x_1, …, x_{t−1}), each conditional recomputed from its prefix alone
+        L_LM = evaluate("dai2015semi/lm-objective", x=x[0], T=x.shape[1], p=conditional(m))
         close(L_LM, -F.cross_entropy(teacher_forced_logits(m, x)[0], x[0], reduction="sum"), "L_LM")
+        close(L_LM, stepwise_log_likelihood(m, x[0]), "L_LM vs one incremental decoder pass")
         every = torch.tensor(list(itertools.product(range(1, 9), repeat=3)), device=device())   # BOS never a target
         logits = teacher_forced_logits(m, every)
         logits[..., BOS] = float("-inf")                       # restrict the softmax to the 8 real tokens
@@ -57,7 +71,8 @@ def check_lm_objective_against_cross_entropy():
         close(log_p.exp().sum(), 1.0, "Σ over all length-3 sequences")
 
 
-@check("dai2015semi/sa-objective", tex=r"\mathcal{L}_{SA} = \sum_{t=1}^{T} \log p(x_t \mid v, x_1, \ldots, x_{t-1})")
+@check("dai2015semi/sa-objective", tex=r"\mathcal{L}_{SA} = \sum_{t=1}^{T} \log p(x_t \mid v, x_1, \ldots, x_{t-1})",
+       evaluates=True)
 def check_sa_objective_against_cross_entropy():
     """x: (1, 8). The encoder LSTM reads x into v = (h_T, c_T); the decoder reconstructs x from v. The
     step-by-step sum equals −F.cross_entropy(sum) of the teacher-forced pass; it differs from the LM's
@@ -65,8 +80,8 @@ def check_sa_objective_against_cross_entropy():
     m = modules()
     x = torch.randint(1, 9, (1, 8), generator=seed(2)).to(device())
     _, v = m["enc"](m["embed"](x))                             # v: the encoder's final (h, c)
-    # L_SA = Σ_t log p(x_t | v, x_1..x_{t-1})
-    L_SA = stepwise_log_likelihood(m, x[0], v)
+    # L_SA = Σ_{t=1}^{T} log p(x_t | v, x_1, …, x_{t−1}), v passed as stack(h_T, c_T)
+    L_SA = evaluate("dai2015semi/sa-objective", x=x[0], T=x.shape[1], v=torch.stack(v), p=conditional(m))
     close(L_SA, -F.cross_entropy(teacher_forced_logits(m, x, v)[0], x[0], reduction="sum"), "L_SA")
     differs(L_SA, stepwise_log_likelihood(m, x[0]), "L_SA (decoder starts from v) vs L_LM (from zeros)")
     encoder_grads = torch.autograd.grad(L_SA, list(m["enc"].parameters()))

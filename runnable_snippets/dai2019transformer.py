@@ -30,10 +30,12 @@ def sinusoid(offsets, d):
        tex=r"\tilde h_{\tau+1}^{n-1} = \left[\operatorname{SG}\left(h_{\tau}^{n-1}\right) \circ h_{\tau+1}^{n-1}\right]",
        evaluates=True)
 @check("dai2019transformer/qkv",
-       tex=r"q_{\tau+1}^{n} = h_{\tau+1}^{n-1} W_q^\top, \quad k_{\tau+1}^{n} = \tilde h_{\tau+1}^{n-1} W_k^\top, \quad v_{\tau+1}^{n} = \tilde h_{\tau+1}^{n-1} W_v^\top")
+       tex=r"q_{\tau+1}^{n} = h_{\tau+1}^{n-1} W_q^\top, \quad k_{\tau+1}^{n} = \tilde h_{\tau+1}^{n-1} W_k^\top, \quad v_{\tau+1}^{n} = \tilde h_{\tau+1}^{n-1} W_v^\top",
+       evaluates=True)
 def check_segment_recurrence():
     """Segments of L = 6 tokens, d = 8. Attention of segment τ+1's queries over [SG(h_τ) ∘ h_{τ+1}] with a
-    causal mask equals rows L..2L−1 of causal F.scaled_dot_product_attention over the 12-token sequence;
+    causal mask equals rows L..2L−1 of causal F.scaled_dot_product_attention over the 12-token sequence (q, k, v
+    evaluated from the note's LaTeX, h^{n−1}_{τ+1} and h~^{n−1}_{τ+1} passed under their labelled names);
     no gradient reaches h_τ (without SG it would)."""
     L, d = 6, 8
     g = seed(0)
@@ -44,8 +46,9 @@ def check_segment_recurrence():
     def layer(memory, SG):
         # h~_{τ+1} = [SG(h_τ) ∘ h_{τ+1}], from the note's LaTeX (∘ joins along the length axis)
         h_tilde = evaluate_with("dai2019transformer/cache", {"h_tau^n-1": memory, "h_tau+1^n-1": h_cur, "SG": SG})
-        # q = h_{τ+1} W_qᵀ, k = h~ W_kᵀ, v = h~ W_vᵀ
-        q, k, v = h_cur @ W_q.T, h_tilde @ W_k.T, h_tilde @ W_v.T
+        # q^n_{τ+1} = h^{n−1}_{τ+1} W_qᵀ, k^n_{τ+1} = h~^{n−1}_{τ+1} W_kᵀ, v^n_{τ+1} = h~^{n−1}_{τ+1} W_vᵀ (the note's three clauses)
+        names = {"h_tau+1^n-1": h_cur, "htilde_tau+1^n-1": h_tilde, "W_q": W_q, "W_k": W_k, "W_v": W_v}
+        q, k, v = (evaluate_with("dai2019transformer/qkv", names, clause=c) for c in range(3))
         allowed = torch.ones(L, 2 * L, dtype=torch.bool, device=device()).tril(diagonal=L)   # j ≤ L + i
         logits = (q @ k.T / math.sqrt(d)).masked_fill(~allowed, float("-inf"))
         return torch.softmax(logits, -1) @ v
@@ -63,7 +66,8 @@ def check_segment_recurrence():
 
 
 @check("dai2019transformer/abs-score",
-       tex=r"\mathbf{A}^{abs}_{i,j} = \underbrace{E_{x_i}^\top W_q^\top W_k E_{x_j}}_{(a)} + \underbrace{E_{x_i}^\top W_q^\top W_k U_j}_{(b)} + \underbrace{U_i^\top W_q^\top W_k E_{x_j}}_{(c)} + \underbrace{U_i^\top W_q^\top W_k U_j}_{(d)}")
+       tex=r"\mathbf{A}^{abs}_{i,j} = \underbrace{E_{x_i}^\top W_q^\top W_k E_{x_j}}_{(a)} + \underbrace{E_{x_i}^\top W_q^\top W_k U_j}_{(b)} + \underbrace{U_i^\top W_q^\top W_k E_{x_j}}_{(c)} + \underbrace{U_i^\top W_q^\top W_k U_j}_{(d)}",
+       evaluates=True)
 def check_absolute_score_expansion():
     """n = 10 tokens, d = 16, d_k = 8: the four terms summed against (E_{x_i} + U_i)ᵀ W_qᵀ W_k (E_{x_j} + U_j),
     i.e. the logits q_i·k_j of standard attention on embeddings plus absolute positions."""
@@ -80,6 +84,11 @@ def check_absolute_score_expansion():
     A_abs = a + b + c + dd
     q, k = (E + U) @ W_q.T, (E + U) @ W_k.T
     close(A_abs, q @ k.T, "four-term sum vs (E + U)ᵀ W_qᵀ W_k (E + U)")
+    # A^abs_{i,j} = (a) + (b) + (c) + (d), evaluated from the note's LaTeX pair by pair (tokens and positions from 0)
+    A_note = torch.stack([torch.stack([
+        evaluate_with("dai2019transformer/abs-score", {"E": E_table, "x": x, "U": U, "W_q": W_q, "W_k": W_k, "i": i, "j": j},
+                      index_base=0) for j in range(n)]) for i in range(n)])
+    close(A_note, q @ k.T, "A^abs from the note's LaTeX vs the logits q_i·k_j of attention on E + U")
 
 
 def relative_terms(g, n, d, d_k, vocab=50):
@@ -91,7 +100,8 @@ def relative_terms(g, n, d, d_k, vocab=50):
 
 
 @check("dai2019transformer/rel-score",
-       tex=r"\mathbf{A}^{rel}_{i,j} = \underbrace{E_{x_i}^\top W_q^\top W_{k,E} E_{x_j}}_{(a)} + \underbrace{E_{x_i}^\top W_q^\top W_{k,R} R_{i-j}}_{(b)} + \underbrace{u^\top W_{k,E} E_{x_j}}_{(c)} + \underbrace{v^\top W_{k,R} R_{i-j}}_{(d)}")
+       tex=r"\mathbf{A}^{rel}_{i,j} = \underbrace{E_{x_i}^\top W_q^\top W_{k,E} E_{x_j}}_{(a)} + \underbrace{E_{x_i}^\top W_q^\top W_{k,R} R_{i-j}}_{(b)} + \underbrace{u^\top W_{k,E} E_{x_j}}_{(c)} + \underbrace{v^\top W_{k,R} R_{i-j}}_{(d)}",
+       evaluates=True)
 @check("dai2019transformer/rel-score-grouped",
        tex=r"\mathbf{A}^{rel}_{i,j} = \left(W_q E_{x_i} + u\right)^\top W_{k,E} E_{x_j} + \left(W_q E_{x_i} + v\right)^\top W_{k,R} R_{i-j}",
        evaluates=True)
@@ -114,6 +124,13 @@ def check_relative_score():
     q = E @ W_q.T
     grouped = (q + u) @ (E @ W_kE.T).T + torch.einsum("ik,ijk->ij", q + v, R_ij @ W_kR.T)
     close(A_rel, grouped, "four terms vs grouped form")
+    # A^rel_{i,j} = (a) + (b) + (c) + (d), evaluated from the note's LaTeX for the causal pairs j ≤ i (R_{i−j}, i − j ≥ 0)
+    R = sinusoid(torch.arange(n, device=device()), d)
+    causal = [(a_, b_) for a_ in range(n) for b_ in range(a_ + 1)]
+    four_terms = torch.stack([evaluate_with("dai2019transformer/rel-score",
+                                            {"E_x_i": E[a_], "E_x_j": E[b_], "W_q": W_q, "W_k,E": W_kE, "W_k,R": W_kR,
+                                             "u": u, "v": v, "R": R, "i": a_, "j": b_}, index_base=0) for a_, b_ in causal])
+    close(four_terms, torch.stack([grouped[a_, b_] for a_, b_ in causal]), "A^rel's four terms from the note vs the grouped form")
     # the grouped form as the note writes it, evaluated pair by pair (E_{x_i}: the embedding of token i)
     A_note = torch.stack([torch.stack([
         evaluate_with("dai2019transformer/rel-score-grouped",

@@ -51,7 +51,7 @@ def check_parameter_counts():
     close(large, 335e6, "BERT-LARGE ≈ 335M (note)", rtol=1e-3)
 
 
-@check("devlin2018bert/input-embedding", tex=r"e_i = E^{tok}_{x_i} + E^{seg}_{s_i} + E^{pos}_{i}")
+@check("devlin2018bert/input-embedding", tex=r"e_i = E^{tok}_{x_i} + E^{seg}_{s_i} + E^{pos}_{i}", evaluates=True)
 def check_input_embedding_is_a_sum_of_three_lookups():
     """x, s: (64,) ids; E^tok: (1000, 32), E^seg: (2, 32), E^pos: (512, 32) -> e: (64, 32), against
     F.embedding_bag(mode="sum") over one stacked table with offsets 0, |V|, |V|+2."""
@@ -66,6 +66,10 @@ def check_input_embedding_is_a_sum_of_three_lookups():
     bags = torch.stack([x, vocab + s, vocab + 2 + i], dim=1)  # (64, 3) rows into the stacked table
     reference = F.embedding_bag(bags, torch.cat([E_tok, E_seg, E_pos]), mode="sum")
     close(e, reference, "e_i")
+    # e_i = E^tok_{x_i} + E^seg_{s_i} + E^pos_i, evaluated from the note's LaTeX at every position (ids from 0)
+    tables = {"E^tok": E_tok, "E^seg": E_seg, "E^pos": E_pos, "x": x, "s": s}
+    e_note = torch.stack([evaluate_with("devlin2018bert/input-embedding", {**tables, "i": k}, index_base=0) for k in range(n)])
+    close(e_note, reference, "e_i from the note's LaTeX against F.embedding_bag over the stacked tables")
 
 
 def collator_distribution(x, vocab, MASK):
@@ -127,23 +131,43 @@ def nsp_loss(C, y, W_nsp, b_nsp):
 
 
 @check("devlin2018bert/mlm-loss",
-       tex=r"\mathcal{L}_{MLM} = -\frac{1}{|M|} \sum_{i \in M} \log p_\theta\left(x_i \mid \tilde x\right), \qquad p_\theta(\cdot \mid \tilde x) = \operatorname{softmax}\left(W_{out} T_i + b_{out}\right)")
+       tex=r"\mathcal{L}_{MLM} = -\frac{1}{|M|} \sum_{i \in M} \log p_\theta\left(x_i \mid \tilde x\right), \qquad p_\theta(\cdot \mid \tilde x) = \operatorname{softmax}\left(W_{out} T_i + b_{out}\right)",
+       evaluates=True)
 def check_mlm_loss_against_cross_entropy():
     """Against F.cross_entropy with the unselected positions set to ignore_index (mean over M only);
-    averaging over all positions instead gives a different loss."""
+    averaging over all positions instead gives a different loss. Both clauses evaluated from the note per
+    sequence (x_i passed with its position i, x̃ as the hidden states T it produces) against the same."""
     T, x, M, W_out, b_out = mlm_setup(seed(12))
     logits = T @ W_out.T + b_out
     labels = x.masked_fill(~M, -100)
     loss = mlm_loss(T, x, M, W_out, b_out)
     close(loss, F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100), "L_MLM")
+
+    def p_theta(x_i, T_of_x_tilde):
+        """p_θ(x_i | x̃), x_i passed with its position as the row (i, token), x̃ as the encoder's states T."""
+        i, token = x_i[0], x_i[1].long()
+        # p_θ(· | x̃) = softmax(W_out T_i + b_out)
+        distribution = evaluate_with("devlin2018bert/mlm-loss", {"W_out": W_out, "T": T_of_x_tilde, "i": i,
+                                                                 "b_out": b_out}, clause=1)
+        return distribution[token]
+
+    positions = torch.arange(1, x.shape[1] + 1, device=device())
+    for b in range(x.shape[0]):
+        # L_MLM = −1/|M| Σ_{i ∈ M} log p_θ(x_i | x̃), M the masked positions (from 1) of sequence b
+        L_b = evaluate_with("devlin2018bert/mlm-loss", {
+            "M": (positions[M[b]]).tolist(), "x": torch.stack([positions, x[b]], 1), "xtilde": T[b], "p_theta": p_theta},
+            clause=0)
+        close(L_b, F.cross_entropy(logits[b], labels[b], ignore_index=-100), f"L_MLM of sequence {b}, from the note")
     differs(F.cross_entropy(logits.flatten(0, 1), x.flatten()), loss, "cross-entropy over all tokens vs over M")
 
 
 @check("devlin2018bert/nsp-loss",
-       tex=r"\mathcal{L}_{NSP} = -\log p_\theta\left(y \mid A, B\right), \qquad p_\theta(\cdot \mid A, B) = \operatorname{softmax}\left(W_{nsp} C + b_{nsp}\right)")
+       tex=r"\mathcal{L}_{NSP} = -\log p_\theta\left(y \mid A, B\right), \qquad p_\theta(\cdot \mid A, B) = \operatorname{softmax}\left(W_{nsp} C + b_{nsp}\right)",
+       evaluates=True)
 def check_nsp_loss_against_cross_entropy():
     """C: (32, 16), y ∈ {0 = IsNext, 1 = NotNext} (both present): against F.cross_entropy, per pair and
-    averaged; −log P(IsNext) for every pair is a different loss."""
+    averaged; −log P(IsNext) for every pair is a different loss. Then both clauses evaluated from the note for
+    six pairs (A, B) of token ids read by a tiny encoder (C its [CLS] state), against F.cross_entropy."""
     g = seed(13)
     C, W_nsp, b_nsp = randn(g, 32, 16), randn(g, 2, 16), randn(g, 2)
     y = (torch.arange(32) % 2).to(device())
@@ -152,6 +176,28 @@ def check_nsp_loss_against_cross_entropy():
     close(per_pair, F.cross_entropy(logits, y, reduction="none"), "L_NSP per pair")
     close(nsp_loss(C, y, W_nsp, b_nsp), F.cross_entropy(logits, y), "mean L_NSP")
     differs(F.cross_entropy(logits, torch.zeros_like(y)), nsp_loss(C, y, W_nsp, b_nsp), "−log P(IsNext) vs −log P(y)")
+
+    # the note's two clauses on sentence pairs (A, B) read by a tiny encoder: C = its [CLS] state
+    embed = nn.Embedding(50, 16).to(device(), torch.float64)
+    layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True).to(device(), torch.float64)
+    CLS, SEP = torch.tensor([1], device=device()), torch.tensor([2], device=device())
+
+    def encode(A, B):                                        # C: the final hidden state of [CLS] A [SEP] B [SEP]
+        tokens = torch.cat([CLS, A.long(), SEP, B.long(), SEP])
+        return layer(embed(tokens)[None])[0, 0]
+
+    def p_theta(y_, A, B):
+        # p_θ(· | A, B) = softmax(W_nsp C + b_nsp)
+        distribution = evaluate_with("devlin2018bert/nsp-loss", {"W_nsp": W_nsp, "C": encode(A, B), "b_nsp": b_nsp},
+                                     clause=1)
+        return distribution if y_ is None else distribution[y_.long()]
+
+    with torch.no_grad():
+        for j in range(6):
+            A, B = (torch.randint(3, 50, (n,), generator=g).to(device()) for n in (4 + j, 7 - j))
+            # L_NSP = −log p_θ(y | A, B)
+            L_NSP = evaluate_with("devlin2018bert/nsp-loss", {"y": y[j], "A": A, "B": B, "p_theta": p_theta}, clause=0)
+            close(L_NSP, F.cross_entropy(encode(A, B) @ W_nsp.T + b_nsp, y[j]), f"L_NSP of pair {j} (y = {int(y[j])})")
 
 
 @check("devlin2018bert/total-loss", tex=r"\mathcal{L} = \mathcal{L}_{MLM} + \mathcal{L}_{NSP}", evaluates=True)

@@ -34,7 +34,7 @@ def check_router():
     close(p.sum(-1), torch.ones(32, dtype=f64), "gates sum to 1")
 
 
-@check("fedus2021switch/moe-topk", tex=r"y = \sum_{i \in \mathcal{T}} p_i(x)\, E_i(x)")
+@check("fedus2021switch/moe-topk", tex=r"y = \sum_{i \in \mathcal{T}} p_i(x)\, E_i(x)", evaluates=True)
 @check("fedus2021switch/switch-output", tex=r"y = p_{i^*}(x)\, E_{i^*}(x)", evaluates=True)
 @check("fedus2021switch/misstatement-dense", tex=r"y = \sum_{k=1}^{K} p_k(x)\, f_k(x)")
 def check_top1_routing():
@@ -59,6 +59,12 @@ def check_top1_routing():
                                        **{"p_i^*": lambda _, t=t, i=i: p[t, i], "E_i^*": experts[int(i)]})
                               for t, i in enumerate(i_star)])
         close(switch, top_k(1), "Switch output vs top-k with k = 1")
+        # y = Σ_{i ∈ 𝒯} p_i(x) E_i(x), from the note's LaTeX token by token, 𝒯 the top-k experts (1-based)
+        for k in (1, 2):
+            chosen = p.topk(k, dim=-1).indices + 1
+            y = torch.stack([evaluate("fedus2021switch/moe-topk", x=x[t], T=chosen[t].tolist(), E=list(experts),
+                                      p=[lambda _, t=t, i=i: p[t, i] for i in range(N)]) for t in range(len(x))])
+            close(y, top_k(k), f"the note's top-k sum vs gather over torch.topk, k = {k}")
         # y = Σ_{k=1}^{K} p_k(x) f_k(x)   (blog: dense soft mixture)
         dense = (p[..., None] * all_outputs).sum(1)
         differs(dense, switch, "dense mixture over all experts vs top-1")
@@ -68,8 +74,9 @@ def check_top1_routing():
 def balance_terms(p):
     """p: (T, N) router probabilities -> f (N,), P (N,)."""
     T, N = p.shape
-    # f_i = 1/T Σ_x 1{argmax p(x) = i}
-    f = torch.bincount(p.argmax(-1), minlength=N).to(p.dtype) / T
+    # f_i = 1/T Σ_{x ∈ B} 1{argmax p(x) = i}, from the note's LaTeX for each expert i (experts and tokens from 1)
+    f = torch.stack([evaluate("fedus2021switch/fraction-dispatched", T=T, B=list(range(1, T + 1)), i=i,
+                              p=lambda x: p[int(x) - 1].detach()) for i in range(1, N + 1)])
     # P_i = 1/T Σ_{x ∈ B} p_i(x), from the note's LaTeX for each expert i; the batch B holds tokens 1..T
     P = torch.stack([evaluate("fedus2021switch/router-probability", T=T, B=list(range(1, T + 1)),
                               p_i=lambda x, i=i: p[int(x) - 1, i]) for i in range(N)])
@@ -82,7 +89,8 @@ def aux_loss(p):
     return evaluate("fedus2021switch/aux-loss", alpha=alpha, N=p.shape[1], f=f, P=P)
 
 
-@check("fedus2021switch/fraction-dispatched", tex=r"f_i = \frac{1}{T} \sum_{x \in \mathcal{B}} \mathbb{1}\left\{\arg\max p(x) = i\right\}")
+@check("fedus2021switch/fraction-dispatched", tex=r"f_i = \frac{1}{T} \sum_{x \in \mathcal{B}} \mathbb{1}\left\{\arg\max p(x) = i\right\}",
+       evaluates=True)
 @check("fedus2021switch/router-probability", tex=r"P_i = \frac{1}{T} \sum_{x \in \mathcal{B}} p_i(x)", evaluates=True)
 @check("fedus2021switch/aux-loss", tex=r"\text{loss} = \alpha \cdot N \cdot \sum_{i=1}^{N} f_i \cdot P_i", evaluates=True)
 def check_load_balancing_loss():
@@ -105,6 +113,7 @@ def check_load_balancing_loss():
     loss = aux_loss(p)
     f, _ = balance_terms(p.detach())
     close(f[0], 7 / 8, "skewed batch: f_0 = 7/8")
+    close(f, torch.bincount(p.detach().argmax(-1), minlength=4).to(f64) / 8, "f_i against torch.bincount of the argmax")
     close(loss / alpha, 2.8, "skewed batch: loss ≈ 2.8 α (note)", rtol=0, atol=0.01)
     (grad,) = torch.autograd.grad(loss, p)
     close(grad, (alpha * 4 * f / 8).expand(8, 4), "∂loss/∂p_i(x) = α N f_i / T")

@@ -6,7 +6,7 @@ import warnings
 
 import torch
 
-from harness import check, close, device, differs, evaluate, figure, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, figure, run_checks, seed
 
 f64 = torch.float64
 
@@ -23,6 +23,16 @@ def grad_sum(X, y, w):
     return X.T @ (X @ w - y)
 
 
+def loss(x, w):
+    """l(x, w) = ½ (xᵀw − y)² for one example x = (input, target): (d + 1,), as the note's l(x, w) takes it."""
+    return 0.5 * (x[:-1] @ w - x[-1]) ** 2
+
+
+def examples(X, y):
+    """The minibatch 𝓑 as rows x = (input, target): (n, d), (n,) -> (n, d + 1)."""
+    return torch.cat([X, y[..., None]], -1)
+
+
 def sgd_steps(w0, batches, lr, **options):
     """torch.optim.SGD on the mean loss of each (X, y) in turn; returns the final weights."""
     w = w0.clone().requires_grad_(True)
@@ -36,13 +46,16 @@ def sgd_steps(w0, batches, lr, **options):
 
 @check("goyal2017accurate/linear-scaling", tex=r"\eta = 0.1 \cdot \frac{kn}{256}", evaluates=True)
 @check("goyal2017accurate/small-steps",
-       tex=r"w_{t+k} = w_t - \eta \frac{1}{n} \sum_{j<k} \sum_{x \in \mathcal{B}_j} \nabla l(x, w_{t+j})")
+       tex=r"w_{t+k} = w_t - \eta \frac{1}{n} \sum_{j<k} \sum_{x \in \mathcal{B}_j} \nabla l(x, w_{t+j})", evaluates=True)
 @check("goyal2017accurate/large-step",
-       tex=r"\hat w_{t+1} = w_t - \hat\eta \frac{1}{kn} \sum_{j<k} \sum_{x \in \mathcal{B}_j} \nabla l(x, w_t)")
+       tex=r"\hat w_{t+1} = w_t - \hat\eta \frac{1}{kn} \sum_{j<k} \sum_{x \in \mathcal{B}_j} \nabla l(x, w_t)",
+       evaluates=True)
 def check_linear_scaling_rule():
     """Linear least squares, k = 8 minibatches of n = 16, d = 5. Both update formulas equal torch.optim.SGD
     (mean loss); with η̂ = kη the one large step matches the k small steps up to O(η²): the gap shrinks
-    100× when η shrinks 10×. The reference rate is 0.1 at kn = 256 and 3.2 at kn = 8192."""
+    100× when η shrinks 10×. The reference rate is 0.1 at kn = 256 and 3.2 at kn = 8192. Both formulas are also
+    evaluated from the note's LaTeX (j from 0, ∇l(x, w) by autograd with respect to w, per example x of 𝓑_j): the
+    small-step sum over torch's own iterates w_{t+j} lands on torch's w_{t+k}, the large step on torch's one step."""
     close(evaluate("goyal2017accurate/linear-scaling", k=1, n=256), 0.1, "η at kn = 256")
     close(evaluate("goyal2017accurate/linear-scaling", k=256, n=32), 3.2, "η at kn = 8192 (256 workers × 32)")
     g = seed(0)
@@ -62,6 +75,21 @@ def check_linear_scaling_rule():
         close(w_hat, sgd_steps(w_t, [(X.reshape(k * n, -1), y.reshape(-1))], eta_hat),
               f"one large step vs torch SGD (η̂ = {eta_hat:g})")
         close(w_hat, w, f"large step ≈ k small steps (η = {eta:g})", atol=50 * eta ** 2, rtol=0)
+        minibatches = examples(X, y)                                          # 𝓑_j: (k, n, d + 1)
+        iterates = [w_t]                                                      # w_{t+j}: torch SGD's, j = 0..k
+        for j in range(k):
+            iterates.append(sgd_steps(iterates[-1], [(X[j], y[j])], eta))
+        # w_{t+k} = w_t − η (1/n) Σ_{j<k} Σ_{x∈𝓑_j} ∇l(x, w_{t+j})
+        w_note = evaluate_with("goyal2017accurate/small-steps", {"w": torch.stack(iterates), "t": 0, "k": k, "n": n,
+                                                                 "eta": eta, "B": minibatches, "l": loss},
+                               index_base=0, gradient_argument=2)
+        close(w_note, iterates[-1], f"the note's k small steps vs torch SGD's w_(t+k) (η = {eta:g})")
+        # ŵ_{t+1} = w_t − η̂ (1/(kn)) Σ_{j<k} Σ_{x∈𝓑_j} ∇l(x, w_t)
+        w_hat_note = evaluate_with("goyal2017accurate/large-step", {"w_t": w_t, "k": k, "n": n, "etahat": eta_hat,
+                                                                    "B": minibatches, "l": loss},
+                                   index_base=0, gradient_argument=2)
+        close(w_hat_note, sgd_steps(w_t, [(X.reshape(k * n, -1), y.reshape(-1))], eta_hat),
+              f"the note's large step vs torch SGD (η̂ = {eta_hat:g})")
         gaps.append(float((w_hat - w).norm()))
     close(gaps[0] / gaps[1], 100.0, "gap is second order in η", rtol=0.1)
 
@@ -118,16 +146,19 @@ def check_warmup_and_step_schedule():
 
 
 @check("goyal2017accurate/weight-decay-step",
-       tex=r"w_{t+1} = w_t - \eta \lambda w_t - \eta \frac{1}{n} \sum_{x \in \mathcal{B}} \nabla l(x, w_t)")
+       tex=r"w_{t+1} = w_t - \eta \lambda w_t - \eta \frac{1}{n} \sum_{x \in \mathcal{B}} \nabla l(x, w_t)", evaluates=True)
 def check_weight_decay_step_and_loss_scaling():
     """One step on n = 16 examples with λ = 1e-4 against torch.optim.SGD(weight_decay=λ); scaling the loss by
-    k = 8 differs from scaling the rate by k (the decay term is not scaled), and agrees when λ = 0."""
+    k = 8 differs from scaling the rate by k (the decay term is not scaled), and agrees when λ = 0. The step is
+    the note's, evaluated from its LaTeX (∇l(x, w_t) by autograd with respect to w, l's second argument)."""
     g = seed(1)
     X, y = linear_regression(g, 1, 16)
     w_t = torch.randn(5, generator=g, dtype=f64).to(device())
     eta, lam, k, n = 0.05, 1e-4, 8, 16
-    # w_{t+1} = w_t − η λ w_t − η (1/n) Σ ∇l(x, w_t)
-    w_next = w_t - eta * lam * w_t - eta / n * grad_sum(X[0], y[0], w_t)
+    # w_{t+1} = w_t − η λ w_t − η (1/n) Σ_{x∈𝓑} ∇l(x, w_t)
+    w_next = evaluate_with("goyal2017accurate/weight-decay-step", {"w_t": w_t, "eta": eta, "lambda": lam, "n": n,
+                                                                   "B": examples(X[0], y[0]), "l": loss},
+                           gradient_argument=2)
     close(w_next, sgd_steps(w_t, zip(X, y), eta, weight_decay=lam), "weight-decay step vs torch SGD")
     scaled_rate = sgd_steps(w_t, zip(X, y), k * eta, weight_decay=lam)
     # loss × k (via √k X and √k y, so ½ (xᵀw − y)² grows k-fold): the decay term η λ w_t is not scaled
@@ -142,10 +173,12 @@ def check_weight_decay_step_and_loss_scaling():
        tex=r"u_{t+1} = m u_t + \frac{1}{n} \sum_{x \in \mathcal{B}} \nabla l(x, w_t), \qquad w_{t+1} = w_t - \eta u_{t+1}",
        evaluates=True)
 @check("goyal2017accurate/momentum-correction",
-       tex=r"v_{t+1} = m \frac{\eta_{t+1}}{\eta_t} v_t + \eta_{t+1} \frac{1}{n} \sum_{x \in \mathcal{B}} \nabla l(x, w_t)")
+       tex=r"v_{t+1} = m \frac{\eta_{t+1}}{\eta_t} v_t + \eta_{t+1} \frac{1}{n} \sum_{x \in \mathcal{B}} \nabla l(x, w_t)",
+       evaluates=True)
 def check_momentum_forms_under_warmup():
     """8 steps with m = 0.9 while the rate warms up from 0.01 to 0.08: the u-form equals torch.optim.SGD
-    (momentum, its lr changed every step); the v-form matches it only with the momentum correction."""
+    (momentum, its lr changed every step); the v-form matches it only with the momentum correction, evaluated from
+    the note's LaTeX (∇l(x, w_t) by autograd with respect to w)."""
     g = seed(2)
     X, y = linear_regression(g, 8, 16)
     w0 = torch.randn(5, generator=g, dtype=f64).to(device())
@@ -162,7 +195,9 @@ def check_momentum_forms_under_warmup():
         u = m * u + grad_sum(Xb, yb, w_u) / n
         w_u = evaluate("goyal2017accurate/momentum", w_t=w_u, eta=eta, **{"u_t+1": u})      # second clause
         # v_{t+1} = m (η_{t+1}/η_t) v_t + η_{t+1} (1/n) Σ ∇l(x, w_t);  w_{t+1} = w_t − v_{t+1}
-        v = m * (eta / eta_prev) * v + eta * grad_sum(Xb, yb, w_v) / n
+        v = evaluate_with("goyal2017accurate/momentum-correction",
+                          {"m": m, "eta_t+1": eta, "eta_t": eta_prev, "v_t": v, "n": n, "B": examples(Xb, yb), "l": loss,
+                           "w_t": w_v}, gradient_argument=2).to(w_v)
         w_v = w_v - v
         v_plain = m * v_plain + eta * grad_sum(Xb, yb, w_plain) / n     # without the correction
         w_plain = w_plain - v_plain

@@ -38,7 +38,8 @@ def fm_pairs_loop(x, V):
 
 
 @check("guo2017deepfm/fm-component",
-       tex=r"y_{FM} = \langle w, x \rangle + \sum_{j_1=1}^{d} \sum_{j_2=j_1+1}^{d} \langle V_{j_1}, V_{j_2} \rangle \, x_{j_1} \cdot x_{j_2}")
+       tex=r"y_{FM} = \langle w, x \rangle + \sum_{j_1=1}^{d} \sum_{j_2=j_1+1}^{d} \langle V_{j_1}, V_{j_2} \rangle \, x_{j_1} \cdot x_{j_2}",
+       evaluates=True)
 def check_fm_component_over_field_embeddings():
     """On one-hot fields, the FM over the d-dim x equals the linear term plus the sum over pairs of FIELD
     embeddings e_i = V[active id of field i] taken from nn.Embedding."""
@@ -50,9 +51,13 @@ def check_fm_component_over_field_embeddings():
     ids, x = batch(g)
     # y_FM = ⟨w, x⟩ + Σ_{j1<j2} ⟨V_j1, V_j2⟩ x_j1 x_j2
     y_fm = torch.stack([w @ x_b + fm_pairs_loop(x_b, V.weight) for x_b in x])
+    # the same, evaluated from the note's LaTeX (indices j_1, j_2 over the d features) for each row
+    with torch.no_grad():
+        y_note = torch.stack([evaluate("guo2017deepfm/fm-component", w=w, x=x_b, V=V.weight, d=d) for x_b in x])
     e = V(ids)                                                     # field embeddings (n, m, k)
     field_pairs = sum((e[:, i] * e[:, i2]).sum(-1) for i in range(m) for i2 in range(i + 1, m))
     close(y_fm, w[ids].sum(-1) + field_pairs, "FM over features against linear + pairs of field embeddings")
+    close(y_note, w[ids].sum(-1) + field_pairs, "y_FM from the note's LaTeX against linear + pairs of nn.Embedding field embeddings")
 
 
 @check("guo2017deepfm/fm-linear-time",

@@ -231,8 +231,11 @@ def evaluate_with(equation_id: str, values: dict, **options) -> torch.Tensor:
 
     result = texeval.evaluate(note_tex(equation_id), values, equation=equation_id, **options)
     _note(_evaluations, equation_id)
+    ids = _equations_in(list(values.values())) | {equation_id}
+    if isinstance(result, tuple):  # a callable's several outputs (U, V, Q, K = Split(...)), each tagged
+        return tuple(_tag(r.as_subclass(Evaluated), ids) for r in result)
     tagged = result.as_subclass(Evaluated)
-    tagged.equations = _equations_in(list(values.values())) | {equation_id}
+    tagged.equations = ids
     return tagged
 
 

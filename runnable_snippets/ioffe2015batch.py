@@ -133,10 +133,13 @@ def check_placement_before_the_nonlinearity():
 \frac{\partial \ell}{\partial \mu_{\mathcal{B}}} &= \left(\sum_{i=1}^{m} \frac{\partial \ell}{\partial \hat x_i} \cdot \frac{-1}{\sqrt{\sigma_{\mathcal{B}}^2 + \epsilon}}\right) + \frac{\partial \ell}{\partial \sigma_{\mathcal{B}}^2} \cdot \frac{\sum_{i=1}^{m} -2 (x_i - \mu_{\mathcal{B}})}{m} \\
 \frac{\partial \ell}{\partial x_i} &= \frac{\partial \ell}{\partial \hat x_i} \cdot \frac{1}{\sqrt{\sigma_{\mathcal{B}}^2 + \epsilon}} + \frac{\partial \ell}{\partial \sigma_{\mathcal{B}}^2} \cdot \frac{2 (x_i - \mu_{\mathcal{B}})}{m} + \frac{\partial \ell}{\partial \mu_{\mathcal{B}}} \cdot \frac{1}{m} \\
 \frac{\partial \ell}{\partial \gamma} &= \sum_{i=1}^{m} \frac{\partial \ell}{\partial y_i} \cdot \hat x_i, \qquad \frac{\partial \ell}{\partial \beta} = \sum_{i=1}^{m} \frac{\partial \ell}{\partial y_i}
-\end{aligned}""")
+\end{aligned}""", evaluates=True)
 def check_backward_pass_against_autograd():
     """x: (12, 4), ℓ = Σ G ⊙ y for a fixed random G = ∂ℓ/∂y: the chain rule as written against autograd
-    through F.batch_norm for ∂ℓ/∂x, ∂ℓ/∂γ, ∂ℓ/∂β; the second term of ∂ℓ/∂μ_B is zero."""
+    through F.batch_norm for ∂ℓ/∂x, ∂ℓ/∂γ, ∂ℓ/∂β; the second term of ∂ℓ/∂μ_B is zero. Then the note's six
+    rows, evaluated from its LaTeX: every left side (autograd of ℓ through the forward graph with respect to
+    x̂_i, σ²_B, μ_B, x_i, γ, β) equals its right side (the chain rule on those gradients), and the right sides of
+    ∂ℓ/∂x_i, ∂ℓ/∂γ and ∂ℓ/∂β equal F.batch_norm's autograd gradients."""
     g = seed(4)
     m, D = 12, 4
     x, gamma, beta, dl_dy = randn(g, m, D), 1 + 0.3 * randn(g, D), randn(g, D), randn(g, m, D)
@@ -160,6 +163,31 @@ def check_backward_pass_against_autograd():
     close(dl_dgamma, auto_dgamma, "∂ℓ/∂γ")
     close(dl_dbeta, auto_dbeta, "∂ℓ/∂β")
     close(second_term, torch.zeros_like(second_term), "second term of ∂ℓ/∂μ_B", atol=1e-12)
+
+    x_l, gamma_l, beta_l = (t.clone().requires_grad_(True) for t in (x, gamma, beta))
+    mu_B = x_l.mean(0)
+    sigma_B = ((x_l - mu_B) ** 2).mean(0).sqrt()             # the note's σ²_B is the square of this σ_B
+    x_hat = (x_l - mu_B) / torch.sqrt(sigma_B ** 2 + epsilon)
+    y = gamma_l * x_hat + beta_l
+    graph = {"ell": (dl_dy * y).sum(), "x": x_l, "xhat": x_hat, "y": y, "mu_B": mu_B, "sigma_B": sigma_B,
+             "gamma": gamma_l, "beta": beta_l, "epsilon": epsilon, "m": m}
+    # every row is a scalar formula per activation dimension: on (D,) columns, side-by-side products are elementwise
+    rows = {"∂ℓ/∂x̂_i": 0, "∂ℓ/∂σ²_B": 1, "∂ℓ/∂μ_B": 2, "∂ℓ/∂x_i": 3, "∂ℓ/∂γ": 4, "∂ℓ/∂β": 5}
+    # each row's left side ∂ℓ/∂(·) by autograd through this graph = its right side, the chain rule as the note writes it
+    for row in (1, 2, 4, 5):
+        holds_with("ioffe2015batch/backprop", graph, clause=row, elementwise=True)
+    dl_dx_note = []
+    for i in range(1, m + 1):
+        holds_with("ioffe2015batch/backprop", {**graph, "i": i}, clause=rows["∂ℓ/∂x̂_i"], elementwise=True)
+        holds_with("ioffe2015batch/backprop", {**graph, "i": i}, clause=rows["∂ℓ/∂x_i"], elementwise=True)
+        # ∂ℓ/∂x_i = ∂ℓ/∂x̂_i · 1/√(σ²_B + ε) + ∂ℓ/∂σ²_B · 2(x_i − μ_B)/m + ∂ℓ/∂μ_B · 1/m
+        dl_dx_note.append(evaluate_with("ioffe2015batch/backprop", {**graph, "i": i}, clause=rows["∂ℓ/∂x_i"], elementwise=True))
+    close(torch.stack(dl_dx_note), auto_dx, "the note's ∂ℓ/∂x_i against autograd through F.batch_norm")
+    # ∂ℓ/∂γ = Σ_i ∂ℓ/∂y_i · x̂_i,  ∂ℓ/∂β = Σ_i ∂ℓ/∂y_i
+    close(evaluate_with("ioffe2015batch/backprop", graph, clause=rows["∂ℓ/∂γ"], elementwise=True), auto_dgamma,
+          "the note's ∂ℓ/∂γ against autograd through F.batch_norm")
+    close(evaluate_with("ioffe2015batch/backprop", graph, clause=rows["∂ℓ/∂β"], elementwise=True), auto_dbeta,
+          "the note's ∂ℓ/∂β against autograd through F.batch_norm")
 
 
 def training_batches(g, count=40, m=8, D=3):

@@ -7,7 +7,7 @@ LaTeX; brute-force counting of covering windows for the coverage formula stated 
 """
 import torch
 
-from harness import check, close, device, evaluate, figure, run_checks
+from harness import check, close, device, evaluate, evaluate_with, figure, holds_with, run_checks
 
 
 def window(x, s, L):
@@ -17,16 +17,24 @@ def window(x, s, L):
 
 
 @check("joshi2024sliding/window",
-       tex=r"W_s = \left(x_{s}, x_{s+1}, \dots, x_{s+L-1}\right), \quad 1 \le s \le T - L + 1")
+       tex=r"W_s = \left(x_{s}, x_{s+1}, \dots, x_{s+L-1}\right), \quad 1 \le s \le T - L + 1", evaluates=True)
 def check_windows_against_unfold():
     """For several (T, L), the windows W_1..W_{T−L+1} are exactly the rows of x.unfold(0, L, 1), and
     there are T − L + 1 of them."""
     for T, L in ((12, 4), (30, 30), (57, 10)):
         x = torch.arange(1, T + 1, dtype=torch.float64, device=device()) * 10    # distinct event ids
-        windows = torch.stack([window(x, s, L) for s in range(1, T - L + 2)])
+        # W_s = (x_s, x_{s+1}, …, x_{s+L−1}) for 1 ≤ s ≤ T − L + 1, evaluated from the note (its first clause)
+        windows = torch.stack([evaluate_with("joshi2024sliding/window", {"x": x, "s": s, "L": L}, clause=0)
+                               for s in range(1, T - L + 2)])
         reference = x.unfold(0, L, 1)
         close(torch.tensor(float(len(windows))), float(reference.shape[0]), f"number of windows (T={T}, L={L})")
+        # the last start, T − L + 1 (the second clause's upper bound), is the number of unfolded windows
+        close(evaluate_with("joshi2024sliding/window", {"T": T, "L": L}, clause=1), float(reference.shape[0]),
+              f"the last start s = T − L + 1 (T={T}, L={L})")
+        for s in (1, T - L + 1):                    # 1 ≤ s ≤ T − L + 1 holds at both ends of the range
+            holds_with("joshi2024sliding/window", {"s": s, "T": T, "L": L}, clause=1)
         close(windows, reference, f"W_s against Tensor.unfold (T={T}, L={L})")
+        close(torch.stack([window(x, s, L) for s in range(1, T - L + 2)]), reference, "the slicing helper too")
 
 
 @check("joshi2024sliding/truncation", tex=r"s_{\mathrm{last}} = T - L + 1", evaluates=True)

@@ -74,7 +74,8 @@ def check_ffm_brute_force_and_degree():
 
 
 @check("juan2016field/fm",
-       tex=r"\phi_{\mathrm{FM}}(\mathbf{w}, \mathbf{x}) = \sum_{j_1=1}^{n} \sum_{j_2=j_1+1}^{n} \left(\mathbf{w}_{j_1} \cdot \mathbf{w}_{j_2}\right) x_{j_1} x_{j_2}")
+       tex=r"\phi_{\mathrm{FM}}(\mathbf{w}, \mathbf{x}) = \sum_{j_1=1}^{n} \sum_{j_2=j_1+1}^{n} \left(\mathbf{w}_{j_1} \cdot \mathbf{w}_{j_2}\right) x_{j_1} x_{j_2}",
+       evaluates=True)
 def check_ffm_reduces_to_fm():
     """With w_{j,f} = w_j for every field f, FFM equals FM, checked against FM's O(kn) form
     ½ Σ_k [(Σ_j w_{j,k} x_j)² − Σ_j w_{j,k}² x_j²]; a single field gives FM too; field-aware vectors differ."""
@@ -85,6 +86,10 @@ def check_ffm_reduces_to_fm():
     # φ_FM = Σ_{j1<j2} (w_j1 · w_j2) x_j1 x_j2
     fm_pairs = torch.einsum("bi,ij,bj->b", x, torch.triu(w @ w.T, diagonal=1), x)
     close(fm_pairs, fm_linear_time, "FM pair sum against its O(kn) form")
+    # φ_FM = Σ_{j1=1}^{n} Σ_{j2=j1+1}^{n} (w_j1 · w_j2) x_j1 x_j2, evaluated from the note for each row; texeval reads
+    # · between two vectors elementwise, so the k products come back per factor and their sum is the dot product
+    fm_note = torch.stack([evaluate("juan2016field/fm", w=w, x=x_b, n=w.shape[0]).sum(-1) for x_b in x])
+    close(fm_note, fm_linear_time, "φ_FM from the note's LaTeX against FM's O(kn) form")
     tied = w[:, None, :].expand_as(W)                 # w_{j,f} = w_j
     close(ffm_vectorised(x, tied, field), fm_linear_time, "FFM with tied vectors = FM")
     one_field = torch.zeros_like(field)

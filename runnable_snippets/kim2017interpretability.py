@@ -10,7 +10,7 @@ product for the directional derivative, and a count over inputs using the finite
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, holds_with, run_checks, seed
 
 d_in, m, hidden = 4, 8, 16
 
@@ -92,10 +92,14 @@ def check_cav_is_the_unit_normal_of_the_decision_boundary():
 
 
 @check("kim2017interpretability/sensitivity",
-       tex=r"S_{C,k,l}(x) = \lim_{\epsilon \to 0} \frac{h_{l,k}\left(f_l(x) + \epsilon v_C^l\right) - h_{l,k}\left(f_l(x)\right)}{\epsilon} = \nabla h_{l,k}\left(f_l(x)\right) \cdot v_C^l")
+       tex=r"S_{C,k,l}(x) = \lim_{\epsilon \to 0} \frac{h_{l,k}\left(f_l(x) + \epsilon v_C^l\right) - h_{l,k}\left(f_l(x)\right)}{\epsilon} = \nabla h_{l,k}\left(f_l(x)\right) \cdot v_C^l",
+       evaluates=True)
 def check_sensitivity_is_the_directional_derivative():
     """∇h_{l,k}(f_l(x)) · v (autograd, batched over 32 inputs) equals the limit (central finite differences
-    with ε = 1e-5) and the Jacobian-vector product torch.autograd.functional.jvp(h_{l,k}, f_l(x), v)."""
+    with ε = 1e-5) and the Jacobian-vector product torch.autograd.functional.jvp(h_{l,k}, f_l(x), v). The note's
+    gradient form (its right side) is evaluated from its LaTeX for 8 inputs against the same two references; the
+    limit in the middle is evaluated too (h_{l,k} at f_l(x) + ε v for ε = 10⁻² 2^-j, Richardson-extrapolated) and
+    compared with the left side S_{C,k,l}(x), passed as the Jacobian-vector product."""
     g = seed(1)
     f_l, h_lk = network(g)
     A_pos, A_neg = concept_and_random_activations(g, f_l)
@@ -112,6 +116,15 @@ def check_sensitivity_is_the_directional_derivative():
     _, jvp = torch.autograd.functional.jvp(h_lk, (a.detach(),), (v.expand_as(a),))
     close(S, finite_difference, "∇h·v against central finite differences", atol=1e-8, rtol=1e-7)
     close(S, jvp, "∇h·v against torch.autograd.functional.jvp")
+    for x, finite_x, jvp_x in list(zip(X_k, finite_difference, jvp))[:8]:
+        # S_{C,k,l}(x) = ∇h_{l,k}(f_l(x)) · v_C^l: the network split at layer l = 1, so texeval, which reads the
+        # superscript of v_C^l as a power, reads v_C^1 = v_C; its · is elementwise, so the dot product is the sum
+        S_note = evaluate("kim2017interpretability/sensitivity", **{"h_l,k": h_lk, "f_l": f_l, "x": x, "v_C": v, "l": 1})
+        close(S_note.sum(), finite_x, "the note's ∇h·v against central finite differences", atol=1e-8, rtol=1e-7)
+        close(S_note.sum(), jvp_x, "the note's ∇h·v against torch.autograd.functional.jvp")
+        # S_{C,k,l}(x) = lim_{ε→0} (h_{l,k}(f_l(x) + ε v_C^l) − h_{l,k}(f_l(x))) / ε, S the jvp reference
+        holds_with("kim2017interpretability/sensitivity", {"h_l,k": h_lk, "f_l": f_l, "x": x, "v_C": v, "l": 1,
+                                                            "S_C,k,l": lambda _: jvp_x}, sides=(0, 1), atol=1e-9)
 
 
 def sensitivities(h_lk, a, v):

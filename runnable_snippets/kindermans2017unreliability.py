@@ -8,7 +8,7 @@ Integrated Gradients computed separately for each network with the same Riemann 
 """
 import torch
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, holds, run_checks, seed
 
 d, hidden = 10, 12
 
@@ -72,17 +72,33 @@ def check_bias_compensation_preserves_the_model():
     differs(f_1(x_2), out_1, "an uncompensated network sees the shift")
 
 
-@check("kindermans2017unreliability/gradient-invariance", tex=r"\nabla f_2(x_2) = \nabla f_1(x_1)")
+@check("kindermans2017unreliability/gradient-invariance", tex=r"\nabla f_2(x_2) = \nabla f_1(x_1)", evaluates=True)
 @check("kindermans2017unreliability/gradient-times-input",
-       tex=r"x_2 \odot \nabla f_2(x_2) = x_1 \odot \nabla f_1(x_1) + m_2 \odot \nabla f_1(x_1)")
+       tex=r"x_2 \odot \nabla f_2(x_2) = x_1 \odot \nabla f_1(x_1) + m_2 \odot \nabla f_1(x_1)", evaluates=True)
 def check_gradient_is_invariant_gradient_times_input_is_not():
-    """Autograd gradients of the two networks agree exactly; gradient ⊙ input differs by m_2 ⊙ ∇f_1(x_1)."""
+    """Autograd gradients of the two networks agree exactly; gradient ⊙ input differs by m_2 ⊙ ∇f_1(x_1). For 4
+    inputs x (d,), both sides of each equation are evaluated from the note's LaTeX (∇f(x): autograd of the network
+    passed as f at x) and compared; ∇f_1(x_1) also against the batched gradients of network 1 and central finite
+    differences."""
     g = seed(1)
     f_1, f_2, m_2 = networks(g)
     x_1 = inputs(g)
     x_2 = x_1 + m_2
     grad_1, grad_2 = gradient(f_1, x_1), gradient(f_2, x_2)
     close(grad_2, grad_1, "∇f_2(x_2) = ∇f_1(x_1)")
+    eye = torch.eye(d, dtype=torch.float64, device=device())
+    for k in range(4):
+        networks_at_k = {"f_1": f_1, "f_2": f_2, "x_1": x_1[k], "x_2": x_2[k], "m_2": m_2}
+        # ∇f_2(x_2) = ∇f_1(x_1)
+        holds("kindermans2017unreliability/gradient-invariance", **networks_at_k)
+        # x_2 ⊙ ∇f_2(x_2) = x_1 ⊙ ∇f_1(x_1) + m_2 ⊙ ∇f_1(x_1)
+        holds("kindermans2017unreliability/gradient-times-input", **networks_at_k)
+        grad_note = evaluate("kindermans2017unreliability/gradient-invariance", **networks_at_k)
+        close(grad_note, grad_1[k], f"the note's ∇f_1(x_1) against the batched gradient, input {k}")
+        finite = torch.stack([(f_1(x_1[k] + 1e-6 * e) - f_1(x_1[k] - 1e-6 * e)) / 2e-6 for e in eye])
+        close(grad_note, finite, f"the note's ∇f_1(x_1) against central finite differences, input {k}", atol=1e-7)
+        times_input = evaluate("kindermans2017unreliability/gradient-times-input", **networks_at_k)
+        close(times_input, x_2[k] * grad_1[k], f"the note's right side against x_2 ⊙ ∇f_1(x_1), input {k}")
     # x_2 ⊙ ∇f_2(x_2) = x_1 ⊙ ∇f_1(x_1) + m_2 ⊙ ∇f_1(x_1)
     close(x_2 * grad_2, x_1 * grad_1 + m_2 * grad_1, "gradient ⊙ input of network 2")
     differs(x_2 * grad_2, x_1 * grad_1, "gradient ⊙ input is not input invariant")

@@ -5,7 +5,7 @@ must land on the same parameters and the same optimizer state.
 """
 import torch
 
-from harness import check, close, device, differs, evaluate, figure, run_checks, seed
+from harness import check, close, device, differs, evaluate, figure, holds, run_checks, seed
 
 alpha, beta_1, beta_2, epsilon = 1e-3, 0.9, 0.999, 1e-8
 
@@ -20,7 +20,7 @@ def quadratic_problem():
     return A.to(device()), b.to(device()), theta_0.to(device())
 
 
-@check("kingma2014adam/gradient", tex=r"g_t = \nabla_\theta f_t(\theta_{t-1})")
+@check("kingma2014adam/gradient", tex=r"g_t = \nabla_\theta f_t(\theta_{t-1})", evaluates=True)
 @check("kingma2014adam/first-moment", tex=r"m_t = \beta_1 m_{t-1} + (1 - \beta_1)\, g_t", evaluates=True)
 @check("kingma2014adam/second-moment", tex=r"v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2", evaluates=True)
 @check("kingma2014adam/bias-correction-m", tex=r"\hat m_t = \frac{m_t}{1 - \beta_1^t}")
@@ -35,8 +35,12 @@ def check_algorithm_1_matches_torch_adam():
     v = torch.zeros_like(theta)
     reference = theta_0.clone().requires_grad_(True)
     adam = torch.optim.Adam([reference], lr=alpha, betas=(beta_1, beta_2), eps=epsilon)
+    def f_t(theta):
+        """f(θ) = ½ θᵀAθ − bᵀθ, the same objective every step."""
+        return 0.5 * theta @ A @ theta - b @ theta
     for t in range(1, 11):
-        g = A @ theta - b                                   # g_t = ∇f(θ_{t-1})
+        # g_t = ∇_θ f_t(θ_{t-1}), by autograd through the evaluator
+        g = evaluate("kingma2014adam/gradient", f_t=f_t, **{"theta_t-1": theta}).to(theta)
         # m_t = β1 m_{t-1} + (1 − β1) g_t
         m = evaluate("kingma2014adam/first-moment", beta_1=beta_1, **{"m_t-1": m}, g_t=g).to(theta)
         # v_t = β2 v_{t-1} + (1 − β2) g_t²
@@ -49,6 +53,7 @@ def check_algorithm_1_matches_torch_adam():
                                                       "vhat_t": v_hat, "epsilon": epsilon}).to(theta)
         adam.zero_grad()
         (0.5 * reference @ A @ reference - b @ reference).backward()
+        close(g, reference.grad, f"g_{t} against the .grad torch.optim.Adam steps with")
         adam.step()
     state = adam.state[reference]
     close(state["exp_avg"], m, "m_t (torch's exp_avg)")
@@ -104,16 +109,18 @@ def check_unrolled_second_moment():
 
 
 @check("kingma2014adam/misstatement-squared-loss",
-       tex=r"\frac{\partial (L^2)}{\partial \theta} = 2 L \, \frac{\partial L}{\partial \theta}")
+       tex=r"\frac{\partial (L^2)}{\partial \theta} = 2 L \, \frac{\partial L}{\partial \theta}", evaluates=True)
 def check_squared_loss_gradient_is_not_the_second_moment():
-    """∂(L²)/∂θ = 2L ∂L/∂θ (autograd agrees), and it is not the squared gradient Adam averages."""
+    """θ: (6,), L = 3 Σ sin θ. Both sides of the note's identity, evaluated from its LaTeX by autograd through L's
+    graph, agree, and the right side equals the closed form 2L · 3 cos θ; it is not the squared gradient Adam averages."""
     g = seed(3)
     theta = torch.randn(6, generator=g, dtype=torch.float64, requires_grad=True)
     L = (theta.sin() * 3).sum()
-    (dL,) = torch.autograd.grad(L, theta, create_graph=True)
-    (dL2,) = torch.autograd.grad(L ** 2, theta)
-    close(dL2, 2 * L.detach() * dL.detach(), "∂(L²)/∂θ against 2L ∂L/∂θ")
-    differs(dL2, dL.detach() ** 2, "∂(L²)/∂θ vs the squared gradient (∂L/∂θ)²")
+    # ∂(L²)/∂θ = 2 L ∂L/∂θ
+    holds("kingma2014adam/misstatement-squared-loss", L=L, theta=theta)
+    dL2 = evaluate("kingma2014adam/misstatement-squared-loss", L=L, theta=theta)
+    close(dL2, 2 * L.detach() * 3 * theta.detach().cos(), "2L ∂L/∂θ against the closed form 2L · 3 cos θ")
+    differs(dL2, (3 * theta.detach().cos()) ** 2, "∂(L²)/∂θ vs the squared gradient (∂L/∂θ)²")
 
 
 if __name__ == "__main__":

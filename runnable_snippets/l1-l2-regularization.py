@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, evaluate, evaluate_with, figure, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, figure, holds, run_checks, seed
 
 f64 = torch.float64
 
@@ -146,12 +146,14 @@ def check_soft_thresholding_is_the_l1_prox():
 
 
 @check("l1-l2-regularization/l1-objective", tex=r"\tilde J(w) = J(w) + \lambda \|w\|_1", evaluates=True)
-@check("l1-l2-regularization/ista", tex=r"w_{t+1} = \operatorname{prox}_{\eta\lambda}\left(w_t - \eta \nabla J(w_t)\right)")
+@check("l1-l2-regularization/ista", tex=r"w_{t+1} = \operatorname{prox}_{\eta\lambda}\left(w_t - \eta \nabla J(w_t)\right)",
+       evaluates=True)
 def check_ista_reaches_a_sparse_lasso_solution():
     """n = 40, d = 10, true w with 3 nonzeros, λ = 8, η = 1/λ_max(XᵀX). ISTA (gradient step, then
     F.softshrink) converges to a point meeting the Lasso optimality conditions: X_jᵀ(y − Xw) = λ sign(w_j)
     where w_j ≠ 0 and |X_jᵀ(y − Xw)| ≤ λ where w_j = 0; some coefficients are exactly zero; and it has a
-    lower L1 objective than the least-squares and ridge solutions."""
+    lower L1 objective than the least-squares and ridge solutions. The last 20 steps are the note's ISTA step,
+    evaluated from its LaTeX (∇J by autograd of J, prox_{ηλ} = F.softshrink), and must land on the fixed point."""
     g = seed(3)
     n, d, lam = 40, 10, 8.0
     X = randn(g, n, d)
@@ -164,6 +166,13 @@ def check_ista_reaches_a_sparse_lasso_solution():
         grad_J = X.T @ (X @ w - y)                                   # ∇J for J = ½‖y − Xw‖²
         # w_{t+1} = prox_{ηλ}(w_t − η ∇J(w_t))
         w = F.softshrink(w - eta * grad_J, eta * lam)
+    step = {"J": lambda u: 0.5 * ((y - X @ u) ** 2).sum(), "eta": eta,
+            "prox_etalambda": lambda v: F.softshrink(v, eta * lam)}
+    w_note = w
+    for _ in range(20):
+        # w_{t+1} = prox_{ηλ}(w_t − η ∇J(w_t)), from the note's LaTeX
+        w_note = evaluate("l1-l2-regularization/ista", w_t=w_note, **step).to(w)
+    close(w_note, w, "the note's ISTA step keeps the Lasso fixed point", atol=1e-12)
     c = X.T @ (y - X @ w)
     nonzero = w != 0
     close(c[nonzero], lam * torch.sign(w[nonzero]), "X_jᵀ(y − Xw) = λ sign(w_j) on the support", atol=1e-8)
@@ -231,15 +240,18 @@ def check_penalty_equals_constraint():
     close(X.T @ (X @ w_lambda - y), -2 * mu * w_lambda, "∇J(w_λ) = −2μ w_λ, μ = λ/2")
 
 
-@check("l1-l2-regularization/l2-objective", tex=r"\tilde J(w) = J(w) + \frac{\lambda}{2} \|w\|_2^2")
+@check("l1-l2-regularization/l2-objective", tex=r"\tilde J(w) = J(w) + \frac{\lambda}{2} \|w\|_2^2", evaluates=True)
 @check("l1-l2-regularization/sgd-l2",
-       tex=r"w_{t+1} = w_t - \eta \left(\nabla J(w_t) + \lambda' w_t\right) = (1 - \eta\lambda') w_t - \eta \nabla J(w_t)")
-@check("l1-l2-regularization/decoupled-sgd", tex=r"w_{t+1} = (1 - \lambda) w_t - \eta \nabla J(w_t)")
+       tex=r"w_{t+1} = w_t - \eta \left(\nabla J(w_t) + \lambda' w_t\right) = (1 - \eta\lambda') w_t - \eta \nabla J(w_t)",
+       evaluates=True)
+@check("l1-l2-regularization/decoupled-sgd", tex=r"w_{t+1} = (1 - \lambda) w_t - \eta \nabla J(w_t)", evaluates=True)
 @check("l1-l2-regularization/sgd-equivalence", tex=r"\lambda' = \frac{\lambda}{\eta}", evaluates=True)
 def check_sgd_weight_decay_is_l2():
     """A random quadratic J in 6 dimensions, η = 0.05, per-step decay λ = 0.01. Ten steps of
     torch.optim.SGD(weight_decay=λ') with λ' evaluated from the note, ten steps of plain SGD on
-    J + λ'/2 ‖w‖² (autograd), and ten hand-written decoupled steps (1 − λ) w − η∇J all coincide."""
+    J + λ'/2 ‖w‖² (autograd), ten steps of the note's L2 step (both of its forms) and ten of its decoupled step
+    (1 − λ) w − η∇J, evaluated from the LaTeX with ∇J by autograd, all coincide. J̃'s value against
+    torch.distributions: for J = ½‖y − Xw‖² and λ = σ²/τ², J̃ = σ² × (−log posterior) up to a constant."""
     g = seed(6)
     M = randn(g, 6, 6)
     A, b = M @ M.T / 6 + torch.eye(6, dtype=f64, device=device()), randn(g, 6)
@@ -262,7 +274,7 @@ def check_sgd_weight_decay_is_l2():
     sgd_wd = torch.optim.SGD([torch_wd], lr=eta, weight_decay=lam_prime)
     penalised = w_0.clone().requires_grad_(True)
     sgd_plain = torch.optim.SGD([penalised], lr=eta)
-    w = w_0.clone()
+    w, w_l2 = w_0.clone(), w_0.clone()
     for _ in range(10):
         sgd_wd.zero_grad()
         J(torch_wd).backward()
@@ -271,20 +283,38 @@ def check_sgd_weight_decay_is_l2():
         # J̃(w) = J(w) + λ/2 ‖w‖², from the note's LaTeX with λ = λ'
         evaluate("l1-l2-regularization/l2-objective", J=J, w=penalised, **{"lambda": lam_prime}).backward()
         sgd_plain.step()
+        # w_{t+1} = w_t − η (∇J(w_t) + λ' w_t) = (1 − ηλ') w_t − η ∇J(w_t): w_{t+1} is torch's iterate, and both
+        # forms of the step from the previous one must equal it
+        l2_step = {"w_t": w_l2, "eta": eta, "lambda'": lam_prime, "J": J, "w_t+1": torch_wd.detach()}
+        holds("l1-l2-regularization/sgd-l2", **l2_step)
+        w_l2 = evaluate("l1-l2-regularization/sgd-l2", **l2_step).to(w)
+        close(w_l2, torch_wd.detach(), "the note's L2 step vs SGD(weight_decay=λ')")
         # w_{t+1} = (1 − λ) w_t − η ∇J(w_t)
-        w = (1 - lam) * w - eta * (A @ w - b)
+        w = evaluate("l1-l2-regularization/decoupled-sgd", w_t=w, eta=eta, J=J, **{"lambda": lam}).to(w)
     close(torch_wd.detach(), penalised.detach(), "SGD(weight_decay=λ') vs SGD on J + λ'/2‖w‖²")
-    close(torch_wd.detach(), w, "SGD(weight_decay=λ/η) vs decoupled (1 − λ) w − η∇J")
+    close(w, torch_wd.detach(), "the note's decoupled (1 − λ) w − η∇J vs SGD(weight_decay=λ/η)")
     differs(w, w_0, "the iterates moved")
+    # J̃ = σ² (−log p(w | X, y)) + const for J = ½‖y − Xw‖², λ = σ²/τ²: differences cancel the constant
+    X, y = regression_problem(g, 20, 6)
+    sigma, tau = 0.5, 0.8
+
+    def scaled_neg_log_posterior(v):
+        return sigma ** 2 * (-torch.distributions.Normal(X @ v, sigma).log_prob(y).sum()
+                             - torch.distributions.Normal(torch.zeros_like(v), tau).log_prob(v).sum())
+    w_a, w_b = randn(g, 6), randn(g, 6)
+    J_tilde = [evaluate("l1-l2-regularization/l2-objective", J=lambda u: 0.5 * ((y - X @ u) ** 2).sum(), w=v,
+                        **{"lambda": sigma ** 2 / tau ** 2}) for v in (w_a, w_b)]
+    close(J_tilde[0] - J_tilde[1], scaled_neg_log_posterior(w_a) - scaled_neg_log_posterior(w_b),
+          "J̃(w_a) − J̃(w_b) vs σ² × the difference of torch.distributions' negative log posteriors")
 
 
-@check("l1-l2-regularization/adam-l2", tex=r"g_t = \nabla f(\theta_{t-1}) + \lambda \theta_{t-1}")
+@check("l1-l2-regularization/adam-l2", tex=r"g_t = \nabla f(\theta_{t-1}) + \lambda \theta_{t-1}", evaluates=True)
 @check("l1-l2-regularization/adamw",
        tex=r"\theta_t = \theta_{t-1} - \gamma \cdot \left(\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon} + \lambda \theta_{t-1}\right)",
        evaluates=True)
 def check_adam_l2_differs_from_adamw():
     """A badly scaled quadratic f in 8 dimensions, γ = 0.01, λ = 0.1, 20 steps. Hand-written Adam on
-    g_t = ∇f + λθ matches torch.optim.Adam(weight_decay=λ); the note's AdamW update (evaluated) on moments of
+    g_t = ∇f + λθ (the note's, evaluated, ∇f by autograd) matches torch.optim.Adam(weight_decay=λ); the note's AdamW update (evaluated) on moments of
     ∇f alone matches torch.optim.AdamW(weight_decay=λ); the two trajectories differ."""
     g = seed(7)
     scales = torch.logspace(-2, 2, 8, dtype=f64).to(device())
@@ -306,9 +336,11 @@ def check_adam_l2_differs_from_adamw():
     def run_by_hand(coupled):
         theta, m, v = theta_0.clone(), torch.zeros_like(theta_0), torch.zeros_like(theta_0)
         for t in range(1, 21):
-            g_t = A @ theta - b                                          # ∇f(θ_{t-1})
             if coupled:
-                g_t = g_t + lam * theta                                  # g_t = ∇f(θ_{t-1}) + λθ_{t-1}
+                # g_t = ∇f(θ_{t-1}) + λθ_{t-1}, from the note's LaTeX
+                g_t = evaluate("l1-l2-regularization/adam-l2", f=f, **{"theta_t-1": theta, "lambda": lam}).to(theta)
+            else:
+                g_t = A @ theta - b                                      # ∇f(θ_{t-1})
             m = beta_1 * m + (1 - beta_1) * g_t
             v = beta_2 * v + (1 - beta_2) * g_t ** 2
             m_hat, v_hat = m / (1 - beta_1 ** t), v / (1 - beta_2 ** t)

@@ -114,7 +114,7 @@ def check_decomposition_into_two_cross_entropies():
         close(split, smoothed, f"(1 − ε) H(q, p) + ε H(u, p) vs F.cross_entropy(label_smoothing={eps})")
 
 
-@check("label-smoothing/kl-form", tex=r"H(u, p) = D_{\mathrm{KL}}(u \,\|\, p) + H(u)")
+@check("label-smoothing/kl-form", tex=r"H(u, p) = D_{\mathrm{KL}}(u \,\|\, p) + H(u)", evaluates=True)
 def check_uniform_cross_entropy_is_kl_plus_log_k():
     """H(u, p) per sample equals F.kl_div(log p, u) summed over classes plus H(u) = log K."""
     g = seed(3)
@@ -127,6 +127,11 @@ def check_uniform_cross_entropy_is_kl_plus_log_k():
     H_u = -(u * torch.log(u)).sum(-1)
     close(H_u, torch.full((B,), math.log(K), dtype=f64, device=device()), "H(u) = log K")
     close(H_u_p, kl + H_u, "H(u, p) = KL(u‖p) + H(u)")
+    # H(u, p) = D_KL(u ‖ p) + H(u), with D_KL from F.kl_div and H the entropy of torch's Categorical
+    split = evaluate("label-smoothing/kl-form", u=u, p=log_p.exp(),
+                     D_KL=lambda a, b: F.kl_div(b.log(), a, reduction="none").sum(-1),
+                     H=lambda a: torch.distributions.Categorical(probs=a).entropy())
+    close(split, F.cross_entropy(z, u, reduction="none"), "D_KL(u‖p) + H(u) vs F.cross_entropy with a uniform target")
 
 
 @check("label-smoothing/optimal-gap",

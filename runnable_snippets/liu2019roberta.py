@@ -8,12 +8,13 @@ masking collator; and a simulation of BERT's 10-copy static masking and RoBERTa'
 per-epoch masking over 40 epochs.
 """
 from fractions import Fraction
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 H_SIZE, HEADS = 32, 4
@@ -41,7 +42,8 @@ def layer_norm(norm, x):
 
 
 @check("liu2019roberta/post-ln-layer",
-       tex=r"\tilde H^{l} = \operatorname{LayerNorm}\left(H^{l-1} + \operatorname{MultiHead}(H^{l-1})\right), \qquad H^{l} = \operatorname{LayerNorm}\left(\tilde H^{l} + \operatorname{FFN}(\tilde H^{l})\right)")
+       tex=r"\tilde H^{l} = \operatorname{LayerNorm}\left(H^{l-1} + \operatorname{MultiHead}(H^{l-1})\right), \qquad H^{l} = \operatorname{LayerNorm}\left(\tilde H^{l} + \operatorname{FFN}(\tilde H^{l})\right)",
+       evaluates=True)
 def check_post_ln_layer_against_torch():
     """H^{l-1}: (2, 10, 32): the two sub-layers written out against nn.TransformerEncoderLayer(norm_first=False,
     gelu) with the same weights; the pre-LN ordering differs."""
@@ -52,6 +54,12 @@ def check_post_ln_layer_against_torch():
         H_tilde = layer_norm(layer.norm1, H_prev + multi_head(layer, H_prev))
         H = layer_norm(layer.norm2, H_tilde + ffn(layer, H_tilde))
         close(H, layer(H_prev), "post-LN layer")
+        # the same two clauses evaluated from the note's LaTeX, H^{l-1} and H̃^l passed under their labelled names
+        H_tilde_note = evaluate_with("liu2019roberta/post-ln-layer", {"H^l-1": H_prev, "LayerNorm": partial(layer_norm, layer.norm1),
+                                                                      "MultiHead": partial(multi_head, layer)}, clause=0)
+        H_note = evaluate_with("liu2019roberta/post-ln-layer", {"Htilde^l": H_tilde_note, "LayerNorm": partial(layer_norm, layer.norm2),
+                                                                "FFN": partial(ffn, layer)}, clause=1)
+        close(H_note, layer(H_prev), "post-LN layer from the note's LaTeX vs nn.TransformerEncoderLayer")
         layer.norm_first = True
         differs(layer(H_prev), H, "pre-LN ordering")
 

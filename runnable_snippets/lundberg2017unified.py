@@ -133,7 +133,7 @@ def check_shapley_kernel_against_factorial_form():
 
 
 @check("lundberg2017unified/kernel-loss",
-       tex=r"L(f, g, \pi_{x'}) = \sum_{z' \in Z} \left[ f(h_x(z')) - g(z') \right]^{2} \pi_{x'}(z')")
+       tex=r"L(f, g, \pi_{x'}) = \sum_{z' \in Z} \left[ f(h_x(z')) - g(z') \right]^{2} \pi_{x'}(z')", evaluates=True)
 @check("lundberg2017unified/additive-attribution", tex=r"g(z') = \phi_0 + \sum_{i=1}^{M} \phi_i \, z'_i")
 def check_kernel_shap_regression_recovers_shapley_values():
     """Minimising L over the additive g, with the note's kernel as weights on all 2^M − 2 interior
@@ -169,6 +169,19 @@ def check_kernel_shap_regression_recovers_shapley_values():
     at_exact = phi_exact[:-1].clone().requires_grad_(True)
     (gradient,) = torch.autograd.grad(L(at_exact), at_exact)
     close(gradient, torch.zeros_like(gradient), "∇L at the exact Shapley values", atol=1e-10)
+
+    # the note's L(f, g, π_x') = Σ_{z' ∈ Z} [f(h_x(z')) − g(z')]² π_x'(z'): h_x(z') fills the absent features from
+    # the background rows, f averages the model over them, g is the additive model, π_x' the note's kernel
+    f_model, _, _ = mlp_and_background()
+    kernel = dict(zip(Z.sum(1).tolist(), pi.tolist()))
+    at_exact = phi_exact[:-1].clone().requires_grad_(True)
+    L_note = evaluate("lundberg2017unified/kernel-loss", Z=list(Z), f=lambda inputs: f_model(inputs).mean(),
+                      h_x=lambda z: z * x + (1 - z) * B, g=lambda z: g(z, at_exact),
+                      **{"pi_x'": lambda z: torch.tensor(kernel[float(z.sum())], dtype=torch.float64, device=device())})
+    residual = (design * root) @ phi_exact[:-1] - target * root[:, 0]
+    close(L_note, residual @ residual, "L evaluated from the note vs the weighted least-squares residual")
+    (gradient,) = torch.autograd.grad(L_note, at_exact)
+    close(gradient, torch.zeros_like(gradient), "∇ of the note's L at the exact Shapley values (autograd)", atol=1e-10)
     ones, zeros = torch.ones(M, dtype=torch.float64, device=device()), torch.zeros(M, dtype=torch.float64, device=device())
     close(g(ones, phi_free), f(x), "g(1) = f(x)")
     close(g(zeros, phi_free), f(B).mean(), "g(0) = φ_0 = E[f]")

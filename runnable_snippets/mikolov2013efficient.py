@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -240,7 +240,8 @@ def check_hierarchical_softmax_is_normalised():
 
 @check("mikolov2013efficient/skip-gram-softmax", tex=(r"p(w_O \mid w_I) = \frac{\exp\left({v'_{w_O}}^\top v_{w_I}\right)}{\sum_{w=1}^{W} "
             r"\exp\left({v'_{w}}^\top v_{w_I}\right)}"), evaluates=True)
-@check("mikolov2013efficient/skip-gram-objective", tex=r"\frac{1}{T} \sum_{t=1}^{T} \sum_{-c \le j \le c,\, j \ne 0} \log p(w_{t+j} \mid w_t)")
+@check("mikolov2013efficient/skip-gram-objective", tex=r"\frac{1}{T} \sum_{t=1}^{T} \sum_{-c \le j \le c,\, j \ne 0} \log p(w_{t+j} \mid w_t)",
+       evaluates=True)
 def check_skip_gram_softmax_and_objective():
     """W=40 words, D=12, input vectors v (W, D) and output vectors v' (W, D): p(w_O | w_I) against
     torch.softmax; the objective on a T=30 corpus with c=2 against −F.cross_entropy(sum) / T."""
@@ -260,9 +261,13 @@ def check_skip_gram_softmax_and_objective():
                                                    w_O=o + 1, w_I=i + 1) for o in range(W)]) for i in range(5)])
     close(evaluated, torch.softmax(v[:5] @ v_out.T, dim=-1), "p(w_O | w_I) evaluated from the note")
 
-    # (1/T) Σ_t Σ_{−c ≤ j ≤ c, j ≠ 0} log p(w_{t+j} | w_t), skipping t + j outside the corpus
-    objective = sum(torch.log(p(corpus[t + j], corpus[t])) for t in range(T)
-                    for j in range(-c, c + 1) if j != 0 and 0 <= t + j < T) / T
+    # (1/T) Σ_{t=1}^{T} Σ_{−c ≤ j ≤ c, j ≠ 0} log p(w_{t+j} | w_t), evaluated from the note. The corpus w_1..w_T is
+    # passed padded with c pad words (−1) on each side (index_base = 1 − c, so w_1 is the first real word);
+    # p(pad | w_I) = 1 contributes log 1 = 0, which is how the sum skips t + j outside the corpus.
+    padded = torch.cat([torch.full((c,), -1), corpus, torch.full((c,), -1)])
+    p_or_pad = lambda w_O, w_I: torch.ones((), dtype=f64) if int(w_O) < 0 else p(int(w_O), int(w_I))  # noqa: E731
+    objective = evaluate_with("mikolov2013efficient/skip-gram-objective", {"T": T, "c": c, "w": padded, "p": p_or_pad},
+                              index_base=1 - c)
     inputs = torch.tensor([t for t in range(T) for j in range(-c, c + 1) if j != 0 and 0 <= t + j < T])
     outputs = torch.tensor([t + j for t in range(T) for j in range(-c, c + 1) if j != 0 and 0 <= t + j < T])
     logits = v[corpus[inputs]] @ v_out.T
@@ -270,7 +275,7 @@ def check_skip_gram_softmax_and_objective():
 
 
 @check("mikolov2013efficient/analogy", tex=(r"\hat w = \arg\max_{w \notin \{\text{King}, \text{Man}, \text{Woman}\}} \frac{x^\top v_w}{\lVert x \rVert \, \lVert v_w \rVert}, "
-            r"\qquad x = v_{\text{King}} - v_{\text{Man}} + v_{\text{Woman}}"))
+            r"\qquad x = v_{\text{King}} - v_{\text{Man}} + v_{\text{Woman}}"), evaluates=True)
 def check_analogy_search():
     """Toy vectors (D=20) with a 'royalty' and a 'gender' direction plus 200 distractors: the hand-written
     cosine equals F.cosine_similarity, King − Man + Woman finds Queen, and Queen − Woman + Man finds King
@@ -293,6 +298,16 @@ def check_analogy_search():
         return int(cosine.argmax())
 
     close(answer("King", "Man", "Woman"), index["Queen"], "King − Man + Woman → Queen", rtol=0, atol=0)
+    # x = v_King − v_Man + v_Woman;  ŵ = argmax_{w ∉ {King, Man, Woman}} xᵀv_w / (‖x‖ ‖v_w‖), from the note's
+    # LaTeX (words numbered from 1, the word names bound to their numbers)
+    named = {"v": vectors, **{w: i + 1 for w, i in index.items()}}
+    x = evaluate_with("mikolov2013efficient/analogy", named, clause=1)
+    close(x, vectors[index["King"]] - vectors[index["Man"]] + vectors[index["Woman"]], "x from the note's LaTeX")
+    w_hat = evaluate_with("mikolov2013efficient/analogy", {**named, "x": x}, clause=0)
+    cosine = F.cosine_similarity(x[None], vectors, dim=1).index_fill(0, torch.tensor([0, 2, 3], device=device()), -2.0)
+    close(w_hat, cosine.argmax() + 1, "ŵ from the note's LaTeX against argmax of F.cosine_similarity without the question words",
+          rtol=0, atol=0)
+    close(w_hat, index["Queen"] + 1, "ŵ from the note's LaTeX is Queen", rtol=0, atol=0)
     close(answer("Queen", "Woman", "Man"), index["King"], "Queen − Woman + Man → King", rtol=0, atol=0)
 
 

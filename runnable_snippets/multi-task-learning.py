@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, holds, run_checks, seed
 
 f64 = torch.float64
 
@@ -35,7 +35,7 @@ def lbfgs(parameters, loss_of):
 
 
 @check("multi-task-learning/weighted-sum",
-       tex=r"L(\theta_{sh}, \theta_1, \ldots, \theta_T) = \sum_{t=1}^{T} w_t L_t(\theta_{sh}, \theta_t)")
+       tex=r"L(\theta_{sh}, \theta_1, \ldots, \theta_T) = \sum_{t=1}^{T} w_t L_t(\theta_{sh}, \theta_t)", evaluates=True)
 @check("multi-task-learning/shared-gradient",
        tex=r"\nabla_{\theta_{sh}} L = \sum_{t=1}^{T} w_t \nabla_{\theta_{sh}} L_t, \qquad \nabla_{\theta_t} L = w_t \nabla_{\theta_t} L_t")
 def check_weighted_sum_and_its_gradients():
@@ -75,6 +75,38 @@ def check_weighted_sum_and_its_gradients():
             close(others, 0.0, f"other tasks' gradient on head {t}")
     differs(grad_L[0], sum(per_task[t][0] for t in range(3)), "weights matter: weighted vs unweighted trunk gradient")
 
+    # L(θ_sh, θ_1, …, θ_T) = Σ_t w_t L_t(θ_sh, θ_t), evaluated from the note with L_t the task losses as functions
+    # of flat parameter vectors; its autograd gradients against the three separate backward passes above
+    theta_sh = torch.cat([p.detach().flatten() for p in trunk.parameters()]).requires_grad_(True)
+    theta = [torch.cat([p.detach().flatten() for p in head.parameters()]).requires_grad_(True) for head in heads]
+    losses = (lambda out: F.cross_entropy(out, y_class), lambda out: F.mse_loss(out, y_reg),
+              lambda out: F.binary_cross_entropy_with_logits(out, y_bin))
+
+    def task_loss(t):
+        def L_t(theta_sh, theta_t):
+            h = torch.func.functional_call(trunk, unflatten(theta_sh, trunk), (x,))
+            return losses[t](torch.func.functional_call(heads[t], unflatten(theta_t, heads[t]), (h,)))
+        return L_t
+
+    L_note = evaluate_with("multi-task-learning/weighted-sum", {"T": 3, "w": torch.tensor(w, dtype=f64, device=device()),
+                                                                 "L": [task_loss(t) for t in range(3)],
+                                                                 "theta_sh": theta_sh, "theta": theta})
+    grads = torch.autograd.grad(L_note, [theta_sh] + theta)
+    close(grads[0], torch.cat([sum(w[t] * per_task[t][i] for t in range(3)).flatten() for i in range(offset)]),
+          "∇_{θ_sh} of the note's L against Σ_t w_t ∇L_t from separate backward passes")
+    for t in range(3):
+        close(grads[1 + t], torch.cat([w[t] * per_task[t][offset + 2 * t + j].flatten() for j in range(2)]),
+              f"∇_{{θ_{t + 1}}} of the note's L against w_t ∇L_t")
+
+
+def unflatten(vector, module):
+    """A flat parameter vector as ``module``'s named parameters (for torch.func.functional_call)."""
+    out, k = {}, 0
+    for name, p in module.named_parameters():
+        out[name] = vector[k:k + p.numel()].view_as(p)
+        k += p.numel()
+    return out
+
 
 @check("multi-task-learning/mixing-rate",
        tex=r"r_m = \frac{\min(e_m, K)^{1/T}}{\sum_{n} \min(e_n, K)^{1/T}}", evaluates=True)
@@ -104,7 +136,8 @@ def check_temperature_scaled_mixing():
 
 
 @check("multi-task-learning/soft-sharing",
-       tex=r"\sum_{s < t} \left\| \theta^{(s)} - \theta^{(t)} \right\|^2 = T \sum_{t=1}^{T} \left\| \theta^{(t)} - \bar\theta \right\|^2")
+       tex=r"\sum_{s < t} \left\| \theta^{(s)} - \theta^{(t)} \right\|^2 = T \sum_{t=1}^{T} \left\| \theta^{(t)} - \bar\theta \right\|^2",
+       evaluates=True)
 def check_soft_sharing_penalty():
     """T = 4 parameter sets of 10 values: the pairwise sum (explicit loop over pairs) equals T times the spread
     around the mean; its autograd gradient for θ^(t) is 2T(θ^(t) − θ̄)."""
@@ -117,6 +150,10 @@ def check_soft_sharing_penalty():
     close(pairwise, spread, "Σ_{s<t} ‖θ^(s) − θ^(t)‖² = T Σ_t ‖θ^(t) − θ̄‖²")
     (grad,) = torch.autograd.grad(pairwise, theta)
     close(grad, 2 * T * (theta - theta_bar).detach(), "gradient 2T(θ^(t) − θ̄)")
+    # Σ_{s<t} ‖θ^(s) − θ^(t)‖² = T Σ_t ‖θ^(t) − θ̄‖²: both sides evaluated from the note (θ^(t) from the list of sets)
+    values = {"theta": list(theta.detach()), "T": T, "thetabar": theta_bar.detach()}
+    holds("multi-task-learning/soft-sharing", **values)
+    close(evaluate("multi-task-learning/soft-sharing", **values), pairwise.detach(), "the note's T Σ_t ‖θ^(t) − θ̄‖² vs the pair loop")
 
 
 @check("multi-task-learning/uncertainty-loss",

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 V, d, HEADS, N_LAYERS, N_CTX = 20, 16, 2, 2, 8
@@ -79,17 +79,36 @@ def check_embeddings_block_and_tied_output():
         close(P_u, torch.softmax(F.linear(h_n, W_e), dim=-1), "softmax(h_n W_eᵀ), tied")
 
 
-@check("radford2018improving/lm-objective", tex=r"L_1(\mathcal{U}) = \sum_i \log P(u_i \mid u_{i-k}, \ldots, u_{i-1}; \Theta)")
+@check("radford2018improving/lm-objective", tex=r"L_1(\mathcal{U}) = \sum_i \log P(u_i \mid u_{i-k}, \ldots, u_{i-1}; \Theta)",
+       evaluates=True)
 def check_lm_objective_against_prefix_runs():
     """u: (8,) = one full context window (k = 8). log P(u_i | u_<i) recomputed by running the model on the
     prefix alone, summed over i = 2..8, against −F.cross_entropy(sum) of one causal pass; a pass without
     the causal mask (each position seeing the future) gives a different value."""
     W_e, W_p, _, blocks = tiny_gpt()
     u = torch.randint(V, (1, N_CTX), generator=seed(2)).to(device())
+    def P(u_i, window, Theta):
+        """P(u_i | window; Θ): the model with parameters Θ (W_e, W_p, then the blocks, as one vector) run on the
+        window alone; the probability of u_i at its last position."""
+        W_e_, W_p_ = Theta[:V * d].view(V, d), Theta[V * d:(V + N_CTX) * d].view(N_CTX, d)
+        rest, at = Theta[(V + N_CTX) * d:], 0
+        parameters = {}
+        for name, parameter in blocks.named_parameters():
+            parameters[name] = rest[at:at + parameter.numel()].view_as(parameter)
+            at += parameter.numel()
+        h = F.one_hot(window.long()[None], V).to(f64) @ W_e_ + W_p_[:window.shape[0]]
+        causal = nn.Transformer.generate_square_subsequent_mask(window.shape[0], device=device(), dtype=f64)
+        for j, block in enumerate(blocks):
+            own = {name[len(f"{j}."):]: value for name, value in parameters.items() if name.startswith(f"{j}.")}
+            h = torch.func.functional_call(block, own, (h,), {"src_mask": causal, "is_causal": True})
+        return next_token_probabilities(h, W_e_)[0, -1, u_i.long()]
+
     with torch.no_grad():
-        # L_1 = Σ_i log P(u_i | u_{i-k}, ..., u_{i-1})
-        L_1 = sum(torch.log(next_token_probabilities(decoder(u[:, :i], W_e, W_p, blocks), W_e)[0, -1, u[0, i]])
-                  for i in range(1, N_CTX))
+        Theta = torch.cat([W_e.flatten(), W_p.flatten(), torch.nn.utils.parameters_to_vector(blocks.parameters())])
+        # L_1(U) = Σ_i log P(u_i | u_{i−k}, …, u_{i−1}; Θ), k = 8 (the window reaches back to u_1); i from 2, the
+        # first token having no context to be predicted from
+        L_1 = evaluate_with("radford2018improving/lm-objective", {"u": u[0], "k": N_CTX, "P": P, "Theta": Theta},
+                            indices={"i": range(2, N_CTX + 1)})
         logits = decoder(u, W_e, W_p, blocks)[0, :-1] @ W_e.T
         close(L_1, -F.cross_entropy(logits, u[0, 1:], reduction="sum"), "L_1")
         h = F.one_hot(u, V).to(f64) @ W_e + W_p
@@ -98,7 +117,7 @@ def check_lm_objective_against_prefix_runs():
         differs(-F.cross_entropy(h[0, :-1] @ W_e.T, u[0, 1:], reduction="sum"), L_1, "unmasked model vs L_1")
 
 
-@check("radford2018improving/classifier", tex=r"P(y \mid x^1, \ldots, x^m) = \operatorname{softmax}(h_l^m W_y)")
+@check("radford2018improving/classifier", tex=r"P(y \mid x^1, \ldots, x^m) = \operatorname{softmax}(h_l^m W_y)", evaluates=True)
 @check("radford2018improving/task-objective", tex=r"L_2(\mathcal{C}) = \sum_{(x, y)} \log P(y \mid x^1, \ldots, x^m)")
 def check_last_token_classifier():
     """Four sequences of m=6 tokens with labels y ∈ {0, 1, 2}: softmax(h_l^m W_y) summed as log-likelihood
@@ -110,7 +129,8 @@ def check_last_token_classifier():
     with torch.no_grad():
         h_m = decoder(x, W_e, W_p, blocks)[:, -1]                     # final block, last token
         # P(y | x^1..x^m) = softmax(h_l^m W_y)
-        P = torch.exp(h_m @ W_y) / torch.exp(h_m @ W_y).sum(-1, keepdim=True)
+        P = evaluate("radford2018improving/classifier", W_y=W_y, **{"h_l^m": h_m})
+        close(P, torch.softmax(F.linear(h_m, W_y.T), -1), "P(y | x^1..x^m) from the note's LaTeX vs torch.softmax(F.linear)")
         # L_2 = Σ_{(x, y)} log P(y | x^1..x^m)
         L_2 = torch.log(P[torch.arange(4), y]).sum()
         close(L_2, -F.cross_entropy(h_m @ W_y, y, reduction="sum"), "L_2")

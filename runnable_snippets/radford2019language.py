@@ -72,18 +72,20 @@ def sequence_log_prob(model, s):
     return -F.cross_entropy(logits.transpose(1, 2), s, reduction="none").sum(1)
 
 
-@check("radford2019language/lm-factorisation", tex=r"p(x) = \prod_{i=1}^{n} p(s_i \mid s_1, \ldots, s_{i-1})")
+@check("radford2019language/lm-factorisation", tex=r"p(x) = \prod_{i=1}^{n} p(s_i \mid s_1, \ldots, s_{i-1})",
+       evaluates=True)
 def check_lm_factorisation():
     """s: (7,). Each p(s_i | s_<i) recomputed by running the model on <|endoftext|>, s_1..s_{i-1} alone; their
     product against exp(−Σ F.cross_entropy) of one causal pass; over all 6^3 texts of length 3, p sums to 1."""
     model = tiny_gpt2()
     s = torch.randint(V, (1, 7), generator=seed(1)).to(device())
     with torch.no_grad():
-        product = torch.ones((), dtype=f64, device=device())
-        for i in range(s.shape[1]):
-            prefix = torch.cat([torch.tensor([[EOT]], device=device()), s[:, :i]], dim=1)
-            # p(x) = Π_i p(s_i | s_1..s_{i-1})
-            product = product * torch.softmax(logits_of(model, prefix)[0, -1], -1)[s[0, i]]
+        def p(s_i, prefix):                    # p(s_i | s_1, …, s_{i−1}): the model run on <|endoftext|>, prefix alone
+            tokens = torch.cat([torch.tensor([EOT], device=device()), prefix.long()])[None]
+            return torch.softmax(logits_of(model, tokens)[0, -1], -1)[s_i.long()]
+
+        # p(x) = Π_{i=1}^{n} p(s_i | s_1, …, s_{i−1})
+        product = evaluate("radford2019language/lm-factorisation", s=s[0], n=s.shape[1], p=p)
         close(product, sequence_log_prob(model, s)[0].exp(), "Π_i p(s_i | s_<i)")
         texts = torch.tensor(list(itertools.product(range(V), repeat=3)), device=device())
         close(sequence_log_prob(model, texts).exp().sum(), 1.0, "Σ_x p(x) over all length-3 texts")

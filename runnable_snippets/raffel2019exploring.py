@@ -139,7 +139,8 @@ def check_bucket_against_brute_force():
 
 
 @check("raffel2019exploring/relative-attention",
-       tex=r"\alpha_{ij} = \operatorname{softmax}_j\left(q_i^\top k_j + b_h\left(\operatorname{bucket}(j - i)\right)\right)")
+       tex=r"\alpha_{ij} = \operatorname{softmax}_j\left(q_i^\top k_j + b_h\left(\operatorname{bucket}(j - i)\right)\right)",
+       evaluates=True)
 def check_relative_attention():
     """q, k, v: (2, 4, 50, 8) (batch, heads, positions, d_kv), bias tables b: (32, 4). Hand-written softmax
     with the bucketed bias and no 1/sqrt(d_kv) against F.scaled_dot_product_attention(attn_mask=bias,
@@ -153,7 +154,13 @@ def check_relative_attention():
     # α_ij = softmax_j(q_i^T k_j + b_h(bucket(j − i)))
     logits = q @ k.transpose(-2, -1) + bias
     alpha = torch.softmax(logits, dim=-1)
-    close(alpha @ v, F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=1.0), "attention with bias")
+    reference = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=1.0)
+    close(alpha @ v, reference, "attention with bias")
+    for b_, h_, i_ in ((0, 0, 1), (1, 3, 25), (0, 2, 50)):           # a few queries, evaluated from the note
+        # α_ij = softmax_j(q_iᵀ k_j + b_h(bucket(j − i))), the vector over j for query i (from 1)
+        alpha_i = evaluate("raffel2019exploring/relative-attention", q=q[b_, h_], k=k[b_, h_], i=i_,
+                           b_h=lambda buckets, h_=h_: tables[buckets.long(), h_], bucket=lambda d: bucket(d.long()))
+        close(alpha_i @ v[b_, h_], reference[b_, h_, i_ - 1], f"α_i· v for query {i_} of head {h_}")
     close(bias[:, 1:, 1:], bias[:, :-1, :-1], "bias is Toeplitz (depends only on j − i)")
 
 
@@ -226,7 +233,8 @@ def check_span_corruption_lengths():
     close(103 / n, 0.2, "target ≈ 20% of n", rtol=0, atol=0.005)
 
 
-@check("raffel2019exploring/greedy", tex=r"\hat y_t = \arg\max_{v \in \mathcal{V}} p_\theta\left(v \mid \hat y_{<t}, x\right)")
+@check("raffel2019exploring/greedy", tex=r"\hat y_t = \arg\max_{v \in \mathcal{V}} p_\theta\left(v \mid \hat y_{<t}, x\right)",
+       evaluates=True)
 def check_greedy_is_beam_width_one():
     """A toy conditional LM (GRU cell over the prefix, initial state from x), |V| = 11, 12 steps. Greedy
     argmax decoding equals beam search with width 1; width 4 finds a sequence at least as likely."""
@@ -252,13 +260,22 @@ def check_greedy_is_beam_width_one():
             beams = sorted(candidates, key=lambda c: -c[0])[:width]
         return beams[0]
 
+    def p_theta(v, y_before, x):                     # p_θ(v | ŷ_<t, x): the GRU from x's state over BOS, ŷ_<t alone
+        state = x
+        for token in [0] + list(y_before):
+            state, logp = step(state, int(token))
+        return logp[v.long()].exp()
+
     with torch.no_grad():
         tokens, state, total = [0], x_state, 0.0
-        for _ in range(T):
+        for t in range(1, T + 1):
             state, logp = step(state, tokens[-1])
-            # ŷ_t = argmax_v p_θ(v | ŷ_<t, x)
-            tokens.append(int(logp.argmax()))
-            total += float(logp.max())
+            # ŷ_t = argmax_{v ∈ V} p_θ(v | ŷ_<t, x)
+            y_t = evaluate("raffel2019exploring/greedy", yhat=tokens[1:], t=t, x=x_state, V=list(range(vocab)),
+                           p_theta=p_theta)
+            close(y_t, logp.argmax(), f"ŷ_{t} vs the argmax of the model's incremental step", rtol=0, atol=0)
+            tokens.append(int(y_t))
+            total += float(logp[int(y_t)])
         score_1, tokens_1, _ = beam_search(1)
         score_4, _, _ = beam_search(4)
     close(torch.tensor(tokens), torch.tensor(tokens_1), "greedy tokens vs beam width 1", rtol=0, atol=0)

@@ -10,7 +10,7 @@ import itertools
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, evaluate, run_checks, seed
+from harness import check, close, device, evaluate, evaluate_with, run_checks, seed
 
 m, K, D = 3, 8, 6     # levels, codes per level, latent size
 beta = 0.25
@@ -19,20 +19,27 @@ beta = 0.25
 def residual_quantise(z, E):
     """z: (B, D), codebooks E: (m, K, D) -> codes c: (B, m) long, residuals [r_0, ..., r_m] each (B, D).
 
-    r_0 is the value of the note's own LaTeX; distances and argmin are written out; residuals keep the
-    autograd graph of z and E."""
+    Every line is the note's own LaTeX, evaluated item by item: r_0, the nearest code c_d and the next
+    residual r_{d+1}; the residuals keep the autograd graph of z and E."""
     # r_0 = z  (value evaluated from the note; adding z − sg[z] = 0 attaches z's autograd graph)
     r = evaluate("rajput2023recommender/rq-init", z=z).detach().to(z) + (z - z.detach())
     residuals, codes = [r], []
     for d in range(E.shape[0]):
-        # c_d = argmin_k ‖r_d − e^d_k‖
-        distances = ((r.detach()[:, None, :] - E[d].detach()[None, :, :]) ** 2).sum(-1).sqrt()
-        c_d = distances.argmin(-1)
-        # r_{d+1} = r_d − e^d_{c_d}
-        r = r - E[d][c_d]
+        # c_d = argmin_k ‖r_d − e^d_k‖  (distances from the detached residual: the code is not differentiated)
+        c_d = torch.stack([evaluate_with("rajput2023recommender/rq-code", {"r_d": r_i.detach(), "e^d": E[d].detach()},
+                                         index_base=0) for r_i in r]).long()
         codes.append(c_d)
+        # r_{d+1} = r_d − e^d_{c_d}
+        r = torch.stack([evaluate_with("rajput2023recommender/rq-residual", {"r_d": r_i, "e": list(E), "c": c_i, "d": d},
+                                       index_base=0) for r_i, c_i in zip(r, torch.stack(codes, 1))])
         residuals.append(r)
     return torch.stack(codes, 1), residuals
+
+
+def quantized(E, codes):
+    """ẑ = Σ_d e^d_{c_d}, evaluated from the note's LaTeX for each item's codes (B, m) -> (B, D)."""
+    return torch.stack([evaluate_with("rajput2023recommender/rq-quantized", {"e": list(E), "c": c, "m": E.shape[0]},
+                                      index_base=0) for c in codes])
 
 
 def random_problem(generator, batch=12):
@@ -43,9 +50,9 @@ def random_problem(generator, batch=12):
 
 
 @check("rajput2023recommender/rq-init", tex=r"r_0 = z", evaluates=True)
-@check("rajput2023recommender/rq-code", tex=r"c_d = \arg\min_{k} \left\lVert r_d - e^d_k \right\rVert")
-@check("rajput2023recommender/rq-residual", tex=r"r_{d+1} = r_d - e^d_{c_d}")
-@check("rajput2023recommender/rq-quantized", tex=r"\hat{z} = \sum_{d=0}^{m-1} e^d_{c_d}")
+@check("rajput2023recommender/rq-code", tex=r"c_d = \arg\min_{k} \left\lVert r_d - e^d_k \right\rVert", evaluates=True)
+@check("rajput2023recommender/rq-residual", tex=r"r_{d+1} = r_d - e^d_{c_d}", evaluates=True)
+@check("rajput2023recommender/rq-quantized", tex=r"\hat{z} = \sum_{d=0}^{m-1} e^d_{c_d}", evaluates=True)
 def check_residual_quantisation():
     """Each level's code is torch.cdist's nearest codeword to the current residual; ẑ = Σ_d e^d_{c_d}
     leaves exactly the last residual, z − ẑ = r_m; r_0 is z itself."""
@@ -56,9 +63,9 @@ def check_residual_quantisation():
     for d in range(m):
         reference = torch.cdist(residuals[d], E[d]).argmin(-1)
         close(codes[:, d].double(), reference.double(), f"c_{d} against torch.cdist argmin")
-        close(residuals[d + 1], residuals[d] - E[d][reference], f"r_{d + 1} = r_{d} − e^{d}_(cdist code)")
+        close(residuals[d + 1], residuals[d].detach() - E[d][reference], f"r_{d + 1} = r_{d} − e^{d}_(cdist code)")
     # ẑ = Σ_d e^d_{c_d}
-    z_hat = sum(E[d][codes[:, d]] for d in range(m))
+    z_hat = quantized(E, codes)
     close(z - z_hat, residuals[-1], "z − ẑ against the last residual r_m")
 
 
@@ -75,13 +82,13 @@ def check_planted_codes_are_recovered():
     z = sum(E[d][planted[:, d]] for d in range(m))
     codes, residuals = residual_quantise(z, E)
     close(codes.double(), planted.double(), "recovered Semantic IDs against the planted ones")
-    z_hat = sum(E[d][codes[:, d]] for d in range(m))
-    close(z_hat, z, "ẑ = z")
+    close(quantized(E, codes), z, "ẑ = z")
     close(residuals[-1], torch.zeros_like(z), "r_m = 0", atol=1e-12)
 
 
 @check("rajput2023recommender/rqvae-loss",
-       tex=r"\mathcal{L}(x) = \lVert x - \hat{x} \rVert^2 + \sum_{d=0}^{m-1} \left( \left\lVert \operatorname{sg}[r_d] - e^d_{c_d} \right\rVert^2 + \beta \left\lVert r_d - \operatorname{sg}\left[e^d_{c_d}\right] \right\rVert^2 \right)")
+       tex=r"\mathcal{L}(x) = \lVert x - \hat{x} \rVert^2 + \sum_{d=0}^{m-1} \left( \left\lVert \operatorname{sg}[r_d] - e^d_{c_d} \right\rVert^2 + \beta \left\lVert r_d - \operatorname{sg}\left[e^d_{c_d}\right] \right\rVert^2 \right)",
+       evaluates=True)
 def check_rqvae_loss_and_its_stop_gradients():
     """Loss value against F.mse_loss(reduction="sum") with detach() as sg[·], summed over a batch
     of 5 items; then the gradients autograd gives against what the stop-gradients imply:
@@ -112,6 +119,14 @@ def check_rqvae_loss_and_its_stop_gradients():
         F.mse_loss(e[d], r[d].detach(), reduction="sum") + beta * F.mse_loss(r[d], e[d].detach(), reduction="sum")
         for d in range(m))
     close(loss.detach(), reference.detach(), "L(x) against F.mse_loss with detach() as sg")
+    # L(x) = ‖x − x̂‖² + Σ_d (‖sg[r_d] − e^d_{c_d}‖² + β‖r_d − sg[e^d_{c_d}]‖²), per item, sg = detach
+    evaluated = sum(evaluate_with("rajput2023recommender/rqvae-loss",
+                                  {"x": x[i], "xhat": x_hat[i], "r": [r_d[i] for r_d in r], "e": list(E), "c": codes[i],
+                                   "m": m, "beta": beta, "sg": torch.Tensor.detach}, index_base=0) for i in range(batch))
+    close(evaluated, reference, "L(x) from the note's LaTeX against F.mse_loss with detach() as sg")
+    for name, got, expected in zip(("E", "z"), torch.autograd.grad(evaluated, (E, z), retain_graph=True),
+                                   torch.autograd.grad(reference, (E, z), retain_graph=True)):
+        close(got, expected, f"∂L/∂{name} through the note's sg[·] against F.mse_loss with detach()")
     close(z_q.detach(), z_hat.detach(), "straight-through input equals ẑ in the forward pass")
 
     r = [r_d.detach() for r_d in r]

@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn.utils import parameters_to_vector
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, holds, run_checks, seed
 
 f64 = torch.float64
 
@@ -23,7 +23,8 @@ def randn(g, *shape):
 
 @check("semi-supervised-learning/total-loss", tex=r"L = L_s + \lambda_u L_u", evaluates=True)
 @check("semi-supervised-learning/pseudo-label-loss",
-       tex=r"L_u = \frac{1}{\mu B} \sum_{b=1}^{\mu B} \mathbb{1}\left[\max_k q_b(k) \ge \tau\right] H\left(\hat y_b,\, p_\theta\left(\cdot \mid \mathcal{A}(u_b)\right)\right)")
+       tex=r"L_u = \frac{1}{\mu B} \sum_{b=1}^{\mu B} \mathbb{1}\left[\max_k q_b(k) \ge \tau\right] H\left(\hat y_b,\, p_\theta\left(\cdot \mid \mathcal{A}(u_b)\right)\right)",
+       evaluates=True)
 def check_fixmatch_loss():
     """B = 4 labelled, μ = 7, K = 5. Logits on the weak (z_weak) and strong (z_strong) views: (μB, K).
     L_u against F.cross_entropy(reduction='sum', ignore_index) / μB; the default 'mean' over the kept samples
@@ -39,11 +40,18 @@ def check_fixmatch_loss():
     mask = (confidence >= tau).to(f64)                               # 1[max_k q_b(k) ≥ τ]
     kept = int(mask.sum())
     close(float(0 < kept < mu * B), 1.0, f"the threshold keeps some samples and drops others ({kept} of {mu * B})")
-    # L_u = (1/μB) Σ_b 1[...] H(ŷ_b, p_θ(·|A(u_b))), H(ŷ, p) = −log p(ŷ)
     H = -F.log_softmax(z_strong, -1).gather(1, y_hat[:, None])[:, 0]
-    L_u = (mask * H).sum() / (mu * B)
     ignored = torch.where(mask.bool(), y_hat, torch.full_like(y_hat, -100))
     reference = F.cross_entropy(z_strong, ignored, ignore_index=-100, reduction="sum") / (mu * B)
+    close((mask * H).sum() / (mu * B), reference, "Σ_b 1[...] (−log p(ŷ_b)) / μB vs F.cross_entropy(sum, ignore_index) / μB")
+    # L_u = 1/(μB) Σ_{b=1}^{μB} 1[max_k q_b(k) ≥ τ] H(ŷ_b, p_θ(· | A(u_b))): u_b the b-th unlabelled example (its
+    # row), A(u_b) its strong view (here its logits z_strong[b]), p_θ(· | ·) the softmax over them, q_b(k) the
+    # weak view's class probabilities and H(ŷ, p) = −log p(ŷ) as torch's nll_loss
+    L_u = evaluate_with("semi-supervised-learning/pseudo-label-loss", {
+        "mu": mu, "B": B, "tau": tau, "yhat": y_hat, "u": torch.arange(mu * B, device=device()),
+        "q": [lambda k, b=b: q[b, k.long() - 1] for b in range(mu * B)],
+        "A": lambda u_b: z_strong[u_b.long()], "p_theta": lambda _, view: torch.softmax(view, -1),
+        "H": lambda label, p: F.nll_loss(p.log()[None], label.long()[None])}, indices={"k": range(1, K + 1)})
     close(L_u, reference, "L_u vs F.cross_entropy(sum, ignore_index) / μB")
     differs(F.cross_entropy(z_strong, ignored, ignore_index=-100), L_u,
             "torch's default mean (over kept samples only) vs L_u")
@@ -59,10 +67,12 @@ def check_fixmatch_loss():
 
 @check("semi-supervised-learning/entropy", tex=r"H(p) = -\sum_{k=1}^{K} p(k) \log p(k)", evaluates=True)
 @check("semi-supervised-learning/entropy-gradient",
-       tex=r"\frac{\partial H(p)}{\partial z_k} = -p(k) \left(\log p(k) + H(p)\right)")
+       tex=r"\frac{\partial H(p)}{\partial z_k} = -p(k) \left(\log p(k) + H(p)\right)", evaluates=True)
 def check_entropy_and_its_gradient():
     """z: (N_u = 6, K = 4). H(p) against Categorical(logits=z).entropy(); ∂H/∂z against autograd; one
-    gradient-descent step on the mean entropy lowers it and raises the top class's probability."""
+    gradient-descent step on the mean entropy lowers it and raises the top class's probability. For the first two
+    rows, both sides of the note's ∂H(p)/∂z_k (H the Categorical entropy of the distribution p, p(k) = softmax(z)_k,
+    the left side by autograd through z) are evaluated for every k and the right side compared with autograd."""
     g = seed(1)
     z = randn(g, 6, 4).requires_grad_(True)
     p = torch.softmax(z, -1)
@@ -74,13 +84,24 @@ def check_entropy_and_its_gradient():
     p, H = p.detach(), H.detach()
     # ∂H/∂z_k = −p(k) (log p(k) + H(p))
     close(-p * (torch.log(p) + H[:, None]), grad, "∂H/∂z vs autograd")
+    for row in range(2):
+        z_row = z.detach()[row].clone().requires_grad_(True)
+        p_row = torch.softmax(z_row, -1)
+        distribution = {"p": lambda k: p_row[int(k) - 1], "z": z_row,
+                        "H": lambda q: torch.distributions.Categorical(probs=torch.stack([q(k) for k in range(1, 5)])).entropy()}
+        for k in range(1, 5):
+            # ∂H(p)/∂z_k = −p(k) (log p(k) + H(p))
+            holds("semi-supervised-learning/entropy-gradient", **distribution, k=k)
+            note = evaluate("semi-supervised-learning/entropy-gradient", **distribution, k=k)
+            close(note, grad[row, k - 1], f"the note's ∂H/∂z_{k} vs autograd of Categorical.entropy(), row {row}")
     stepped = z.detach() - 0.5 * grad
     close(float((torch.distributions.Categorical(logits=stepped).entropy() < H).all()), 1.0, "a step lowers H")
     close(float((torch.softmax(stepped, -1).max(-1).values > p.max(-1).values).all()), 1.0, "max p(k) rises")
 
 
 @check("semi-supervised-learning/consistency",
-       tex=r"L_u = \frac{1}{N_u} \sum_{i=1}^{N_u} D_{\mathrm{KL}}\left(p_{\tilde\theta}(\cdot \mid u_i) \,\|\, p_\theta(\cdot \mid \hat u_i)\right)")
+       tex=r"L_u = \frac{1}{N_u} \sum_{i=1}^{N_u} D_{\mathrm{KL}}\left(p_{\tilde\theta}(\cdot \mid u_i) \,\|\, p_\theta(\cdot \mid \hat u_i)\right)",
+       evaluates=True)
 def check_uda_consistency_loss():
     """N_u = 5, K = 6; z: logits of the clean u_i (fixed copy θ̃, detached), z_hat: of the augmented û_i.
     L_u against F.kl_div(batchmean); its gradient w.r.t. z_hat against (p_θ(·|û) − p_θ̃(·|u)) / N_u;
@@ -91,8 +112,13 @@ def check_uda_consistency_loss():
     z_hat = (z.detach() + 0.7 * randn(g, N_u, K)).requires_grad_(True)
     target = torch.softmax(z, -1).detach()                          # p_θ̃(·|u_i), stop-gradient
     log_p_hat = F.log_softmax(z_hat, -1)
-    # L_u = (1/N_u) Σ_i Σ_k p̃(k) (log p̃(k) − log p(k|û_i))
-    L_u = (target * (torch.log(target) - log_p_hat)).sum() / N_u
+    # L_u = 1/N_u Σ_{i=1}^{N_u} D_KL(p_θ̃(· | u_i) ‖ p_θ(· | û_i)): the model's outputs on u_i and û_i are the logits
+    # z_i and ẑ_i, θ̃ a stop-gradient copy; D_KL from torch.distributions.kl_divergence
+    L_u = evaluate("semi-supervised-learning/consistency", N_u=N_u, u=z, uhat=z_hat,
+                   p_tildetheta=lambda _, u_i: torch.softmax(u_i, -1).detach(),
+                   p_theta=lambda _, u_i: torch.softmax(u_i, -1),
+                   D_KL=lambda p, q: torch.distributions.kl_divergence(torch.distributions.Categorical(probs=p),
+                                                                       torch.distributions.Categorical(probs=q)))
     close(L_u, F.kl_div(log_p_hat, target, reduction="batchmean"), "L_u vs F.kl_div(batchmean)")
     grad_hat, grad_clean = torch.autograd.grad(L_u, [z_hat, z], allow_unused=True)
     close(grad_hat, (torch.softmax(z_hat, -1) - target).detach() / N_u, "∂L_u/∂ẑ = (p − p̃)/N_u")

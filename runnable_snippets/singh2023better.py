@@ -46,7 +46,7 @@ def check_ngram_index_is_a_bijection():
 
 
 @check("singh2023better/ngram-index", tex=r"\mathrm{idx}(c_a, \dots, c_{a+N-1}) = \sum_{j=0}^{N-1} c_{a+j} K^{j}")
-@check("singh2023better/bag-of-embeddings", tex=r"\mathbf{e}_v = \sum_{m=1}^{M} E_m\left[\mathrm{idx}_m(v)\right]")
+@check("singh2023better/bag-of-embeddings", tex=r"\mathbf{e}_v = \sum_{m=1}^{M} E_m\left[\mathrm{idx}_m(v)\right]", evaluates=True)
 def check_bag_of_embeddings_against_embedding_bag():
     """e_v = Σ_m E_m[idx_m(v)] with one table per piece position equals nn.EmbeddingBag(mode="sum")
     over the stacked tables (row offset m·K^N), for non-overlapping and overlapping bigram pieces."""
@@ -64,6 +64,14 @@ def check_bag_of_embeddings_against_embedding_bag():
         flat = (idx + torch.arange(M, device=idx.device) * K ** N).reshape(-1)
         offsets = torch.arange(0, flat.numel(), M, device=idx.device)
         close(e_v, bag(flat, offsets), f"Σ_m E_m[idx_m] against nn.EmbeddingBag (M={M})")
+        # e_v = Σ_{m=1}^{M} E_m[idx_m(v)], evaluated from the note for every video v: E_m the m-th table's lookup
+        # (nn.Embedding), idx_m(v) the row of v's m-th piece
+        lookups = [torch.nn.Embedding.from_pretrained(tables[m]) for m in range(M)]
+        E = [lambda row, table=table: table(row.long()) for table in lookups]
+        idx_m = [lambda v, m=m: idx[int(v) - 1, m] for m in range(M)]
+        e_note = torch.stack([evaluate("singh2023better/bag-of-embeddings", E=E, idx=idx_m, M=M, v=v)
+                              for v in range(1, len(sid) + 1)])
+        close(e_note, bag(flat, offsets), f"the note's Σ_m E_m[idx_m(v)] against nn.EmbeddingBag (M={M})")
 
 
 @check("singh2023better/bag-of-embeddings", tex=r"\mathbf{e}_v = \sum_{m=1}^{M} E_m\left[\mathrm{idx}_m(v)\right]")

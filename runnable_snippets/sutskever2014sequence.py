@@ -38,6 +38,16 @@ def teacher_forced_logits(m, v, y):
     return m["out"](hidden)
 
 
+def conditional(m):
+    """p(y_t | v, y_1, …, y_{t−1}): the decoder run from scratch on <EOS>, y_1..y_{t−1} from the state v =
+    stack(h, c), softmax over the target vocabulary."""
+    def p(y_t, v, prefix):
+        inputs = torch.cat([torch.tensor([EOS], device=device()), prefix.long()])[None]
+        hidden, _ = m["dec"](m["tgt"](inputs), (v[0], v[1]))
+        return torch.softmax(m["out"](hidden[0, -1]), dim=-1)[y_t.long()]
+    return p
+
+
 def step_by_step_probability(m, v, y):
     """Π_t p(y_t | v, y_1..y_{t-1}), one decoder step at a time with the LSTM state carried along; y: (T',)."""
     state, previous, product = v, torch.tensor([[EOS]], device=device()), torch.ones((), dtype=f64, device=device())
@@ -50,7 +60,8 @@ def step_by_step_probability(m, v, y):
 
 
 @check("sutskever2014sequence/factorisation",
-       tex=r"p(y_1, \ldots, y_{T'} \mid x_1, \ldots, x_T) = \prod_{t=1}^{T'} p(y_t \mid v, y_1, \ldots, y_{t-1})")
+       tex=r"p(y_1, \ldots, y_{T'} \mid x_1, \ldots, x_T) = \prod_{t=1}^{T'} p(y_t \mid v, y_1, \ldots, y_{t-1})",
+       evaluates=True)
 def check_factorisation_against_teacher_forced_cross_entropy():
     """Source x: (1, 6), target y: (1, 4) ending in <EOS>. The product of step-by-step conditionals equals
     exp(−Σ_t F.cross_entropy) of the teacher-forced run; and summed over all 7^3 targets of length 3 the
@@ -61,8 +72,9 @@ def check_factorisation_against_teacher_forced_cross_entropy():
     y = torch.tensor([[3, 5, 2, EOS]], device=device())
     with torch.no_grad():
         v = encode(m, x)
-        # p(y_1..y_T' | x) = Π_t p(y_t | v, y_1..y_{t-1})
-        joint = step_by_step_probability(m, v, y[0])
+        # p(y_1, …, y_T' | x_1, …, x_T) = Π_{t=1}^{T'} p(y_t | v, y_1, …, y_{t−1})
+        joint = evaluate("sutskever2014sequence/factorisation", y=y[0], v=torch.stack(v), **{"T'": y.shape[1]},
+                         p=conditional(m))
         nll = F.cross_entropy(teacher_forced_logits(m, v, y)[0], y[0], reduction="sum")
         close(joint, torch.exp(-nll), "Π_t p(y_t | v, y_<t) vs exp(−Σ cross-entropy)")
         targets = torch.tensor(list(itertools.product(range(7), repeat=3)), device=device())   # (343, 3)
@@ -73,7 +85,8 @@ def check_factorisation_against_teacher_forced_cross_entropy():
         close(step_by_step_probability(m, v, targets[100]), log_p[100].exp(), "one enumerated target, step by step")
 
 
-@check("sutskever2014sequence/objective", tex=r"\frac{1}{|\mathcal{S}|} \sum_{(T, S) \in \mathcal{S}} \log p(T \mid S)")
+@check("sutskever2014sequence/objective", tex=r"\frac{1}{|\mathcal{S}|} \sum_{(T, S) \in \mathcal{S}} \log p(T \mid S)",
+       evaluates=True)
 def check_objective_against_padded_cross_entropy():
     """Three (source, target) pairs of different lengths: the mean of log p(T | S), each from the
     step-by-step product, against −(token cross-entropy summed with padding ignored) / |S|."""
@@ -82,9 +95,10 @@ def check_objective_against_padded_cross_entropy():
     pairs = [(torch.randint(1, 11, (n,), generator=g), torch.cat([torch.randint(1, 7, (k,), generator=g),
                                                                    torch.tensor([EOS])])) for n, k in [(4, 2), (7, 5), (5, 3)]]
     with torch.no_grad():
-        # (1/|S|) Σ_{(T, S)} log p(T | S)
-        objective = sum(torch.log(step_by_step_probability(m, encode(m, S[None].to(device())), T.to(device())))
-                        for S, T in pairs) / len(pairs)
+        # (1/|S|) Σ_{(T, S) ∈ S} log p(T | S), p(T | S) the decoder's step-by-step product from S's encoding
+        p = lambda T, S: step_by_step_probability(m, encode(m, S.long()[None]), T.long())  # noqa: E731
+        objective = evaluate("sutskever2014sequence/objective", S=[(T.to(device()), S.to(device())) for S, T in pairs],
+                             p=p)
         total = 0.0
         width = max(len(T) for _, T in pairs)
         for S, T in pairs:                                   # one padded row per pair, padding ignored

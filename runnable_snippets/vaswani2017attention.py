@@ -37,8 +37,9 @@ def attention(Q, K, V, mask=None):
 def multi_head(Q, K, V, W_Q, W_K, W_V, W_O):
     """Q: (B, n_q, d_model), K, V: (B, n_k, d_model); W_Q, W_K: (h, d_model, d_k), W_V: (h, d_model, d_v),
     W_O: (h d_v, d_model) -> (B, n_q, d_model)."""
-    # head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V)
-    heads = [attention(Q @ W_Q[i], K @ W_K[i], V @ W_V[i]) for i in range(W_Q.shape[0])]
+    # head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V), evaluated from the note's LaTeX for i = 1..h
+    heads = [evaluate("vaswani2017attention/head", Q=Q, K=K, V=V, i=i, Attention=attention,
+                      **{"W^Q": W_Q, "W^K": W_K, "W^V": W_V}) for i in range(1, W_Q.shape[0] + 1)]
     # MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O
     return torch.cat(heads, dim=-1) @ W_O
 
@@ -76,10 +77,12 @@ def check_scaled_dot_product_attention():
 
 @check("vaswani2017attention/multi-head",
        tex=r"\operatorname{MultiHead}(Q, K, V) = \operatorname{Concat}(\mathrm{head}_1, \ldots, \mathrm{head}_h)\, W^O")
-@check("vaswani2017attention/head", tex=r"\mathrm{head}_i = \operatorname{Attention}\left(Q W_i^Q,\; K W_i^K,\; V W_i^V\right)")
+@check("vaswani2017attention/head", tex=r"\mathrm{head}_i = \operatorname{Attention}\left(Q W_i^Q,\; K W_i^K,\; V W_i^V\right)",
+       evaluates=True)
 def check_multi_head_matches_nn_multihead_attention():
     """Encoder-decoder attention, d_model=32, h=4, d_k=d_v=8, no biases (as the paper writes it): per-head
-    W_i^Q, W_i^K, W_i^V (32×8) and W^O (32×32) copied into nn.MultiheadAttention's fused layout."""
+    W_i^Q, W_i^K, W_i^V (32×8) and W^O (32×32) copied into nn.MultiheadAttention's fused layout; each head_i
+    is the note's LaTeX evaluated with W^Q, W^K, W^V (h, 32, 8) indexed by i."""
     d_model, h = 32, 4
     d_k = d_v = d_model // h
     g = seed(1)

@@ -55,18 +55,24 @@ def per_node_layer(E, W_1, W_2, self_message=True):
 
 
 def per_node_layer_from_note(E, W_1, W_2):
-    """The same layer with each message m_{u←i} and self-message m_{u←u} evaluated from the note's LaTeX."""
+    """The same layer with each message m_{u←i}, self-message m_{u←u} and the propagation rule evaluated from the note's LaTeX."""
     nbrs = neighbours()
-    out = []
-    for u in range(N + M):
-        # m_{u←u} = W_1 e_u
-        total = evaluate_with("wang2019neural/self-message", {"W_1": W_1, "e_u": E[u]})
-        for i in nbrs[u]:
-            # m_{u←i} = 1/√(|N_u||N_i|) (W_1 e_i + W_2 (e_i ⊙ e_u))
-            total = total + evaluate_with("wang2019neural/message", {"W_1": W_1, "W_2": W_2, "e_i": E[i], "e_u": E[u],
-                                                                     "N_u": set(nbrs[u]), "N_i": set(nbrs[i])})
-        out.append(F.leaky_relu(total, slope))
-    return torch.stack(out)
+    nodes = range(N + M)
+    none = torch.zeros(W_1.shape[0], dtype=f64, device=E.device)
+
+    def message(u, i):
+        if i == u:   # m_{u←u} = W_1 e_u
+            return evaluate_with("wang2019neural/self-message", {"W_1": W_1, "e_u": E[u]})
+        if i in nbrs[u]:   # m_{u←i} = 1/√(|N_u||N_i|) (W_1 e_i + W_2 (e_i ⊙ e_u))
+            return evaluate_with("wang2019neural/message", {"W_1": W_1, "W_2": W_2, "e_i": E[i], "e_u": E[u],
+                                                            "N_u": set(nbrs[u]), "N_i": set(nbrs[i])})
+        return none
+
+    m = torch.stack([torch.stack([message(u, i) for i in nodes]) for u in nodes])     # m_{u←i}: (N+M, N+M, d')
+    # e_u^(l) = LeakyReLU(m_{u←u}^(l) + Σ_{i ∈ N_u} m_{u←i}^(l)), evaluated from the note (nodes numbered from 0)
+    return torch.stack([evaluate_with("wang2019neural/propagation", {"m^(l)": m, "u": u, "N": [nbrs[a] for a in nodes],
+                                                                      "LeakyReLU": lambda x: F.leaky_relu(x, slope)},
+                                      index_base=0) for u in nodes])
 
 
 def matrix_layer(E, W_1, W_2):
@@ -80,7 +86,7 @@ def matrix_layer(E, W_1, W_2):
        tex=r"\mathbf{m}_{u \leftarrow i} = \frac{1}{\sqrt{|\mathcal{N}_u| |\mathcal{N}_i|}} \left( W_1 \mathbf{e}_i + W_2 \left( \mathbf{e}_i \odot \mathbf{e}_u \right) \right)", evaluates=True)
 @check("wang2019neural/self-message", tex=r"\mathbf{m}_{u \leftarrow u} = W_1 \mathbf{e}_u", evaluates=True)
 @check("wang2019neural/propagation",
-       tex=r"\mathbf{e}_u^{(l)} = \operatorname{LeakyReLU}\left( \mathbf{m}_{u \leftarrow u}^{(l)} + \sum_{i \in \mathcal{N}_u} \mathbf{m}_{u \leftarrow i}^{(l)} \right)")
+       tex=r"\mathbf{e}_u^{(l)} = \operatorname{LeakyReLU}\left( \mathbf{m}_{u \leftarrow u}^{(l)} + \sum_{i \in \mathcal{N}_u} \mathbf{m}_{u \leftarrow i}^{(l)} \right)", evaluates=True)
 @check("wang2019neural/matrix-form",
        tex=r"E^{(l)} = \operatorname{LeakyReLU}\left( (\mathcal{L} + I) E^{(l-1)} W_1^{(l)} + \left( \mathcal{L} E^{(l-1)} \odot E^{(l-1)} \right) W_2^{(l)} \right)", evaluates=True)
 def check_matrix_form_against_per_node_messages():
@@ -119,14 +125,24 @@ def check_laplacian_entries():
 
 
 @check("wang2019neural/misstatement-no-self-message",
-       tex=r"\mathbf{e}_i^{(l+1)} = \operatorname{LeakyReLU}\left( \sum_{j \in \mathcal{N}_i} \frac{1}{\sqrt{|\mathcal{N}_i| |\mathcal{N}_j|}} \left( W_1 \mathbf{e}_j^{(l)} + W_2 \left( \mathbf{e}_j^{(l)} \odot \mathbf{e}_i^{(l)} \right) \right) \right)")
+       tex=r"\mathbf{e}_i^{(l+1)} = \operatorname{LeakyReLU}\left( \sum_{j \in \mathcal{N}_i} \frac{1}{\sqrt{|\mathcal{N}_i| |\mathcal{N}_j|}} \left( W_1 \mathbf{e}_j^{(l)} + W_2 \left( \mathbf{e}_j^{(l)} \odot \mathbf{e}_i^{(l)} \right) \right) \right)",
+       evaluates=True)
 def check_dropping_the_self_message_differs():
     """Without m_{u←u} the layer equals the matrix form with L in place of L + I, and differs from NGCF."""
     g = seed(1)
     E, W_1, W_2 = randn(g, N + M, d), randn(g, d, d, scale=0.5), randn(g, d, d, scale=0.5)
     wrong = per_node_layer(E, W_1, W_2, self_message=False)
     L = laplacian()
-    close(wrong, F.leaky_relu(L @ E @ W_1.T + ((L @ E) * E) @ W_2.T, slope), "the misstated rule is the matrix form without +I")
+    without_I = F.leaky_relu(L @ E @ W_1.T + ((L @ E) * E) @ W_2.T, slope)
+    close(wrong, without_I, "the misstated rule is the matrix form without +I")
+    # e_i^(l+1) = LeakyReLU(Σ_{j ∈ N_i} 1/√(|N_i||N_j|) (W_1 e_j^(l) + W_2 (e_j^(l) ⊙ e_i^(l)))), evaluated from the
+    # note for every node (numbered from 0; N_j the neighbour list of the bound j)
+    nbrs = neighbours()
+    misstated = torch.stack([evaluate_with("wang2019neural/misstatement-no-self-message",
+                                           {"e^(l)": E, "W_1": W_1, "W_2": W_2, "i": i, "N": [nbrs[a] for a in range(N + M)],
+                                            "LeakyReLU": lambda x: F.leaky_relu(x, slope)}, index_base=0)
+                             for i in range(N + M)])
+    close(misstated, without_I, "the note's misstated rule against the Laplacian matrix form without +I")
     differs(wrong, matrix_layer(E, W_1, W_2), "dropping the self-message changes the layer")
 
 

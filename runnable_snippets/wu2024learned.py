@@ -8,7 +8,7 @@ import itertools
 
 import torch
 
-from harness import check, close, device, differs, figure, run_checks, seed
+from harness import check, close, device, differs, evaluate, figure, run_checks, seed
 
 
 
@@ -36,7 +36,8 @@ def random_slate(g, n):
 
 
 @check("wu2024learned/cascade-value",
-       tex=r"R(\sigma) = \sum_{k=1}^{n} \left( \prod_{j=1}^{k-1} \left(1 - p^{c}_{\sigma_j} - p^{a}_{\sigma_j}\right) \right) p^{c}_{\sigma_k}\, r_{\sigma_k}")
+       tex=r"R(\sigma) = \sum_{k=1}^{n} \left( \prod_{j=1}^{k-1} \left(1 - p^{c}_{\sigma_j} - p^{a}_{\sigma_j}\right) \right) p^{c}_{\sigma_k}\, r_{\sigma_k}",
+       evaluates=True)
 def check_cascade_value_by_recursion_and_simulation():
     """R(σ) against the backward recursion for 8 random slates, and against the mean reward of 200 000
     simulated users (uniform draw per position: click, abandon or move on), within 5 standard errors."""
@@ -44,6 +45,10 @@ def check_cascade_value_by_recursion_and_simulation():
     for _ in range(8):
         p_c, p_a, r = random_slate(g, 7)
         close(cascade_value(p_c, p_a, r), backward_value(p_c, p_a, r), "R(σ) against the backward recursion")
+        # R(σ) = Σ_k (Π_{j<k} (1 − p^c_{σ_j} − p^a_{σ_j})) p^c_{σ_k} r_{σ_k}, from the note's LaTeX for a random order σ
+        order = torch.randperm(7, generator=g).to(device())
+        R = evaluate("wu2024learned/cascade-value", sigma=order + 1, r=r, n=7, **{"p^c": p_c, "p^a": p_a})
+        close(R, backward_value(p_c[order], p_a[order], r[order]), "R(σ) from the note's LaTeX against the backward recursion")
     p_c, p_a, r = random_slate(g, 7)
     users = 200_000
     u = torch.rand(users, 7, generator=g, dtype=torch.float64).to(device())

@@ -13,7 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, holds_with, run_checks, seed
 
 f64 = torch.float64
 V, d = 5, 8
@@ -90,19 +90,25 @@ def two_stream(x, z, p, layers=1, memory=True):
     return h, g
 
 
-def log_p_brute_force(x, i, S, p):
-    """log p(x_i | x_S) of the one-layer model, attending explicitly over [memory; h_j for j in S]."""
+def query_state(x, i, S, p):
+    """g_θ(x_S, i): the one-layer query stream of target i, attending explicitly over [memory; h_j for j in S]."""
     h = p["E"][x] + p["P"]
     g_i = p["w"] + p["P"][i]
     KV = torch.stack([p["mem"]] + [h[j] for j in sorted(S)])
     scores = (g_i @ p["W_q"]) @ (KV @ p["W_k"]).T / math.sqrt(d)
-    g_out = g_i + torch.softmax(scores, 0) @ (KV @ p["W_v"])
+    return g_i + torch.softmax(scores, 0) @ (KV @ p["W_v"])
+
+
+def log_p_brute_force(x, i, S, p):
+    """log p(x_i | x_S) of the one-layer model, attending explicitly over [memory; h_j for j in S]."""
+    g_out = query_state(x, i, S, p)
     # p(X_{z_t} = x | x_{z<t}) = exp(e(x)ᵀ g) / Σ_x' exp(e(x')ᵀ g)
     return torch.log(torch.exp(p["E"] @ g_out)[x[i]] / torch.exp(p["E"] @ g_out).sum())
 
 
 @check("yang2019xlnet/bert-independence",
-       tex=r"\log p_\theta(\bar{\mathbf{x}} \mid \hat{\mathbf{x}}) \approx \sum_{t=1}^{T} m_t \log p_\theta(x_t \mid \hat{\mathbf{x}})")
+       tex=r"\log p_\theta(\bar{\mathbf{x}} \mid \hat{\mathbf{x}}) \approx \sum_{t=1}^{T} m_t \log p_\theta(x_t \mid \hat{\mathbf{x}})",
+       evaluates=True)
 def check_independence_approximation():
     """Two masked tokens ([New, York]) with a joint p(a, b | context) over 5×5 values: the sum of the two
     marginal log-probabilities is exact for an independent joint and wrong for a dependent one."""
@@ -110,10 +116,20 @@ def check_independence_approximation():
     a, b = 2, 3                                                        # the true masked tokens
     dependent = torch.softmax(3 * torch.randn(V * V, generator=g, dtype=f64), 0).reshape(V, V)
     independent = torch.outer(dependent.sum(1), dependent.sum(0))
+    # x̂ = [MASK, is, a, MASK]: x_t is passed with its position, as the row (t, token), and m_t marks the masks
+    x = torch.tensor([[1, a], [2, 4], [3, 1], [4, b]], dtype=f64)
+    m = torch.tensor([1.0, 0.0, 0.0, 1.0], dtype=f64)
     for joint_ab, name in ((independent, "independent"), (dependent, "dependent")):
         exact = torch.log(joint_ab[a, b])
-        # Σ_t m_t log p(x_t | x̂): each masked token from its own marginal
-        approximation = torch.log(joint_ab.sum(1)[a]) + torch.log(joint_ab.sum(0)[b])
+
+        def p_theta(x_t, xhat, joint_ab=joint_ab):               # p_θ(x_t | x̂): a masked token's marginal
+            t, token = int(x_t[0]), int(x_t[1])
+            if t == 1:
+                return joint_ab.sum(1)[token]
+            return joint_ab.sum(0)[token] if t == 4 else torch.tensor(1.0, dtype=f64)   # a visible token: 1
+        # Σ_{t=1}^{T} m_t log p_θ(x_t | x̂): each masked token from its own marginal
+        approximation = evaluate("yang2019xlnet/bert-independence", x=x, xhat=x, m=m, T=4, p_theta=p_theta)
+        close(approximation, torch.log(joint_ab.sum(1)[a]) + torch.log(joint_ab.sum(0)[b]), f"{name}: Σ log marginals")
         if name == "independent":
             close(approximation, exact, "independent tokens: the approximation is exact")
         else:
@@ -156,7 +172,8 @@ def check_permutation_objective():
 
 
 @check("yang2019xlnet/target-aware",
-       tex=r"p_\theta(X_{z_t} = x \mid \mathbf{x}_{\mathbf{z}_{<t}}) = \frac{\exp\left(e(x)^\top g_\theta(\mathbf{x}_{\mathbf{z}_{<t}}, z_t)\right)}{\sum_{x'} \exp\left(e(x')^\top g_\theta(\mathbf{x}_{\mathbf{z}_{<t}}, z_t)\right)}")
+       tex=r"p_\theta(X_{z_t} = x \mid \mathbf{x}_{\mathbf{z}_{<t}}) = \frac{\exp\left(e(x)^\top g_\theta(\mathbf{x}_{\mathbf{z}_{<t}}, z_t)\right)}{\sum_{x'} \exp\left(e(x')^\top g_\theta(\mathbf{x}_{\mathbf{z}_{<t}}, z_t)\right)}",
+       evaluates=True)
 def check_target_aware_softmax():
     """Orders (2, 0, 3, 1, 4) and (2, 0, 3, 4, 1): the formula against torch.softmax of the query stream's logits;
     targets 1 and 4 after the same context {2, 0, 3} get different distributions from the target-aware g,
@@ -174,6 +191,15 @@ def check_target_aware_softmax():
         close(log_p_brute_force(tokens, target, context, params), torch.log(p_formula[target, tokens[target]]),
               f"target {target}: masked pass vs brute force on its context set")
         p_target[target] = p_formula[target]
+        # the note's formula for every candidate x: x_{z<t} the context as rows (position, token) (positions from
+        # 1), g_θ(x_{z<t}, z_t) the query stream computed on that explicit context set, e(x) = E[x], Σ_x' over V
+        t, z_1 = 4, torch.tensor(z, dtype=f64) + 1
+        rows = torch.stack([torch.arange(1, T + 1, dtype=f64), tokens.double().cpu()], 1).to(device())
+        evaluated = torch.stack([evaluate_with("yang2019xlnet/target-aware", {
+            "x": x, "x_z_<t": rows[z_1[:t - 1].long() - 1], "z": z_1, "t": t, "e": lambda v: params["E"][v.long()],
+            "g_theta": lambda context, z_t: query_state(tokens, int(z_t) - 1, (context[:, 0].long() - 1).tolist(), params)},
+            indices={"x'": range(V)}) for x in range(V)])
+        close(evaluated, p_formula[target], f"p(X_z_t = x | x_z<t) for every x, target {target}, from the note")
     differs(p_target[1], p_target[4], "targets 1 and 4 after the same context: different distributions")
     blind = dict(params, P=params["P"].clone())
     h = blind["E"][tokens] + blind["P"]
@@ -227,7 +253,8 @@ def check_two_streams_and_their_masks():
 
 
 @check("yang2019xlnet/partial-prediction",
-       tex=r"\mathbb{E}_{\mathbf{z} \sim \mathcal{Z}_T} \left[ \log p_\theta(\mathbf{x}_{\mathbf{z}_{>c}} \mid \mathbf{x}_{\mathbf{z}_{\le c}}) \right] = \mathbb{E}_{\mathbf{z} \sim \mathcal{Z}_T} \left[ \sum_{t=c+1}^{|\mathbf{z}|} \log p_\theta(x_{z_t} \mid \mathbf{x}_{\mathbf{z}_{<t}}) \right]")
+       tex=r"\mathbb{E}_{\mathbf{z} \sim \mathcal{Z}_T} \left[ \log p_\theta(\mathbf{x}_{\mathbf{z}_{>c}} \mid \mathbf{x}_{\mathbf{z}_{\le c}}) \right] = \mathbb{E}_{\mathbf{z} \sim \mathcal{Z}_T} \left[ \sum_{t=c+1}^{|\mathbf{z}|} \log p_\theta(x_{z_t} \mid \mathbf{x}_{\mathbf{z}_{<t}}) \right]",
+       evaluates=True)
 def check_partial_prediction():
     """Joint over 3^4 sequences, c = 2: for every order, log p(x_{z>c} | x_{z≤c}) by marginalisation equals the
     sum of the last T − c conditionals, hence the two expectations agree."""
@@ -240,6 +267,18 @@ def check_partial_prediction():
         right.append(sum(torch.log(conditional(p_joint, x, z[t], z[:t])) for t in range(c, T)))
     close(torch.stack(left), torch.stack(right), "per order")
     close(torch.stack(left).mean(), torch.stack(right).mean(), "expectations")
+
+    def p_theta(targets, context):
+        """p_θ(targets | context) of the joint by marginalisation; tokens as rows (position from 1, token)."""
+        targets, context = targets.reshape(-1, 2), context.reshape(-1, 2)
+        keep, given = set((targets[:, 0].long() - 1).tolist()), set((context[:, 0].long() - 1).tolist())
+        return marginal(p_joint, x, keep | given) / marginal(p_joint, x, given)
+    # both sides evaluated from the note over all 24 orders z (lists of positions from 1, so |z| is T), x as rows
+    rows = torch.tensor([[t + 1, token] for t, token in enumerate(x)], dtype=f64)
+    orders = [[i + 1 for i in z] for z in itertools.permutations(range(T))]
+    holds_with("yang2019xlnet/partial-prediction", {"z": orders, "x": rows, "c": c, "p_theta": p_theta})
+    close(evaluate("yang2019xlnet/partial-prediction", z=orders, x=rows, c=c, p_theta=p_theta),
+          torch.stack(left).mean(), "the right side vs the per-order marginal ratios above")
 
 
 @check("yang2019xlnet/mean-context", tex=r"\mathbb{E}\left[\, |\mathbf{z}_{<t}| \,\right] = \frac{T - 1}{2}", evaluates=True)

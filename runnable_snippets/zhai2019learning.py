@@ -50,7 +50,8 @@ def check_proxy_softmax_against_cross_entropy():
 
 
 @check("zhai2019learning/multi-task",
-       tex=r"\mathcal{L}_{\mathrm{total}} = \sum_{t=1}^{T} \frac{1}{|B_t|} \sum_{(I, y) \in B_t} \mathcal{L}_t\left(f_\theta(I), y\right)")
+       tex=r"\mathcal{L}_{\mathrm{total}} = \sum_{t=1}^{T} \frac{1}{|B_t|} \sum_{(I, y) \in B_t} \mathcal{L}_t\left(f_\theta(I), y\right)",
+       evaluates=True)
 def check_multi_task_gradients():
     """Two tasks with batches of 5 and 7 'images' (feature vectors), a shared linear embedding f_θ and
     task-specific proxy banks: the total equals Σ_t F.cross_entropy (mean over the task batch); ∂L_total/∂θ = Σ_t ∂L_t/∂θ; task 1's
@@ -67,6 +68,14 @@ def check_multi_task_gradients():
     reference = sum(F.cross_entropy(F.normalize(I @ theta, dim=-1) @ F.normalize(P, dim=-1).T / sigma, y)
                     for (I, y), P in zip(batches, proxies))        # reduction="mean" is the 1/|B_t| average
     close(total, reference, "total against Σ_t F.cross_entropy(mean over B_t)")
+    # L_total = Σ_t 1/|B_t| Σ_{(I, y) ∈ B_t} L_t(f_θ(I), y), evaluated from the note: B_t the task's (image, label)
+    # pairs, L_t the task's proxy loss of one embedding
+    total_note = evaluate("zhai2019learning/multi-task", T=2, f_theta=lambda I: I @ theta,
+                          B=[list(zip(I, y)) for I, y in batches],
+                          L=[lambda f, y, P=P: proxy_loss(f[None], y.long()[None], P, sigma)[0] for P in proxies])
+    close(total_note, reference, "the note's L_total against Σ_t F.cross_entropy(mean over B_t)")
+    close(torch.autograd.grad(total_note, theta, retain_graph=True)[0],
+          torch.autograd.grad(reference, theta, retain_graph=True)[0], "∂L_total/∂θ of the note's formula against F.cross_entropy's")
     (grad_total,) = torch.autograd.grad(total, theta, retain_graph=True)
     grads = [torch.autograd.grad(loss, theta, retain_graph=True)[0] for loss in task_losses]
     close(grad_total, grads[0] + grads[1], "shared-parameter gradient = sum of task gradients")

@@ -76,8 +76,9 @@ def hstu_brute_force(X, timestamps, P):
     return torch.tensor(Y, dtype=torch.float64, device=device()), torch.tensor(U, dtype=torch.float64, device=device())
 
 
-@check("zhai2024actions/hstu-projection", tex=r"U(X), V(X), Q(X), K(X) = \operatorname{Split}\left(\phi_1\left(f_1(X)\right)\right)")
-@check("zhai2024actions/hstu-attention", tex=r"A(X)V(X) = \phi_2\left(Q(X)K(X)^{\top} + \mathrm{rab}^{p,t}\right)V(X)")
+@check("zhai2024actions/hstu-projection", tex=r"U(X), V(X), Q(X), K(X) = \operatorname{Split}\left(\phi_1\left(f_1(X)\right)\right)", evaluates=True)
+@check("zhai2024actions/hstu-attention", tex=r"A(X)V(X) = \phi_2\left(Q(X)K(X)^{\top} + \mathrm{rab}^{p,t}\right)V(X)",
+       evaluates=True)
 @check("zhai2024actions/hstu-output", tex=r"Y(X) = f_2\left(\operatorname{Norm}\left(A(X)V(X)\right) \odot U(X)\right)", evaluates=True)
 def check_hstu_block_against_brute_force():
     """Vectorised HSTU block (nn.Linear, F.silu, torch.split, F.layer_norm) against a scalar brute force
@@ -97,6 +98,17 @@ def check_hstu_block_against_brute_force():
     Y_note = evaluate_with("zhai2024actions/hstu-output", {**of_X, "A": lambda X: weights, "Norm": layer_norm, "f_2": f2})
     close(Y_note, Y_ref, "the note's Y(X) against the token-by-token brute force")
     close(F.layer_norm(AV, (d_v,)), layer_norm(AV), "Norm against nn.LayerNorm")
+    # U(X), V(X), Q(X), K(X) = Split(φ1(f1(X))), evaluated from the note with f1 the block's nn.Linear
+    f1 = torch.nn.Linear(d, 2 * d_v + 2 * d_qk, dtype=torch.float64).to(device())
+    with torch.no_grad():
+        f1.weight.copy_(P["W1"]); f1.bias.copy_(P["b1"])
+    U_n, V_n, Q_n, K_n = evaluate_with("zhai2024actions/hstu-projection", {
+        "X": X, "f_1": f1, "phi_1": F.silu, "Split": lambda h: torch.split(h, [d_v, d_v, d_qk, d_qk], dim=-1)})
+    close(U_n, U_ref, "the note's U(X) against the scalar computation")
+    # A(X)V(X) = φ2(Q(X)K(X)ᵀ + rab^{p,t}) V(X), evaluated from the note on the note's U, V, Q, K; Y against the brute force
+    AV_note = evaluate_with("zhai2024actions/hstu-attention", {"X": X, "Q": lambda X: Q_n, "K": lambda X: K_n,
+                                                              "V": lambda X: V_n, "phi_2": F.silu, "rab^p,t": rab})
+    close(f2(layer_norm(AV_note) * U_n), Y_ref, "Y(X) through the note's projection and A(X)V(X) against the token-by-token brute force")
 
 
 @check("zhai2024actions/softmax-attention",

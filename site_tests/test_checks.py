@@ -8,7 +8,7 @@ from conftest import FIXTURES, REPO, edit, make_project
 
 from generator.checks.coverage import coverage, equations, unknown_equations
 from generator.checks.discover import discover
-from generator.checks.runner import Limits
+from generator.checks.runner import Environment, Limits, SnippetSources, cache_key, evaluator_files
 from generator.checks.suite import Options, run_suite, select
 from generator.formulas import Katex
 from generator.load import load
@@ -111,6 +111,25 @@ def test_unchanged_checks_come_from_the_cache_and_edits_invalidate(tmp_path):
     edit(project.root / "runnable_snippets/harness.py", '"""The small shared harness', '"""The shared harness')
     assert [r.cached for r in run(project, "beta2021second").results] == [False]
     assert [r.cached for r in run(project, "beta2021second", refresh=True).results] == [False]
+
+
+def test_a_change_to_the_evaluator_invalidates_every_cached_check(tmp_path):
+    """texeval is imported inside the harness's functions, not by the snippet: its source is part of the key."""
+    project = checks_project(tmp_path)
+    evaluator = tmp_path / "texeval"
+    shutil.copytree(REPO / "texeval", evaluator, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    specs, _ = discover(project.root, {"beta2021second"})
+    spec = next(s for s in specs if s.file.endswith("beta2021second.py"))
+    env = Environment("cpu", "3.11", "torch")
+
+    def key():
+        return cache_key(project.root, spec, env, {}, SnippetSources(project.root, sorted(evaluator.glob("*.py"))))
+
+    before = key()
+    assert key() == before
+    edit(evaluator / "evaluate.py", "class Evaluator", "class  Evaluator")
+    assert key() != before
+    assert evaluator_files() == sorted((REPO / "texeval").glob("*.py"))
 
 
 def test_a_changed_equation_fails_its_check_until_rebound(tmp_path):

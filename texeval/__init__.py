@@ -8,7 +8,7 @@ LaTeX -> tokens -> a typed expression tree (``tree.py``) -> a torch value. No sy
 
 ``evaluate`` returns the rightmost side of the last clause (``clause=`` picks another: clauses are
 separated by top-level commas, ``A = a, \\qquad B = b``, and by the line breaks of a formula that is one
-``\\begin{aligned}`` block, whose ``&`` are dropped); the left side of a definition is a name, not evaluated. ``sides`` evaluates every side and returns them with the relations between them.
+``\\begin{aligned}`` block (or align, gathered, split), whose ``&`` are dropped); the left side of a definition is a name, not evaluated. ``sides`` evaluates every side and returns them with the relations between them.
 
 Naming rule (the names a check passes values under):
 - Greek letters by name (``\\beta`` -> ``beta``); font commands dropped (``\\mathbf{x}`` -> ``x``,
@@ -18,20 +18,46 @@ Naming rule (the names a check passes values under):
 - the subscript after ``_`` with braces, spaces and backslashes dropped (``\\theta_{t-1}`` -> ``theta_t-1``,
   ``\\delta_{k,y}`` -> ``delta_k,y``, ``\\eta_{\\max}`` -> ``eta_max``);
 - a parenthesised superscript or ``*`` is a label (``W_q^{(i)}`` -> ``W_q^(i)``,
-  ``\\theta^*`` -> ``theta^*``, ``\\mathcal{Y}^-`` -> ``Y^-``); primes appended (``z'``). Other superscripts are
-  powers, except that letters, a word or a sum of names are a label when a value is given under the labelled
-  name (``\\phi^{GMF}`` -> ``phi^GMF``, ``h_{\\tau}^{n-1}`` -> ``h_tau^n-1``); ``^\\top`` and ``^T`` (when no
-  ``T`` is given) transpose; ``\\#`` is part of a name (``\\#\\mathrm{impression}_i`` -> ``#impression``).
+  ``\\theta^*`` -> ``theta^*``, ``\\mathcal{Y}^-`` -> ``Y^-``, ``^+`` -> ``^+``); primes appended (``z'``); ``\\#`` is
+  part of a name (``\\#\\mathrm{impression}`` -> ``#impression``). ``^\\top`` and ``^T`` (when no ``T`` is given)
+  transpose. Another superscript on a name (letters, a word, a sum of names) is a label when the check names
+  it, else a power: ``W_i^Q`` -> ``W_i^Q`` (or ``W^Q`` indexed by ``i``), ``e^d_k`` and ``e_k^d`` -> ``e_k^d``,
+  ``\\phi^{GMF}`` -> ``phi^GMF``, ``\\mathrm{rab}^{p,t}`` -> ``rab^p,t``, ``h_{\\tau}^{n-1}`` -> ``h_tau^n-1``,
+  ``\\tilde H^{l-1}`` -> ``Htilde^l-1``; ``x^2`` stays a power while no ``x^2`` is given.
+  A list under the bare name is indexed by the label: ``e^d_{c_d}`` with ``e=[E_0, E_1, ...]`` is row
+  ``c_d`` of ``e[d]``, ``\\theta^{(s)}`` with ``theta=[...]`` is ``theta[s]``.
 Lookup: the full name wins; else, when the name without its subscript is given and the subscript is
 an index (an integer value, an integer expression like ``t-1``, or an index bound by an enclosing
-``\\sum``), the subscript indexes that tensor: ``x_i``, ``W_{ij}``, ``v_{i,f}`` (one index per comma or
-per single letter side by side), counted from ``index_base`` (1, as papers count; ``index_base=0``);
-``:`` is a whole axis (``E_{x,:}``), and a list is indexed too (``D_i``). A variable bound by a big operator
-may be written as a name (``\\mathbf{v}' \\in V``, ``(w_a, w_b) \\in S``, ``\\mathbb{E}_{\\mathcal{B}}``) and also
-answers to its ``\\vec{}`` form (``w`` is ``\\vec{w}``).
+``\\sum``), the subscript indexes that tensor: ``x_i``, ``W_{ij}``, ``v_{i,f}``, ``m_{u \\leftarrow i}`` (one index
+per comma, arrow or single letter side by side), counted from ``index_base`` (1, as papers count;
+``index_base=0``); ``:`` is a whole axis (``E_{x,:}``). A list is indexed the same way: ``D_i`` is ``D[i]``,
+``L_t(\\theta_{sh}, \\theta_t)`` calls ``L[t]``, ``E_i(x)`` ``E[i]``; ``|B_t|`` is the length of ``B[t]``. Indices may
+carry subscripts (``\\sum_{j_1=1}^{n}`` binds ``j_1``) and be indexed themselves (``v_{j_s}``, ``E_{x_i}``). A
+variable bound by a big operator may be written as a name (``\\mathbf{v}' \\in V``, ``(w_a, w_b) \\in S``,
+``\\mathbb{E}_{\\mathcal{B}}``) and also answers to its ``\\vec{}`` form (``w`` is ``\\vec{w}``).
+``\\sum_{i<j}`` runs over pairs; with a value given for ``j``, over ``i`` below it (``\\sum_{j<k}``, k given).
 ``e`` and ``\\pi`` are the constants unless a value is given under that name. ``\\sigma(x)``,
 ``\\mathrm{softmax}(x)``, ``\\operatorname{ReLU}(x)``, ``GELU``, ``sign``, ``diag``, ``tr`` are built in;
-a callable passed under the name wins, and any other ``\\operatorname{X}(a, b)`` needs ``X=<callable>``.
+a callable passed under the name wins, and any other ``\\operatorname{X}(a, b)`` needs ``X=<callable>``; a name
+bound to a callable, as the argument of a callable, is passed as the function (``H(p)``, p: k -> p(k));
+``\\operatorname{sg}[x]`` and ``E_m[i]`` call ``sg``, ``E_m`` when given as callables (never a built-in), else
+multiply. ``\\arg\\max p(x)`` with no index below is the position of the largest entry of the last axis,
+counted from ``index_base``.
+``\\underbrace{a}_{\\text{note}}`` is ``a``. A callable that returns a tuple of tensors
+(``U, V, Q, K = \\operatorname{Split}(x)``) makes the result that tuple.
+
+Models and conditionals: in an argument list ``\\mid``, ``;``, ``\\|`` and ``\\parallel`` separate arguments like
+commas, so ``p_\\theta(y_t \\mid c, y_{<t})`` calls ``p_theta(y_t, c, y_<t)``, ``P(u_i \\mid \\ldots; \\Theta)`` passes
+``Theta`` last and ``D_{KL}(p \\| q)`` is ``D_KL(p, q)``; a lone ``\\cdot`` is passed as ``None``
+(``p(\\cdot \\mid x)``: the whole distribution); numbers reach a callable as tensors. A run ``x_1, \\ldots, x_{t-1}``
+(or ``t_{k+1}, t_{k+2}, \\ldots, t_N``) is one argument, entries 1..t-1 of ``x`` (empty at t = 1; a window
+``u_{i-k}, \\ldots`` starts no earlier than 1); ``(a, x_s, \\dots, x_e)`` is a 1-D tensor. A subscript ``<t``,
+``\\le t``, ``>t``, ``\\ge t`` slices (``y_{<t}``: the entries before t); a sliced vector of positions gathers
+(``\\mathbf{x}_{\\mathbf{z}_{<t}}``); a list indexes like a tensor (a slice of numbers is a tensor), ``|y|`` is its
+length. ``\\sum_{x'}`` binds a primed index; ``\\sum_{-c \\le j \\le c, j \\ne 0}`` a range with exclusions.
+``\\mathrm{softmax}_j(s)`` normalises ``s`` over the values of ``j`` (from ``indices=`` or the tensors ``j`` indexes):
+entry ``j`` when ``j`` has a value, else the vector over ``j``. ``\\overrightarrow{\\Theta}`` is ``Thetaright``
+(``left`` for the arrow back).
 
 Products: ``\\cdot \\times * /`` and ``\\odot`` are elementwise with broadcasting; juxtaposition is a
 product when a side is a scalar, the matrix product between tensors (``W x``, ``x^\\top y``, ``Q K^\\top``,
@@ -57,8 +83,22 @@ Samples and sets: ``\\mathbb{E}[x]`` and ``E[x]`` (without subscript; ``E`` only
 ``\\sum_{S \\subseteq F}`` runs over every subset (a frozenset; ``|S|`` its size), with ``\\cup \\setminus
 \\cap`` on finite sets (``\\{i\\}`` the set of ``i``) and ``\\cup`` of the sets below a sum;
 ``|\\{x \\in X : c\\}|`` counts the elements that meet ``c``; ``\\exists i \\in V : c`` is a condition;
-``\\min_{0 \\le j < i}`` runs over the integers between its bounds. Cases may put a comma before ``&``;
+``\\min_{0 \\le j < i}`` runs over the integers between its bounds (below a max or a min only with a strict
+bound: ``\\max_{0 \\le s \\le 1}`` may mean an interval, and is an error). Cases may put a comma before ``&``;
 when every case has a condition, the value where none holds is NaN.
+
+Derivatives, by autograd, of a scalar: ``\\nabla f(a)`` and ``\\nabla_\\theta f(a)``, one call of a callable the
+check passes, are f's gradient at a (unless ``theta``'s value requires grad: then as below, through the graph) (``\\nabla_\\theta f_t(\\theta_{t-1})``; likewise the paper's shorthand
+``\\frac{\\partial S(\\bar x + \\alpha (x - \\bar x))}{\\partial x}``, S's gradient at that point); with several
+arguments the one named like the subscript, else ``gradient_argument=k`` (1-based). Any other
+``\\nabla_\\theta E`` / ``\\frac{\\partial E}{\\partial \\theta}`` differentiates E as written with respect to the value of
+``theta``: through the graph the values carry when that value requires grad (pass ``theta`` with
+``requires_grad`` and ``L`` computed from it for ``\\frac{\\partial L}{\\partial \\theta}``), else at a fresh leaf;
+``\\partial x_i`` with only ``x`` given is the gradient with respect to ``x``, indexed by ``i``; ``\\partial \\sigma^2``
+is with respect to that power of ``sigma``.
+``\\int_a^b E \\, d\\alpha`` is Gauss-Legendre quadrature with ``quadrature_points`` (32) nodes, ``alpha`` bound at each.
+``\\lim_{h \\to a} E`` (a finite) is E at a + ``limit_step`` 2^-j, j < ``limit_levels`` (1e-2, 6), Richardson-extrapolated:
+a one-sided numeric limit for an E smooth in h.
 
 Values: tensors (float64 by default, ``dtype=``; left on their device), Python numbers, callables, and
 for ``\\sum_{i \\in S}`` lists of ints or tuples, of vectors or of (vector, label) pairs, or a matrix (one

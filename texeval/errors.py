@@ -2,10 +2,10 @@
 
 Every failure (a construct the parser does not know, a name without a value, a sum too long, a
 shape that does not fit) is a :class:`TexEvalError` carrying the equation id when the caller gave
-one, the construct as written in the LaTeX (``\\nabla``, ``m_t``), its 1-based column, and the
+one, the construct as written in the LaTeX (``\\oint``, ``m_t``), its 1-based column, and the
 reason, so a check author reads e.g.::
 
-    kingma2014adam/gradient: cannot evaluate \\nabla at column 6: texeval does not know this command
+    kingma2014adam/gradient: cannot evaluate \\oint at column 6: texeval does not know this command
 """
 from __future__ import annotations
 

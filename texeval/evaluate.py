@@ -36,6 +36,10 @@ class Options:
     samples: Mapping[str, Any] = field(default_factory=dict)  # name -> its samples (axis 0), for E[.] and Var[.]
     dot: bool = False  # \cdot between two vectors of one length is their dot product
     row_vectors: bool = False  # vectors are rows (the paper's convention): x^\top y is outer, x y^\top a dot
+    gradient_argument: int | None = None  # \nabla l(x, w) with several arguments: which one (1-based) it is taken for
+    quadrature_points: int = 32  # Gauss-Legendre nodes of a definite integral \int_a^b
+    limit_step: float = 1e-2  # \lim_{x \to a}: the body at a + limit_step 2^-j, j < limit_levels, extrapolated
+    limit_levels: int = 6
 
 
 @dataclass(frozen=True)
@@ -56,10 +60,15 @@ class Evaluator:
     def with_bound(self, extra: Mapping[str, Any]) -> "Evaluator":
         return Evaluator({**self.values, **extra}, self.options, self.terms)
 
-    def result(self, node: tree.Node) -> torch.Tensor:
+    def result(self, node: tree.Node) -> torch.Tensor | tuple[torch.Tensor, ...]:
         value = unrow(self.value(node))
         if isinstance(value, (frozenset, list)):
             raise TexEvalError(_written(node), node.column, "the formula's value is a set, not a number or a tensor")
+        if isinstance(value, tuple) and value and all(torch.is_tensor(v) for v in value):
+            return tuple(self.one_result(v) for v in value)  # U, V, Q, K = Split(...): a callable's several outputs
+        return self.one_result(value)
+
+    def one_result(self, value) -> torch.Tensor:
         if torch.is_tensor(value):
             convert = value.dtype != self.options.dtype and (value.is_floating_point() or value.dtype == torch.bool)
             return value.to(self.options.dtype) if convert else value
@@ -90,11 +99,10 @@ class Evaluator:
         if node.full in values:
             return self.convert(values[node.full])
         if node.subscript is not None and node.unindexed in values:
-            base = self.convert(values[node.unindexed])
-            if node.subscript.parts is None:
-                raise TexEvalError(node.written, node.column, f"no value named {node.full}; {node.unindexed} is given "
-                                   f"but its subscript {node.subscript.text} is not an index")
-            return self.index(base, node.subscript.parts, node)
+            return self.subscripted(self.convert(values[node.unindexed]), node)
+        if self.labels_a_list(node):
+            member = self.index(values[node.family], node.label_parts, node)
+            return member if node.subscript is None else self.subscripted(member, node)
         if node.subscript is None and not node.label and not node.primes:
             if node.base == "e":
                 return math.e
@@ -104,6 +112,32 @@ class Evaluator:
                 return BUILTINS[node.base]
         raise TexEvalError(node.written, node.column, f"no value for {node.full}; pass {node.full}=... "
                            f"(names given: {', '.join(sorted(map(str, values))) or 'none'})")
+
+    def subscripted(self, base, node: tree.Name):
+        if node.subscript.parts is None:
+            raise TexEvalError(node.written, node.column, f"no value named {node.full}; {node.unindexed} is given "
+                               f"but its subscript {node.subscript.text} is not an index")
+        return self.index(base, node.subscript.parts, node)
+
+    def labels_a_list(self, node: tree.Name) -> bool:
+        """``e^d`` or ``\\theta^{(s)}`` with a list given under ``e``/``theta``: the label indexes it."""
+        return node.label_parts is not None and isinstance(self.values.get(node.family), (list, tuple))
+
+    def named(self, node: tree.Name) -> bool:
+        """Whether the check gives ``node`` a value (itself, its unindexed name, or a list its label indexes)."""
+        return node.full in self.values or (node.subscript is not None and node.unindexed in self.values) \
+            or self.labels_a_list(node)
+
+    def _labelled(self, node: tree.Labelled):
+        if node.power is None or self.named(node.name):
+            return self.value(node.name)
+        try:
+            return self.value(node.power)
+        except TexEvalError as error:
+            if not error.reason.startswith("no value for"):
+                raise
+            raise TexEvalError(node.name.written, node.name.column, f"no value for {node.name.full} (a label), nor for "
+                               f"{error.construct} (as a power); pass {node.name.full}=...") from None
 
     def convert(self, value):
         if torch.is_tensor(value):
@@ -115,16 +149,16 @@ class Evaluator:
         return value
 
     def index(self, base, parts: tuple[tree.Node, ...], node: tree.Node):
-        if isinstance(base, (list, tuple)) and len(parts) == 1:  # D_i: the i-th of a list of sets
-            position = _as_index(self.value(parts[0]), parts[0]) - self.options.index_base
-            if not 0 <= position < len(base):
-                raise TexEvalError(_written(node), node.column, f"index {position + self.options.index_base} is out of range "
-                                   f"for a list of {len(base)} (index_base={self.options.index_base})")
-            return base[position]
+        if isinstance(base, (list, tuple)) and len(parts) == 1:  # a sequence, a family or sets (D_i) passed as a list
+            return self.index_list(base, parts[0], node)
+        if isinstance(base, (list, tuple)) and parts:
+            return self.member(base, parts, node)
         if not torch.is_tensor(base):
             raise TexEvalError(_written(node), node.column, "only a tensor can be indexed by a subscript")
         if base.dim() < len(parts):
             raise TexEvalError(_written(node), node.column, f"{len(parts)} indices into a tensor of shape {tuple(base.shape)}")
+        if any(isinstance(p, tree.Slice) or _picks(p) for p in parts):  # (a Colon is slice(0, size) there too)
+            return base[tuple(self.selection(p, base.shape[axis], node) for axis, p in enumerate(parts))]
         positions = []
         for part in parts:
             if isinstance(part, tree.Colon):
@@ -139,6 +173,86 @@ class Evaluator:
                 raise TexEvalError(_written(node), node.column, f"index {position + self.options.index_base} is out of range "
                                    f"for axis {axis} of size {base.shape[axis]} (index_base={self.options.index_base})")
         return base[tuple(positions)]
+
+    def member(self, items: list | tuple, parts: tuple[tree.Node, ...], node: tree.Node):
+        """``L_t``, ``E_i(x)``, ``e^d``: the member of a list (of tensors or callables) the first index picks."""
+        position = _as_index(self.value(parts[0]), parts[0]) - self.options.index_base
+        if not 0 <= position < len(items):
+            raise TexEvalError(_written(node), node.column, f"index {position + self.options.index_base} is out of range "
+                               f"for a list of {len(items)} (index_base={self.options.index_base})")
+        item = self.convert(items[position])
+        return self.index(item, parts[1:], node) if parts[1:] else item
+
+    def selection(self, part: tree.Node, size: int, node: tree.Node):
+        """One axis of an index with a slice in it: ``<t`` a slice, ``z_{<t}`` (positions) a gather, else one entry."""
+        base = self.options.index_base
+        if isinstance(part, tree.Colon):  # E_{x,:}: the whole axis
+            return slice(0, size)
+        if isinstance(part, tree.Slice):
+            bound = _as_index(self.value(part.bound), part.bound) - base
+            start, stop = {"<": (0, bound), "<=": (0, bound + 1), ">": (bound + 1, size), ">=": (bound, size)}[part.relation]
+            if not 0 <= start <= stop <= size:
+                raise TexEvalError(_written(node), node.column, f"the entries {part.relation} "
+                                   f"{bound + base} reach outside an axis of size {size} (index_base={base})")
+            return slice(start, stop)
+        value = self.value(part)
+        if _picks(part):
+            positions = self.tensor(value)
+            if positions.dim() != 1 or not bool((positions == positions.round()).all()):
+                raise TexEvalError(_written(part), part.column, "positions that index a tensor must be a vector of integers")
+            positions = positions.long() - base
+            if positions.numel() and not bool(((positions >= 0) & (positions < size)).all()):
+                raise TexEvalError(_written(node), node.column, f"a position is out of range for an axis of size {size} "
+                                   f"(index_base={base})")
+            return positions
+        position = _as_index(value, part) - base
+        if not 0 <= position < size:
+            raise TexEvalError(_written(node), node.column, f"index {position + base} is out of range for an axis of "
+                               f"size {size} (index_base={base})")
+        return position
+
+    def index_list(self, base: list | tuple, part: tree.Node, node: tree.Node):
+        """An entry of a list, or (a slice, a gather) a list of entries: a tensor when they are numbers."""
+        chosen = self.selection(part, len(base), node)
+        if isinstance(chosen, int):
+            return self.convert(base[chosen])
+        entries = [base[k] for k in chosen.tolist()] if torch.is_tensor(chosen) else list(base[chosen])
+        if all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in entries):
+            return torch.tensor(entries, dtype=self.options.dtype, device=self.device)
+        return entries
+
+    def _run(self, node: tree.Run):
+        """``x_a, [x_{a+1},] \\ldots, x_b``: entries a..b of x (none when b = a - 1, as in ``x_1, \\ldots, x_{t-1}``
+        at t = 1; from the first entry when a is before it); the indices written before the ellipsis count up by one."""
+        base = self.lookup(tree.Name(node.base.base, None, node.base.label, node.base.primes, node.column,
+                                     node.base.unindexed), callables=False)
+        first, *rest = [_as_index(self.value(p), p) for p in node.listed]
+        last = _as_index(self.value(node.last), node.last)
+        if rest != list(range(first + 1, first + 1 + len(rest))) or last < first - 1:
+            raise TexEvalError(node.base.written, node.column, f"the indices of this run do not count up by one "
+                               f"({', '.join(map(str, [first, *rest]))}, ..., {last})")
+        if not isinstance(base, (list, tuple)) and not (torch.is_tensor(base) and base.dim() >= 1):
+            raise TexEvalError(node.base.written, node.column, f"a run takes entries of {node.base.unindexed}, which is "
+                               f"not a tensor or a list")
+        size = len(base) if isinstance(base, (list, tuple)) else base.shape[0]
+        start, stop = first - self.options.index_base, last - self.options.index_base + 1
+        if stop > size or stop < 0:
+            raise TexEvalError(node.base.written, node.column, f"the run {first}..{last} is out of range for "
+                               f"{node.base.unindexed} of length {size} (index_base={self.options.index_base})")
+        return base[max(start, 0):max(stop, start, 0)]  # a window u_{i-k}, ..., u_{i-1} starts at the text's start
+
+    def _placeholder(self, node: tree.Placeholder):
+        return None
+
+    def _sequence(self, node: tree.Sequence):
+        """``(a, b, x_c, \\ldots, x_d)``: one 1-D tensor, runs expanded in place."""
+        pieces = []
+        for item in node.items:
+            value = self.tensor(unrow(self.value(item)))
+            if value.dim() > 1 or (value.dim() == 1 and not isinstance(item, tree.Run)):
+                raise TexEvalError(_written(item), item.column, "a sequence's items must be numbers (or runs of them)")
+            pieces.append(value.reshape(-1))
+        return torch.cat(pieces)
 
     # --- arithmetic ------------------------------------------------------------------------------
 
@@ -211,9 +325,6 @@ class Evaluator:
                                f"max_elements={self.options.max_elements:,}")
 
     def _power(self, node: tree.Power):
-        labelled = _label_name(node)
-        if labelled is not None and labelled in self.values:  # \phi^{GMF} with phi^GMF given: a label
-            return self.convert(self.values[labelled])
         base, exponent = unrow(self.value(node.base)), unrow(self.value(node.exponent))
         if torch.is_tensor(base) and base.dim() >= 2 and not self.options.elementwise:
             if _scalar(exponent) and float(exponent) == -1:
@@ -257,14 +368,47 @@ class Evaluator:
     # --- functions -------------------------------------------------------------------------------
 
     def _call(self, node: tree.Call):
-        function = self.lookup(node.function, callables=True)
-        args = [unrow(self.value(a)) for a in node.args]
+        name = node.function
+        if name.base == "softmax" and name.subscript is not None and name.full not in self.values \
+                and name.unindexed not in self.values:
+            return self.softmax_over(node)
+        function = self.lookup(node.function, callables=not node.brackets)
         if callable(function) and not torch.is_tensor(function):
-            return function(*[a if isinstance(a, frozenset) else self.tensor(a) for a in args])
+            return function(*[self.call_argument(a) for a in node.args])
+        args = [unrow(self.value(a)) for a in node.args]
         if len(args) == 1:
             return self.juxtapose(function, args[0], node)
         raise TexEvalError(node.function.written, node.column, f"{node.function.full}(...) with {len(args)} arguments "
                            f"needs a callable: pass {node.function.full}=<function>")
+
+    def call_argument(self, node: tree.Node):
+        """An argument of a callable: a name bound to a callable is passed as that function (``H(p)``, p a distribution); a placeholder ``\\cdot`` is None, a list or a set (frozenset) stays as it is."""
+        if isinstance(node, tree.Name):
+            found = self.lookup(node)
+            if callable(found) and not torch.is_tensor(found):
+                return found
+        value = unrow(self.value(node))
+        return value if value is None or isinstance(value, (list, frozenset)) else self.tensor(value)
+
+    def softmax_over(self, node: tree.Call):
+        """``\\mathrm{softmax}_j(s)``: ``s`` for every ``j`` in its range, normalised over ``j``; entry ``j`` when ``j``
+        has a value, else the whole vector over ``j``."""
+        subscript = node.function.subscript
+        if len(node.args) != 1 or subscript.parts is None or len(subscript.parts) != 1 or \
+                not isinstance(subscript.parts[0], tree.Name) or subscript.parts[0].subscript is not None:
+            raise TexEvalError(node.function.written, node.column, "softmax_j takes one argument and one index letter")
+        variable = subscript.parts[0].full
+        carrier = tree.BigOperator("sum", tree.Binding("free", (variable,)), node.args[0], node.column)
+        try:
+            domain = self.domain(variable, carrier)
+        except TexEvalError as error:
+            raise TexEvalError(node.function.written, node.column, error.reason) from None
+        self.terms[0] += len(domain)
+        scores = torch.stack([self.tensor(unrow(self.with_bound({variable: k}).value(node.args[0]))) for k in domain])
+        weights = torch.softmax(scores, dim=0)
+        if variable not in self.values:
+            return weights
+        return weights[domain.index(_as_index(self.value(subscript.parts[0]), subscript.parts[0]))]
 
     def tensor(self, value):
         return value if torch.is_tensor(value) else torch.as_tensor(value, dtype=self.options.dtype, device=self.device)
@@ -284,6 +428,9 @@ class Evaluator:
         if name == "cosine":
             a, b = self.tensor(args[0]), self.tensor(args[1])
             return torch.nn.functional.cosine_similarity(a, b, dim=-1, eps=0.0)
+        if name in ("argmax", "argmin"):  # \arg\max p(x): the position of the largest entry, from index_base
+            x = self.tensor(args[0])
+            return (x.argmax(-1) if name == "argmax" else x.argmin(-1)) + self.options.index_base
         if name == "inner":
             return (self.tensor(args[0]) * self.tensor(args[1])).sum(-1)
         if name == "binom":
@@ -362,7 +509,8 @@ class Evaluator:
             lower = _as_index(self.value(binding.lower), binding.lower)
             upper = _as_index(self.value(binding.upper), binding.upper)
             self.check_count(upper - lower + 1, node)
-            return [{variables[0]: k} for k in range(lower, upper + 1)]
+            skipped = {_as_index(self.value(e), e) for e in binding.excluded}
+            return [{variables[0]: k} for k in range(lower, upper + 1) if k not in skipped]
         if binding.kind == "set":
             rows = self.set_rows(binding.over, len(variables))
             self.check_count(len(rows), node)
@@ -374,6 +522,10 @@ class Evaluator:
             self.check_count(2 ** len(elements), node)
             return [{variables[0]: frozenset(chosen)} for size in range(len(elements) + 1)
                     for chosen in itertools.combinations(elements, size)]
+        if binding.kind == "pair" and variables[1] in self.values:  # \sum_{j<k} with k given: j over its range, below k
+            below = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[binding.relation]
+            bound = _as_index(self.convert(self.values[variables[1]]), node)
+            return [{variables[0]: a} for a in self.domain(variables[0], node) if below(a, bound)]
         domains = [self.domain(v, node) for v in variables]
         if binding.kind == "free":
             count = math.prod(len(d) for d in domains)
@@ -383,8 +535,8 @@ class Evaluator:
                 out = [{**o, v: k} for o in out for k in d]
             return out
         if binding.kind == "except":
-            excluded = _as_index(self.value(binding.over), binding.over)
-            return [{variables[0]: k} for k in domains[0] if k != excluded]
+            excluded = self.excluded(binding.over)
+            return [{variables[0]: k} for k in domains[0] if k not in excluded]
         compare = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[binding.relation]
         self.check_count(len(domains[0]) * len(domains[1]), node)
         return [{variables[0]: a, variables[1]: b} for a in domains[0] for b in domains[1] if compare(a, b)]
@@ -407,6 +559,15 @@ class Evaluator:
             return [self.convert(row) for row in value]
         return value.tolist() if torch.is_tensor(value) else list(value)
 
+    def excluded(self, over: tree.Node) -> set[int]:
+        """The indices ``j \\ne i`` or ``w \\notin \\{a, b\\}`` leaves out."""
+        if isinstance(over, tree.SetLiteral):
+            return {_as_index(self.value(e), e) for e in over.elements}
+        value = self.value(over)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return {_as_index(v, over) for v in value}
+        return {_as_index(value, over)}
+
     def check_count(self, count: int, node: tree.Node) -> None:
         if count > self.options.max_terms:
             raise TexEvalError(_written(node), node.column, f"{count:,} terms, more than max_terms={self.options.max_terms:,}")
@@ -422,6 +583,11 @@ class Evaluator:
                 for axis, part in enumerate(name.subscript.parts):
                     if isinstance(part, tree.Name) and part.full == variable and torch.is_tensor(base) and axis < base.dim():
                         sizes.add(base.shape[axis])
+                    if axis == 0 and isinstance(part, tree.Name) and part.full == variable and isinstance(base, (list, tuple)):
+                        sizes.add(len(base))
+            elif name.full not in self.values and self.labels_a_list(name) and isinstance(name.label_parts[0], tree.Name) \
+                    and name.label_parts[0].full == variable:
+                sizes.add(len(self.values[name.family]))
         if len(sizes) != 1:
             reason = "no tensor it indexes is given" if not sizes else f"the tensors it indexes disagree on its size ({sorted(sizes)})"
             raise TexEvalError(_written(node), node.column, f"cannot tell the range of {variable}: {reason}; "
@@ -456,6 +622,8 @@ class Evaluator:
     def sample_values(self, body: tree.Node, samples: dict):
         """The body's value for every sample at once when it is a sample name (``x``, ``w_l`` of samples ``w``
         indexed along the other axes) or its power by a number; else ``None`` (evaluated one sample at a time)."""
+        if isinstance(body, tree.Labelled) and body.power is not None and not self.named(body.name):
+            body = body.power  # x_l^2 with no x_l^2 given: the power
         name, exponent = body, None
         if isinstance(body, tree.Power) and isinstance(body.exponent, tree.Number):
             name, exponent = body.base, body.exponent.value
@@ -578,6 +746,107 @@ class Evaluator:
                    for k in range(count)]
         return torch.stack(results).mean(0)
 
+    # --- derivatives (autograd) and integrals (quadrature) ----------------------------------------
+
+    def _derivative(self, node: tree.Derivative):
+        """E as written through the graph the values carry, when the variable's value requires grad; else, for one call
+        f(a) of a passed function, f's gradient at a; else E as written, differentiated at a fresh leaf."""
+        body, variable = node.body, node.variable
+        key = None if variable is None else variable.full if variable.full in self.values else variable.unindexed
+        point = self.tensor(self.convert(self.values[key])) if key in self.values else None
+        tracked = point is not None and point.requires_grad
+        if isinstance(body, tree.Call) and node.power is None and not tracked:
+            function = self.lookup(body.function, callables=True)
+            if callable(function) and not torch.is_tensor(function):
+                return self.gradient_at_call(function, body, node)
+        if variable is None:
+            raise TexEvalError(node.written, node.column, "\\nabla without a subscript is the gradient of a function at "
+                               "its argument, like \\nabla f(x): pass f as a callable, or write \\nabla_x E")
+        if point is None:
+            raise TexEvalError(variable.written, variable.column, f"no value for {variable.full} to differentiate at; "
+                               f"pass {variable.full}=...")
+        with torch.enable_grad():
+            if point.requires_grad:
+                gradient = self.differentiate(self.value(body), point, node, create_graph=True)
+            else:
+                leaf = point.detach().to(self.options.dtype).requires_grad_(True)
+                out = Evaluator({**self.values, key: leaf}, self.options, self.terms).value(body)
+                gradient = self.differentiate(out, leaf, node, create_graph=False)
+        if node.power is not None:  # d/d(v^n) = (d/dv) / (n v^(n-1))
+            n = self.value(node.power)
+            gradient = gradient / (n * point ** (n - 1))
+        if key != variable.full:
+            if variable.subscript is None or variable.subscript.parts is None:
+                raise TexEvalError(variable.written, variable.column, f"{variable.full} is not given and its subscript is not an index")
+            return self.index(gradient, variable.subscript.parts, variable)
+        return gradient
+
+    def gradient_at_call(self, function: Callable, call: tree.Call, node: tree.Derivative):
+        args = [self.tensor(unrow(self.value(a))) for a in call.args]
+        position = self.gradient_position(call, node)
+        point = args[position]
+        with torch.enable_grad():
+            nested = point.requires_grad
+            leaf = point.clone() if nested else point.detach().to(self.options.dtype).requires_grad_(True)
+            args[position] = leaf
+            return self.differentiate(function(*args), leaf, node, create_graph=nested)
+
+    def gradient_position(self, call: tree.Call, node: tree.Derivative) -> int:
+        """The argument a gradient is taken for: the only one, the one named like the variable, or ``gradient_argument``."""
+        count = len(call.args)
+        if count == 1:
+            return 0
+        if node.variable is not None:
+            named = [k for k, a in enumerate(call.args) if isinstance(a, tree.Name) and a.base == node.variable.base]
+            if len(named) == 1:
+                return named[0]
+        chosen = self.options.gradient_argument
+        if chosen is None or not 1 <= chosen <= count:
+            raise TexEvalError(node.written, node.column, f"{call.function.full}(...) has {count} arguments: pass "
+                               f"gradient_argument=<1..{count}> for the one the gradient is taken for")
+        return chosen - 1
+
+    def differentiate(self, out, point: torch.Tensor, node: tree.Derivative, create_graph: bool) -> torch.Tensor:
+        out = self.tensor(unrow(out))
+        if out.numel() != 1:
+            raise TexEvalError(node.written, node.column, f"the derivative of a value of shape {tuple(out.shape)}: "
+                               "texeval differentiates a scalar")
+        if not out.requires_grad:
+            return torch.zeros_like(point)  # the value does not depend on the variable
+        (gradient,) = torch.autograd.grad(out.reshape(()), point, create_graph=create_graph or self.values_require_grad(),
+                                          allow_unused=True)
+        return torch.zeros_like(point) if gradient is None else gradient
+
+    def values_require_grad(self) -> bool:
+        return any(torch.is_tensor(v) and v.requires_grad for v in self.values.values())
+
+    def _limit(self, node: tree.Limit):
+        """The body at target + h 2^-j (h = ``limit_step``, j < ``limit_levels``), Richardson-extrapolated in h (one-sided)."""
+        target = float(self.tensor(unrow(self.value(node.target))))
+        levels, step = self.options.limit_levels, self.options.limit_step
+        table = [self.tensor(unrow(self.with_bound({node.variable: target + step / 2 ** j}).value(node.body)))
+                 for j in range(levels)]
+        for order in range(1, levels):  # each pass removes the h^order term of the error
+            table = [(2 ** order * fine - coarse) / (2 ** order - 1) for coarse, fine in zip(table, table[1:])]
+        return table[0]
+
+    def _integral(self, node: tree.Integral):
+        lower, upper = (float(self.tensor(unrow(self.value(limit)))) for limit in (node.lower, node.upper))
+        points = self.options.quadrature_points
+        self.check_count(points, node)
+        self.terms[0] += points
+        # Gauss-Legendre nodes and weights on [-1, 1] (Golub-Welsch: the eigenvalues of the Jacobi matrix)
+        k = torch.arange(1, points, dtype=torch.float64)
+        jacobi = torch.diag(k / torch.sqrt(4 * k ** 2 - 1), 1)
+        nodes, vectors = torch.linalg.eigh(jacobi + jacobi.T)
+        weights = 2 * vectors[0] ** 2
+        half, middle = (upper - lower) / 2, (upper + lower) / 2
+        total = 0
+        for t, w in zip(nodes.tolist(), weights.tolist()):
+            value = unrow(self.with_bound({node.variable: middle + half * t}).value(node.body))
+            total = total + half * w * value
+        return total
+
     def _indicator(self, node: tree.Indicator):
         return self.tensor(self.truth(node.condition)).to(self.options.dtype)
 
@@ -698,25 +967,6 @@ def _substitute(node, paths: set, replacement):
     return dataclasses.replace(node, **{h: _substitute(getattr(node, h), rest(h), replacement) for h in heads})
 
 
-def _label_name(node: tree.Power) -> str | None:
-    """``phi^GMF`` for ``\\phi^{GMF}``, ``h_tau^n-1`` for ``h_{\\tau}^{n-1}`` (letters, a word, or a sum of names and
-    numbers as the superscript of a name), else ``None``."""
-    exponent = node.exponent
-    if not isinstance(node.base, tree.Name):
-        return None
-    if isinstance(exponent, tree.Sum) and all(isinstance(t, (tree.Name, tree.Number)) for _, t in exponent.terms):
-        letters = "".join((sign if k or sign == "-" else "") + (t.full if isinstance(t, tree.Name) else str(t.value))
-                          for k, (sign, t) in enumerate(exponent.terms))  # h^{n-1} -> h^n-1
-    elif isinstance(exponent, tree.Name) and exponent.subscript is None and not exponent.label and not exponent.primes:
-        letters = exponent.base
-    elif isinstance(exponent, tree.Product) and all(op in ("", "juxt") and isinstance(f, tree.Name) and f.subscript is None
-                                                    and not f.label and not f.primes for op, f in exponent.factors):
-        letters = "".join(f.base for _, f in exponent.factors)
-    else:
-        return None
-    return f"{node.base.full}^{letters}"
-
-
 def unrow(value):
     return value.vector if isinstance(value, Row) else value
 
@@ -743,6 +993,12 @@ def _as_index(value, node: tree.Node) -> int:
     return value
 
 
+def _picks(part: tree.Node) -> bool:
+    """An index that is itself a slice of positions, like the ``z_{<t}`` of ``x_{z_{<t}}``."""
+    return isinstance(part, tree.Name) and part.subscript is not None and part.subscript.parts is not None and \
+        any(isinstance(p, tree.Slice) for p in part.subscript.parts)
+
+
 def _plain(value):
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
@@ -764,8 +1020,16 @@ def _names(node) -> list[tree.Name]:
 def _written(node: tree.Node) -> str:
     if isinstance(node, tree.Name):
         return node.written
+    if isinstance(node, tree.Labelled):
+        return node.name.written
     if isinstance(node, (tree.Function,)):
         return f"\\{node.name}" if node.name not in ("abs", "norm", "inner", "root", "factorial") else node.name
     if isinstance(node, tree.BigOperator):
         return f"\\{node.name}"
+    if isinstance(node, tree.Derivative):
+        return node.written
+    if isinstance(node, tree.Integral):
+        return "\\int"
+    if isinstance(node, tree.Limit):
+        return "\\lim"
     return type(node).__name__.lower()

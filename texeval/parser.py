@@ -22,48 +22,19 @@ PRODUCT_OPERATORS = {r"\cdot": "cdot", r"\times": "*", "*": "*", "/": "/", r"\od
                      r"\circ": "circ"}
 TRANSPOSES = {r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}"}
 LABELS = {"*": "*", r"\star": "*", r"\ast": "*", r"\dagger": "dagger", "-": "-", "+": "+"}
+SLICES = frozenset({"<", "<=", ">", ">="})
+ELLIPSES = (r"\ldots", r"\dots", r"\cdots", r"\dotsc")
+ARGUMENT_SEPARATORS = frozenset({",", r"\mid", ";", r"\|", r"\parallel", r"\Vert"})
 SET_OPERATORS = {r"\cup": "cup", r"\setminus": "setminus", r"\cap": "cap"}
 MATRICES = frozenset({"bmatrix", "pmatrix", "matrix", "Bmatrix"})
 MOMENT_NAMES = {"Var": "var", "E": "mean"}  # \mathrm{Var}[x], E[x]: over the check's samples=
-
-
-ALIGNED = ("aligned", "align", "align*", "gathered", "split")
-
-
-@functools.lru_cache(maxsize=4096)
-def formula_tokens(tex: str) -> tuple[Token, ...]:
-    """The tokens of ``tex``; a formula that is one ``\\begin{aligned} ... \\end{aligned}`` block is read as its
-    lines, each line break a clause break (like a top-level comma) and the alignment marks ``&`` dropped."""
-    tokens = tokenize(tex)
-    texts = [t.text for t in tokens]
-    if texts[:2] != [r"\begin", "{"] or "}" not in texts:
-        return tokens
-    close = texts.index("}")
-    if script_text(tokens[2:close]) not in ALIGNED or r"\end" not in texts:
-        return tokens
-    end = len(texts) - 1 - texts[::-1].index(r"\end")
-    if end < close or any(t.kind != "end" and t.text not in "{}.," and t.kind != "letter" and t.text != "*"
-                          for t in tokens[end + 1:]):
-        return tokens
-    kept: list[Token] = []
-    depth = 0
-    for token in tokens[close + 1:end]:
-        depth += token.text in OPENING
-        depth -= token.text in CLOSING
-        if depth == 0 and token.text == "&":
-            continue
-        if depth == 0 and token.text == r"\\":
-            if kept and kept[-1].text != ",":
-                kept.append(Token("punct", ",", token.column))
-            continue
-        kept.append(token)
-    return tuple(kept) + (tokens[-1],)
+ALIGNED = frozenset({"aligned", "align", "align*", "gathered", "split"})
 
 
 @functools.lru_cache(maxsize=4096)
 def formula(tex: str) -> tree.Formula:
     """Split ``tex`` into clauses (top-level commas) and sides (top-level relations); sides stay unparsed."""
-    tokens = formula_tokens(tex)
+    tokens = display_tokens(tex)
     clauses, sides, relations = [], [], []
     start, depth, k = 0, 0, 0
     body = list(tokens[:-1])
@@ -110,11 +81,54 @@ def formula(tex: str) -> tree.Formula:
 @functools.lru_cache(maxsize=4096)
 def side(tex: str, start: int, stop: int) -> tree.Node:
     """The expression tree of tokens ``start:stop`` of ``tex`` (one side of a relation)."""
-    tokens = formula_tokens(tex)
+    tokens = display_tokens(tex)
     parser = Parser(tokens[start:stop] + (tree_end(tokens, stop),))
     node = parser.expression()
     parser.expect_end()
     return node
+
+
+@functools.lru_cache(maxsize=4096)
+def display_tokens(tex: str) -> tuple[Token, ...]:
+    """The tokens of ``tex``; in a display that is one ``\\begin{aligned}`` block (or align, gathered, split),
+    each row is a clause (a row break ``\\\\`` reads as a top-level comma) and the alignment marks ``&`` are
+    dropped. Sentence punctuation may follow ``\\end{aligned}``."""
+    tokens = tokenize(tex)
+    opening = _environment_name(tokens, 0)
+    if opening is None or opening[0] not in ALIGNED:
+        return tokens
+    ends = [k for k, t in enumerate(tokens) if t.text == r"\end"]
+    closing = _environment_name(tokens, ends[-1]) if ends else None
+    if closing is None or closing[0] != opening[0]:
+        return tokens
+    if any(t.kind != "end" and not (t.kind == "punct" and t.text in ".,") for t in tokens[ends[-1] + closing[1]:]):
+        return tokens
+    rows: list[Token] = []
+    depth = 0
+    body = tokens[opening[1]:ends[-1]]
+    for k, token in enumerate(body):
+        if token.kind in ("punct", "command") and token.text in OPENING:
+            depth += 1
+        elif token.kind in ("punct", "command") and token.text in CLOSING:
+            depth -= 1
+        if depth == 0 and token.text == "&" and token.kind == "punct":
+            continue
+        if depth == 0 and token.text == "\\\\":
+            if k + 1 < len(body) and rows and rows[-1].text != ",":  # a break after the last row ends nothing
+                rows.append(Token("punct", ",", token.column))
+            continue
+        rows.append(token)
+    return tuple(rows) + (tokens[-1],)
+
+
+def _environment_name(tokens: tuple[Token, ...], at: int) -> tuple[str, int] | None:
+    """``\\begin{name}`` or ``\\end{name}`` starting at token ``at``: (name, its number of tokens)."""
+    if at < 0 or tokens[at].text not in (r"\begin", r"\end") or at + 1 >= len(tokens) or tokens[at + 1].text != "{":
+        return None
+    end = next((k for k in range(at + 2, len(tokens)) if tokens[k].text == "}"), None)
+    if end is None:
+        return None
+    return "".join(t.text for t in tokens[at + 2:end]), end - at + 1
 
 
 def tree_end(tokens: tuple[Token, ...], stop: int) -> Token:
@@ -129,6 +143,7 @@ class Parser:
         self.at = 0
         self.depth = 0
         self.bars = 0
+        self.arguments_at: list[int] = []  # ``bars`` when each open argument list began
 
     # --- token access --------------------------------------------------------------------------
 
@@ -233,7 +248,9 @@ class Parser:
         if token.kind == "command":
             if token.text == r"\right" or token.text in PRODUCT_OPERATORS or token.text in CLOSING or token.text in SET_OPERATORS:
                 return False
-            if token.text in (r"\|", r"\Vert") and self.bars:
+            if token.text in (r"\|", r"\Vert") and (self.bars or self.arguments_at):
+                return False
+            if token.text in (r"\parallel", r";") or token.text in ELLIPSES:
                 return False
             return token.text not in RELATIONS and token.text not in (r"\pm", r"\mp", r"\\", r"\mid")
         return False
@@ -251,11 +268,14 @@ class Parser:
                 sub_token = self.next()
                 if isinstance(node, tree.Name) and node.subscript is None:
                     node = self.with_subscript(node, sub_token)
+                elif isinstance(node, tree.Labelled) and node.name.subscript is None:
+                    node = self.subscript_after_label(node, sub_token)
                 else:
                     node = tree.Index(node, self.index_parts(self.script_tokens(sub_token)), sub_token.column)
             elif self.is_("'") and isinstance(node, tree.Name):
                 self.next()
-                node = tree.Name(node.base, node.subscript, node.label, node.primes + 1, node.column, node.written + "'")
+                node = tree.Name(node.base, node.subscript, node.label, node.primes + 1, node.column, node.written + "'",
+                                 node.label_parts)
             elif self.is_("!"):
                 bang = self.next()
                 node = tree.Function("factorial", (node,), None, bang.column)
@@ -263,6 +283,8 @@ class Parser:
                 node = self.moment(node)
             elif isinstance(node, tree.Name) and self.is_("(") or isinstance(node, tree.Name) and self.is_(r"\left") and self.is_("(", ahead=1):
                 node = tree.Call(node, self.arguments(), node.column)
+            elif isinstance(node, tree.Name) and (self.is_("[") or self.is_(r"\left") and self.is_("[", ahead=1)):
+                node = tree.Call(node, (self.bracketed(),), node.column, brackets=True)
             else:
                 break
         self.depth -= 1
@@ -308,14 +330,50 @@ class Parser:
             label = self.label_of(tokens)
             if label is not None:
                 return tree.Name(node.base, node.subscript, _join_label(node.label, label), node.primes, node.column,
-                                 node.written + "^{" + " ".join(texts) + "}")
+                                 node.written + "^{" + " ".join(texts) + "}", self.label_parts(tokens[1:-1] if label.startswith("(") else ()))
             if texts in ([r"\prime"], ["'"]):
                 return tree.Name(node.base, node.subscript, node.label, node.primes + 1, node.column, node.written + "'")
+            return self.labelled(node, tokens, caret)
+        return tree.Power(node, self.exponent(tokens, caret), caret.column)
+
+    def exponent(self, tokens: tuple[Token, ...], caret: Token) -> tree.Node:
         exponent = Parser(tokens + (Token("end", "", caret.column),))
         exponent.depth = self.depth
         value = exponent.expression()
         exponent.expect_end()
-        return tree.Power(node, value, caret.column)
+        return value
+
+    def labelled(self, node: tree.Name, tokens: tuple[Token, ...], caret: Token) -> tree.Labelled:
+        """``W^Q``, ``e^d``, ``\\mathrm{rab}^{p,t}``: a label when the check names it, else a power (when the
+        superscript parses as an exponent; ``p,t`` does not)."""
+        try:
+            power: tree.Node | None = tree.Power(node, self.exponent(tokens, caret), caret.column)
+        except TexEvalError:
+            power = None
+        parts = self.label_parts(tokens)
+        if parts is not None and not all(isinstance(part, tree.Name) for part in parts):
+            parts = None  # only a letter indexes a list (e^d); x_t^2 stays a square even when x is a list
+        name = tree.Name(node.base, node.subscript, _join_label(node.label, script_text(tokens)), node.primes,
+                         node.column, node.written + "^{" + written_script(tokens) + "}", parts)
+        return tree.Labelled(name, power, caret.column)
+
+    def label_parts(self, tokens: tuple[Token, ...]) -> tuple[tree.Node, ...] | None:
+        """The label as indices into a list the check passes (``d`` of ``e^d``), or None when it is no index."""
+        if not tokens:
+            return None
+        try:
+            return self.index_parts(tokens)
+        except TexEvalError:
+            return None
+
+    def subscript_after_label(self, node: tree.Labelled, underscore: Token) -> tree.Labelled:
+        """``e^d_k``, ``x^{corrupt}_t``: the subscript joins the labelled name; the power reading stays ``(e^d)_k``."""
+        tokens = self.script_tokens(underscore)
+        try:
+            power = None if node.power is None else tree.Index(node.power, self.index_parts(tokens), underscore.column)
+        except TexEvalError:
+            power = None
+        return tree.Labelled(self.named_subscript(node.name, tokens), power, node.column)
 
     def label_of(self, tokens: tuple[Token, ...]) -> str | None:
         """A superscript that names rather than raises: ``(i)``, ``*``, a word like ``\\mathrm{lasso}``."""
@@ -355,13 +413,16 @@ class Parser:
         return self.tokens[start:self.at - 1]
 
     def with_subscript(self, name: tree.Name, underscore: Token) -> tree.Name:
-        tokens = self.script_tokens(underscore)
+        return self.named_subscript(name, self.script_tokens(underscore))
+
+    def named_subscript(self, name: tree.Name, tokens: tuple[Token, ...]) -> tree.Name:
         written = name.written + "_{" + " ".join(t.text for t in tokens) + "}"
         try:
             parts = self.index_parts(tokens)
         except TexEvalError:
             parts = None  # a subscript that only names (\eta_{\max}, P_{3 \times 3})
-        return tree.Name(name.base, tree.Subscript(script_text(tokens), parts), name.label, name.primes, name.column, written)
+        return tree.Name(name.base, tree.Subscript(script_text(tokens), parts), name.label, name.primes, name.column, written,
+                         name.label_parts)
 
     def index_parts(self, tokens: tuple[Token, ...]) -> tuple[tree.Node, ...]:
         """Indices of a subscript: comma-separated expressions; ``ij`` (single letters side by side) is two."""
@@ -369,8 +430,15 @@ class Parser:
         for piece in _split_commas(tokens):
             if not piece:
                 raise TexEvalError("_", tokens[0].column if tokens else 0, "an empty index")
-            if len(piece) == 1 and piece[0].text == ":":
+            if len(piece) == 1 and piece[0].text == ":":  # E_{x,:}: the whole axis
                 parts.append(tree.Colon(piece[0].column))
+                continue
+            relation = RELATIONS.get(piece[0].text) if piece[0].kind in ("punct", "command") else None
+            if relation in SLICES and len(piece) > 1:  # x_{<t}: the entries before t
+                bound = Parser(piece[1:] + (Token("end", "", piece[-1].column + 1),))
+                bound.depth = self.depth
+                parts.append(tree.Slice(relation, bound.expression(), piece[0].column))
+                bound.expect_end()
                 continue
             sub = Parser(piece + (Token("end", "", piece[-1].column + 1),))
             sub.depth = self.depth
@@ -383,20 +451,53 @@ class Parser:
                 parts.append(node)
         return tuple(parts)
 
+    def bracketed(self) -> tree.Node:
+        """``[x]`` or ``\\left[ x \\right]`` after a name: ``\\operatorname{sg}[r_d]``, ``E_m[\\mathrm{idx}_m(v)]``."""
+        left = self.is_(r"\left")
+        if left:
+            self.next()
+        opening = self.expect("[", "to open the argument")
+        inner = self.bracket_content(opening)  # W_1 [e; v]: a concatenation when W_1 is no callable
+        if left:
+            self.expect(r"\right", f"to close the \\left[ at column {opening.column}")
+        self.expect("]", f"to close the [ at column {opening.column}")
+        return inner
+
     def arguments(self) -> tuple[tree.Node, ...]:
-        """``(a, b, ...)`` or ``\\left( ... \\right)``."""
+        """``(a, b, ...)`` or ``\\left( ... \\right)``; ``\\mid``, ``;`` and ``\\|`` (``\\parallel``) separate
+        arguments like commas (``p(x_t \\mid x_1, \\ldots, x_{t-1}; \\theta)``, ``D(p \\| q)``)."""
         left = self.is_(r"\left")
         if left:
             self.next()
         opening = self.expect("(", "to open the arguments")
-        args = [self.expression()]
-        while self.is_(","):
-            self.next()
-            args.append(self.expression())
+        args = self.items(ARGUMENT_SEPARATORS)
         if left:
             self.expect(r"\right", f"to close the \\left( at column {opening.column}")
         self.expect(")", f"to close the ( at column {opening.column}")
-        return tuple(args)
+        return args
+
+    def items(self, separators: frozenset[str], first: tree.Node | None = None) -> tuple[tree.Node, ...]:
+        """Expressions separated by ``separators`` (after ``first`` when it was parsed already); ``\\cdot``
+        alone is a placeholder and ``a_i, \\ldots, a_j`` one run of entries (see :func:`_runs`)."""
+        self.arguments_at.append(self.bars)
+        raw: list[tree.Node | Token | str] = []
+        if first is not None:
+            raw += [first, self.next().text]
+        while True:
+            token = self.peek()
+            following = self.peek(1)
+            if self.is_(*ELLIPSES):
+                raw.append(self.next())
+            elif self.is_(r"\cdot") and (following.text in separators or following.text in (")", r"\right")):
+                self.next()
+                raw.append(tree.Placeholder(token.column))
+            else:
+                raw.append(self.expression())
+            if not self.is_(*separators):
+                break
+            raw.append(self.next().text)
+        self.arguments_at.pop()
+        return _runs(raw)
 
     # --- atoms ---------------------------------------------------------------------------------
 
@@ -426,6 +527,8 @@ class Parser:
         if token.text == "(":
             self.next()
             inner = self.expression()
+            if self.is_(","):
+                inner = tree.Sequence(self.items(frozenset({","}), inner), token.column)
             self.expect(")", f"to close the ( at column {token.column}")
             return inner
         if token.text == "{":
@@ -491,6 +594,16 @@ class Parser:
             return self.function(token)
         if name in BIG_OPERATORS or token.text in (r"\arg", r"\argmax", r"\argmin"):
             return self.big_operator(token)
+        if name in ("frac", "dfrac", "tfrac", "cfrac") and self.is_("{", ahead=1) and self.is_(r"\partial", ahead=2):
+            return self.partial_derivative(token)
+        if name == "nabla":
+            return self.nabla(token)
+        if name == "int":
+            return self.integral(token)
+        if name == "lim":
+            return self.limit(token)
+        if name == "partial":
+            raise self.error(token, "a partial derivative is written \\frac{\\partial E}{\\partial x}")
         if name in ("frac", "dfrac", "tfrac", "cfrac"):
             self.next()
             numerator = self.braced(token)
@@ -523,12 +636,121 @@ class Parser:
             self.next()
             word = self.next()
             return tree.Name("#" + word_name(word.text), None, "", 0, token.column, "\\#" + word.text)
+        if name in ("underbrace", "overbrace"):
+            return self.braced_with_note(token)
         if name in ("Pr",):
             raise self.error(token, "a probability needs an event space texeval cannot infer; write the check's "
                                     "estimate as a mean of an indicator, \\mathbb{E}[\\mathbb{1}[...]]")
         if name in ("infty",):
             raise self.error(token, "infinity is not a value texeval evaluates (a limit or an unbounded sum)")
         raise self.error(token, "texeval does not know this command")
+
+    # --- derivatives and integrals (evaluated by autograd and quadrature) ----------------------
+
+    def nabla(self, token: Token) -> tree.Node:
+        """``\\nabla_\\theta E`` (E: the factor that follows) or ``\\nabla f(a)`` (a call: f's gradient at a)."""
+        self.next()
+        variable = None
+        if self.is_("_"):
+            underscore = self.next()
+            variable = self.derivative_variable(self.script_tokens(underscore), underscore)
+        if not self.starts_factor():
+            raise self.error(token, "\\nabla needs what it differentiates after it")
+        return tree.Derivative(variable, self.postfix(), token.column, token.text)
+
+    def partial_derivative(self, token: Token) -> tree.Node:
+        """``\\frac{\\partial E}{\\partial x}``: the derivative of E with respect to the value named x."""
+        self.next()
+        self.next()  # {
+        partial = self.next()
+        if self.is_("}"):
+            raise self.error(partial, "write the derivative of E as \\frac{\\partial E}{\\partial x}, E in the numerator")
+        body = self.expression()
+        self.expect("}", f"to close the numerator of {token.text}")
+        self.expect("{", f"to open the denominator of {token.text}")
+        self.expect(r"\partial", "in the denominator of a partial derivative")
+        start = self.at
+        depth = 0
+        while depth or not self.is_("}"):
+            if self.peek().kind == "end":
+                raise self.error(token, "this denominator is never closed")
+            depth += self.is_("{")
+            depth -= self.is_("}")
+            self.next()
+        variable = self.derivative_variable(self.tokens[start:self.at], partial, powers=True)
+        self.next()
+        if isinstance(variable, tree.Power):
+            return tree.Derivative(variable.base, body, token.column, r"\partial", variable.exponent)
+        return tree.Derivative(variable, body, token.column, r"\partial")
+
+    def derivative_variable(self, tokens: tuple[Token, ...], at: Token, powers: bool = False) -> tree.Name | tree.Power:
+        """The name a derivative is taken with respect to; with ``powers``, also a number power of it (``\\sigma^2``)."""
+        sub = Parser(tokens + (Token("end", "", at.column),))
+        sub.depth = self.depth
+        node = sub.postfix() if tokens else None
+        if node is not None:
+            sub.expect_end()
+        if powers and isinstance(node, tree.Labelled) and node.power is not None:
+            node = node.power  # \partial \sigma^2: with respect to that power, not a label
+        if powers and isinstance(node, tree.Power) and isinstance(node.base, tree.Name) and isinstance(node.exponent, tree.Number):
+            return node
+        if not isinstance(node, tree.Name):
+            raise self.error(at, "a derivative is taken with respect to a name, like \\theta or x_i")
+        return node
+
+    def limit(self, token: Token) -> tree.Node:
+        """``\\lim_{\\epsilon \\to a} E``: E, the product that follows, as the variable approaches a finite a."""
+        self.next()
+        if not self.is_("_"):
+            raise self.error(token, "\\lim needs its variable and target below it, like \\lim_{\\epsilon \\to 0}")
+        underscore = self.next()
+        below = self.script_tokens(underscore)
+        arrow = next((k for k, t in enumerate(below) if t.text in (r"\to", r"\rightarrow")), None)
+        if arrow is None or arrow == 0:
+            raise self.error(token, "\\lim needs its variable and target below it, like \\lim_{\\epsilon \\to 0}")
+        (variable,) = _variables(below[:arrow], underscore)[:1]
+        if any(t.text == r"\infty" for t in below[arrow + 1:]):
+            raise self.error(token, "texeval takes a limit at a finite point, not at infinity")
+        sub = Parser(below[arrow + 1:] + (Token("end", "", underscore.column),))
+        sub.depth = self.depth
+        target = sub.expression()
+        sub.expect_end()
+        if not self.starts_factor():
+            raise self.error(token, "\\lim needs what it takes the limit of after it")
+        return tree.Limit(variable, target, self.juxtaposed(), token.column)
+
+    def integral(self, token: Token) -> tree.Node:
+        """``\\int_a^b body \\, d\\alpha``: the body runs to the first ``d`` (or ``\\mathrm{d}``) followed by a letter."""
+        self.next()
+        limits = {}
+        for marker in ("_", "^"):
+            if not self.is_(marker):
+                raise self.error(token, "texeval evaluates a definite integral: write its limits, like \\int_0^1")
+            script = self.next()
+            sub = Parser(self.script_tokens(script) + (Token("end", "", script.column),))
+            sub.depth = self.depth
+            limits[marker] = sub.expression()
+            sub.expect_end()
+        start, depth, k = self.at, 0, self.at
+        while True:
+            current = self.tokens[k]
+            if current.kind == "end":
+                raise self.error(token, "an integral needs its differential after the integrand, like d\\alpha")
+            following = self.tokens[k + 1]
+            if depth == 0 and current.kind in ("letter", "word") and current.text == "d" and (
+                    following.kind == "letter" or following.kind == "command" and following.text[1:] in GREEK):
+                break
+            depth += current.kind in ("punct", "command") and current.text in OPENING
+            depth -= current.kind in ("punct", "command") and current.text in CLOSING
+            k += 1
+        if k == start:
+            raise self.error(token, "the integral has no integrand")
+        sub = Parser(self.tokens[start:k] + (Token("end", "", self.tokens[k].column),))
+        sub.depth = self.depth
+        body = sub.expression()
+        sub.expect_end()
+        self.at = k + 2
+        return tree.Integral(self.tokens[k + 1].text.lstrip("\\"), limits["_"], limits["^"], body, token.column)
 
     def left_right(self, token: Token) -> tree.Node:
         """``\\left( ... \\right)`` and friends: the same constructs as without ``\\left``."""
@@ -545,7 +767,12 @@ class Parser:
             return inner
         if text in ("(", "[", r"\{"):
             self.next()
-            inner = self.bracket_content(delimiter) if text == "[" else self.expression()
+            if text == "[":
+                inner = self.bracket_content(delimiter)
+            else:
+                inner = self.expression()
+                if text == "(" and self.is_(","):
+                    inner = tree.Sequence(self.items(frozenset({","}), inner), token.column)
             self.expect(r"\right", f"to close the \\left{text} at column {token.column}")
             self.expect(OPENERS[text], f"after \\right to close the \\left{text} at column {token.column}")
             return inner
@@ -562,6 +789,14 @@ class Parser:
         if text == r"\langle":
             return self.delimited(delimiter, r"\rangle", "inner")
         raise self.error(delimiter, "texeval does not know this \\left delimiter")
+
+    def braced_with_note(self, token: Token) -> tree.Node:
+        """``\\underbrace{body}_{\\text{note}}`` (``\\overbrace{body}^{...}``): the body; the note is a label."""
+        self.next()
+        body = self.braced(token)
+        if self.is_("_" if token.text == r"\underbrace" else "^"):
+            self.script_tokens(self.next())
+        return body
 
     def braced(self, owner: Token) -> tree.Node:
         """A ``{...}`` argument (or a single token, as TeX allows: ``\\frac12``)."""
@@ -593,7 +828,7 @@ class Parser:
             raise self.error(token, "an accent over something that is not a name")
         accent = ACCENTS[token.text[1:]]
         return tree.Name(inner.base + accent, inner.subscript, inner.label, inner.primes, token.column,
-                         token.text + "{" + inner.written + "}")
+                         token.text + "{" + inner.written + "}", inner.label_parts)
 
     def font(self, token: Token) -> tree.Node:
         """``\\mathbf{x}`` is ``x``; ``\\mathbb{E}`` an expectation; ``\\mathbb{1}`` an indicator."""
@@ -667,6 +902,10 @@ class Parser:
             if self.is_("(") or (self.is_(r"\left") and self.is_("(", ahead=1)):
                 return tree.Function(name, self.arguments(), None, token.column)
             raise self.error(token, f"\\{name} needs arguments in parentheses or an index below it")
+        if name in ("argmax", "argmin") and not self.is_("_"):
+            if not self.starts_factor():
+                raise self.error(token, f"\\{name} needs an argument")
+            return tree.Function(name, (self.juxtaposed(),), None, token.column)
         if not self.is_("_"):
             raise self.error(token, f"\\{name} needs an index below it, like \\{name}_{{i=1}}^{{n}}")
         underscore = self.next()
@@ -678,7 +917,7 @@ class Parser:
             sub.depth = self.depth
             upper = sub.expression()
             sub.expect_end()
-        binding = self.binding(below, underscore, upper)
+        binding = self.binding(below, underscore, upper, discrete=operator in ("sum", "prod"))
         if self.is_("-"):  # \sum_i -\ln p_i: the body is the negated product, as a reader takes it
             minus = self.next()
             if not self.starts_factor():
@@ -688,12 +927,17 @@ class Parser:
             raise self.error(token, f"\\{name} needs a body after its limits")
         return tree.BigOperator(operator, binding, self.juxtaposed(), token.column)
 
-    def binding(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None) -> tree.Binding:
-        """``i=1``, ``i \\in S``, ``(u,i) \\in D``, ``j \\ne i``, ``i<j``, ``i`` or ``i, j``."""
+    def binding(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None, discrete: bool = False) -> tree.Binding:
+        """``i=1``, ``i \\in S``, ``(u,i) \\in D``, ``j \\ne i``, ``w \\notin \\{a, b\\}``, ``i<j``, ``i``, ``i, j``,
+        ``S \\subseteq F``, ``y \\in Y \\cup Y^-`` or (below a sum or a product, whose index is an integer; below a max
+        or min only with a strict bound, ``0 \\le j < i``: else it may run over an interval) ``a \\le j \\le b, j \\ne k``."""
+        excluded = next((k for k, t in enumerate(tokens) if t.kind == "command" and t.text == r"\notin"), None)
+        if excluded is not None:
+            return self.binding_outside(tokens, excluded, at, upper)
+        chained = self.chained_range(tokens, at, upper, discrete)
+        if chained is not None:
+            return chained
         split = next((k for k, t in enumerate(tokens) if t.kind in ("punct", "command") and t.text in RELATIONS), None)
-        between = self.between(tokens, at, upper)
-        if between is not None:
-            return between
         subset = next((k for k, t in enumerate(tokens) if t.text == r"\subseteq"), None)
         if subset is not None and upper is None and subset + 1 < len(tokens):
             sub = Parser(tokens[subset + 1:] + (Token("end", "", tokens[-1].column + 1),))
@@ -727,25 +971,65 @@ class Parser:
             return tree.Binding("except", variables, over=value)
         raise TexEvalError(tokens[split].text, tokens[split].column, "texeval does not know this kind of index range")
 
-    def between(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None) -> tree.Binding | None:
-        """``0 \\le j < i`` below an operator: the integers from the lower bound to the upper one."""
-        marks = [k for k, t in enumerate(tokens) if t.kind in ("punct", "command") and RELATIONS.get(t.text) in ("<", "<=")]
-        if len(marks) != 2 or marks[1] != marks[0] + 2 or tokens[marks[0] + 1].kind != "letter" or upper is not None:
+    def binding_outside(self, tokens: tuple[Token, ...], split: int, at: Token, upper: tree.Node | None) -> tree.Binding:
+        """``w \\notin \\{\\text{King}, \\text{Man}\\}`` or ``w \\notin S``: every w of the free range but those."""
+        variables = _variables(tokens[:split], at)
+        rest = tokens[split + 1:]
+        if len(variables) != 1 or upper is not None or not rest:
+            raise TexEvalError(tokens[split].text, tokens[split].column, "texeval does not know this kind of index range")
+        if rest[0].text == r"\{" and rest[-1].text == r"\}":
+            pieces = _split_commas(rest[1:-1])
+            if not all(pieces):
+                raise TexEvalError(rest[0].text, rest[0].column, "an empty element in this set")
+            elements = tuple(self.sub_expression(piece) for piece in pieces)
+            return tree.Binding("except", variables, over=tree.SetLiteral(elements, rest[0].column))
+        return tree.Binding("except", variables, over=self.sub_expression(rest))
+
+    def sub_expression(self, tokens: tuple[Token, ...]) -> tree.Node:
+        sub = Parser(tokens + (Token("end", "", tokens[-1].column + 1),))
+        sub.depth = self.depth
+        node = sub.expression()
+        sub.expect_end()
+        return node
+
+    def chained_range(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None,
+                      discrete: bool) -> tree.Binding | None:
+        """``-c \\le j \\le c, j \\ne 0``, ``0 \\le j < i``: the integers between two bounds (``<`` excludes a bound),
+        then values it skips; None when the first comma-separated piece is not ``bound rel variable rel bound``,
+        or, below a max or min (which may run over a real interval), when neither bound is strict."""
+        pieces = _split_commas(tokens)
+        first = pieces[0]
+        where = [k for k, t in enumerate(first) if t.kind in ("punct", "command") and RELATIONS.get(t.text) in ("<", "<=")]
+        if len(where) != 2 or upper is not None:
             return None
-        low, high = [], []
-        for piece, out in ((tokens[:marks[0]], low), (tokens[marks[1] + 1:], high)):
+        if not discrete and all(RELATIONS[first[k].text] == "<=" for k in where):
+            return None
+        left, right = where
+        variables = _variables(first[left + 1:right], at)
+        if len(variables) != 1:
+            raise TexEvalError(first[left].text, first[left].column, "a range between two bounds needs one index variable")
+        bounds = []
+        for lower, piece, relation in ((True, first[:left], first[left].text), (False, first[right + 1:], first[right].text)):
             if not piece:
-                raise TexEvalError(at.text, at.column, "a range a \\le i < b needs both bounds")
+                raise TexEvalError(relation, first[left if lower else right].column, "a range between two bounds needs both bounds")
             sub = Parser(piece + (Token("end", "", piece[-1].column + 1),))
             sub.depth = self.depth
-            out.append(sub.expression())
+            bound = sub.expression()
             sub.expect_end()
-        lower, top = low[0], high[0]
-        if RELATIONS[tokens[marks[0]].text] == "<":
-            lower = tree.Sum((("+", lower), ("+", tree.Number(1, lower.column))), lower.column)
-        if RELATIONS[tokens[marks[1]].text] == "<":
-            top = tree.Sum((("+", top), ("-", tree.Number(1, top.column))), top.column)
-        return tree.Binding("range", (tokens[marks[0] + 1].text,), lower=lower, upper=top)
+            if RELATIONS[relation] == "<":  # a strict bound is one step inside
+                step = tree.Number(1, piece[0].column)
+                bound = tree.Sum((("+", bound), ("+" if lower else "-", step)), piece[0].column)
+            bounds.append(bound)
+        excluded = []
+        for piece in pieces[1:]:
+            if len(piece) < 3 or piece[1].text not in (r"\ne", r"\neq") or _variables(piece[:1], at) != variables:
+                raise TexEvalError(piece[0].text if piece else ",", piece[0].column if piece else at.column,
+                                   f"after a range only exclusions like {variables[0]} \\ne 0 may follow")
+            sub = Parser(piece[2:] + (Token("end", "", piece[-1].column + 1),))
+            sub.depth = self.depth
+            excluded.append(sub.expression())
+            sub.expect_end()
+        return tree.Binding("range", variables, lower=bounds[0], upper=bounds[1], excluded=tuple(excluded))
 
     def union(self, tokens: tuple[Token, ...]) -> tree.Node:
         """``\\mathcal{Y} \\cup \\mathcal{Y}^-``: the elements of each set, in turn, each once."""
@@ -954,6 +1238,17 @@ def script_text(tokens: tuple[Token, ...]) -> str:
     return "".join(out)
 
 
+def written_script(tokens: tuple[Token, ...]) -> str:
+    """A script's tokens as LaTeX for messages: ``corrupt``, ``p,t``, ``\\tau x`` (a space only after a control word)."""
+    out, previous = "", None
+    for token in tokens:
+        text = r"\text{" + token.text + "}" if token.kind == "text" else token.text
+        after_word = previous is not None and previous.kind == "command" and previous.text[1:].isalpha()
+        out += (" " if after_word and text[:1].isalpha() else "") + text
+        previous = token
+    return out
+
+
 def norm_order(tokens: tuple[Token, ...], at: Token) -> tree.Node | str:
     texts = [t.text for t in tokens]
     if texts == [r"\infty"]:
@@ -966,6 +1261,44 @@ def norm_order(tokens: tuple[Token, ...], at: Token) -> tree.Node | str:
     return node
 
 
+def _runs(raw: list) -> tuple[tree.Node, ...]:
+    """Items and separators (strings) -> items, each ``a_i, [a_{i+1},] \\ldots, a_j`` merged into one
+    :class:`tree.Run`: the names before the ellipsis (back to the first separator that is not a comma or
+    the first other name) and the one after it share a base and have one index each."""
+    out: list[tree.Node] = []
+    k = 0
+    while k < len(raw):
+        item = raw[k]
+        if isinstance(item, str):
+            k += 1
+            continue
+        if not isinstance(item, Token):
+            out.append(item)
+            k += 1
+            continue
+        last = raw[k + 2] if k + 2 < len(raw) and raw[k + 1] == "," else None
+        if not _indexed_name(last):
+            raise TexEvalError(item.text, item.column, "a run needs an indexed name after it, like x_1, \\ldots, x_{t-1}")
+        listed: list[tree.Name] = []
+        back = k - 1
+        while back >= 1 and raw[back] == "," and _indexed_name(raw[back - 1]) and \
+                raw[back - 1].unindexed == last.unindexed and out and out[-1] is raw[back - 1]:
+            listed.insert(0, out.pop())
+            back -= 2
+        if not listed:
+            raise TexEvalError(item.text, item.column, f"a run needs {last.unindexed} with an index before it, "
+                               f"like {last.unindexed}_1, \\ldots, {last.written}")
+        out.append(tree.Run(listed[0], tuple(n.subscript.parts[0] for n in listed), last.subscript.parts[0],
+                            listed[0].column))
+        k += 3
+    return tuple(out)
+
+
+def _indexed_name(node) -> bool:
+    return isinstance(node, tree.Name) and node.subscript is not None and node.subscript.parts is not None \
+        and len(node.subscript.parts) == 1
+
+
 def _join_label(old: str, new: str) -> str:
     return new if not old else old + new
 
@@ -975,7 +1308,7 @@ def _split_commas(tokens: tuple[Token, ...]) -> list[tuple[Token, ...]]:
     for k, token in enumerate(tokens):
         depth += token.text in ("(", "[", "{")
         depth -= token.text in (")", "]", "}")
-        if token.text == "," and depth == 0:
+        if token.text in (",", r"\leftarrow", r"\gets", r"\to", r"\rightarrow") and depth == 0:
             pieces.append(tokens[start:k])
             start = k + 1
     pieces.append(tokens[start:])
@@ -983,13 +1316,18 @@ def _split_commas(tokens: tuple[Token, ...]) -> list[tuple[Token, ...]]:
 
 
 def _variables(tokens: tuple[Token, ...], at: Token) -> tuple[str, ...]:
-    """The index variables of ``i``, ``i, j``, ``(u, i)``: single letters or Greek names."""
-    if any(t.text in ("_", "'") or (t.kind == "command" and t.text[1:] in FONTS) for t in tokens):
+    """The index variables of ``i``, ``i, j``, ``(u, i)``: single letters, words or Greek names; one written as a
+    name (``j_1``, ``x'``, ``\\mathbf{v}'``, ``(w_a, w_b)``, ``\\mathcal{B}``) is bound under its full name (``j_1``:
+    the name ``x_{j_1}`` reads it)."""
+    if any(t.text in ("_", "'") or (t.kind == "command" and (t.text[1:] in FONTS or t.text[1:] in ACCENTS))
+           for t in tokens):
         return _named_variables(tokens, at)
     names = []
     for token in tokens:
         if token.kind == "letter" or (token.kind == "command" and token.text[1:] in GREEK):
             names.append(token.text.lstrip("\\"))
+        elif token.kind == "punct" and token.text in "{}":
+            continue
         elif token.kind == "word":
             names.append(word_name(token.text))
         elif not (token.kind == "punct" and token.text in "(),"):

@@ -37,6 +37,12 @@ class Name(Node):
     primes: int
     column: int
     written: str  # the LaTeX as written, for messages
+    label_parts: tuple[Node, ...] | None = None  # the label as indices (``d`` of ``e^d``, ``s`` of ``\theta^{(s)}``)
+
+    @property
+    def family(self) -> str:
+        """The name without subscript and label: ``e`` for ``e^d_k``, the list a bound label indexes."""
+        return self.base + "'" * self.primes
 
     @property
     def unindexed(self) -> str:
@@ -79,6 +85,15 @@ class Power(Node):
 
 
 @dataclass(frozen=True)
+class Labelled(Node):
+    """A letter or word superscript on a name (``W^Q``, ``e^d_k``, ``\\tilde H^{l}``): the labelled ``name``
+    when the check gives it a value (or a list under its family), else ``power`` (None: no power reading)."""
+    name: Name
+    power: Node | None
+    column: int
+
+
+@dataclass(frozen=True)
 class Transpose(Node):
     """``^\\top`` or ``^\\intercal``; ``maybe_power`` is the ``T`` of ``x^T``, a power when ``T`` has a value."""
     operand: Node
@@ -101,6 +116,39 @@ class Call(Node):
     function: Name
     args: tuple[Node, ...]
     column: int
+    brackets: bool = False  # ``\\operatorname{sg}[x]``, ``E_m[i]``: a callable the check passes (never a built-in), else a product
+
+
+@dataclass(frozen=True)
+class Slice(Node):
+    """An index that is a comparison, ``x_{<t}``: the entries whose index is ``relation`` ``bound``
+    (``<``, ``<=``, ``>``, ``>=``)."""
+    relation: str
+    bound: Node
+    column: int
+
+
+@dataclass(frozen=True)
+class Run(Node):
+    """``x_1, \\ldots, x_{t-1}`` (or ``x_a, x_{a+1}, \\ldots, x_b``) in an argument list or a sequence: the
+    entries of ``base`` from index ``first`` to ``last``, one tensor; ``listed`` are the indices written."""
+    base: Name
+    listed: tuple[Node, ...]
+    last: Node
+    column: int
+
+
+@dataclass(frozen=True)
+class Placeholder(Node):
+    """``\\cdot`` as an argument, ``p(\\cdot \\mid x)``: passed to the callable as ``None``."""
+    column: int
+
+
+@dataclass(frozen=True)
+class Sequence(Node):
+    """``(x_s, x_{s+1}, \\dots, x_{s+L-1})``: the items (runs expanded) as one 1-D tensor."""
+    items: tuple[Node, ...]
+    column: int
 
 
 @dataclass(frozen=True)
@@ -119,7 +167,7 @@ class Binding:
 
     kind: ``range`` (``i=1`` to ``upper``), ``set`` (``i \\in S``, ``(u,i) \\in D``: ``over`` is the set),
     ``subsets`` (``S \\subseteq F``: every subset of the set ``over``),
-    ``except`` (``j \\ne i``: ``over`` is the excluded value), ``pair`` (``i<j``: ``relation``),
+    ``except`` (``j \\ne i``, ``w \\notin \\{a, b\\}``: ``over`` is the excluded value or set), ``pair`` (``i<j``: ``relation``),
     ``free`` (``\\sum_i``: the range comes from the sizes of the tensors ``i`` indexes).
     """
     kind: str
@@ -128,6 +176,14 @@ class Binding:
     upper: Node | None = None
     over: Node | None = None
     relation: str = ""
+    excluded: tuple[Node, ...] = ()  # ``-c \\le j \\le c, j \\ne 0``: values a range skips
+
+
+@dataclass(frozen=True)
+class SetLiteral(Node):
+    """``\\{a, b, c\\}`` below a big operator (``w \\notin \\{\\text{King}, \\text{Man}\\}``): the values excluded."""
+    elements: tuple[Node, ...]
+    column: int
 
 
 @dataclass(frozen=True)
@@ -144,6 +200,37 @@ class Expectation(Node):
     """``\\mathbb{E}_{x \\sim p}[body]``: the mean of ``body`` over the samples of ``variables``."""
     variables: tuple[str, ...]
     distribution: Node | None
+    body: Node
+    column: int
+
+
+@dataclass(frozen=True)
+class Derivative(Node):
+    """``\\nabla_\\theta E``, ``\\nabla f(a)`` (``variable`` None) and ``\\frac{\\partial E}{\\partial x}``: the
+    gradient of the scalar ``body`` with respect to the value named ``variable``, by autograd; with ``power``
+    (``\\partial \\sigma^2``), with respect to that power of it."""
+    variable: Name | None
+    body: Node
+    column: int
+    written: str  # \nabla or \partial, for messages
+    power: Node | None = None
+
+
+@dataclass(frozen=True)
+class Integral(Node):
+    """``\\int_a^b body \\, d\\alpha``: Gauss-Legendre quadrature of ``body`` over ``variable``."""
+    variable: str
+    lower: Node
+    upper: Node
+    body: Node
+    column: int
+
+
+@dataclass(frozen=True)
+class Limit(Node):
+    """``\\lim_{\\epsilon \\to a} body``: ``body`` at ``a + h`` for shrinking h, Richardson-extrapolated to h = 0."""
+    variable: str
+    target: Node
     body: Node
     column: int
 

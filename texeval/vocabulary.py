@@ -4,7 +4,7 @@ from __future__ import annotations
 GREEK = frozenset("""alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi
     omicron pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi
     Sigma Upsilon Phi Psi Omega ell""".split())
-ACCENTS = {"hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "tilde", "bar": "bar", "overline": "bar",
+ACCENTS = {"overrightarrow": "right", "overleftarrow": "left", "hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "tilde", "bar": "bar", "overline": "bar",
            "dot": "dot", "ddot": "ddot", "vec": "vec", "check": "check", "breve": "breve"}
 FONTS = frozenset({"mathbf", "boldsymbol", "bm", "pmb", "mathcal", "mathbb", "mathfrak", "mathscr", "mathsf",
                    "mathrm", "mathit", "text", "textrm", "textit", "textbf", "mathtt", "texttt", "textnormal",

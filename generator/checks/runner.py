@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -134,24 +135,44 @@ def resolve_device(device: str) -> str:
     return "cuda" if Path("/proc/driver/nvidia/version").exists() else "cpu"
 
 
-class SnippetSources:
-    """The bytes a snippet's cache key is made of (the file and the helpers it imports), read and parsed
-    once per file however many checks the file holds."""
+def evaluator_files() -> list[Path]:
+    """The source files of ``texeval``, which every check that evaluates a note's LaTeX runs through (the
+    harness imports it inside its functions, so it is not among a snippet's imports). Found without
+    importing it, so a warm run does not pay for torch."""
+    spec = importlib.util.find_spec("texeval")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return sorted(folder.glob("*.py"))
 
-    def __init__(self, root: Path) -> None:
+
+class SnippetSources:
+    """The bytes a snippet's cache key is made of (the file, the helpers it imports and the evaluator),
+    read and parsed once per file however many checks the file holds."""
+
+    def __init__(self, root: Path, evaluator: list[Path] | None = None) -> None:
         self.root = root
         self._parts: dict[str, tuple[bytes, ...]] = {}
+        self._evaluator = evaluator
+        self._evaluator_hash: bytes | None = None
 
     def parts(self, relative: str) -> tuple[bytes, ...]:
         if relative not in self._parts:
             file = self.root / relative
-            self._parts[relative] = (file.read_bytes(), *(p.read_bytes() for p in local_imports(self.root, file)))
+            self._parts[relative] = (file.read_bytes(), *(p.read_bytes() for p in local_imports(self.root, file)),
+                                     self.evaluator_hash())
         return self._parts[relative]
+
+    def evaluator_hash(self) -> bytes:
+        if self._evaluator_hash is None:
+            files = evaluator_files() if self._evaluator is None else self._evaluator
+            self._evaluator_hash = content_hash(*(f.name.encode() + b"\0" + f.read_bytes() for f in files)).encode()
+        return self._evaluator_hash
 
 
 def cache_key(root: Path, spec: CheckSpec, env: Environment, note_tex: dict[str, str],
               sources: SnippetSources | None = None) -> str:
-    """Changes with the snippet, the helpers it imports, the environment, or a bound equation's LaTeX."""
+    """Changes with the snippet, the helpers it imports, the evaluator, the environment, or a bound equation's LaTeX."""
     parts = list((sources or SnippetSources(root)).parts(spec.file))
     parts += [f"{spec.function}|{env.device}|{env.python}|{env.torch}|float32".encode()]
     parts += [f"{e}={note_tex.get(e, '')}".encode() for e in spec.equations]
