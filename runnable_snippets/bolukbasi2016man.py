@@ -9,7 +9,7 @@ basis where g is the first axis (Householder reflection), and the geometric prop
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 dim = 12
 
@@ -62,7 +62,7 @@ def equalize(E, B):
 
 
 @check("bolukbasi2016man/gender-pca",
-       tex=r"C = \sum_{i=1}^{n} \sum_{w \in D_i} \frac{(\vec{w} - \mu_i)^\top (\vec{w} - \mu_i)}{|D_i|}")
+       tex=r"C = \sum_{i=1}^{n} \sum_{w \in D_i} \frac{(\vec{w} - \mu_i)^\top (\vec{w} - \mu_i)}{|D_i|}", evaluates=True)
 def check_gender_direction_by_pca():
     """The top eigenvector of C (eigh) equals the top right-singular vector of the stacked rows
     (w − μ_i)/sqrt(|D_i|) (svd) and of the ten pair differences w_a − w_b; it recovers the hidden g_0."""
@@ -71,6 +71,15 @@ def check_gender_direction_by_pca():
     g, C = gender_direction(pairs)
     rows = ((pairs - pairs.mean(1, keepdim=True)) / pairs.shape[1] ** 0.5).reshape(-1, dim)
     close(rows.T @ rows, C, "C as a Gram matrix of the centred rows")
+    # C = Σ_i Σ_{w ∈ D_i} (w − μ_i)ᵀ(w − μ_i) / |D_i|, the paper's row vectors: (w − μ_i)ᵀ(w − μ_i) is an outer product
+    C_note = evaluate_with("bolukbasi2016man/gender-pca",
+                           {"D": [list(pair) for pair in pairs], "mu": pairs.mean(1), "n": len(pairs)}, row_vectors=True)
+    close(C_note, rows.T @ rows, "the note's C against the Gram matrix of the centred rows")
+    # defining sets of 2, 3 and 4 words (a pair alone is symmetric about its mean): C against Σ_i torch.cov
+    sets = [list(pairs[0]), [pairs[1, 0], pairs[1, 1], pairs[2, 0]], [pairs[3, 0], pairs[3, 1], pairs[4, 0], pairs[5, 1]]]
+    C_sets = evaluate_with("bolukbasi2016man/gender-pca", {"D": sets, "mu": torch.stack([torch.stack(D).mean(0) for D in sets]),
+                                                          "n": len(sets)}, row_vectors=True)
+    close(C_sets, sum(torch.cov(torch.stack(D).T, correction=0) for D in sets), "C for sets of 2, 3, 4 words vs Σ torch.cov")
     g_svd = torch.linalg.svd(rows).Vh[0]
     close(aligned(g_svd, g), g, "top component: svd of the centred rows against eigh of C")
     g_diff = torch.linalg.svd(pairs[:, 0] - pairs[:, 1]).Vh[0]
@@ -81,7 +90,8 @@ def check_gender_direction_by_pca():
 
 
 @check("bolukbasi2016man/misstatement-mean-direction",
-       tex=r"\vec{b} = \frac{1}{|S|} \sum_{(w_a, w_b) \in S} \frac{\vec{w}_a - \vec{w}_b}{\lVert \vec{w}_a - \vec{w}_b \rVert}")
+       tex=r"\vec{b} = \frac{1}{|S|} \sum_{(w_a, w_b) \in S} \frac{\vec{w}_a - \vec{w}_b}{\lVert \vec{w}_a - \vec{w}_b \rVert}",
+       evaluates=True)
 @check("bolukbasi2016man/gender-pca",
        tex=r"C = \sum_{i=1}^{n} \sum_{w \in D_i} \frac{(\vec{w} - \mu_i)^\top (\vec{w} - \mu_i)}{|D_i|}")
 def check_mean_of_normalised_differences_is_not_the_principal_component():
@@ -91,14 +101,15 @@ def check_mean_of_normalised_differences_is_not_the_principal_component():
     g, _ = gender_direction(pairs)
     differences = pairs[:, 0] - pairs[:, 1]
     # b = (1/|S|) Σ (w_a − w_b)/||w_a − w_b||
-    b = (differences / differences.norm(dim=1, keepdim=True)).mean(0)
+    b = evaluate("bolukbasi2016man/misstatement-mean-direction", S=[(w_a, w_b) for w_a, w_b in pairs])
+    close(b, F.normalize(differences, dim=1).mean(0), "the blog's b against the mean of F.normalize(w_a − w_b)")
     b = b / b.norm()
     close(float(b @ aligned(g, b)) > 0.9, True, "the two directions are close (cos > 0.9)")
     differs(b, aligned(g, b), "mean of normalised differences vs first principal component", at_least=1e-3)
 
 
 @check("bolukbasi2016man/direct-bias",
-       tex=r"\mathrm{DirectBias}_c = \frac{1}{|N|} \sum_{w \in N} \left| \cos(\vec{w}, g) \right|^{c}")
+       tex=r"\mathrm{DirectBias}_c = \frac{1}{|N|} \sum_{w \in N} \left| \cos(\vec{w}, g) \right|^{c}", evaluates=True)
 @check("bolukbasi2016man/neutralize",
        tex=r"\vec{w} := \frac{\vec{w} - \vec{w}_B}{\lVert \vec{w} - \vec{w}_B \rVert}", evaluates=True)
 def check_direct_bias_and_neutralize():
@@ -111,8 +122,9 @@ def check_direct_bias_and_neutralize():
     g, C = gender_direction(pairs)
     Q = householder_to_first_axis(g)
     for c in (0.5, 1.0, 2.0, 4.0):
-        # (1/|N|) Σ_{w ∈ N} |cos(w, g)|^c
-        direct_bias = (F.cosine_similarity(N, g.expand_as(N), dim=1).abs() ** c).mean()
+        # (1/|N|) Σ_{w ∈ N} |cos(w, g)|^c, with cos(w, g) the cosine similarity
+        direct_bias = evaluate("bolukbasi2016man/direct-bias", N=list(N), g=g, c=c)
+        close(direct_bias, (F.cosine_similarity(N, g.expand_as(N), dim=1).abs() ** c).mean(), f"DirectBias_{c} vs F.cosine_similarity")
         rotated = N @ Q.T
         close(direct_bias, ((rotated[:, 0] / rotated.norm(dim=1)).abs() ** c).mean(), f"DirectBias_{c} in a rotated basis")
         close(direct_bias > 0.01, True, f"DirectBias_{c} before neutralising is positive")
@@ -137,7 +149,8 @@ def check_direct_bias_and_neutralize():
 
 
 @check("bolukbasi2016man/indirect-bias",
-       tex=r"\beta(w, v) = \left( w \cdot v - \frac{w_\perp \cdot v_\perp}{\lVert w_\perp \rVert_2 \lVert v_\perp \rVert_2} \right) \Big/ \left( w \cdot v \right)")
+       tex=r"\beta(w, v) = \left( w \cdot v - \frac{w_\perp \cdot v_\perp}{\lVert w_\perp \rVert_2 \lVert v_\perp \rVert_2} \right) \Big/ \left( w \cdot v \right)",
+       evaluates=True)
 def check_indirect_bias():
     """β from w_g = (w·g) g, w_⊥ = w − w_g equals β computed in the rotated basis (w_⊥ = drop the first
     coordinate); β = 0 for words without a gender component; β = 1 when w_⊥ ⟂ v_⊥."""
@@ -147,8 +160,8 @@ def check_indirect_bias():
 
     def beta(w, v):
         w_perp, v_perp = w - (w @ g) * g, v - (v @ g) * g
-        # (w·v − w⊥·v⊥ / (||w⊥|| ||v⊥||)) / (w·v)
-        return (w @ v - (w_perp @ v_perp) / (w_perp.norm() * v_perp.norm())) / (w @ v)
+        # β(w, v) = (w·v − w⊥·v⊥ / (||w⊥||₂ ||v⊥||₂)) / (w·v), with · the dot product
+        return evaluate_with("bolukbasi2016man/indirect-bias", {"w": w, "v": v, "w_perp": w_perp, "v_perp": v_perp}, dot=True)
 
     Q = householder_to_first_axis(g)
     for i in range(0, 20, 2):

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -86,7 +86,8 @@ class WideAndDeep(nn.Module):
 
 
 @check("cheng2016wide/joint",
-       tex=r"P(Y = 1 \mid \mathbf{x}) = \sigma\left(\mathbf{w}_{\mathrm{wide}}^\top [\mathbf{x}, \phi(\mathbf{x})] + \mathbf{w}_{\mathrm{deep}}^\top a^{(l_f)} + b\right)")
+       tex=r"P(Y = 1 \mid \mathbf{x}) = \sigma\left(\mathbf{w}_{\mathrm{wide}}^\top [\mathbf{x}, \phi(\mathbf{x})] + \mathbf{w}_{\mathrm{deep}}^\top a^{(l_f)} + b\right)",
+       evaluates=True)
 def check_joint_output_against_module():
     """The equation, computed by hand from the module's weights, equals sigmoid(module(x)); one backward
     pass of the logistic loss gives non-zero gradients to wide AND deep weights; dropping φ(x) (the seed
@@ -102,10 +103,12 @@ def check_joint_output_against_module():
     w_wide, b = model.wide.weight[0], model.wide.bias[0]
     w_deep = model.deep_out.weight[0]
     a_lf = model.hidden(model.embedding(ids).flatten(1))
-    # P(Y=1|x) = σ(w_wideᵀ [x, φ(x)] + w_deepᵀ a^{(l_f)} + b)
-    logit = torch.cat([x, cross_products(x, model.c)], -1) @ w_wide + a_lf @ w_deep + b
-    P = 1.0 / (1.0 + torch.exp(-logit))
-    close(P, torch.sigmoid(model(x, ids)), "σ(...) by hand against the nn.Linear-built module")
+    # P(Y=1|x) = σ(w_wideᵀ [x, φ(x)] + w_deepᵀ a^{(l_f)} + b), from the note's LaTeX for each example
+    P = torch.stack([evaluate_with("cheng2016wide/joint",
+                                   {"x": x_k, "phi": lambda v: cross_products(v[None], model.c)[0], "w_wide": w_wide,
+                                    "w_deep": w_deep, "a^(l_f)": a_k, "b": b})
+                     for x_k, a_k in zip(x, a_lf)])
+    close(P, torch.sigmoid(model(x, ids)), "σ(...) from the note against the nn.Linear-built module")
 
     loss = F.binary_cross_entropy_with_logits(model(x, ids), y)
     close(-(y * torch.log(P) + (1 - y) * torch.log(1 - P)).mean(), loss, "log loss of P against BCE with logits")

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 meta = torch.device("meta")
@@ -174,7 +174,8 @@ def rope(x, m):
 
 
 @check("chowdhery2022palm/rope",
-       tex=r"\operatorname{RoPE}(x, m)_{(2i,\, 2i+1)} = \begin{pmatrix} \cos m\theta_i & -\sin m\theta_i \\ \sin m\theta_i & \cos m\theta_i \end{pmatrix} \begin{pmatrix} x_{2i} \\ x_{2i+1} \end{pmatrix}")
+       tex=r"\operatorname{RoPE}(x, m)_{(2i,\, 2i+1)} = \begin{pmatrix} \cos m\theta_i & -\sin m\theta_i \\ \sin m\theta_i & \cos m\theta_i \end{pmatrix} \begin{pmatrix} x_{2i} \\ x_{2i+1} \end{pmatrix}",
+       evaluates=True)
 def check_rope():
     """q, k: (20, 16). The rotation against complex multiplication (x_2i + i x_2i+1)·e^{i m θ_i}; norms are
     kept; RoPE(q, m)ᵀ RoPE(k, n) is unchanged when both positions shift by 37 (depends only on m − n)."""
@@ -186,6 +187,11 @@ def check_rope():
     as_complex = torch.view_as_complex(q.reshape(n, d_head // 2, 2).contiguous())
     rotated = as_complex * torch.polar(torch.ones_like(theta)[None, :].expand(n, -1), m[:, None].to(f64) * theta)
     close(rope(q, m), torch.view_as_real(rotated).reshape(n, d_head), "rotation vs complex multiplication")
+    # RoPE(x, m)_(2i, 2i+1) = [cos mθ_i  −sin mθ_i; sin mθ_i  cos mθ_i] (x_2i, x_2i+1), from the note's LaTeX for
+    # every position m and pair i (indices from 0, as the paper counts them)
+    note = torch.stack([torch.cat([evaluate_with("chowdhery2022palm/rope", {"x": q[p], "m": p, "theta": theta, "i": i},
+                                                 index_base=0) for i in range(d_head // 2)]) for p in range(n)])
+    close(note, torch.view_as_real(rotated).reshape(n, d_head), "the note's rotation vs complex multiplication")
     close(rope(q, m).norm(dim=-1), q.norm(dim=-1), "norms preserved")
     logits = rope(q, m) @ rope(k, m).T
     close(rope(q, m + 37) @ rope(k, m + 37).T, logits, "logits depend only on m − n")

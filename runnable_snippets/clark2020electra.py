@@ -142,7 +142,7 @@ def check_discriminator_loss():
             return torch.sigmoid(D(sequence.long()[None])[0] @ D.w)[int(t) - 1]
 
         L_note = evaluate_with("clark2020electra/disc-loss", {"x": x, "x^corrupt": x_corrupt, "n": n, "D": D_of},
-                               samples=("x", "x^corrupt"))
+                               samples={"x": x, "x^corrupt": x_corrupt})
         close(L_note, F.binary_cross_entropy_with_logits(z, y, reduction="sum") / batch,
               "the note's L_Disc (mean over sequences) vs F.binary_cross_entropy_with_logits")
         # D(x, t) = sigmoid(wᵀ h_D(x)_t), evaluated at positions t = 1..8 of the first corrupted sequence

@@ -27,7 +27,8 @@ def sinusoid(offsets, d):
 
 
 @check("dai2019transformer/cache",
-       tex=r"\tilde h_{\tau+1}^{n-1} = \left[\operatorname{SG}\left(h_{\tau}^{n-1}\right) \circ h_{\tau+1}^{n-1}\right]")
+       tex=r"\tilde h_{\tau+1}^{n-1} = \left[\operatorname{SG}\left(h_{\tau}^{n-1}\right) \circ h_{\tau+1}^{n-1}\right]",
+       evaluates=True)
 @check("dai2019transformer/qkv",
        tex=r"q_{\tau+1}^{n} = h_{\tau+1}^{n-1} W_q^\top, \quad k_{\tau+1}^{n} = \tilde h_{\tau+1}^{n-1} W_k^\top, \quad v_{\tau+1}^{n} = \tilde h_{\tau+1}^{n-1} W_v^\top",
        evaluates=True)
@@ -42,9 +43,9 @@ def check_segment_recurrence():
     h_cur = randn(g, L, d).requires_grad_(True)
     W_q, W_k, W_v = randn(g, d, d), randn(g, d, d), randn(g, d, d)
 
-    def layer(memory):
-        # h~_{τ+1} = [SG(h_τ) ∘ h_{τ+1}]
-        h_tilde = torch.cat([memory, h_cur], dim=0)
+    def layer(memory, SG):
+        # h~_{τ+1} = [SG(h_τ) ∘ h_{τ+1}], from the note's LaTeX (∘ joins along the length axis)
+        h_tilde = evaluate_with("dai2019transformer/cache", {"h_tau^n-1": memory, "h_tau+1^n-1": h_cur, "SG": SG})
         # q^n_{τ+1} = h^{n−1}_{τ+1} W_qᵀ, k^n_{τ+1} = h~^{n−1}_{τ+1} W_kᵀ, v^n_{τ+1} = h~^{n−1}_{τ+1} W_vᵀ (the note's three clauses)
         names = {"h_tau+1^n-1": h_cur, "htilde_tau+1^n-1": h_tilde, "W_q": W_q, "W_k": W_k, "W_v": W_v}
         q, k, v = (evaluate_with("dai2019transformer/qkv", names, clause=c) for c in range(3))
@@ -52,14 +53,14 @@ def check_segment_recurrence():
         logits = (q @ k.T / math.sqrt(d)).masked_fill(~allowed, float("-inf"))
         return torch.softmax(logits, -1) @ v
 
-    out = layer(h_prev.detach())
+    out = layer(h_prev, SG=torch.Tensor.detach)
     full = torch.cat([h_prev, h_cur], dim=0)
     reference = F.scaled_dot_product_attention(full @ W_q.T, full @ W_k.T, full @ W_v.T, is_causal=True)[L:]
     close(out, reference, "cached segment vs attention over the concatenated sequence")
     grad_prev, grad_cur = torch.autograd.grad(out.sum(), [h_prev, h_cur], allow_unused=True)
     close(torch.zeros(L, d, dtype=f64) if grad_prev is None else grad_prev, torch.zeros(L, d, dtype=f64),
           "no gradient into the cached segment")
-    (grad_without_sg,) = torch.autograd.grad(layer(h_prev).sum(), [h_prev])
+    (grad_without_sg,) = torch.autograd.grad(layer(h_prev, SG=lambda h: h).sum(), [h_prev])
     differs(grad_without_sg, torch.zeros_like(grad_without_sg), "without SG the memory would get gradients")
     differs(grad_cur, torch.zeros_like(grad_cur), "the current segment gets gradients")
 

@@ -224,15 +224,16 @@ def check_total_loss_and_its_gradient():
     close(dL_dT, expected, "∂L/∂T")
 
 
-@check("devlin2018bert/span-start", tex=r"P^{start}_i = \frac{\exp(S \cdot T_i)}{\sum_j \exp(S \cdot T_j)}")
+@check("devlin2018bert/span-start", tex=r"P^{start}_i = \frac{\exp(S \cdot T_i)}{\sum_j \exp(S \cdot T_j)}", evaluates=True)
 def check_span_start_softmax():
     """T: (40, 16) passage hidden states, S, E: (16,): against torch.softmax; the training term
     −log P^start at the true start against F.cross_entropy; and span scores S·T_i + E·T_j rank spans as
     P^start_i P^end_j does (they differ by a constant in log space)."""
     g = seed(15)
     T, S, E = randn(g, 40, 16), randn(g, 16), randn(g, 16)
-    # P^start_i = exp(S·T_i) / Σ_j exp(S·T_j)
-    P_start = torch.exp(T @ S) / torch.exp(T @ S).sum()
+    # P^start_i = exp(S·T_i) / Σ_j exp(S·T_j), from the note's LaTeX for every i (· the dot product, T_i row i)
+    P_start = torch.stack([evaluate_with("devlin2018bert/span-start", {"S": S, "T": T, "i": i}, dot=True)
+                           for i in range(1, len(T) + 1)])
     P_end = torch.exp(T @ E) / torch.exp(T @ E).sum()
     close(P_start, torch.softmax(T @ S, dim=0), "P^start")
     start = torch.tensor([7], device=device())

@@ -7,7 +7,7 @@ References: F.softmax and F.layer_norm (float64), a two-pass float32 LayerNorm, 
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, evaluate_with, run_checks, seed
+from harness import check, close, device, differs, evaluate_with, holds_with, run_checks, seed
 
 f64 = torch.float64
 
@@ -122,7 +122,7 @@ def partition_cost(lengths, partition):
 
 
 @check("fang2020turbotransformers/batch-dp",
-       tex=r"F(i) = \min_{0 \le j < i} \left( F(j) + T(i - j, \ell_i) \right), \qquad F(0) = 0")
+       tex=r"F(i) = \min_{0 \le j < i} \left( F(j) + T(i - j, \ell_i) \right), \qquad F(0) = 0", evaluates=True)
 def check_batch_scheduler_against_brute_force():
     """5 random queues of 8 sorted lengths in 5..200: the DP optimum equals the best of all 2^7 = 128 splits
     into consecutive batches and the best of all 4140 set partitions; the DP's own batches cost F(n); it
@@ -134,11 +134,25 @@ def check_batch_scheduler_against_brute_force():
         best, batches = dp_schedule(lengths)
         close(partition_cost(lengths, batches), best, "cost of the DP's batches = F(n)")
         n = len(lengths)
-        contiguous = []
-        for mask in range(2 ** (n - 1)):
-            bounds = [0] + [k + 1 for k in range(n - 1) if mask >> k & 1] + [n]
-            contiguous.append(partition_cost(lengths, [list(range(a, b)) for a, b in zip(bounds, bounds[1:])]))
-        close(best, min(contiguous), "DP vs brute force over consecutive splits")
+        def brute(i):
+            """F(i) by brute force: the cheapest of all 2^(i−1) splits of the first i requests into consecutive batches."""
+            if i == 0:
+                return 0.0
+            costs = []
+            for mask in range(2 ** (i - 1)):
+                bounds = [0] + [k + 1 for k in range(i - 1) if mask >> k & 1] + [i]
+                costs.append(partition_cost(lengths[:i], [list(range(a, b)) for a, b in zip(bounds, bounds[1:])]))
+            return min(costs)
+        table = [brute(i) for i in range(n + 1)]
+        close(best, table[n], "DP vs brute force over consecutive splits")
+        # F(i) = min_{0 ≤ j < i} (F(j) + T(i − j, ℓ_i)), from the note's LaTeX with F the brute-force optimum
+        for i in range(1, n + 1):
+            F_i = evaluate_with("fang2020turbotransformers/batch-dp",
+                                {"i": i, "F": lambda j: table[int(j)], "T": lambda b, l: T(float(b), float(l)),
+                                 "ell": torch.tensor(lengths, dtype=torch.float64)}, clause=0)
+            close(F_i, table[i], f"the recurrence at i = {i} vs the brute-force optimum")
+        # F(0) = 0: nothing scheduled costs nothing
+        holds_with("fang2020turbotransformers/batch-dp", {"F": lambda j: table[int(j)]}, clause=1)
         partitions = list(set_partitions(list(range(n))))
         close(len(partitions), 4140, "Bell(8) partitions", rtol=0, atol=0)
         close(best, min(partition_cost(lengths, p) for p in partitions), "DP vs brute force over all partitions")

@@ -6,6 +6,8 @@ References: F.batch_norm and nn.BatchNorm1d/2d in training mode (biased variance
 momentum=None (cumulative average of batch means and of UNBIASED batch variances), autograd, and Monte Carlo
 through F.dropout.
 """
+import itertools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -78,13 +80,19 @@ def check_algorithm_1_matches_torch_batch_norm():
 
 
 @check("ioffe2015batch/identity-recovery",
-       tex=r"\gamma^{(k)} = \sqrt{\operatorname{Var}\left[x^{(k)}\right]}, \qquad \beta^{(k)} = \mathbb{E}\left[x^{(k)}\right]")
+       tex=r"\gamma^{(k)} = \sqrt{\operatorname{Var}\left[x^{(k)}\right]}, \qquad \beta^{(k)} = \mathbb{E}\left[x^{(k)}\right]",
+       evaluates=True)
 def check_identity_recovery():
     """x: (32, 5), the batch taken as the whole population. With ε → 0 (1e-12: torch refuses 0 in training),
-    γ = √Var[x], β = E[x] make nn.BatchNorm1d the identity; with ε = 1e-5, γ = √(Var[x] + ε) does."""
+    γ = √Var[x], β = E[x] (from the note's LaTeX, Var the population variance) make F.batch_norm and
+    nn.BatchNorm1d the identity; with ε = 1e-5, γ = √(Var[x] + ε) does."""
     g = seed(1)
     x = 5 * randn(g, 32, 5) - 2
     var, mean = torch.var_mean(x, dim=0, correction=0)
+    # γ^(k) = √Var[x^(k)],  β^(k) = E[x^(k)], every dimension k at once
+    gamma_k = evaluate_with("ioffe2015batch/identity-recovery", {}, samples={"x^(k)": x}, clause=0)
+    beta_k = evaluate_with("ioffe2015batch/identity-recovery", {}, samples={"x^(k)": x})
+    close(F.batch_norm(x, None, None, gamma_k, beta_k, training=True, eps=1e-12), x, "BN_{γ,β}(x) = x, γ and β from the note")
     for eps, gamma in ((1e-12, torch.sqrt(var)), (epsilon, torch.sqrt(var + epsilon))):
         module = batch_norm_module(5, eps=eps)
         with torch.no_grad():
@@ -188,6 +196,41 @@ def training_batches(g, count=40, m=8, D=3):
         torch.tensor([0.5, 2.0, 1.0], dtype=f64, device=device()) * randn(g, count, m, D)
 
 
+def every_batch(population, m):
+    """All N^m ordered mini-batches of m examples drawn with replacement from population: (N, D) -> (N^m, m, D).
+    Over them E_B[μ_B] is the population mean and E_B[σ²_B] exactly (m−1)/m times the population variance."""
+    index = torch.tensor(list(itertools.product(range(population.shape[0]), repeat=m)), device=population.device)
+    return population[index]
+
+
+@check("ioffe2015batch/population-mean", tex=r"\mathbb{E}[x] = \mathbb{E}_{\mathcal{B}}\left[\mu_{\mathcal{B}}\right]",
+       evaluates=True)
+@check("ioffe2015batch/population-variance",
+       tex=r"\operatorname{Var}[x] = \frac{m}{m-1} \cdot \mathbb{E}_{\mathcal{B}}\left[\sigma_{\mathcal{B}}^2\right]",
+       evaluates=True)
+def check_population_statistics_exactly():
+    """A population of N = 5 examples (D = 3) and all 5³ = 125 mini-batches of m = 3 drawn with replacement:
+    both sides of each equation from the note's LaTeX (E[x], Var[x] over the population; E_B over the batches
+    B = 1..125, with μ_B, σ_B from torch.var_mean), and the right sides against nn.BatchNorm1d(momentum=None)
+    fed every batch, whose running_mean and running_var (unbiased per batch) are those averages."""
+    g = seed(10)
+    population = training_batches(g, count=1, m=5)[0]
+    batches = every_batch(population, 3)
+    m = batches.shape[1]
+    sigma2_B, mu_B = torch.var_mean(batches, dim=1, correction=0)
+    values = {"B": torch.arange(1, len(batches) + 1), "mu": mu_B, "sigma": sigma2_B.sqrt(), "m": m}
+    module = batch_norm_module(3, momentum=None)
+    with torch.no_grad():
+        for batch in batches:
+            module(batch)
+    # E[x] = E_B[μ_B]
+    holds_with("ioffe2015batch/population-mean", values, samples={"x": population})
+    close(evaluate_with("ioffe2015batch/population-mean", values), module.running_mean, "E_B[μ_B] vs running_mean")
+    # Var[x] = m/(m−1) · E_B[σ²_B]
+    holds_with("ioffe2015batch/population-variance", values, samples={"x": population})
+    close(evaluate_with("ioffe2015batch/population-variance", values), module.running_var, "m/(m−1) E_B[σ²_B] vs running_var")
+
+
 @check("ioffe2015batch/population-mean", tex=r"\mathbb{E}[x] = \mathbb{E}_{\mathcal{B}}\left[\mu_{\mathcal{B}}\right]")
 @check("ioffe2015batch/population-variance",
        tex=r"\operatorname{Var}[x] = \frac{m}{m-1} \cdot \mathbb{E}_{\mathcal{B}}\left[\sigma_{\mathcal{B}}^2\right]")
@@ -217,6 +260,31 @@ def check_population_statistics():
     standard_error = float(estimate.std()) / count ** 0.5
     close(estimate.mean(), true_var, "m/(m−1) E_B[σ²_B] is unbiased", rtol=0, atol=5 * standard_error)
     differs(sigma2_B.mean(), true_var, "E_B[σ²_B] without the factor is biased", at_least=0.5)
+
+
+@check("ioffe2015batch/inference",
+       tex=r"y = \frac{\gamma}{\sqrt{\operatorname{Var}[x] + \epsilon}} \cdot x + \left(\beta - \frac{\gamma\, \mathbb{E}[x]}{\sqrt{\operatorname{Var}[x] + \epsilon}}\right)",
+       evaluates=True)
+def check_inference_from_the_population():
+    """The note's LaTeX with E[x], Var[x] over a population of N = 5 examples (population variance) against
+    nn.BatchNorm1d in eval mode after it saw all 5³ batches of m = 3 drawn with replacement (momentum=None:
+    its running stats are then exactly the population mean and variance); x: (10, 3) new inputs."""
+    g = seed(11)
+    population = training_batches(g, count=1, m=5)[0]
+    module = batch_norm_module(3, momentum=None)
+    gamma, beta = 1 + 0.3 * randn(g, 3), randn(g, 3)
+    with torch.no_grad():
+        module.weight.copy_(gamma)
+        module.bias.copy_(beta)
+        for batch in every_batch(population, 3):
+            module(batch)
+    module.eval()
+    x = randn(g, 10, 3)
+    # y = γ/√(Var[x] + ε) · x + (β − γ E[x]/√(Var[x] + ε)), E and Var over the population
+    y = evaluate_with("ioffe2015batch/inference", {"gamma": gamma, "beta": beta, "x": x, "epsilon": epsilon},
+                      samples={"x": population}, elementwise=True)
+    with torch.no_grad():
+        close(y, module(x), "inference y vs nn.BatchNorm1d.eval()")
 
 
 @check("ioffe2015batch/inference",

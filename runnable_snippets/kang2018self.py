@@ -53,16 +53,20 @@ def block(x, w):
 
 
 @check("kang2018self/input-embedding",
-       tex=r"\widehat{E} = \begin{bmatrix} M_{s_1} + P_1 \\ M_{s_2} + P_2 \\ \vdots \\ M_{s_n} + P_n \end{bmatrix}")
+       tex=r"\widehat{E} = \begin{bmatrix} M_{s_1} + P_1 \\ M_{s_2} + P_2 \\ \vdots \\ M_{s_n} + P_n \end{bmatrix}",
+       evaluates=True)
 def check_input_embedding_against_nn_embedding():
-    """Rows M_{s_t} + P_t built by hand equal nn.Embedding(items, padding_idx=0)(s) + nn.Embedding(n)(positions);
-    a left-padded position contributes P_t only (the padding item is the zero vector)."""
+    """Ê from the note's LaTeX (the \\vdots row: rows t = 3..n−1 by the pattern) equals
+    nn.Embedding(items, padding_idx=0)(s) + nn.Embedding(n)(positions); a left-padded position contributes
+    P_t only (the padding item is the zero vector)."""
     g = seed(0)
     items = nn.Embedding(n_items, d, padding_idx=0).to(device(), f64)
     positions = nn.Embedding(n, d).to(device(), f64)
     s = torch.tensor([[0, 0, 3, 17, 5, 3, 29]], device=device())        # left-padded with item 0
     M, P = items.weight, positions.weight
-    E_hat = torch.stack([M[s[0, t]] + P[t] for t in range(n)])[None]
+    # Ê = [M_{s_1} + P_1; M_{s_2} + P_2; ...; M_{s_n} + P_n]: positions t and rows counted from 1, so item id
+    # s_t (0 is padding) is row s_t + 1 of M
+    E_hat = evaluate("kang2018self/input-embedding", M=M.detach(), P=P.detach(), s=s[0] + 1, n=n)[None]
     close(E_hat, items(s) + positions(torch.arange(n, device=device()))[None], "Ê against nn.Embedding lookups")
     close(E_hat[0, :2], P[:2], "padding rows are P_t alone (zero item embedding)")
 

@@ -10,7 +10,7 @@ product for the directional derivative, and a count over inputs using the finite
 import torch
 import torch.nn.functional as F
 
-from harness import check, close, device, differs, evaluate, holds_with, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, holds_with, run_checks, seed
 
 d_in, m, hidden = 4, 8, 16
 
@@ -135,7 +135,8 @@ def sensitivities(h_lk, a, v):
 
 
 @check("kim2017interpretability/tcav-score",
-       tex=r"\mathrm{TCAV}_{Q_{C,k,l}} = \frac{\left| \left\{ x \in X_k : S_{C,k,l}(x) > 0 \right\} \right|}{\left| X_k \right|}")
+       tex=r"\mathrm{TCAV}_{Q_{C,k,l}} = \frac{\left| \left\{ x \in X_k : S_{C,k,l}(x) > 0 \right\} \right|}{\left| X_k \right|}",
+       evaluates=True)
 @check("kim2017interpretability/sensitivity",
        tex=r"S_{C,k,l}(x) = \lim_{\epsilon \to 0} \frac{h_{l,k}\left(f_l(x) + \epsilon v_C^l\right) - h_{l,k}\left(f_l(x)\right)}{\epsilon} = \nabla h_{l,k}\left(f_l(x)\right) \cdot v_C^l")
 def check_tcav_score():
@@ -149,8 +150,10 @@ def check_tcav_score():
     X_k = torch.randn(200, d_in, generator=g, dtype=torch.float64).to(device())
     a = f_l(X_k)
     S = sensitivities(h_lk, a, v)
-    # |{x ∈ X_k : S(x) > 0}| / |X_k|
-    tcav = (S > 0).double().sum() / len(X_k)
+    # |{x ∈ X_k : S_{C,k,l}(x) > 0}| / |X_k|, from the note's LaTeX: the inputs counted one by one, S by autograd
+    tcav = evaluate("kim2017interpretability/tcav-score", X_k=list(X_k),
+                    **{"S_C,k,l": lambda x: sensitivities(h_lk, f_l(x[None]), v)[0]})
+    close(tcav, (S > 0).double().mean(), "TCAV from the note against the batched autograd sensitivities")
     count = 0
     with torch.no_grad():
         for a_x in a:
@@ -167,7 +170,8 @@ def check_tcav_score():
 
 
 @check("kim2017interpretability/misstatement-cosine",
-       tex=r"\mathrm{TCAV}_{C,l}(x) = \frac{A_l(x) \cdot \mathrm{CAV}_C}{\lVert A_l(x) \rVert \, \lVert \mathrm{CAV}_C \rVert}")
+       tex=r"\mathrm{TCAV}_{C,l}(x) = \frac{A_l(x) \cdot \mathrm{CAV}_C}{\lVert A_l(x) \rVert \, \lVert \mathrm{CAV}_C \rVert}",
+       evaluates=True)
 @check("kim2017interpretability/tcav-score",
        tex=r"\mathrm{TCAV}_{Q_{C,k,l}} = \frac{\left| \left\{ x \in X_k : S_{C,k,l}(x) > 0 \right\} \right|}{\left| X_k \right|}")
 def check_cosine_similarity_is_not_the_tcav_score():
@@ -180,8 +184,10 @@ def check_cosine_similarity_is_not_the_tcav_score():
 
     def h_lk(a):
         return -3.0 * a @ v + torch.tanh(a) @ r
-    # A_l(x) · CAV_C / (||A_l(x)|| ||CAV_C||)
-    cosine = (A @ v) / (A.norm(dim=1) * v.norm())
+    # A_l(x) · CAV_C / (||A_l(x)|| ||CAV_C||), · the dot product; here the inputs x are the activations A_l(x)
+    cosine = torch.stack([evaluate_with("kim2017interpretability/misstatement-cosine",
+                                        {"A_l": lambda x: x, "x": a_x, "CAV_C": v}, dot=True) for a_x in A])
+    close(cosine, F.cosine_similarity(A, v[None], dim=1), "the blog's score against F.cosine_similarity")
     fraction_positive_cosine = (cosine > 0).double().mean()
     tcav = (sensitivities(h_lk, A, v) > 0).double().mean()
     close(tcav, 0.0, "TCAV score of a concept that lowers the logit")

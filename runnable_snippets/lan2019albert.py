@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, holds_with, run_checks, seed
 
 f64 = torch.float64
 meta = torch.device("meta")
@@ -65,7 +65,7 @@ def check_transcript_arithmetic_is_wrong():
 
 
 @check("lan2019albert/factorized-lookup",
-       tex=r"e_x = (E_{tok})_{x,:}\, W_{proj} = \left(E_{tok} W_{proj}\right)_{x,:}")
+       tex=r"e_x = (E_{tok})_{x,:}\, W_{proj} = \left(E_{tok} W_{proj}\right)_{x,:}", evaluates=True)
 def check_factorized_lookup():
     """E_tok: (1000, 16), W_proj: (16, 64), x: (4, 9) ids. nn.Linear(nn.Embedding(x)) against a lookup in the
     product matrix E_tok W_proj (1000, 64), whose rank is at most E = 16."""
@@ -82,6 +82,11 @@ def check_factorized_lookup():
     # e_x = (E_tok W_proj)_{x,:}
     close((E_tok @ W_proj)[x], two_step, "lookup in the product matrix")
     close(torch.linalg.matrix_rank(E_tok @ W_proj), E_small, "rank of E_tok W_proj", rtol=0, atol=0)
+    for k, token in enumerate(x[0].tolist()):
+        # e_x = (E_tok)_{x,:} W_proj = (E_tok W_proj)_{x,:}: the two right sides from the note's LaTeX (row x,
+        # ids counted from 0), e_x the output of nn.Linear(nn.Embedding(x))
+        holds_with("lan2019albert/factorized-lookup", {"e_x": two_step[0, k], "E_tok": E_tok, "W_proj": W_proj, "x": token},
+                   index_base=0)
 
 
 def albert_layer(H, heads, seed_value):

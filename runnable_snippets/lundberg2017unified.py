@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from harness import check, close, device, evaluate, run_checks, seed
+from harness import check, close, device, evaluate, evaluate_with, run_checks, seed
 
 M = 5
 
@@ -80,17 +80,30 @@ def shapley_by_permutations(f_x, M_):
 
 
 @check("lundberg2017unified/shapley-value",
-       tex=r"\phi_i = \sum_{S \subseteq F \setminus \{i\}} \frac{|S|! \, (M - |S| - 1)!}{M!} \left[ f_x(S \cup \{i\}) - f_x(S) \right]")
+       tex=r"\phi_i = \sum_{S \subseteq F \setminus \{i\}} \frac{|S|! \, (M - |S| - 1)!}{M!} \left[ f_x(S \cup \{i\}) - f_x(S) \right]",
+       evaluates=True)
 def check_shapley_formula_against_permutations_and_glove_game():
-    """The subset formula equals the average over all 120 orderings for the MLP game, and gives the
-    textbook values (2/3, 1/6, 1/6) in the 3-player glove game (one left glove, two right gloves)."""
+    """The subset formula, evaluated from the note's LaTeX over all 2^(M−1) subsets S of F = {1..M} ∖ {i}
+    (f_x takes the set of present features), equals the average over all 120 orderings for the MLP game, and
+    gives the textbook values (2/3, 1/6, 1/6) in the 3-player glove game (one left glove, two right gloves)."""
     f, B, x = mlp_and_background()
     f_x = payoff(f, B, x)
-    close(shapley_by_coalitions(f_x, M).cpu(), shapley_by_permutations(f_x, M), "φ by coalitions vs by all M! orderings")
+
+    def on_sets(game, M_):
+        """The game on sets of features (1-based), as the formula writes it: f_x(S)."""
+        return lambda S: game(torch.tensor([float(j + 1 in S) for j in range(M_)], dtype=torch.float64))
+
+    def phi(game, M_):
+        # φ_i = Σ_{S ⊆ F∖{i}} |S|! (M − |S| − 1)! / M! [f_x(S ∪ {i}) − f_x(S)]
+        return torch.stack([evaluate("lundberg2017unified/shapley-value", i=i, F=list(range(1, M_ + 1)), M=M_,
+                                     f_x=on_sets(game, M_)) for i in range(1, M_ + 1)])
+    by_orderings = shapley_by_permutations(f_x, M)
+    close(phi(f_x, M).cpu(), by_orderings, "φ from the note (subsets) vs by all M! orderings")
+    close(shapley_by_coalitions(f_x, M).cpu(), by_orderings, "the helper's φ (used below) vs by all M! orderings")
 
     def glove(z):
         return torch.tensor(float(z[0] > 0 and (z[1] > 0 or z[2] > 0)), dtype=torch.float64)
-    close(shapley_by_coalitions(glove, 3), torch.tensor([2 / 3, 1 / 6, 1 / 6], dtype=torch.float64), "glove game")
+    close(phi(glove, 3), torch.tensor([2 / 3, 1 / 6, 1 / 6], dtype=torch.float64), "glove game")
 
 
 @check("lundberg2017unified/local-accuracy", tex=r"f(x) = g(x') = \phi_0 + \sum_{i=1}^{M} \phi_i \, x'_i", evaluates=True)
@@ -174,7 +187,7 @@ def check_kernel_shap_regression_recovers_shapley_values():
     close(g(zeros, phi_free), f(B).mean(), "g(0) = φ_0 = E[f]")
 
 
-@check("lundberg2017unified/linear-shap", tex=r"\phi_i(f, x) = w_i \left( x_i - \mathbb{E}[x_i] \right)")
+@check("lundberg2017unified/linear-shap", tex=r"\phi_i(f, x) = w_i \left( x_i - \mathbb{E}[x_i] \right)", evaluates=True)
 @check("lundberg2017unified/additive-attribution", tex=r"g(z') = \phi_0 + \sum_{i=1}^{M} \phi_i \, z'_i", evaluates=True)
 def check_linear_shap_against_brute_force():
     """For f(x) = wᵀx + b with missing features filled from B, brute-force Shapley values are
@@ -191,8 +204,10 @@ def check_linear_shap_against_brute_force():
     f_x = payoff(f, B, x)
     phi = shapley_by_coalitions(f_x, M).to(device())
     E_x = B.mean(0)
-    # φ_i(f, x) = w_i (x_i − E[x_i])
-    close(phi, w * (x - E_x), "brute-force Shapley values against w_i (x_i − E[x_i])")
+    # φ_i(f, x) = w_i (x_i − E[x_i]), from the note's LaTeX, E over the background samples B
+    linear = torch.stack([evaluate_with("lundberg2017unified/linear-shap", {"w": w, "x": x, "i": i}, samples={"x": B})
+                          for i in range(1, M + 1)])
+    close(linear, phi, "w_i (x_i − E[x_i]) against brute-force Shapley values")
     phi_0 = f(B).mean()
     close(phi_0, b + w @ E_x, "base value E[f(z)] = b + Σ w_j E[x_j]")
     Z = coalitions(M)

@@ -170,7 +170,7 @@ def coverage(V, W, I):
 
 @check("ribeiro2016why/importance", tex=r"I_j = \sqrt{\sum_{i=1}^{n} W_{ij}}", evaluates=True)
 @check("ribeiro2016why/coverage",
-       tex=r"c(V, W, I) = \sum_{j=1}^{d'} \mathbb{1}_{[\exists i \in V : W_{ij} > 0]} \, I_j")
+       tex=r"c(V, W, I) = \sum_{j=1}^{d'} \mathbb{1}_{[\exists i \in V : W_{ij} > 0]} \, I_j", evaluates=True)
 @check("ribeiro2016why/pick", tex=r"\operatorname{Pick}(W, I) = \arg\max_{V, |V| \le B} c(V, W, I)")
 def check_submodular_pick_against_brute_force():
     """On a sparse 8 × 10 explanation matrix: coverage is monotone and submodular (checked on every set
@@ -185,6 +185,13 @@ def check_submodular_pick_against_brute_force():
     close((I ** 2).sum(), W.sum(), "Σ_j I_j² = Σ_ij W_ij")
     # c for every subset, indexed by its bitmask
     c = [coverage(tuple(i for i in range(n) if mask >> i & 1), W, I) for mask in range(2 ** n)]
+    for mask in range(0, 2 ** n, 7):
+        V = [i for i in range(n) if mask >> i & 1]
+        # c(V, W, I) = Σ_{j=1}^{d'} 1[∃ i ∈ V : W_ij > 0] I_j, from the note's LaTeX (rows and features from 1)
+        c_note = evaluate("ribeiro2016why/coverage", V=[i + 1 for i in V], W=W, I=I, **{"d'": d})
+        covered = set().union(*(set(W[i].nonzero()[:, 0].tolist()) for i in V))
+        close(c_note, I[sorted(covered)].sum(), f"coverage of V = {V} vs Σ I_j over the union of their features")
+        close(c_note, c[mask], f"coverage of V = {V} vs the helper used below")
     worst_submodularity, worst_monotonicity = 0.0, 0.0
     for A in range(2 ** n):
         for extra in range(n):

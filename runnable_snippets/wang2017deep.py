@@ -128,7 +128,8 @@ def check_deep_layer_against_nn_linear():
 
 
 @check("wang2017deep/combination",
-       tex=r"p = \sigma\left(\left[\mathbf{x}_{L_1}^\top, \mathbf{h}_{L_2}^\top\right] \mathbf{w}_{\mathrm{logits}}\right)")
+       tex=r"p = \sigma\left(\left[\mathbf{x}_{L_1}^\top, \mathbf{h}_{L_2}^\top\right] \mathbf{w}_{\mathrm{logits}}\right)",
+       evaluates=True)
 def check_combination_against_two_towers():
     """The logit of the concatenation equals the sum of the two towers' separate logits, and matches
     nn.Linear(bias=False) + torch.sigmoid."""
@@ -139,8 +140,9 @@ def check_combination_against_two_towers():
     x_L1 = cross_network(x_0, ws, bs)
     h_L2 = randn(g, 6, n_L2)
     w_logits = randn(g, d + n_L2)
-    # p = σ([x_L1ᵀ, h_L2ᵀ] w_logits)
-    p = 1.0 / (1.0 + torch.exp(-(torch.cat([x_L1, h_L2], -1) @ w_logits)))
+    # p = σ([x_L1ᵀ, h_L2ᵀ] w_logits), from the note's LaTeX for each example
+    p = torch.stack([evaluate("wang2017deep/combination", x_L_1=x_k, h_L_2=h_k, w_logits=w_logits)
+                     for x_k, h_k in zip(x_L1, h_L2)])
     separate = torch.sigmoid(x_L1 @ w_logits[:d] + h_L2 @ w_logits[d:])
     close(p, separate, "σ of the concatenation = σ(cross logit + deep logit)")
     head = nn.Linear(d + n_L2, 1, bias=False).to(device(), f64)

@@ -31,11 +31,12 @@ def neighbours():
 
 
 def laplacian():
-    A = torch.zeros(N + M, N + M, dtype=f64)
-    A[:N, N:], A[N:, :N] = R, R.T                  # A = [[0, R], [Rᵀ, 0]]
-    D_inv_sqrt = torch.diag(A.sum(1) ** -0.5)
-    # L = D^{−1/2} A D^{−1/2}
-    return (D_inv_sqrt @ A @ D_inv_sqrt).to(device())
+    """L = D^{−1/2} A D^{−1/2} with A = [[0, R], [Rᵀ, 0]], both from the note's LaTeX; D the degree matrix."""
+    # A = [0 R; Rᵀ 0]
+    A = evaluate_with("wang2019neural/laplacian", {"R": R.to(device())})
+    D = torch.diag(A.sum(1))
+    # L = D^{−1/2} A D^{−1/2} (D^{−1/2} of the diagonal, positive D)
+    return evaluate_with("wang2019neural/laplacian", {"A": A, "D": D}, clause=0)
 
 
 def per_node_layer(E, W_1, W_2, self_message=True):
@@ -107,9 +108,11 @@ def check_matrix_form_against_per_node_messages():
 
 
 @check("wang2019neural/laplacian",
-       tex=r"\mathcal{L} = D^{-\frac{1}{2}} A D^{-\frac{1}{2}}, \qquad A = \begin{bmatrix} 0 & R \\ R^\top & 0 \end{bmatrix}")
+       tex=r"\mathcal{L} = D^{-\frac{1}{2}} A D^{-\frac{1}{2}}, \qquad A = \begin{bmatrix} 0 & R \\ R^\top & 0 \end{bmatrix}",
+       evaluates=True)
 def check_laplacian_entries():
-    """L_ui = 1/√(|N_u||N_i|) on edges and 0 elsewhere; L is symmetric with spectrum in [−1, 1]."""
+    """L from the note's LaTeX: L_ui = 1/√(|N_u||N_i|) on edges (adjacency lists built from R) and 0 elsewhere;
+    L is symmetric with spectrum in [−1, 1]."""
     L = laplacian()
     nbrs = neighbours()
     expected = torch.zeros(N + M, N + M, dtype=f64)

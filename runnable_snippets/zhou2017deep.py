@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import check, close, device, differs, evaluate, run_checks, seed
+from harness import check, close, device, differs, evaluate, evaluate_with, run_checks, seed
 
 f64 = torch.float64
 D, m = 6, 36          # embedding size and hidden width of the activation unit (the paper's figure: 36)
@@ -44,14 +44,23 @@ def unit_weights(unit):
 
 
 @check("zhou2017deep/activation-unit",
-       tex=r"a(\mathbf{e}_j, \mathbf{v}_A) = \mathbf{w}_2^\top \, g\left(W_1 \left[\mathbf{e}_j; \mathbf{v}_A; \mathbf{e}_j - \mathbf{v}_A; \mathbf{e}_j \odot \mathbf{v}_A\right] + \mathbf{b}_1\right) + b_2")
+       tex=r"a(\mathbf{e}_j, \mathbf{v}_A) = \mathbf{w}_2^\top \, g\left(W_1 \left[\mathbf{e}_j; \mathbf{v}_A; \mathbf{e}_j - \mathbf{v}_A; \mathbf{e}_j \odot \mathbf{v}_A\right] + \mathbf{b}_1\right) + b_2",
+       evaluates=True)
 def check_activation_unit_against_nn_modules():
-    """The written-out unit equals nn.Sequential(Linear(4D, 36), PReLU(36), Linear(36, 1)) with the same weights."""
+    """The unit from the note's LaTeX for each of 7 behaviours e_j ([a; b; ...] stacks the four vectors into
+    one of length 4D) equals nn.Sequential(Linear(4D, 36), PReLU(36), Linear(36, 1)) with the same weights;
+    the written-out helper used by the other checks too."""
     g = seed(0)
     unit = activation_unit_module(g)
     e, v_A = randn(g, 7, D), randn(g, D)
-    reference = unit(torch.cat([e, v_A.expand_as(e), e - v_A, e * v_A], -1))[:, 0]
-    close(activation_unit(e, v_A, *unit_weights(unit)), reference, "a(e_j, v_A) against nn.Sequential")
+    with torch.no_grad():
+        reference = unit(torch.cat([e, v_A.expand_as(e), e - v_A, e * v_A], -1))[:, 0]
+        W_1, b_1, alpha, w_2, b_2 = unit_weights(unit)
+        # a(e_j, v_A) = w_2ᵀ g(W_1 [e_j; v_A; e_j − v_A; e_j ⊙ v_A] + b_1) + b_2,  g = PReLU
+        a = torch.stack([evaluate("zhou2017deep/activation-unit", e=e, j=j, v_A=v_A, W_1=W_1, b_1=b_1, w_2=w_2, b_2=b_2,
+                                  g=lambda z: unit[1](z[None])[0]) for j in range(1, len(e) + 1)])
+    close(a, reference, "a(e_j, v_A) from the note against nn.Sequential")
+    close(activation_unit(e, v_A, *unit_weights(unit)), reference, "the helper's a(e_j, v_A) against nn.Sequential")
 
 
 @check("zhou2017deep/user-representation",
@@ -81,16 +90,17 @@ def check_user_representation_is_an_unnormalised_weighted_sum():
 
 
 @check("zhou2017deep/misstatement-softmax",
-       tex=r"a(\mathbf{v}, \mathbf{t}) = \frac{\exp(\mathbf{v}^\top \mathbf{t})}{\sum_{\mathbf{v}' \in \mathbf{V}} \exp(\mathbf{v}'^\top \mathbf{t})}")
+       tex=r"a(\mathbf{v}, \mathbf{t}) = \frac{\exp(\mathbf{v}^\top \mathbf{t})}{\sum_{\mathbf{v}' \in \mathbf{V}} \exp(\mathbf{v}'^\top \mathbf{t})}",
+       evaluates=True)
 def check_softmax_form_differs_from_din():
     """The misstated form is F.softmax over dot products: it always sums to 1, is blind to repeating the
     history, and gives different weights from DIN's unit."""
     g = seed(2)
     unit = activation_unit_module(g)
     V, t = randn(g, 5, D), randn(g, D)
-    # a(v, t) = exp(vᵀt) / Σ_{v'∈V} exp(v'ᵀt)
+    # a(v, t) = exp(vᵀt) / Σ_{v'∈V} exp(v'ᵀt), from the note's LaTeX for each behaviour v (V's rows)
     logits = V @ t
-    a_softmax = torch.exp(logits) / torch.exp(logits).sum()
+    a_softmax = torch.stack([evaluate("zhou2017deep/misstatement-softmax", v=v, t=t, V=V) for v in V])
     close(a_softmax, F.softmax(logits, dim=0), "the misstated form is a softmax")
     close(a_softmax.sum(), 1.0, "softmax weights always sum to 1")
     a_din = activation_unit(V, t, *unit_weights(unit))
@@ -123,15 +133,19 @@ def check_dice_against_batchnorm_gate():
 
 
 @check("zhou2017deep/loss",
-       tex=r"L = -\frac{1}{N} \sum_{(\mathbf{x}, y) \in \mathcal{S}} \left( y \log p(\mathbf{x}) + (1 - y) \log\left(1 - p(\mathbf{x})\right) \right)")
+       tex=r"L = -\frac{1}{N} \sum_{(\mathbf{x}, y) \in \mathcal{S}} \left( y \log p(\mathbf{x}) + (1 - y) \log\left(1 - p(\mathbf{x})\right) \right)",
+       evaluates=True)
 def check_loss_against_bce():
+    """S: N = 50 examples (x: (5,), y ∈ {0, 1}), p(x) = σ(uᵀx) a logistic model: the note's sum over S against
+    F.binary_cross_entropy and F.binary_cross_entropy_with_logits on the logits."""
     g = seed(4)
     N = 50
-    p = torch.rand(N, generator=g, dtype=f64).to(device()) * 0.98 + 0.01
+    X, u = randn(g, N, 5), randn(g, 5)
     y = (torch.rand(N, generator=g) < 0.4).to(f64).to(device())
-    # L = −1/N Σ (y log p + (1 − y) log(1 − p))
-    L = -sum(y_i * torch.log(p_i) + (1 - y_i) * torch.log(1 - p_i) for p_i, y_i in zip(p, y)) / N
-    close(L, F.binary_cross_entropy(p, y), "negative log-likelihood against F.binary_cross_entropy")
+    # L = −1/N Σ_{(x, y) ∈ S} (y log p(x) + (1 − y) log(1 − p(x)))
+    L = evaluate("zhou2017deep/loss", S=list(zip(X, y)), p=lambda x: torch.sigmoid(x @ u), N=N)
+    close(L, F.binary_cross_entropy(torch.sigmoid(X @ u), y), "negative log-likelihood against F.binary_cross_entropy")
+    close(L, F.binary_cross_entropy_with_logits(X @ u, y), "against F.binary_cross_entropy_with_logits")
 
 
 def auc_by_pairs(scores, labels):
@@ -150,7 +164,8 @@ def auc_by_ranks(scores, labels):
 
 
 @check("zhou2017deep/gauc",
-       tex=r"\mathrm{GAUC} = \frac{\sum_{i=1}^{n} \#\mathrm{impression}_i \times \mathrm{AUC}_i}{\sum_{i=1}^{n} \#\mathrm{impression}_i}")
+       tex=r"\mathrm{GAUC} = \frac{\sum_{i=1}^{n} \#\mathrm{impression}_i \times \mathrm{AUC}_i}{\sum_{i=1}^{n} \#\mathrm{impression}_i}",
+       evaluates=True)
 def check_gauc_is_impression_weighted_user_auc():
     """Four users with 6..30 impressions each; per-user AUC by pair counting (checked against ranks),
     GAUC against numpy.average with impression weights, and against the global AUC (they differ)."""
@@ -166,9 +181,10 @@ def check_gauc_is_impression_weighted_user_auc():
         all_scores.append(scores)
         all_labels.append(labels)
     AUC, impression = torch.stack(aucs), torch.tensor(impressions, dtype=f64)
-    # GAUC = Σ_i #impression_i × AUC_i / Σ_i #impression_i
-    gauc = (impression * AUC).sum() / impression.sum()
+    # GAUC = Σ_i #impression_i × AUC_i / Σ_i #impression_i, from the note's LaTeX
+    gauc = evaluate_with("zhou2017deep/gauc", {"#impression": impression, "AUC": AUC, "n": len(AUC)})
     close(gauc, float(np.average(AUC.numpy(), weights=impression.numpy())), "GAUC against numpy.average")
+    close(gauc, AUC.repeat_interleave(impression.long()).mean(), "GAUC against the mean over impressions of their user's AUC")
     differs(gauc, auc_by_pairs(torch.cat(all_scores), torch.cat(all_labels)), "GAUC is not the AUC of the pooled impressions")
 
 

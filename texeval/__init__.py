@@ -7,8 +7,8 @@ LaTeX -> tokens -> a typed expression tree (``tree.py``) -> a torch value. No sy
                      {"theta_t-1": theta, "alpha": 1e-3, "mhat_t": m, "vhat_t": v, "epsilon": 1e-8})
 
 ``evaluate`` returns the rightmost side of the last clause (``clause=`` picks another: clauses are
-separated by top-level commas, ``A = a, \\qquad B = b``); the left side of a definition is a name, not
-evaluated. ``sides`` evaluates every side and returns them with the relations between them.
+separated by top-level commas, ``A = a, \\qquad B = b``, and by the line breaks of a formula that is one
+``\\begin{aligned}`` block (or align, gathered, split), whose ``&`` are dropped); the left side of a definition is a name, not evaluated. ``sides`` evaluates every side and returns them with the relations between them.
 
 Naming rule (the names a check passes values under):
 - Greek letters by name (``\\beta`` -> ``beta``); font commands dropped (``\\mathbf{x}`` -> ``x``,
@@ -18,22 +18,25 @@ Naming rule (the names a check passes values under):
 - the subscript after ``_`` with braces, spaces and backslashes dropped (``\\theta_{t-1}`` -> ``theta_t-1``,
   ``\\delta_{k,y}`` -> ``delta_k,y``, ``\\eta_{\\max}`` -> ``eta_max``);
 - a parenthesised superscript or ``*`` is a label (``W_q^{(i)}`` -> ``W_q^(i)``,
-  ``\\theta^*`` -> ``theta^*``); primes appended (``z'``). ``^\\top`` and ``^T`` (when no ``T`` is given)
-  transpose. Another superscript on a name is a label when the check names it, else a power: ``W_i^Q``
-  -> ``W_i^Q`` (or ``W^Q`` indexed by ``i``), ``e^d_k`` and ``e_k^d`` -> ``e_k^d``, ``\\mathrm{rab}^{p,t}`` ->
-  ``rab^p,t``, ``\\tilde H^{l-1}`` -> ``Htilde^l-1``; ``x^2`` stays a power while no ``x^2`` is given.
+  ``\\theta^*`` -> ``theta^*``, ``\\mathcal{Y}^-`` -> ``Y^-``, ``^+`` -> ``^+``); primes appended (``z'``); ``\\#`` is
+  part of a name (``\\#\\mathrm{impression}`` -> ``#impression``). ``^\\top`` and ``^T`` (when no ``T`` is given)
+  transpose. Another superscript on a name (letters, a word, a sum of names) is a label when the check names
+  it, else a power: ``W_i^Q`` -> ``W_i^Q`` (or ``W^Q`` indexed by ``i``), ``e^d_k`` and ``e_k^d`` -> ``e_k^d``,
+  ``\\phi^{GMF}`` -> ``phi^GMF``, ``\\mathrm{rab}^{p,t}`` -> ``rab^p,t``, ``h_{\\tau}^{n-1}`` -> ``h_tau^n-1``,
+  ``\\tilde H^{l-1}`` -> ``Htilde^l-1``; ``x^2`` stays a power while no ``x^2`` is given.
   A list under the bare name is indexed by the label: ``e^d_{c_d}`` with ``e=[E_0, E_1, ...]`` is row
   ``c_d`` of ``e[d]``, ``\\theta^{(s)}`` with ``theta=[...]`` is ``theta[s]``.
 Lookup: the full name wins; else, when the name without its subscript is given and the subscript is
 an index (an integer value, an integer expression like ``t-1``, or an index bound by an enclosing
 ``\\sum``), the subscript indexes that tensor: ``x_i``, ``W_{ij}``, ``v_{i,f}``, ``m_{u \\leftarrow i}`` (one index
 per comma, arrow or single letter side by side), counted from ``index_base`` (1, as papers count;
-``index_base=0``). A list is indexed the same way: ``L_t(\\theta_{sh}, \\theta_t)`` calls ``L[t]``, ``E_i(x)``
-``E[i]``; ``|B_t|`` is the length of ``B[t]``. A list given under the full name ``L_t`` is indexed by ``t`` when a big
+``index_base=0``); ``:`` is a whole axis (``E_{x,:}``). A list is indexed the same way: ``D_i`` is ``D[i]``,
+``L_t(\\theta_{sh}, \\theta_t)`` calls ``L[t]``, ``E_i(x)`` ``E[i]``; ``|B_t|`` is the length of ``B[t]``. A list given under the full name ``L_t`` is indexed by ``t`` when a big
 operator binds ``t`` (``\\sum_{t=1}^{T} w_t \\nabla L_t`` beside a total ``L``); a value given for ``t`` leaves it whole.
-Indices may carry subscripts (``\\sum_{j_1=1}^{n}`` binds
-``j_1``; ``\\sum_{(\\sigma^1, \\sigma^2, \\mu) \\in \\mathcal{D}}`` binds the labels ``sigma^1``, ``sigma^2``)
-and be indexed themselves (``v_{j_s}``, ``E_{x_i}``).
+Indices may carry subscripts (``\\sum_{j_1=1}^{n}`` binds ``j_1``; ``\\sum_{(\\sigma^1, \\sigma^2, \\mu) \\in \\mathcal{D}}``
+binds the labels ``sigma^1``, ``sigma^2``) and be indexed themselves (``v_{j_s}``, ``E_{x_i}``). A
+variable bound by a big operator may be written as a name (``\\mathbf{v}' \\in V``, ``(w_a, w_b) \\in S``,
+``\\mathbb{E}_{\\mathcal{B}}``) and also answers to its ``\\vec{}`` form (``w`` is ``\\vec{w}``).
 A name the note defines in words is read through ``where=``, as the LaTeX given, at the place it is read:
 ``where={"f_2": r"f_{j_2}"}`` ("f_2 is the field of j_2") makes ``w_{j_1, f_2}`` inside ``\\sum_{j_2}`` read ``f_{j_2}``.
 ``\\sum_{i<j}`` runs over pairs; with a value given for ``j``, over ``i`` below it (``\\sum_{j<k}``, k given).
@@ -67,7 +70,29 @@ Products: ``\\cdot \\times * /`` and ``\\odot`` are elementwise with broadcastin
 product when a side is a scalar, the matrix product between tensors (``W x``, ``x^\\top y``, ``Q K^\\top``,
 ``x y^\\top`` outer), and elementwise with ``elementwise=True``. Two plain vectors side by side are an
 error (dot or elementwise?). ``\\otimes`` is the outer product of vectors, else Kronecker. A matrix to
-the power -1 is its inverse; other matrix powers need ``elementwise=True``.
+the power -1 is its inverse, to the power 1/2 or -1/2 the root of a symmetric positive definite matrix
+(``D^{-1/2}``); other matrix powers need ``elementwise=True``. ``\\cdot`` between two vectors of one length
+is their dot product only with ``dot=True``; ``row_vectors=True`` reads vectors as rows (the paper's
+convention: ``x^\\top y`` outer, ``x y^\\top`` a dot). ``\\cos(a, b)`` with two arguments is the cosine
+similarity (last axis).
+
+Brackets and matrices: ``[a, b]``, ``[a; b]`` and ``[a \\circ b]`` concatenate: vectors (rows) into one
+vector (row); matrices along the first axis (``;`` and ``\\circ``, the rows or the sequence) or side by side
+(``,``). ``\\begin{bmatrix}`` / ``pmatrix`` / ``matrix``: rows of blocks (a number 1x1, a vector a column,
+``x^\\top`` a row, a literal 0 the zero block its neighbours size); one column is a vector. A ``\\vdots`` row
+stands for the rows between its neighbours, by the counter in which the first row (``M_{s_1} + P_1``)
+and the row after the dots (``M_{s_n} + P_n``) differ; such a matrix lists rows (a vector entry is a row).
+
+Samples and sets: ``\\mathbb{E}[x]`` and ``E[x]`` (without subscript; ``E`` only when no value is named
+``E``) are the mean, ``\\mathrm{Var}[x]`` the population variance (1/n), over ``samples=``: each name in
+``samples`` that the bracket uses is bound to one sample (axis 0) at a time, other names keep their value
+(``w_i (x_i - \\mathbb{E}[x_i])`` with ``x`` the instance and ``samples={"x": background}``).
+``\\sum_{S \\subseteq F}`` runs over every subset (a frozenset; ``|S|`` its size), with ``\\cup \\setminus
+\\cap`` on finite sets (``\\{i\\}`` the set of ``i``) and ``\\cup`` of the sets below a sum;
+``|\\{x \\in X : c\\}|`` counts the elements that meet ``c``; ``\\exists i \\in V : c`` is a condition;
+``\\min_{0 \\le j < i}`` runs over the integers between its bounds (below a max or a min only with a strict
+bound: ``\\max_{0 \\le s \\le 1}`` may mean an interval, and is an error). Cases may put a comma before ``&``;
+when every case has a condition, the value where none holds is NaN.
 
 Derivatives, by autograd, of a scalar: ``\\nabla f(a)`` and ``\\nabla_\\theta f(a)``, one call of a callable the
 check passes, are f's gradient at a (unless ``theta``'s value requires grad: then as below, through the graph) (``\\nabla_\\theta f_t(\\theta_{t-1})``; likewise the paper's shorthand
@@ -77,17 +102,17 @@ arguments the one named like the subscript, else ``gradient_argument=k`` (1-base
 ``theta``: through the graph the values carry when that value requires grad (pass ``theta`` with
 ``requires_grad`` and ``L`` computed from it for ``\\frac{\\partial L}{\\partial \\theta}``), else at a fresh leaf;
 ``\\partial x_i`` with only ``x`` given is the gradient with respect to ``x``, indexed by ``i``; ``\\partial \\sigma^2``
-is with respect to that power of ``sigma``. A display that is one ``\\begin{aligned}`` block is read row by row:
-each row a clause, ``&`` dropped.
+is with respect to that power of ``sigma``.
 ``\\int_a^b E \\, d\\alpha`` is Gauss-Legendre quadrature with ``quadrature_points`` (32) nodes, ``alpha`` bound at each.
 ``\\lim_{h \\to a} E`` (a finite) is E at a + ``limit_step`` 2^-j, j < ``limit_levels`` (1e-2, 6), Richardson-extrapolated:
 a one-sided numeric limit for an E smooth in h.
 
 An expectation that names no variable (``\\mathbb{E}(\\sum_t \\ldots)`` over the data) averages over the names given in
-``samples=("x", "x^corrupt")``: their values hold the samples along axis 0, the body evaluated for each.
+``samples=`` (``samples={"x": X, "x^corrupt": X_c}``, samples along axis 0), the body evaluated for each.
 
 Values: tensors (float64 by default, ``dtype=``; left on their device), Python numbers, callables, and
-for ``\\sum_{i \\in S}`` lists of ints or tuples. Errors are :class:`TexEvalError`.
+for ``\\sum_{i \\in S}`` lists of ints or tuples, of vectors or of (vector, label) pairs, or a matrix (one
+variable runs over its rows). Errors are :class:`TexEvalError`.
 """
 from __future__ import annotations
 

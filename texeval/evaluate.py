@@ -7,6 +7,8 @@ they meet a tensor; results come back as tensors of ``dtype`` on the values' dev
 """
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
@@ -31,11 +33,13 @@ class Options:
     indices: Mapping[str, Any] = field(default_factory=dict)  # index variable -> the values it runs over
     max_terms: int = 10 ** 6  # terms a big operator may add up, over the whole evaluation
     max_elements: int = 10 ** 8  # elements one intermediate tensor may have
+    samples: Mapping[str, Any] = field(default_factory=dict)  # name -> its samples (axis 0), for E[.], Var[.] and E(...)
+    dot: bool = False  # \cdot between two vectors of one length is their dot product
+    row_vectors: bool = False  # vectors are rows (the paper's convention): x^\top y is outer, x y^\top a dot
     gradient_argument: int | None = None  # \nabla l(x, w) with several arguments: which one (1-based) it is taken for
     quadrature_points: int = 32  # Gauss-Legendre nodes of a definite integral \int_a^b
     limit_step: float = 1e-2  # \lim_{x \to a}: the body at a + limit_step 2^-j, j < limit_levels, extrapolated
     limit_levels: int = 6
-    samples: tuple[str, ...] = ()  # \mathbb{E}(...) naming no variable: the names whose values hold the samples (axis 0)
     where: Mapping[str, str] = field(default_factory=dict)  # name -> the LaTeX the note's prose defines it by (f_1 -> f_{j_1})
 
 
@@ -61,6 +65,8 @@ class Evaluator:
 
     def result(self, node: tree.Node) -> torch.Tensor | tuple[torch.Tensor, ...]:
         value = unrow(self.value(node))
+        if isinstance(value, (frozenset, list)):
+            raise TexEvalError(_written(node), node.column, "the formula's value is a set, not a number or a tensor")
         if isinstance(value, tuple) and value and all(torch.is_tensor(v) for v in value):
             return tuple(self.one_result(v) for v in value)  # U, V, Q, K = Split(...): a callable's several outputs
         return self.one_result(value)
@@ -171,7 +177,7 @@ class Evaluator:
         return value
 
     def index(self, base, parts: tuple[tree.Node, ...], node: tree.Node):
-        if isinstance(base, (list, tuple)) and len(parts) == 1:  # a sequence or a family the check passes as a list
+        if isinstance(base, (list, tuple)) and len(parts) == 1:  # a sequence, a family or sets (D_i) passed as a list
             return self.index_list(base, parts[0], node)
         if isinstance(base, (list, tuple)) and parts:
             return self.member(base, parts, node)
@@ -179,13 +185,18 @@ class Evaluator:
             raise TexEvalError(_written(node), node.column, "only a tensor can be indexed by a subscript")
         if base.dim() < len(parts):
             raise TexEvalError(_written(node), node.column, f"{len(parts)} indices into a tensor of shape {tuple(base.shape)}")
-        if any(isinstance(p, tree.Slice) or _picks(p) for p in parts):
+        if any(isinstance(p, tree.Slice) or _picks(p) for p in parts):  # (a Colon is slice(0, size) there too)
             return base[tuple(self.selection(p, base.shape[axis], node) for axis, p in enumerate(parts))]
         positions = []
         for part in parts:
+            if isinstance(part, tree.Colon):
+                positions.append(slice(None))
+                continue
             position = self.value(part)
             positions.append(_as_index(position, part) - self.options.index_base)
         for axis, position in enumerate(positions):
+            if isinstance(position, slice):
+                continue
             if not -base.shape[axis] <= position < base.shape[axis] or position < 0:
                 raise TexEvalError(_written(node), node.column, f"index {position + self.options.index_base} is out of range "
                                    f"for axis {axis} of size {base.shape[axis]} (index_base={self.options.index_base})")
@@ -203,6 +214,8 @@ class Evaluator:
     def selection(self, part: tree.Node, size: int, node: tree.Node):
         """One axis of an index with a slice in it: ``<t`` a slice, ``z_{<t}`` (positions) a gather, else one entry."""
         base = self.options.index_base
+        if isinstance(part, tree.Colon):  # E_{x,:}: the whole axis
+            return slice(0, size)
         if isinstance(part, tree.Slice):
             bound = _as_index(self.value(part.bound), part.bound) - base
             start, stop = {"<": (0, bound), "<=": (0, bound + 1), ">": (bound + 1, size), ">=": (bound, size)}[part.relation]
@@ -289,7 +302,9 @@ class Evaluator:
             right = self.value(factor)
             if op == "juxt":
                 result = self.juxtapose(result, right, factor)
-            elif op == "*" or op == "odot":
+            elif op == "cdot" and self.options.dot and _vectors(result, right):
+                result = unrow(result) @ unrow(right)
+            elif op in ("*", "cdot", "odot", "circ"):
                 result = self.elementwise(unrow(result), unrow(right), lambda a, b: a * b, factor)
             elif op == "/":
                 result = self.elementwise(unrow(result), unrow(right), _divide, factor)
@@ -306,6 +321,12 @@ class Evaluator:
             if isinstance(right, Row) and _scalar(left):
                 return Row(left * right.vector)
             return self.elementwise(unrow(left), unrow(right), lambda a, b: a * b, node)
+        if self.options.row_vectors and isinstance(left, Row) != isinstance(right, Row) and _vectors(left, right):
+            a, b = unrow(left), unrow(right)
+            if isinstance(left, Row):  # a column times a row
+                self.guard(a.numel() * b.numel(), node)
+                return torch.outer(a, b)
+            return a @ b
         if isinstance(left, Row):
             product = left.vector @ unrow(right) if not isinstance(right, Row) else None
             if product is None:
@@ -336,6 +357,8 @@ class Evaluator:
         if torch.is_tensor(base) and base.dim() >= 2 and not self.options.elementwise:
             if _scalar(exponent) and float(exponent) == -1:
                 return torch.linalg.inv(base)
+            if _scalar(exponent) and float(exponent) in (0.5, -0.5):
+                return self.symmetric_root(base, float(exponent), node)
             raise TexEvalError(_written(node), node.column, "a power of a matrix: matrix power or elementwise? pass "
                                "elementwise=True for elementwise")
         if not torch.is_tensor(base) and not torch.is_tensor(exponent):
@@ -346,6 +369,16 @@ class Evaluator:
             except OverflowError:
                 raise TexEvalError(_written(node), node.column, "the power is too large for a float64") from None
         return torch.pow(base, exponent) if torch.is_tensor(base) else torch.pow(torch.as_tensor(base, dtype=self.options.dtype, device=exponent.device), exponent)
+
+    def symmetric_root(self, base: torch.Tensor, exponent: float, node: tree.Node) -> torch.Tensor:
+        """``D^{1/2}``, ``D^{-1/2}`` of a symmetric positive (semi)definite matrix, by its eigendecomposition."""
+        if base.dim() != 2 or base.shape[0] != base.shape[1] or not torch.allclose(base, base.T):
+            raise TexEvalError(_written(node), node.column, "a matrix to the power 1/2 or -1/2 must be square and symmetric")
+        eigenvalues, vectors = torch.linalg.eigh(base)
+        scale = eigenvalues.abs().max().clamp(min=1)
+        if exponent < 0 and bool((eigenvalues <= 1e-12 * scale).any()) or bool((eigenvalues < -1e-12 * scale).any()):
+            raise TexEvalError(_written(node), node.column, "the matrix is not positive definite, so this power is undefined")
+        return (vectors * eigenvalues.clamp(min=0) ** exponent) @ vectors.T
 
     def _transpose(self, node: tree.Transpose):
         if node.maybe_power is not None and "T" in self.values:
@@ -377,13 +410,13 @@ class Evaluator:
                            f"needs a callable: pass {node.function.full}=<function>")
 
     def call_argument(self, node: tree.Node):
-        """An argument of a callable: a name bound to a callable is passed as that function (``H(p)``, p a distribution); a placeholder ``\\cdot`` is None, a list stays a list."""
+        """An argument of a callable: a name bound to a callable is passed as that function (``H(p)``, p a distribution); a placeholder ``\\cdot`` is None, a list or a set (frozenset) stays as it is."""
         if isinstance(node, tree.Name):
             found = self.lookup(node)
             if callable(found) and not torch.is_tensor(found):
                 return found
         value = unrow(self.value(node))
-        return value if value is None or isinstance(value, list) else self.tensor(value)
+        return value if value is None or isinstance(value, (list, frozenset)) else self.tensor(value)
 
     def softmax_over(self, node: tree.Call):
         """``\\mathrm{softmax}_j(s)``: ``s`` for every ``j`` in its range, normalised over ``j``; entry ``j`` when ``j``
@@ -420,6 +453,9 @@ class Evaluator:
                 other = self.tensor(other)
                 result = torch.maximum(result, other) if name == "max" else torch.minimum(result, other)
             return result
+        if name == "cosine":
+            a, b = self.tensor(args[0]), self.tensor(args[1])
+            return torch.nn.functional.cosine_similarity(a, b, dim=-1, eps=0.0)
         if name in ("argmax", "argmin"):  # \arg\max p(x): the position of the largest entry, from index_base
             x = self.tensor(args[0])
             return (x.argmax(-1) if name == "argmax" else x.argmin(-1)) + self.options.index_base
@@ -475,7 +511,7 @@ class Evaluator:
         self.terms[0] += len(assignments)
         if self.terms[0] > self.options.max_terms:
             raise TexEvalError(f"\\{node.name}", node.column, f"more than max_terms={self.options.max_terms:,} terms")
-        results = [unrow(self.with_bound(a).value(node.body)) for a in assignments]
+        results = [unrow(self.with_bound(_with_vec_aliases(a, self.values)).value(node.body)) for a in assignments]
         if node.name == "sum":
             total = results[0]
             for r in results[1:]:
@@ -504,13 +540,16 @@ class Evaluator:
             skipped = {_as_index(self.value(e), e) for e in binding.excluded}
             return [{variables[0]: k} for k in range(lower, upper + 1) if k not in skipped]
         if binding.kind == "set":
-            over = self.value(binding.over) if not isinstance(binding.over, tree.Name) or binding.over.full not in self.values \
-                else self.values[binding.over.full]
-            rows = over.tolist() if torch.is_tensor(over) else list(over)
+            rows = self.set_rows(binding.over, len(variables))
             self.check_count(len(rows), node)
             if len(variables) == 1:
                 return [{variables[0]: _plain(r)} for r in rows]
             return [dict(zip(variables, map(_plain, r), strict=True)) for r in rows]
+        if binding.kind == "subsets":
+            elements = sorted(self.finite_set(self.value(binding.over), binding.over))
+            self.check_count(2 ** len(elements), node)
+            return [{variables[0]: frozenset(chosen)} for size in range(len(elements) + 1)
+                    for chosen in itertools.combinations(elements, size)]
         if binding.kind == "pair" and variables[1] in self.values:  # \sum_{j<k} with k given: j over its range, below k
             below = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[binding.relation]
             bound = _as_index(self.convert(self.values[variables[1]]), node)
@@ -534,6 +573,24 @@ class Evaluator:
         compare = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[binding.relation]
         self.check_count(len(domains[0]) * len(domains[1]), node)
         return [{variables[0]: a, variables[1]: b} for a in domains[0] for b in domains[1] if compare(a, b)]
+
+    def set_rows(self, over: tree.Node, width: int) -> list:
+        """The elements of a set below a big operator: a list, or a tensor's rows (vectors for one variable of a
+        matrix, else numbers); a union takes each set's elements in turn, each once."""
+        if isinstance(over, tree.Union):
+            rows, seen = [], set()
+            for row in (row for part in over.sets for row in self.set_rows(part, width)):
+                key = tuple(row) if isinstance(row, list) else row
+                if torch.is_tensor(key):  # vectors: kept as given
+                    rows.append(row)
+                elif key not in seen:
+                    rows.append(row)
+                    seen.add(key)
+            return rows
+        value = self.value(over) if not isinstance(over, tree.Name) or over.full not in self.values else self.values[over.full]
+        if torch.is_tensor(value) and width == 1 and value.dim() >= 2:
+            return [self.convert(row) for row in value]
+        return value.tolist() if torch.is_tensor(value) else list(value)
 
     def excluded(self, over: tree.Node) -> set[int]:
         """The indices ``j \\ne i`` or ``w \\notin \\{a, b\\}`` leaves out."""
@@ -572,12 +629,147 @@ class Evaluator:
         base = self.options.index_base
         return list(range(base, base + size))
 
+    def _moment(self, node: tree.Moment):
+        """``E[body]``, ``\\mathbb{E}[body]``, ``\\mathrm{Var}[body]``: the body for each sample of the names in
+        ``samples=`` that it uses (bound one sample at a time), then the mean or the population variance (1/n)."""
+        if node.fallback is not None and node.fallback.full in self.values:
+            return self.juxtapose(self.value(node.fallback), self.value(node.body), node)
+        written = "\\mathrm{Var}" if node.kind == "var" else "E" if node.fallback is not None else "\\mathbb{E}"
+        written_names = {n.full for n in _names(node.body)} | {n.unindexed for n in _names(node.body) if n.subscript}
+        used = [name for name in self.options.samples if name in written_names]
+        if not used:
+            raise TexEvalError(written, node.column, "write which samples the mean runs over, like \\mathbb{E}_{x}[...], "
+                               "or pass them: samples={'x': <tensor, samples along axis 0>}")
+        samples = {name: self.convert(self.options.samples[name]) for name in used}
+        count = len(next(iter(samples.values())))
+        if any(len(s) != count for s in samples.values()):
+            raise TexEvalError(written, node.column, f"the samples of {', '.join(used)} differ in number")
+        stacked = self.sample_values(node.body, samples)
+        if stacked is None:
+            self.check_count(count, node)
+            self.terms[0] += count
+            stacked = torch.stack([self.tensor(unrow(self.with_bound({n: s[k] for n, s in samples.items()}).value(node.body)))
+                                   for k in range(count)])
+        return stacked.mean(0) if node.kind == "mean" else stacked.var(0, unbiased=False)
+
+    def sample_values(self, body: tree.Node, samples: dict):
+        """The body's value for every sample at once when it is a sample name (``x``, ``w_l`` of samples ``w``
+        indexed along the other axes) or its power by a number; else ``None`` (evaluated one sample at a time)."""
+        if isinstance(body, tree.Labelled) and body.power is not None and not self.named(body.name):
+            body = body.power  # x_l^2 with no x_l^2 given: the power
+        name, exponent = body, None
+        if isinstance(body, tree.Power) and isinstance(body.exponent, tree.Number):
+            name, exponent = body.base, body.exponent.value
+        if not isinstance(name, tree.Name):
+            return None
+        if name.full in samples:
+            values = self.tensor(samples[name.full])
+        elif name.subscript is not None and name.subscript.parts and name.unindexed in samples:
+            values = self.index(self.tensor(samples[name.unindexed]).movedim(0, -1), name.subscript.parts, name).movedim(-1, 0)
+        else:
+            return None
+        return values if exponent is None else values ** exponent
+
+    def _concat(self, node: tree.Concat):
+        """``[a, b]``, ``[a; b]``: vectors (or rows) joined into one; matrices stacked (``;`` and ``\\circ``: along
+        the first axis, the rows or the sequence; ``,``: side by side, along the last axis)."""
+        values = [self.value(p) for p in node.parts]
+        if all(isinstance(v, Row) for v in values):
+            return Row(torch.cat([v.vector for v in values]))
+        tensors = [self.tensor(unrow(v)) for v in values]
+        tensors = [t.reshape(1) if t.dim() == 0 else t for t in tensors]
+        if all(t.dim() == 1 for t in tensors):
+            return torch.cat(tensors)
+        if len({t.dim() for t in tensors}) != 1:
+            raise TexEvalError("[", node.column, f"cannot join parts of shapes {[tuple(t.shape) for t in tensors]}")
+        return torch.cat(tensors, dim=-1 if node.separator == "," else 0)
+
+    def _matrix(self, node: tree.Matrix):
+        """A matrix of blocks: a number is 1x1, a vector a column, ``x^\\top`` a row, a matrix itself, and a literal
+        0 the zero block its row and column call for. One column of numbers or vectors is a vector. With a
+        ``\\vdots`` row the matrix lists its rows: a vector entry is a row."""
+        rows = self.elided_rows(node)
+        listed = any(isinstance(r[0], tree.Vdots) for r in node.rows)
+        zero = [[isinstance(e, tree.Number) and e.value == 0 for e in row] for row in rows]
+        blocks = [[None if z and len(rows) * len(row) > 1 else _block(self.value(e), self.tensor, as_row=listed)
+                   for e, z in zip(row, zeros)] for row, zeros in zip(rows, zero)]
+        heights = [{b.shape[0] for b in row if b is not None} for row in blocks]
+        widths = [{row[c].shape[1] for row in blocks if row[c] is not None} for c in range(len(blocks[0]))]
+        if any(len(h) != 1 for h in heights) or any(len(w) != 1 for w in widths):
+            raise TexEvalError("\\begin{bmatrix}", node.column, "the blocks of this matrix do not line up in rows and columns")
+        like = next(b for row in blocks for b in row if b is not None)
+        rows = [torch.cat([b if b is not None else like.new_zeros(next(iter(h)), next(iter(w)))
+                           for b, w in zip(row, widths)], dim=1) for row, h in zip(blocks, heights)]
+        result = torch.cat(rows, dim=0)
+        return result[:, 0] if result.shape[1] == 1 else result
+
+    def _setoperation(self, node: tree.SetOperation):
+        left = self.finite_set(self.value(node.left), node.left)
+        right = self.finite_set(self.value(node.right), node.right)
+        return {"cup": left | right, "setminus": left - right, "cap": left & right}[node.op]
+
+    def finite_set(self, value, node: tree.Node) -> frozenset:
+        """A set's elements: a set, a list or 1-D tensor of numbers, or one number (``\\{i\\}``)."""
+        if torch.is_tensor(value) and value.dim() <= 1:
+            value = value.tolist()
+        if isinstance(value, (int, float)):
+            return frozenset({_plain(value)})
+        if isinstance(value, (set, frozenset, list, tuple)):
+            return frozenset(_plain(v) for v in value)
+        raise TexEvalError(_written(node), node.column, "a set operation needs a finite set of numbers")
+
+    def elided_rows(self, node: tree.Matrix) -> list:
+        """The rows with a ``\\vdots`` row filled in. The first row and the row after the dots must differ only
+        where the first has a number a and the other an expression n (``M_{s_1} + P_1`` ... ``M_{s_n} + P_n``); the
+        rows before the dots must count up from a; the dots stand for the pattern at every integer up to n − 1."""
+        marks = [k for k, row in enumerate(node.rows) if isinstance(row[0], tree.Vdots)]
+        if not marks:
+            return list(node.rows)
+        k = marks[0]
+        if len(marks) > 1 or k == 0 or k == len(node.rows) - 1:
+            raise TexEvalError("\\vdots", node.rows[k][0].column, "one \\vdots row, between written rows")
+        before, pattern = node.rows[:k], node.rows[k + 1]
+        try:
+            differences = _differences(before[0], pattern, ())
+            starts = {d[1].value for d in differences}
+            ends = {d[2] for d in differences}
+            if len(starts) != 1 or len(ends) != 1:
+                raise ValueError("the first row and the one after the dots must differ by one counter")
+            for offset, row in enumerate(before):
+                if {d[1].value for d in _differences(row, pattern, ())} != {next(iter(starts)) + offset}:
+                    raise ValueError("the rows before the dots do not count up by one")
+        except ValueError as exc:
+            raise TexEvalError("\\vdots", node.rows[k][0].column, f"cannot tell which rows it stands for: {exc}") from None
+        first, stop = next(iter(starts)), _as_index(self.value(next(iter(ends))), node)
+        if stop < first + len(before):
+            raise TexEvalError("\\vdots", node.rows[k][0].column, f"the counter ends at {stop}, before the rows "
+                               f"written above the dots")
+        counter = tree.Name("\\vdots", None, "", 0, node.column, "\\vdots")
+        template = _substitute(pattern, {d[0] for d in differences}, counter)
+        filled = []
+        for value in range(first + len(before), stop):
+            evaluator = self.with_bound({"\\vdots": value})
+            filled.append(tuple(Filled(evaluator.value(e), e.column) for e in template))
+        return list(before) + filled + list(node.rows[k + 1:])
+
+    def _filled(self, node):
+        return node.value
+
+    def _colon(self, node: tree.Colon):
+        raise TexEvalError(":", node.column, "a colon is an index (the whole axis), not a value")
+
+    def _union(self, node: tree.Union):
+        raise TexEvalError("\\cup", node.column, "a union is a set to sum over, not a value")
+
     def _expectation(self, node: tree.Expectation):
         variables = node.variables or tuple(self.options.samples)
         if not variables:
             raise TexEvalError("\\mathbb{E}", node.column, "write which samples the mean runs over, like \\mathbb{E}_{x}[...]")
         samples = []
         for v in variables:
+            if v in self.options.samples and not node.variables:
+                samples.append(self.convert(self.options.samples[v]))
+                continue
             if v not in self.values:
                 raise TexEvalError("\\mathbb{E}", node.column, f"pass the samples of {v} as {v}=<tensor, samples along axis 0>")
             samples.append(self.convert(self.values[v]))
@@ -692,7 +884,36 @@ class Evaluator:
         return total
 
     def _indicator(self, node: tree.Indicator):
-        return self.tensor(self._comparison(node.condition)).to(self.options.dtype)
+        return self.tensor(self.truth(node.condition)).to(self.options.dtype)
+
+    def truth(self, condition):
+        """A comparison, or ``\\exists i \\in V : c``: true where c holds for some element of V."""
+        if not isinstance(condition, tree.Exists):
+            return self._comparison(condition)
+        rows = self.set_rows(condition.over, 1)
+        self.check_count(len(rows), condition)
+        self.terms[0] += len(rows)
+        found = None
+        for row in rows:
+            holds = self.with_bound({condition.variable: _plain(row)}).truth(condition.condition)
+            found = holds if found is None else found | holds
+        return found if found is not None else False
+
+    def _exists(self, node: tree.Exists):
+        return self.tensor(self.truth(node)).to(self.options.dtype)
+
+    def _setbuilder(self, node: tree.SetBuilder):
+        rows = self.set_rows(node.over, 1)
+        self.check_count(len(rows), node)
+        self.terms[0] += len(rows)
+        kept = []
+        for row in rows:
+            holds = self.tensor(self.with_bound({node.variable: _plain(row)}).truth(node.condition))
+            if holds.dim() != 0:
+                raise TexEvalError("\\{", node.column, "the condition of a set must be one true or false per element")
+            if bool(holds):
+                kept.append(row)
+        return kept
 
     def _comparison(self, node: tree.Comparison):
         left, right = self.tensor(unrow(self.value(node.left))), self.tensor(unrow(self.value(node.right)))
@@ -701,12 +922,85 @@ class Evaluator:
     def _cases(self, node: tree.Cases):
         *branches, (last_value, last_condition) = node.branches
         result = self.tensor(unrow(self.value(last_value)))
-        if last_condition is not None:
-            raise TexEvalError("\\begin{cases}", node.column, "the last case needs \\text{otherwise}: texeval does not "
-                               "leave a value undefined")
+        if last_condition is not None:  # every case has a condition: NaN where none holds (a comparison then fails)
+            result = self.tensor(result).to(self.options.dtype)
+            result = torch.where(self._comparison(last_condition), result, torch.full_like(result, math.nan))
         for value, condition in reversed(branches):
             result = torch.where(self._comparison(condition), self.tensor(unrow(self.value(value))), result)
         return result
+
+
+def _vectors(a, b) -> bool:
+    a, b = unrow(a), unrow(b)
+    return torch.is_tensor(a) and torch.is_tensor(b) and a.dim() == 1 and b.dim() == 1 and a.shape == b.shape
+
+
+def _block(value, tensor, as_row: bool = False) -> torch.Tensor:
+    """One entry of a matrix as a 2-D block: a number 1x1, a vector a column (a row when ``as_row``), a row a row."""
+    if isinstance(value, Row):
+        return value.vector.reshape(1, -1)
+    value = tensor(value)
+    if value.dim() == 0:
+        return value.reshape(1, 1)
+    return value.reshape((1, -1) if as_row else (-1, 1)) if value.dim() == 1 else value
+
+
+def _with_vec_aliases(bound: dict, values) -> dict:
+    """A bound index variable ``w`` (or ``w_a``) also answers to ``\\vec{w}`` (``\\vec{w}_a``): the arrow only decorates."""
+    extra = {}
+    for name, value in bound.items():
+        base, _, sub = name.partition("_")
+        alias = base + "vec" + ("_" + sub if sub else "")
+        if alias not in values:
+            extra[alias] = value
+    return {**bound, **extra}
+
+
+@dataclass(frozen=True)
+class Filled(tree.Node):
+    """An already evaluated entry (a row a \\vdots stands for)."""
+    value: Any
+    column: int
+
+
+def _differences(a, b, path: tuple) -> list:
+    """Where trees a and b differ: (path, number in a, subtree of b); ValueError where they differ otherwise.
+    Columns, the written LaTeX and a subscript's text are ignored."""
+    if isinstance(a, tree.Number) and (not isinstance(b, tree.Number) or a.value != b.value):
+        return [(path, a, _without_columns(b))]
+    if type(a) is not type(b):
+        raise ValueError(f"a {type(a).__name__.lower()} where the other row has a {type(b).__name__.lower()}")
+    if isinstance(a, tuple):
+        if len(a) != len(b):
+            raise ValueError("the rows have different shapes")
+        return [d for k, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, path + (k,))]
+    if dataclasses.is_dataclass(a):
+        return [d for f in dataclasses.fields(a) if f.name not in ("column", "written", "text")
+                for d in _differences(getattr(a, f.name), getattr(b, f.name), path + (f.name,))]
+    if a != b:
+        raise ValueError(f"{a!r} where the other row has {b!r}")
+    return []
+
+
+def _without_columns(node):
+    if isinstance(node, tuple):
+        return tuple(_without_columns(n) for n in node)
+    if dataclasses.is_dataclass(node):
+        return dataclasses.replace(node, **{f.name: (0 if f.name == "column" else "" if f.name == "written" else
+                                                     _without_columns(getattr(node, f.name)))
+                                            for f in dataclasses.fields(node) if f.name not in ("text",)})
+    return node
+
+
+def _substitute(node, paths: set, replacement):
+    """``node`` with the subtrees at ``paths`` replaced."""
+    if () in paths:
+        return replacement
+    heads = {p[0] for p in paths}
+    rest = lambda head: {p[1:] for p in paths if p[0] == head}  # noqa: E731
+    if isinstance(node, tuple):
+        return tuple(_substitute(n, rest(k), replacement) if k in heads else n for k, n in enumerate(node))
+    return dataclasses.replace(node, **{h: _substitute(getattr(node, h), rest(h), replacement) for h in heads})
 
 
 def unrow(value):

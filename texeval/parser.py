@@ -18,14 +18,18 @@ from .vocabulary import (ACCENTS, BIG_OPERATORS, CONDITIONS, FONTS, FUNCTIONS, G
 MAX_DEPTH = 48
 OPENING = {"(", "[", "{", r"\{", r"\left", r"\langle", r"\lfloor", r"\lceil", r"\lvert", r"\lVert", r"\begin"}
 CLOSING = {")", "]", "}", r"\}", r"\right", r"\rangle", r"\rfloor", r"\rceil", r"\rvert", r"\rVert", r"\end"}
-PRODUCT_OPERATORS = {r"\cdot": "*", r"\times": "*", "*": "*", "/": "/", r"\odot": "odot", r"\otimes": "otimes",
-                     r"\circ": "odot"}
+PRODUCT_OPERATORS = {r"\cdot": "cdot", r"\times": "*", "*": "*", "/": "/", r"\odot": "odot", r"\otimes": "otimes",
+                     r"\circ": "circ"}
 TRANSPOSES = {r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}"}
-LABELS = {"*": "*", r"\star": "*", r"\ast": "*", r"\dagger": "dagger"}
+LABELS = {"*": "*", r"\star": "*", r"\ast": "*", r"\dagger": "dagger", "-": "-", "+": "+"}
 SLICES = frozenset({"<", "<=", ">", ">="})
 ELLIPSES = (r"\ldots", r"\dots", r"\cdots", r"\dotsc")
 ARGUMENT_SEPARATORS = frozenset({",", r"\mid", ";", r"\|", r"\parallel", r"\Vert"})
 PREFERENCES = (r"\succ", r"\prec")  # only between the two arguments of a bracket call: P[a \succ b]
+SET_OPERATORS = {r"\cup": "cup", r"\setminus": "setminus", r"\cap": "cap"}
+MATRICES = frozenset({"bmatrix", "pmatrix", "matrix", "Bmatrix"})
+MOMENT_NAMES = {"Var": "var", "E": "mean"}  # \mathrm{Var}[x], E[x]: over the check's samples=
+ALIGNED = frozenset({"aligned", "align", "align*", "gathered", "split"})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -87,15 +91,22 @@ def side(tex: str, start: int, stop: int) -> tree.Node:
 
 @functools.lru_cache(maxsize=4096)
 def display_tokens(tex: str) -> tuple[Token, ...]:
-    """The tokens of ``tex``; in a display that is one ``\\begin{aligned}`` block, each row is a clause (a row
-    break ``\\\\`` reads as a top-level comma) and the alignment marks ``&`` are dropped."""
+    """The tokens of ``tex``; in a display that is one ``\\begin{aligned}`` block (or align, gathered, split),
+    each row is a clause (a row break ``\\\\`` reads as a top-level comma) and the alignment marks ``&`` are
+    dropped. Sentence punctuation may follow ``\\end{aligned}``."""
     tokens = tokenize(tex)
-    opening, closing = _environment_name(tokens, 0), _environment_name(tokens, len(tokens) - 1 - len("aligned") - 3)
-    if opening != ("aligned", 3 + len("aligned")) or closing is None or closing[0] != "aligned":
+    opening = _environment_name(tokens, 0)
+    if opening is None or opening[0] not in ALIGNED:
+        return tokens
+    ends = [k for k, t in enumerate(tokens) if t.text == r"\end"]
+    closing = _environment_name(tokens, ends[-1]) if ends else None
+    if closing is None or closing[0] != opening[0]:
+        return tokens
+    if any(t.kind != "end" and not (t.kind == "punct" and t.text in ".,") for t in tokens[ends[-1] + closing[1]:]):
         return tokens
     rows: list[Token] = []
     depth = 0
-    body = tokens[opening[1]:len(tokens) - 1 - closing[1]]
+    body = tokens[opening[1]:ends[-1]]
     for k, token in enumerate(body):
         if token.kind in ("punct", "command") and token.text in OPENING:
             depth += 1
@@ -104,7 +115,7 @@ def display_tokens(tex: str) -> tuple[Token, ...]:
         if depth == 0 and token.text == "&" and token.kind == "punct":
             continue
         if depth == 0 and token.text == "\\\\":
-            if k + 1 < len(body):  # a break after the last row ends nothing
+            if k + 1 < len(body) and rows and rows[-1].text != ",":  # a break after the last row ends nothing
                 rows.append(Token("punct", ",", token.column))
             continue
         rows.append(token)
@@ -171,6 +182,14 @@ class Parser:
     # --- precedence levels ---------------------------------------------------------------------
 
     def expression(self) -> tree.Node:
+        """``arithmetic ((\\cup|\\setminus|\\cap) arithmetic)*``: set operations bind loosest."""
+        node = self.arithmetic()
+        while self.is_(*SET_OPERATORS):
+            token = self.next()
+            node = tree.SetOperation(SET_OPERATORS[token.text], node, self.arithmetic(), token.column)
+        return node
+
+    def arithmetic(self) -> tree.Node:
         """``[sign] term ((+|-) term)*``."""
         first = self.peek()
         self.nested(first)
@@ -228,7 +247,7 @@ class Parser:
         if token.kind == "punct":
             return token.text in ("(", "[", "{") or (token.text == "|" and not self.bars)
         if token.kind == "command":
-            if token.text == r"\right" or token.text in PRODUCT_OPERATORS or token.text in CLOSING:
+            if token.text == r"\right" or token.text in PRODUCT_OPERATORS or token.text in CLOSING or token.text in SET_OPERATORS:
                 return False
             if token.text in (r"\|", r"\Vert") and (self.bars or self.arguments_at):
                 return False
@@ -261,6 +280,8 @@ class Parser:
             elif self.is_("!"):
                 bang = self.next()
                 node = tree.Function("factorial", (node,), None, bang.column)
+            elif self.moment_ahead(node):
+                node = self.moment(node)
             elif isinstance(node, tree.Name) and self.is_("(") or isinstance(node, tree.Name) and self.is_(r"\left") and self.is_("(", ahead=1):
                 node = tree.Call(node, self.arguments(), node.column)
             elif isinstance(node, tree.Name) and (self.is_("[") or self.is_(r"\left") and self.is_("[", ahead=1)):
@@ -269,6 +290,34 @@ class Parser:
                 break
         self.depth -= 1
         return node
+
+    def moment_ahead(self, node: tree.Node) -> bool:
+        """``Var[`` or ``E[`` (also with ``\\left[``): a mean or variance over the check's samples."""
+        return (isinstance(node, tree.Name) and node.base in MOMENT_NAMES and node.subscript is None and not node.label
+                and not node.primes and (self.is_("[") or self.is_(r"\left") and self.is_("[", ahead=1)))
+
+    def moment(self, name: tree.Name) -> tree.Node:
+        body = self.bracketed_body("a mean or variance" if name.base == "Var" else "an expectation")
+        return tree.Moment(MOMENT_NAMES[name.base], body, name if name.base == "E" else None, name.column)
+
+    def bracketed_body(self, what: str) -> tree.Node:
+        """The ``[...]`` (or ``(...)``, ``\\left[...\\right]``) after an expectation or a variance."""
+        left = self.is_(r"\left")
+        if left:
+            self.next()
+        opening = self.peek()
+        closing = {"[": "]", "(": ")"}.get(opening.text)
+        if closing is None:
+            raise self.error(opening, f"{what} needs its body in [...] or (...)")
+        self.next()
+        body = self.expression()
+        if self.is_("|", r"\mid", r"\middle"):
+            raise self.error(self.peek(), "a conditional expectation: pass only the samples that meet the condition "
+                                          "and write \\mathbb{E}[...] of them")
+        if left:
+            self.expect(r"\right", f"to close {what}")
+        self.expect(closing, f"to close the {what.split()[-1]}'s {opening.text} at column {opening.column}")
+        return body
 
     def superscript(self, node: tree.Node) -> tree.Node:
         caret = self.next()
@@ -341,7 +390,7 @@ class Parser:
         token = self.peek()
         if self.is_("{"):
             return self.group_tokens()
-        if token.kind == "end" or (token.kind == "punct" and token.text not in ("*", "'")):
+        if token.kind == "end" or (token.kind == "punct" and token.text not in ("*", "'", "-", "+")):
             raise self.error(marker, f"{marker.text} needs a script after it")
         self.next()
         if token.kind == "number" and len(token.text) > 1:
@@ -382,6 +431,9 @@ class Parser:
         for piece in _split_commas(tokens):
             if not piece:
                 raise TexEvalError("_", tokens[0].column if tokens else 0, "an empty index")
+            if len(piece) == 1 and piece[0].text == ":":  # E_{x,:}: the whole axis
+                parts.append(tree.Colon(piece[0].column))
+                continue
             relation = RELATIONS.get(piece[0].text) if piece[0].kind in ("punct", "command") else None
             if relation in SLICES and len(piece) > 1:  # x_{<t}: the entries before t
                 bound = Parser(piece[1:] + (Token("end", "", piece[-1].column + 1),))
@@ -407,10 +459,11 @@ class Parser:
         if left:
             self.next()
         opening = self.expect("[", "to open the argument")
-        inner = (self.expression(),)
+        first = self.bracket_content(opening)  # W_1 [e; v]: a concatenation when W_1 is no callable
+        inner = (first,)
         if self.is_(*PREFERENCES):
             preference = self.next()
-            inner = (inner[0], self.expression())[::1 if preference.text == r"\succ" else -1]
+            inner = (first, self.expression())[::1 if preference.text == r"\succ" else -1]
         if left:
             self.expect(r"\right", f"to close the \\left[ at column {opening.column}")
         self.expect("]", f"to close the [ at column {opening.column}")
@@ -472,12 +525,17 @@ class Parser:
         raise self.error(token, "the formula ends where a value was expected")
 
     def punct_atom(self, token: Token) -> tree.Node:
-        if token.text in ("(", "["):
+        if token.text == "[":
+            self.next()
+            inner = self.bracket_content(token)
+            self.expect("]", f"to close the [ at column {token.column}")
+            return inner
+        if token.text == "(":
             self.next()
             inner = self.expression()
-            if token.text == "(" and self.is_(","):
+            if self.is_(","):
                 inner = tree.Sequence(self.items(frozenset({","}), inner), token.column)
-            self.expect({"(": ")", "[": "]"}[token.text], f"to close the {token.text} at column {token.column}")
+            self.expect(")", f"to close the ( at column {token.column}")
             return inner
         if token.text == "{":
             self.next()
@@ -487,6 +545,22 @@ class Parser:
         if token.text == "|":
             return self.delimited(token, "|", "abs", bars=True)
         raise self.error(token, "a value was expected here")
+
+    def bracket_content(self, opening: Token) -> tree.Node:
+        """Inside ``[...]``: a grouping, or a concatenation ``[a, b]``, ``[a; b]``, ``[a \\circ b]``."""
+        inner = self.expression()
+        if self.is_(",", ";"):
+            separator = self.peek().text
+            parts = [inner]
+            while self.is_(separator):
+                self.next()
+                parts.append(self.expression())
+            if self.is_(",", ";"):
+                raise self.error(self.peek(), "a concatenation mixes , and ; between its parts")
+            return tree.Concat(tuple(parts), separator, opening.column)
+        if isinstance(inner, tree.Product) and all(op == "circ" for op, _ in inner.factors[1:]):
+            return tree.Concat(tuple(f for _, f in inner.factors), "circ", opening.column)
+        return inner
 
     def delimited(self, token: Token, closing: str, function: str, bars: bool = False) -> tree.Node:
         """``|x|``, ``\\|x\\|``, ``\\lfloor x \\rfloor`` ..., with the ``\\right`` form when ``\\left`` opened it."""
@@ -557,11 +631,17 @@ class Parser:
             return self.delimited(token, r"\rangle", "inner")
         if name == "{":
             self.next()
+            if self.set_builder_ahead():
+                return self.set_builder(token, left=False)
             inner = self.expression()
             self.expect(r"\}", f"to close the \\{{ at column {token.column}")
             return inner
         if name == "begin":
             return self.environment(token)
+        if name == "#" and self.peek(1).kind in ("letter", "word"):
+            self.next()
+            word = self.next()
+            return tree.Name("#" + word_name(word.text), None, "", 0, token.column, "\\#" + word.text)
         if name in ("underbrace", "overbrace"):
             return self.braced_with_note(token)
         if name in ("Pr",):
@@ -683,11 +763,22 @@ class Parser:
         self.next()  # \left
         delimiter = self.peek()
         text = delimiter.text
+        if text == r"\{":
+            self.next()
+            if self.set_builder_ahead():
+                return self.set_builder(token, left=True)
+            inner = self.expression()
+            self.expect(r"\right", f"to close the \\left{text} at column {token.column}")
+            self.expect(OPENERS[text], f"after \\right to close the \\left{text} at column {token.column}")
+            return inner
         if text in ("(", "[", r"\{"):
             self.next()
-            inner = self.expression()
-            if text == "(" and self.is_(","):
-                inner = tree.Sequence(self.items(frozenset({","}), inner), token.column)
+            if text == "[":
+                inner = self.bracket_content(delimiter)
+            else:
+                inner = self.expression()
+                if text == "(" and self.is_(","):
+                    inner = tree.Sequence(self.items(frozenset({","}), inner), token.column)
             self.expect(r"\right", f"to close the \\left{text} at column {token.column}")
             self.expect(OPENERS[text], f"after \\right to close the \\left{text} at column {token.column}")
             return inner
@@ -790,6 +881,8 @@ class Parser:
                 raise self.error(caret, f"\\{name}^{{-1}} could be an inverse function or a reciprocal; write which")
         if self.is_("(") or (self.is_(r"\left") and self.is_("(", ahead=1)):
             args = self.arguments()
+            if name == "cos" and len(args) == 2 and power is None:
+                return tree.Function("cosine", args, None, token.column)
             if len(args) != 1:
                 raise self.error(token, f"\\{name} takes one argument, got {len(args)}")
             argument = args[0]
@@ -841,15 +934,23 @@ class Parser:
         return tree.BigOperator(operator, binding, self.juxtaposed(), token.column)
 
     def binding(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None, discrete: bool = False) -> tree.Binding:
-        """``i=1``, ``i \\in S``, ``(u,i) \\in D``, ``j \\ne i``, ``w \\notin \\{a, b\\}``, ``i<j``, ``i``, ``i, j`` or (below a
-        sum or a product, whose index is an integer; a max may run over an interval) ``a \\le j \\le b, j \\ne k``."""
+        """``i=1``, ``i \\in S``, ``(u,i) \\in D``, ``j \\ne i``, ``w \\notin \\{a, b\\}``, ``i<j``, ``i``, ``i, j``,
+        ``S \\subseteq F``, ``y \\in Y \\cup Y^-`` or (below a sum or a product, whose index is an integer; below a max
+        or min only with a strict bound, ``0 \\le j < i``: else it may run over an interval) ``a \\le j \\le b, j \\ne k``."""
         excluded = next((k for k, t in enumerate(tokens) if t.kind == "command" and t.text == r"\notin"), None)
         if excluded is not None:
             return self.binding_outside(tokens, excluded, at, upper)
-        chained = self.chained_range(tokens, at, upper) if discrete else None
+        chained = self.chained_range(tokens, at, upper, discrete)
         if chained is not None:
             return chained
         split = next((k for k, t in enumerate(tokens) if t.kind in ("punct", "command") and t.text in RELATIONS), None)
+        subset = next((k for k, t in enumerate(tokens) if t.text == r"\subseteq"), None)
+        if subset is not None and upper is None and subset + 1 < len(tokens):
+            sub = Parser(tokens[subset + 1:] + (Token("end", "", tokens[-1].column + 1),))
+            sub.depth = self.depth
+            over = sub.expression()
+            sub.expect_end()
+            return tree.Binding("subsets", _variables(tokens[:subset], at), over=over)
         left = tokens if split is None else tokens[:split]
         variables = _variables(left, at)
         if split is None:
@@ -860,6 +961,8 @@ class Parser:
         rest = tokens[split + 1:]
         if relation in ("<", "<=", ">", ">=") and len(rest) == 1 and rest[0].kind == "letter" and upper is None:
             return tree.Binding("pair", variables + (rest[0].text,), relation=relation)
+        if relation == "in" and upper is None and any(t.text == r"\cup" for t in rest):
+            return tree.Binding("set", variables, over=self.union(rest))
         sub = Parser(rest + (Token("end", "", tokens[-1].column + 1),))
         sub.depth = self.depth
         value = sub.expression()
@@ -895,13 +998,17 @@ class Parser:
         sub.expect_end()
         return node
 
-    def chained_range(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None) -> tree.Binding | None:
-        """``-c \\le j \\le c, j \\ne 0``: a range between two bounds (``<`` excludes a bound), then values it
-        skips; None when the first comma-separated piece is not ``bound rel variable rel bound``."""
+    def chained_range(self, tokens: tuple[Token, ...], at: Token, upper: tree.Node | None,
+                      discrete: bool) -> tree.Binding | None:
+        """``-c \\le j \\le c, j \\ne 0``, ``0 \\le j < i``: the integers between two bounds (``<`` excludes a bound),
+        then values it skips; None when the first comma-separated piece is not ``bound rel variable rel bound``,
+        or, below a max or min (which may run over a real interval), when neither bound is strict."""
         pieces = _split_commas(tokens)
         first = pieces[0]
         where = [k for k, t in enumerate(first) if t.kind in ("punct", "command") and RELATIONS.get(t.text) in ("<", "<=")]
         if len(where) != 2 or upper is not None:
+            return None
+        if not discrete and all(RELATIONS[first[k].text] == "<=" for k in where):
             return None
         left, right = where
         variables = _variables(first[left + 1:right], at)
@@ -910,7 +1017,7 @@ class Parser:
         bounds = []
         for lower, piece, relation in ((True, first[:left], first[left].text), (False, first[right + 1:], first[right].text)):
             if not piece:
-                raise TexEvalError(relation, first[left].column, "a range between two bounds needs both bounds")
+                raise TexEvalError(relation, first[left if lower else right].column, "a range between two bounds needs both bounds")
             sub = Parser(piece + (Token("end", "", piece[-1].column + 1),))
             sub.depth = self.depth
             bound = sub.expression()
@@ -930,11 +1037,27 @@ class Parser:
             sub.expect_end()
         return tree.Binding("range", variables, lower=bounds[0], upper=bounds[1], excluded=tuple(excluded))
 
+    def union(self, tokens: tuple[Token, ...]) -> tree.Node:
+        """``\\mathcal{Y} \\cup \\mathcal{Y}^-``: the elements of each set, in turn, each once."""
+        pieces, start = [], 0
+        for k, token in enumerate(tokens + (Token("end", "", tokens[-1].column + 1),)):
+            if token.kind == "end" or token.text == r"\cup":
+                if k == start:
+                    raise TexEvalError(r"\cup", token.column, "a union needs a set on each side")
+                sub = Parser(tokens[start:k] + (Token("end", "", token.column),))
+                sub.depth = self.depth
+                pieces.append(sub.expression())
+                sub.expect_end()
+                start = k + 1
+        return tree.Union(tuple(pieces), tokens[0].column)
+
     def indicator(self, token: Token) -> tree.Node:
         """``\\mathbb{1}[c]``, ``\\mathbf{1}\\{c\\}``, ``\\mathbb{I}(c)``, ``\\mathbb{1}_{c}``: 1 where c holds, else 0."""
         if self.is_("_"):
             underscore = self.next()
             tokens = self.script_tokens(underscore)
+            if len(tokens) > 2 and tokens[0].text == "[" and tokens[-1].text == "]":  # \mathbb{1}_{[c]}
+                tokens = tokens[1:-1]
             return tree.Indicator(self.condition_of(tokens, underscore), token.column)
         left = self.is_(r"\left")
         if left:
@@ -950,7 +1073,12 @@ class Parser:
         self.expect(closing, f"to close the indicator's condition at column {opening.column}")
         return tree.Indicator(condition, token.column)
 
-    def condition(self) -> tree.Comparison:
+    def condition(self) -> tree.Comparison | tree.Exists:
+        if self.is_(r"\exists"):
+            exists = self.next()
+            variable, over = self.member()
+            self.expect_such_that(exists)
+            return tree.Exists(variable, over, self.condition(), exists.column)
         left = self.expression()
         token = self.peek()
         relation = RELATIONS.get(token.text) if token.kind in ("punct", "command") else None
@@ -962,6 +1090,43 @@ class Parser:
         if following.kind in ("punct", "command") and RELATIONS.get(following.text) in CONDITIONS:
             raise self.error(following, "a chained condition (a < b < c): write it as two conditions")
         return tree.Comparison(left, relation, right, token.column)
+
+    def member(self) -> tuple[str, tree.Node]:
+        """``x \\in X``: the variable's name and the set."""
+        variable = self.postfix()
+        if not isinstance(variable, tree.Name):
+            raise self.error(self.peek(), "expected a variable before \\in")
+        self.expect(r"\in", "after the variable")
+        return variable.full, self.expression()
+
+    def expect_such_that(self, owner: Token) -> None:
+        if not self.is_(":", r"\mid", "|"):
+            raise self.error(self.peek(), f"expected : or \\mid after the set of {owner.text}")
+        self.next()
+
+    def set_builder_ahead(self) -> bool:
+        """After ``\\{``: ``x \\in X : condition`` (a set by a condition), up to the matching ``\\}``."""
+        depth, seen_in = 0, False
+        for token in self.tokens[self.at:]:
+            if token.kind == "end" or depth == 0 and token.text in (r"\}", r"\right"):
+                return False
+            depth += token.text in ("(", "[", "{", r"\{", r"\left")
+            depth -= token.text in (")", "]", "}", r"\}", r"\right")
+            if depth == 0 and token.text == r"\in":
+                seen_in = True
+            elif depth == 0 and seen_in and token.text in (":", r"\mid"):
+                return True
+        return False
+
+    def set_builder(self, opening: Token, left: bool) -> tree.Node:
+        """``\\{ x \\in X : c \\}``: the elements of X for which c holds (``|...|`` counts them)."""
+        variable, over = self.member()
+        self.expect_such_that(opening)
+        condition = self.condition()
+        if left:
+            self.expect(r"\right", f"to close the \\left\\{{ at column {opening.column}")
+        self.expect(r"\}", f"to close the \\{{ at column {opening.column}")
+        return tree.SetBuilder(variable, over, condition, opening.column)
 
     def condition_of(self, tokens: tuple[Token, ...], at: Token) -> tree.Comparison:
         sub = Parser(tokens + (Token("end", "", at.column),))
@@ -982,31 +1147,23 @@ class Parser:
                 sub = Parser(tokens[split + 1:] + (Token("end", "", underscore.column),))
                 distribution = sub.expression()
                 sub.expect_end()
-        left = self.is_(r"\left")
-        if left:
-            self.next()
-        opening = self.peek()
-        closing = {"[": "]", "(": ")"}.get(opening.text)
-        if closing is None:
-            raise self.error(opening, "an expectation needs its body in [...] or (...)")
-        self.next()
-        body = self.expression()
-        if self.is_("|", r"\mid", r"\middle"):
-            raise self.error(self.peek(), "a conditional expectation: pass only the samples that meet the condition "
-                                          "and write \\mathbb{E}[...] of them")
-        if left:
-            self.expect(r"\right", "to close the expectation")
-        self.expect(closing, f"to close the expectation's {opening.text} at column {opening.column}")
+        body = self.bracketed_body("an expectation")
+        if not variables:
+            return tree.Moment("mean", body, None, token.column)
         return tree.Expectation(variables, distribution, body, token.column)
 
     def environment(self, token: Token) -> tree.Node:
         self.next()
         kind = script_text(self.group_tokens())
+        if kind in MATRICES:
+            return self.matrix(token, kind)
         if kind != "cases":
-            raise self.error(token, f"texeval knows the cases environment, not {kind}")
+            raise self.error(token, f"texeval knows the cases and bmatrix/pmatrix environments, not {kind}")
         branches: list[tuple[tree.Node, tree.Comparison | None]] = []
         while True:
             value = self.expression()
+            if self.is_(",") and self.is_("&", ahead=1):  # y_i, & \text{if } ...: punctuation
+                self.next()
             self.expect("&", "between a case's value and its condition")
             branches.append((value, self.case_condition()))
             if self.is_(r"\\"):
@@ -1020,6 +1177,34 @@ class Parser:
         if any(c is None for _, c in branches[:-1]):
             raise self.error(token, "only the last case may be \\text{otherwise}")
         return tree.Cases(tuple(branches), token.column)
+
+    def matrix(self, token: Token, kind: str) -> tree.Node:
+        """Rows separated by ``\\\\``, entries by ``&``; an entry is a number, a vector or a block."""
+        rows: list[tuple[tree.Node, ...]] = []
+        while True:
+            if self.is_(r"\vdots") and self.is_(r"\\", r"\end", ahead=1):
+                rows.append((tree.Vdots(self.next().column),))
+                if self.is_(r"\\"):
+                    self.next()
+                continue
+            if self.is_(r"\vdots", r"\cdots", r"\ddots", r"\ldots", r"\dots"):
+                raise self.error(self.peek(), "an elided entry: texeval reads \\vdots only as a whole row")
+            row = [self.expression()]
+            while self.is_("&"):
+                self.next()
+                row.append(self.expression())
+            rows.append(tuple(row))
+            if self.is_(r"\\"):
+                self.next()
+                if self.is_(r"\end"):
+                    break
+                continue
+            break
+        self.expect(r"\end", f"to close \\begin{{{kind}}}")
+        self.group_tokens()
+        if len({len(r) for r in rows if not isinstance(r[0], tree.Vdots)}) != 1:
+            raise self.error(token, f"the rows of this {kind} have different numbers of entries")
+        return tree.Matrix(tuple(rows), token.column)
 
     def case_condition(self) -> tree.Comparison | None:
         """``\\text{if } x > 0``, ``x > 0``, ``\\text{otherwise}``; a trailing , or . is punctuation."""
@@ -1156,19 +1341,18 @@ def _split_commas(tokens: tuple[Token, ...]) -> list[tuple[Token, ...]]:
 
 
 def _variables(tokens: tuple[Token, ...], at: Token) -> tuple[str, ...]:
-    """The index variables of ``i``, ``i, j``, ``(u, i)``, ``j_1``: single letters or Greek names, each with
-    an optional subscript (``j_1`` is bound as ``j_1``, the name ``x_{j_1}`` reads)."""
+    """The index variables of ``i``, ``i, j``, ``(u, i)``: single letters, words or Greek names; one written as a
+    name (``j_1``, ``x'``, ``\\mathbf{v}'``, ``(w_a, w_b)``, ``\\mathcal{B}``) is bound under its full name (``j_1``:
+    the name ``x_{j_1}`` reads it)."""
+    if any(t.text in ("_", "^", "'") or (t.kind == "command" and (t.text[1:] in FONTS or t.text[1:] in ACCENTS))
+           for t in tokens):
+        return _named_variables(tokens, at)
     names = []
-    tokens = _subscripted_variables(tokens)
     for token in tokens:
-        if token.kind == "variable":
-            names.append(token.text)
-        elif token.kind == "letter" or (token.kind == "command" and token.text[1:] in GREEK):
+        if token.kind == "letter" or (token.kind == "command" and token.text[1:] in GREEK):
             names.append(token.text.lstrip("\\"))
-        elif token.kind == "punct" and token.text == "'" and names:  # \sum_{x'}: a primed index
-            names[-1] += "'"
-        elif (token.kind == "command" and token.text[1:] in FONTS) or (token.kind == "punct" and token.text in "{}"):
-            continue  # \mathbb{E}_{\mathbf{z} \sim ...}: the bold z is z
+        elif token.kind == "punct" and token.text in "{}":
+            continue
         elif token.kind == "word":
             names.append(word_name(token.text))
         elif not (token.kind == "punct" and token.text in "(),"):
@@ -1178,22 +1362,19 @@ def _variables(tokens: tuple[Token, ...], at: Token) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _subscripted_variables(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
-    """``j _ 1`` and ``j _ { 1 }`` joined into one ``variable`` token ``j_1``; a superscript the same way, as a
-    label (``\\sigma^1`` is bound as ``sigma^1``)."""
-    out: list[Token] = []
-    k = 0
-    while k < len(tokens):
-        token = tokens[k]
-        letter = token.kind == "letter" or (token.kind == "command" and token.text[1:] in GREEK)
-        if letter and k + 2 < len(tokens) and tokens[k + 1].text in ("_", "^"):
-            end = k + 3
-            if tokens[k + 2].text == "{":
-                end = next((m + 1 for m in range(k + 3, len(tokens)) if tokens[m].text == "}"), len(tokens))
-            out.append(Token("variable", token.text.lstrip("\\") + tokens[k + 1].text + script_text(tokens[k + 2:end]),
-                             token.column))
-            k = end
-            continue
-        out.append(token)
-        k += 1
-    return tuple(out)
+def _named_variables(tokens: tuple[Token, ...], at: Token) -> tuple[str, ...]:
+    """Variables written as names, ``\\mathbf{v}'``, ``(\\mathbf{x}, y)``, ``(w_a, w_b)``, ``\\mathcal{B}``: their full names."""
+    if len(tokens) >= 2 and tokens[0].text == "(" and tokens[-1].text == ")":
+        tokens = tokens[1:-1]
+    names = []
+    for piece in _split_commas(tokens):
+        if not piece:
+            raise TexEvalError(at.text, at.column, "a big operator needs an index variable below it")
+        sub = Parser(piece + (Token("end", "", piece[-1].column + 1),))
+        node = sub.postfix()
+        if isinstance(node, tree.Labelled):  # (\sigma^1, \sigma^2, \mu): bound under the labelled name
+            node = node.name
+        if not isinstance(node, tree.Name) or sub.peek().kind != "end":
+            raise TexEvalError(piece[0].text, piece[0].column, "an index below a big operator must be a letter, like i or (u, i)")
+        names.append(node.full)
+    return tuple(names)

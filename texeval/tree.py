@@ -64,8 +64,9 @@ class Sum(Node):
 
 @dataclass(frozen=True)
 class Product(Node):
-    """``factors[0]`` then (operator, factor) pairs: ``*`` (``\\cdot \\times *``, elementwise), ``/``,
-    ``juxt`` (side by side: scalar product or matrix product), ``odot``, ``otimes``."""
+    """``factors[0]`` then (operator, factor) pairs: ``*`` (``\\times *``, elementwise), ``cdot`` (elementwise, or
+    the dot product of two vectors with ``dot=True``), ``/``, ``juxt`` (side by side: scalar product or matrix
+    product), ``odot``, ``circ`` (elementwise; ``[a \\circ b]`` concatenates), ``otimes``."""
     factors: tuple[tuple[str, Node], ...]
     column: int
 
@@ -165,6 +166,7 @@ class Binding:
     """The index a big operator runs over, from its subscript (and superscript for ``upper``).
 
     kind: ``range`` (``i=1`` to ``upper``), ``set`` (``i \\in S``, ``(u,i) \\in D``: ``over`` is the set),
+    ``subsets`` (``S \\subseteq F``: every subset of the set ``over``),
     ``except`` (``j \\ne i``, ``w \\notin \\{a, b\\}``: ``over`` is the excluded value or set), ``pair`` (``i<j``: ``relation``),
     ``free`` (``\\sum_i``: the range comes from the sizes of the tensors ``i`` indexes).
     """
@@ -275,3 +277,77 @@ class Formula:
     """A display equation: clauses separated by top-level commas (``A = a, \\qquad B = b``)."""
     tex: str
     clauses: tuple[Clause, ...]
+
+
+# --- linear algebra and sample statistics (brackets, matrices, sets) ------------------------------
+
+@dataclass(frozen=True)
+class Moment(Node):
+    """``E[body]``, ``\\mathbb{E}[body]`` (``kind`` mean) and ``\\mathrm{Var}[body]`` (``kind`` var) without a
+    subscript: over the samples the check passes in ``samples=``. ``fallback`` is the plain letter ``E``:
+    when a value named ``E`` is given, ``E[...]`` is that value times the bracket, as before."""
+    kind: str
+    body: Node
+    fallback: Name | None
+    column: int
+
+
+@dataclass(frozen=True)
+class Concat(Node):
+    """``[a, b]``, ``[a; b]``, ``[a \\circ b]``: the parts joined (``separator`` is ``,`` ``;`` or ``circ``)."""
+    parts: tuple[Node, ...]
+    separator: str
+    column: int
+
+
+@dataclass(frozen=True)
+class Matrix(Node):
+    """``\\begin{bmatrix} a & b \\\\ c & d \\end{bmatrix}`` (and pmatrix, matrix): rows of blocks."""
+    rows: tuple[tuple[Node, ...], ...]
+    column: int
+
+
+@dataclass(frozen=True)
+class Vdots(Node):
+    """A ``\\vdots`` row of a matrix: the rows between its neighbours, by the pattern of the first and next rows."""
+    column: int
+
+
+@dataclass(frozen=True)
+class Colon(Node):
+    """``:`` as an index, ``E_{x,:}``: the whole axis."""
+    column: int
+
+
+@dataclass(frozen=True)
+class Union(Node):
+    """``\\mathcal{Y} \\cup \\mathcal{Y}^-`` below a big operator: the elements of each set in turn, each once."""
+    sets: tuple[Node, ...]
+    column: int
+
+
+@dataclass(frozen=True)
+class Exists(Node):
+    """``\\exists i \\in V : c``, a condition: some element of the set meets ``condition``."""
+    variable: str
+    over: Node
+    condition: "Comparison | Exists"
+    column: int
+
+
+@dataclass(frozen=True)
+class SetBuilder(Node):
+    """``\\{ x \\in X : c \\}``: the elements of ``over`` that meet ``condition`` (a list; ``|...|`` counts it)."""
+    variable: str
+    over: Node
+    condition: "Comparison | Exists"
+    column: int
+
+
+@dataclass(frozen=True)
+class SetOperation(Node):
+    """``S \\cup \\{i\\}``, ``F \\setminus \\{i\\}``, ``A \\cap B`` on finite sets (a number is the set of itself)."""
+    op: str  # cup | setminus | cap
+    left: Node
+    right: Node
+    column: int
