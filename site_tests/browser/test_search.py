@@ -33,8 +33,13 @@ def search(page, term: str) -> list[str]:
     box = page.locator("input.md-search__input")
     box.click()
     box.fill(term)
-    meta = page.locator(".md-search-result__meta")
-    page.wait_for_function("m => /\\d/.test(m.textContent) || /^No /.test(m.textContent.trim())", arg=meta.element_handle())
+    # the count comes first, then the results, each as its fragment arrives: wait for the first few
+    page.wait_for_function("""([meta, n]) => {
+        const text = meta.textContent.trim();
+        if (/^No /.test(text)) return true;
+        const found = /\\d+/.exec(text);
+        return found && document.querySelectorAll(".md-search-result__item").length >= Math.min(Number(found[0]), n);
+    }""", arg=[page.locator(".md-search-result__meta").element_handle(), FIRST_RESULTS])
     hrefs = page.locator(".md-search-result__item > a.md-search-result__link").evaluate_all("links => links.map(a => a.href)")
     return [unquote(urlsplit(href).path).lstrip("/") + (f"#{urlsplit(href).fragment}" if urlsplit(href).fragment else "")
             for href in hrefs]
@@ -68,11 +73,16 @@ def test_an_equation_id_finds_the_equation_and_links_to_its_anchor(page, notes):
     assert page.locator("#eq-scaled-dot-product").is_visible()
 
 
-def test_nothing_is_fetched_for_search_until_the_reader_reaches_for_the_box(page, visit, notes):
+def test_a_page_fetches_only_the_engine_until_the_reader_types(page, visit, notes):
+    """Once the page is idle the engines are loaded (Pagefind's module, WebAssembly and each bundle's
+    metadata); the index's chunks and the results' fragments only for a query."""
     goto(page, note(notes, "kingma2014adam").url)
-    assert [url for url in visit.requests if "/pagefind/" in url] == []
+    fetched = [url for url in visit.requests if "/pagefind/" in url]
+    assert any(url.endswith(".pf_meta") for url in fetched) and any("/wasm." in url for url in fetched), fetched
+    assert [url for url in fetched if url.endswith((".pf_index", ".pf_fragment"))] == []
     assert note(notes, "kingma2014adam").url in pages(search(page, "Adam"))[:FIRST_RESULTS]
-    assert [url for url in visit.requests if "/pagefind/" in url]
+    queried = [url for url in visit.requests if url.endswith((".pf_index", ".pf_fragment"))]
+    assert queried and len([url for url in queried if url.endswith(".pf_fragment")]) <= 5, queried
     assert [url for url in visit.requests if url.endswith("/search/search_index.json")] == [], "the theme's lunr index"
 
 
