@@ -134,3 +134,26 @@ def test_search_works_from_a_sub_path(browser, site, notes):
             finally:
                 context.close()
             assert visit.outside() == [] and visit.errors == [], (visit.outside(), visit.errors)
+
+
+def test_only_the_results_shown_are_fetched_and_more_come_as_the_list_scrolls(page, visit):
+    """A query with dozens of hits fetches the fragments of the first 5 only; scrolling the panel to
+    its end shows (and fetches) the next ones."""
+    goto(page, "")
+    search(page, "attention")
+    total = int(page.locator(".md-search-result__meta").inner_text().split()[0])
+    items = page.locator(".md-search-result__item")
+    assert total > 10 and items.count() == FIRST_RESULTS
+    assert len([url for url in visit.requests if url.endswith(".pf_fragment")]) == FIRST_RESULTS
+    page.locator(".md-search__scrollwrap").evaluate("wrap => { wrap.scrollTop = wrap.scrollHeight; }")
+    page.wait_for_function("n => document.querySelectorAll('.md-search-result__item').length > n", arg=FIRST_RESULTS)
+    assert len([url for url in visit.requests if url.endswith(".pf_fragment")]) > FIRST_RESULTS
+
+
+def test_a_one_letter_term_is_answered_once_the_reader_pauses(page):
+    """A term of one or two letters (the prefix of many words) is searched only after a pause, but it
+    is searched: a Chinese character at once, a Latin letter a moment later."""
+    goto(page, "")
+    for term in ("x", "平"):
+        search(page, term)  # waits for a count or "No matching documents"
+        assert page.locator(".md-search-result__meta").inner_text() != "Type to start searching"
