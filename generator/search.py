@@ -76,8 +76,9 @@ def engines(site: Path, languages: list[str]) -> list[list[str]]:
     (its own WebAssembly module, ``wasm.<lang>.pagefind``), each a list of bundles, the first the
     engine's own; a bundle without a stemmer (Chinese: segmented at build time, nothing to do at
     query time) is merged into the first engine, whose stemmer leaves its words as they are.
-    Engines never share a web worker: Pagefind 1.5.2's shared worker fails ("memory access out of
-    bounds") when two instances with different modules use it."""
+    The script runs each engine on the page's thread from its own copy of Pagefind's module
+    (wasm-bindgen keeps one WebAssembly instance per module; Pagefind 1.5.2's shared worker fails,
+    "memory access out of bounds", when two instances with different modules use it)."""
     stemmed = [lang for lang in languages if (site / BUNDLES / lang / f"wasm.{lang}.pagefind").exists()]
     plain = [lang for lang in languages if lang not in stemmed]
     if not stemmed:
