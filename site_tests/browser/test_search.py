@@ -70,13 +70,19 @@ def test_an_equation_id_finds_the_equation_and_links_to_its_anchor(page, notes):
     assert target in anchors, anchors
     links.nth(anchors.index(target)).click()
     page.wait_for_url(lambda url: urlsplit(url).path.lstrip("/") + "#" + urlsplit(url).fragment == target)
-    assert page.locator("#eq-scaled-dot-product").is_visible()
+    page.locator("#eq-scaled-dot-product").wait_for(state="visible")  # the page may still be rendering
 
 
 def test_a_page_fetches_only_the_engine_until_the_reader_types(page, visit, notes):
     """Once the page is idle the engines are loaded (Pagefind's module, WebAssembly and each bundle's
     metadata); the index's chunks and the results' fragments only for a query."""
     goto(page, note(notes, "kingma2014adam").url)
+    for _ in range(100):  # the browser starts them when it is idle: on a busy machine, a while after
+        fetched = [url for url in visit.requests if "/pagefind/" in url]
+        if any(url.endswith(".pf_meta") for url in fetched):
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_load_state("networkidle")
     fetched = [url for url in visit.requests if "/pagefind/" in url]
     assert any(url.endswith(".pf_meta") for url in fetched) and any("/wasm." in url for url in fetched), fetched
     assert [url for url in fetched if url.endswith((".pf_index", ".pf_fragment"))] == []
