@@ -3,7 +3,6 @@ BibTeX keys, authors and equation ids; keyboard navigation; the matched words hi
 opened; the site served from a sub-path."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -120,26 +119,35 @@ def test_keyboard_opens_the_box_walks_the_results_and_opens_one_highlighted(page
     assert not page.locator("#__search").is_checked()
 
 
-def test_search_works_from_a_sub_path(browser, site, notes):
-    """The same site served at /sub/path/: the index, the engine and every result stay under it."""
-    with tempfile.TemporaryDirectory() as parent:
-        (Path(parent) / "sub").mkdir()
-        (Path(parent) / "sub" / "path").symlink_to(site)
-        with serving(Path(parent)) as origin:
-            base = origin + "sub/path/"
-            visit = Visit(base)
-            context = open_context(browser, visit, viewport=DESKTOP)
-            try:
-                page = context.new_page()
-                page.set_default_timeout(15_000)
-                goto(page, base)
-                links = search(page, "Adam")
-                assert f"sub/path/{note(notes, 'kingma2014adam').url}" in pages(links)[:FIRST_RESULTS], links
-                pagefind = [url for url in visit.requests if "/pagefind/" in url]
-                assert pagefind and all(url.startswith(base + "pagefind/") for url in pagefind), pagefind
-            finally:
-                context.close()
-            assert visit.outside() == [] and visit.errors == [], (visit.outside(), visit.errors)
+def test_search_works_from_a_sub_path(browser, tmp_path, notes):
+    """The site built with ``--site-url http://127.0.0.1:PORT/sub/path/`` and served from there: the
+    index, the engine and every result stay under the sub-path, and nothing leaves the site."""
+    from generator.site_build import build
+
+    from .test_at_scale import replicate
+
+    with serving(tmp_path) as origin:
+        base = origin + "sub/path/"
+        project = replicate(tmp_path / "kb", 1)
+        assert [str(p) for p in build(project, site_url=base) if p.is_error] == []
+        (tmp_path / "sub").mkdir()
+        (tmp_path / "sub" / "path").symlink_to(project.site.resolve())
+        visit = Visit(base)
+        context = open_context(browser, visit, viewport=DESKTOP)
+        try:
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            goto(page, base)
+            links = search(page, "Adam")
+            assert f"sub/path/{note(notes, 'kingma2014adam').url}" in pages(links)[:FIRST_RESULTS], links
+            pagefind = [url for url in visit.requests if "/pagefind/" in url]
+            assert pagefind and all(url.startswith(base + "pagefind/") for url in pagefind), pagefind
+            page.locator(".md-search-result__item > a.md-search-result__link").first.click()
+            page.wait_for_url(f"{base}**")
+            page.locator("article.md-content__inner mark").first.wait_for()
+        finally:
+            context.close()
+        assert visit.outside() == [] and visit.errors == [], (visit.outside(), visit.errors)
 
 
 def test_only_the_results_shown_are_fetched_and_more_come_as_the_list_scrolls(page, visit):
