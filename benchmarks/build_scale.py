@@ -42,7 +42,6 @@ def synthetic_corpus(root: Path, n: int, seed: int = 0, languages: tuple[str, ..
     (root / "notes").mkdir(parents=True)
     shutil.copy2(REPO / "taxonomy.yml", root / "taxonomy.yml")
     shutil.copy2(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    (root / "node_modules").symlink_to(REPO / "node_modules")
     slugs = [line.split(":", 1)[1].strip() for line in (REPO / "taxonomy.yml").read_text().splitlines()
              if line.strip().startswith("- slug:")]
     keys = [f"author{i}{2000 + i % 25}{rng.choice(WORDS)}" for i in range(n)]

@@ -7,12 +7,14 @@ which is the theme's (``en``) on every page; a note's language is its own (``lan
 matter), so the pages are indexed here in one bundle per language, with that language forced:
 Chinese notes segmented into words (Pagefind's extended build), Russian and English ones stemmed.
 The site's search script (``assets/javascripts/search.js``) queries every bundle listed in
-``pagefind/languages.json`` (see ``engines``) from the one search box and merges results by score.
+``pagefind/languages.json`` (see ``manifest``) from the one search box and merges results by score.
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import shutil
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -55,8 +57,18 @@ def index_search(site: Path, languages: Mapping[str, str]) -> list[Diagnostic]:
     with ThreadPoolExecutor(max_workers=1) as pool:
         problems = pool.submit(asyncio.run, _write_bundles(site, by_language)).result()
     if not problems:
-        (site / MANIFEST).write_text(json.dumps(engines(site, sorted(by_language))), encoding="utf-8")
+        (site / MANIFEST).write_text(json.dumps(manifest(site, sorted(by_language))), encoding="utf-8")
     return problems
+
+
+def manifest(site: Path, languages: list[str]) -> dict:
+    """What the browser reads first: the engines (see ``engines``) and a tag that changes whenever a
+    bundle does (a digest of their entry files, which name every other file by its hash), with which
+    the script lets the browser cache Pagefind's entry files instead of fetching them afresh."""
+    digest = hashlib.sha256()
+    for language in languages:
+        digest.update((site / BUNDLES / language / "pagefind-entry.json").read_bytes())
+    return {"engines": engines(site, languages), "tag": digest.hexdigest()[:16]}
 
 
 def engines(site: Path, languages: list[str]) -> list[list[str]]:
@@ -64,8 +76,9 @@ def engines(site: Path, languages: list[str]) -> list[list[str]]:
     (its own WebAssembly module, ``wasm.<lang>.pagefind``), each a list of bundles, the first the
     engine's own; a bundle without a stemmer (Chinese: segmented at build time, nothing to do at
     query time) is merged into the first engine, whose stemmer leaves its words as they are.
-    Engines never share a web worker: Pagefind 1.5.2's shared worker fails ("memory access out of
-    bounds") when two instances with different modules use it."""
+    The script runs each engine on the page's thread from its own copy of Pagefind's module
+    (wasm-bindgen keeps one WebAssembly instance per module; Pagefind 1.5.2's shared worker fails,
+    "memory access out of bounds", when two instances with different modules use it)."""
     stemmed = [lang for lang in languages if (site / BUNDLES / lang / f"wasm.{lang}.pagefind").exists()]
     plain = [lang for lang in languages if lang not in stemmed]
     if not stemmed:
@@ -102,7 +115,25 @@ async def _write_bundles(site: Path, by_language: dict[str, list[SearchPage]]) -
     return [problem for problems in results for problem in problems]
 
 
-async def _write_bundle(site: Path, language: str, pages: list[SearchPage]) -> list[Diagnostic]:
+async def _write_bundle(site: Path, language: str, pages: list[SearchPage], attempts: int = 3) -> list[Diagnostic]:
+    """One language's bundle, checked once written: Pagefind 1.5.2's service can be stopped (when its
+    context closes) before its last files reach the disk, which leaves an empty
+    ``pagefind-entry.json`` on a busy machine; such a bundle is written again."""
+    for _ in range(attempts):
+        shutil.rmtree(site / BUNDLES / language, ignore_errors=True)
+        problems = await _index_bundle(site, language, pages)
+        if problems or not (broken := incomplete_files(site / BUNDLES / language)):
+            return problems
+    return [Diagnostic("search", 0, f"Pagefind wrote an incomplete {language} bundle {attempts} times: "
+                       f"empty {', '.join(broken[:3])}")]
+
+
+def incomplete_files(bundle: Path) -> list[str]:
+    """The files of a written bundle that are empty (every file Pagefind writes has content)."""
+    return sorted(str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file() and p.stat().st_size == 0)
+
+
+async def _index_bundle(site: Path, language: str, pages: list[SearchPage]) -> list[Diagnostic]:
     """One language's bundle; every page Pagefind refuses is a problem (and nothing is written)."""
     from pagefind.index import IndexConfig, PagefindIndex
 

@@ -19,7 +19,6 @@ def make_project(tmp_path: Path, fixture: str = "kb_valid") -> Project:
     root = tmp_path / fixture
     shutil.copytree(FIXTURES / fixture, root)
     shutil.copy2(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    (root / "node_modules").symlink_to(REPO / "node_modules")
     return Project(root)
 
 

@@ -39,7 +39,6 @@ def replicate(root: Path, copies: int) -> Project:
     root.mkdir(parents=True)
     for name in ("taxonomy.yml", "mkdocs.yml"):
         shutil.copy2(REPO / name, root / name)
-    (root / "node_modules").symlink_to(REPO / "node_modules")
     bib = (REPO / "references.bib").read_text(encoding="utf-8")
     keys = [p.stem for p in sorted(NOTES.glob("*.md"))]
     entries = {m[2]: m for m in ENTRY_KEY.finditer(bib)}

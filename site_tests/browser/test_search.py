@@ -3,7 +3,6 @@ BibTeX keys, authors and equation ids; keyboard navigation; the matched words hi
 opened; the site served from a sub-path."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -33,8 +32,13 @@ def search(page, term: str) -> list[str]:
     box = page.locator("input.md-search__input")
     box.click()
     box.fill(term)
-    meta = page.locator(".md-search-result__meta")
-    page.wait_for_function("m => /\\d/.test(m.textContent) || /^No /.test(m.textContent.trim())", arg=meta.element_handle())
+    # the count comes first, then the results, each as its fragment arrives: wait for the first few
+    page.wait_for_function("""([meta, n]) => {
+        const text = meta.textContent.trim();
+        if (/^No /.test(text)) return true;
+        const found = /\\d+/.exec(text);
+        return found && document.querySelectorAll(".md-search-result__item").length >= Math.min(Number(found[0]), n);
+    }""", arg=[page.locator(".md-search-result__meta").element_handle(), FIRST_RESULTS])
     hrefs = page.locator(".md-search-result__item > a.md-search-result__link").evaluate_all("links => links.map(a => a.href)")
     return [unquote(urlsplit(href).path).lstrip("/") + (f"#{urlsplit(href).fragment}" if urlsplit(href).fragment else "")
             for href in hrefs]
@@ -65,14 +69,25 @@ def test_an_equation_id_finds_the_equation_and_links_to_its_anchor(page, notes):
     assert target in anchors, anchors
     links.nth(anchors.index(target)).click()
     page.wait_for_url(lambda url: urlsplit(url).path.lstrip("/") + "#" + urlsplit(url).fragment == target)
-    assert page.locator("#eq-scaled-dot-product").is_visible()
+    page.locator("#eq-scaled-dot-product").wait_for(state="visible")  # the page may still be rendering
 
 
-def test_nothing_is_fetched_for_search_until_the_reader_reaches_for_the_box(page, visit, notes):
+def test_a_page_fetches_only_the_engine_until_the_reader_types(page, visit, notes):
+    """Once the page is idle the engines are loaded (Pagefind's module, WebAssembly and each bundle's
+    metadata); the index's chunks and the results' fragments only for a query."""
     goto(page, note(notes, "kingma2014adam").url)
-    assert [url for url in visit.requests if "/pagefind/" in url] == []
+    for _ in range(100):  # the browser starts them when it is idle: on a busy machine, a while after
+        fetched = [url for url in visit.requests if "/pagefind/" in url]
+        if any(url.endswith(".pf_meta") for url in fetched):
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_load_state("networkidle")
+    fetched = [url for url in visit.requests if "/pagefind/" in url]
+    assert any(url.endswith(".pf_meta") for url in fetched) and any("/wasm." in url for url in fetched), fetched
+    assert [url for url in fetched if url.endswith((".pf_index", ".pf_fragment"))] == []
     assert note(notes, "kingma2014adam").url in pages(search(page, "Adam"))[:FIRST_RESULTS]
-    assert [url for url in visit.requests if "/pagefind/" in url]
+    queried = [url for url in visit.requests if url.endswith((".pf_index", ".pf_fragment"))]
+    assert queried and len([url for url in queried if url.endswith(".pf_fragment")]) <= 5, queried
     assert [url for url in visit.requests if url.endswith("/search/search_index.json")] == [], "the theme's lunr index"
 
 
@@ -104,23 +119,55 @@ def test_keyboard_opens_the_box_walks_the_results_and_opens_one_highlighted(page
     assert not page.locator("#__search").is_checked()
 
 
-def test_search_works_from_a_sub_path(browser, site, notes):
-    """The same site served at /sub/path/: the index, the engine and every result stay under it."""
-    with tempfile.TemporaryDirectory() as parent:
-        (Path(parent) / "sub").mkdir()
-        (Path(parent) / "sub" / "path").symlink_to(site)
-        with serving(Path(parent)) as origin:
-            base = origin + "sub/path/"
-            visit = Visit(base)
-            context = open_context(browser, visit, viewport=DESKTOP)
-            try:
-                page = context.new_page()
-                page.set_default_timeout(15_000)
-                goto(page, base)
-                links = search(page, "Adam")
-                assert f"sub/path/{note(notes, 'kingma2014adam').url}" in pages(links)[:FIRST_RESULTS], links
-                pagefind = [url for url in visit.requests if "/pagefind/" in url]
-                assert pagefind and all(url.startswith(base + "pagefind/") for url in pagefind), pagefind
-            finally:
-                context.close()
-            assert visit.outside() == [] and visit.errors == [], (visit.outside(), visit.errors)
+def test_search_works_from_a_sub_path(browser, tmp_path, notes):
+    """The site built with ``--site-url http://127.0.0.1:PORT/sub/path/`` and served from there: the
+    index, the engine and every result stay under the sub-path, and nothing leaves the site."""
+    from generator.site_build import build
+
+    from .test_at_scale import replicate
+
+    with serving(tmp_path) as origin:
+        base = origin + "sub/path/"
+        project = replicate(tmp_path / "kb", 1)
+        assert [str(p) for p in build(project, site_url=base) if p.is_error] == []
+        (tmp_path / "sub").mkdir()
+        (tmp_path / "sub" / "path").symlink_to(project.site.resolve())
+        visit = Visit(base)
+        context = open_context(browser, visit, viewport=DESKTOP)
+        try:
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            goto(page, base)
+            links = search(page, "Adam")
+            assert f"sub/path/{note(notes, 'kingma2014adam').url}" in pages(links)[:FIRST_RESULTS], links
+            pagefind = [url for url in visit.requests if "/pagefind/" in url]
+            assert pagefind and all(url.startswith(base + "pagefind/") for url in pagefind), pagefind
+            page.locator(".md-search-result__item > a.md-search-result__link").first.click()
+            page.wait_for_url(f"{base}**")
+            page.locator("article.md-content__inner mark").first.wait_for()
+        finally:
+            context.close()
+        assert visit.outside() == [] and visit.errors == [], (visit.outside(), visit.errors)
+
+
+def test_only_the_results_shown_are_fetched_and_more_come_as_the_list_scrolls(page, visit):
+    """A query with dozens of hits fetches the fragments of the first 5 only; scrolling the panel to
+    its end shows (and fetches) the next ones."""
+    goto(page, "")
+    search(page, "attention")
+    total = int(page.locator(".md-search-result__meta").inner_text().split()[0])
+    items = page.locator(".md-search-result__item")
+    assert total > 10 and items.count() == FIRST_RESULTS
+    assert len([url for url in visit.requests if url.endswith(".pf_fragment")]) == FIRST_RESULTS
+    page.locator(".md-search__scrollwrap").evaluate("wrap => { wrap.scrollTop = wrap.scrollHeight; }")
+    page.wait_for_function("n => document.querySelectorAll('.md-search-result__item').length > n", arg=FIRST_RESULTS)
+    assert len([url for url in visit.requests if url.endswith(".pf_fragment")]) > FIRST_RESULTS
+
+
+def test_a_one_letter_term_is_answered_once_the_reader_pauses(page):
+    """A term of one or two letters (the prefix of many words) is searched only after a pause, but it
+    is searched: a Chinese character at once, a Latin letter a moment later."""
+    goto(page, "")
+    for term in ("x", "平"):
+        search(page, term)  # waits for a count or "No matching documents"
+        assert page.locator(".md-search-result__meta").inner_text() != "Type to start searching"

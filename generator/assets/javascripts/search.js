@@ -1,58 +1,81 @@
 /* papernotes: the header's search box, answered by the Pagefind index that `papernotes build` writes
-   (generator/search.py): one bundle per language under pagefind/<lang>/, listed in
-   pagefind/languages.json. Pagefind's engine is loaded when the reader reaches for the box, each
-   query fetches only the index chunks of its words, and every language's bundle is searched with its
-   own stemmer and segmenter; results are merged by score into the theme's own result list. Opening a
-   result highlights the matched words on the page (?h=word, as the theme's own search does). Every
-   address is relative to the site's root (__md_scope), so the site works from any host and sub-path. */
+   (generator/search.py): one bundle per language under pagefind/<lang>/, listed with the engines that
+   search them in pagefind/languages.json.
+
+   What a first query costs, and why it is quick:
+   - the engines (Pagefind's module and WebAssembly, each bundle's entry and metadata: no index) start
+     when the browser is idle after the page has loaded, or at once when the reader reaches for the
+     box first; they run on the page's own thread (a worker would be another script to fetch and
+     start, for searches that take a few milliseconds);
+   - each query fetches only the index chunks of its words, from every bundle at once;
+   - a query typed while another runs waits for it and only the newest one runs then, so a fast
+     typist does not queue a search per keystroke; a one- or two-letter term (a prefix of many
+     words) waits for the reader to pause;
+   - only the results the panel shows are fetched (PAGE at a time, more as the list scrolls), and
+     each is shown as soon as its own fragment has arrived and those above it are shown.
+   Opening a result highlights the matched words on the page (?h=word, as the theme's own search
+   does). Every address is relative to the site's root (__md_scope), so the site works from any host
+   and sub-path. */
 (() => {
   "use strict";
 
   const BUNDLES = "pagefind/";
   const HIGHLIGHT = "h";
-  const MAX_RESULTS = 10;
+  const PAGE = 5;
   const MAX_SUB_RESULTS = 3;
+  // A term of one or two letters matches as a prefix every word it starts: many index chunks, a slow
+  // search, usually on its way to a longer word. It is searched only once the reader pauses on it.
+  // (One Chinese character is a word: searched at once.)
+  const SHORT = /^[^\p{Script=Han}]{1,2}$/u;
+  const PAUSE_MS = 300;
   // equation blocks are anchored #eq-<label> (generator/render/note_body.py)
   const EQUATION_ANCHOR = /^eq-/;
 
   const root = () => new URL(".", window.__md_scope || document.baseURI);
-  let engine = null;     // a promise of [instance, ...], one per language bundle
-  let latest = 0;        // the newest query; older answers are dropped
+  const bundles = () => new URL(BUNDLES, root());
+  let manifest = null;   // a promise of pagefind/languages.json
+  let engines = null;    // a promise of [instance, ...], one per engine
 
-  /* pagefind/languages.json lists engines, each a list of bundles: the first is the engine's own
-     (its stemmer), the others are merged into it (generator/search.py, engines). Each engine is its
-     own copy of Pagefind's module (downloaded once, instantiated from a blob), so each has its own
-     web worker. */
-  function load() {
-    if (engine) return engine;
-    const bundles = new URL(BUNDLES, root());
-    const json = (response) => {
+  function fetched(url, init) {
+    return fetch(url, init).then((response) => {
       if (!response.ok) throw new Error(`search index missing: ${response.status} ${response.url}`);
       return response;
-    };
-    engine = fetch(new URL("languages.json", bundles)).then(json).then((r) => r.json()).then(async (engines) => {
-      const code = await fetch(new URL(`${engines[0][0]}/pagefind.js`, bundles)).then(json).then((r) => r.text());
-      return Promise.all(engines.map(async ([own, ...merged]) => {
-        const module = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
-        const pagefind = await import(module);
-        const instance = pagefind.createInstance({ basePath: new URL(`${own}/`, bundles).pathname });
-        const options = { baseUrl: root().pathname, highlightParam: HIGHLIGHT, excerptLength: 24 };
-        await instance.options(options);
-        for (const language of merged) await instance.mergeIndex(new URL(`${language}/`, bundles).pathname, { language, ...options });
-        await instance.init();
+    });
+  }
+
+  /* {engines: [[own, merged...], ...], tag}: revalidated on every page load (a rebuilt site's bundles
+     have new file names); ``tag`` changes with the bundles, so Pagefind's own entry files can be cached. */
+  function languages() {
+    manifest = manifest || fetched(new URL("languages.json", bundles()), { cache: "no-cache" }).then((r) => r.json());
+    manifest.catch(() => { manifest = null; });
+    return manifest;
+  }
+
+  /* Each engine is its own copy of Pagefind's module (downloaded once, instantiated from a blob):
+     wasm-bindgen keeps one WebAssembly instance per module, and each engine has its own stemmer.
+     The promise resolves when every bundle is ready to answer (its metadata loaded). */
+  function load() {
+    if (engines) return engines;
+    engines = languages().then(async ({ engines: list, tag }) => {
+      const code = await fetched(new URL(`${list[0][0]}/pagefind.js`, bundles())).then((r) => r.text());
+      const options = { baseUrl: root().pathname, highlightParam: HIGHLIGHT, excerptLength: 24, metaCacheTag: tag };
+      return Promise.all(list.map(async ([own, ...merged]) => {
+        const { createInstance } = await import(URL.createObjectURL(new Blob([code], { type: "text/javascript" })));
+        const path = (language) => new URL(`${language}/`, bundles()).pathname;
+        const instance = createInstance({ basePath: path(own), noWorker: true, ...options });
+        await Promise.all(merged.map((language) => instance.mergeIndex(path(language), { language, ...options })));
+        await instance.search("");  // returns once every bundle of the engine has loaded its metadata
         return instance;
       }));
     });
-    engine.catch(() => { engine = null; });
-    return engine;
+    engines.catch(() => { engines = null; });
+    return engines;
   }
 
-  async function search(term) {
-    const instances = await load();
-    const answers = await Promise.all(instances.map((instance) => instance.search(term)));
-    const hits = answers.flatMap((answer) => (answer ? answer.results : []));
-    hits.sort((a, b) => b.score - a.score);
-    return { total: hits.length, results: await Promise.all(hits.slice(0, MAX_RESULTS).map((hit) => hit.data())) };
+  /* Every engine's hits for ``term``, best first (Pagefind's scores are comparable across bundles). */
+  async function hits(term) {
+    const answers = await Promise.all((await load()).map((instance) => instance.search(term)));
+    return answers.flatMap((answer) => (answer ? answer.results : [])).sort((a, b) => b.score - a.score);
   }
 
   /* Where a result links: the equations whose id (indexed at the start of the block, see
@@ -107,21 +130,97 @@
     return li;
   }
 
-  function count(result, n) {
-    const template = n === 0 ? result.dataset.pnNone : n === 1 ? result.dataset.pnOne : result.dataset.pnOther;
-    return template.replace("#", String(n));
+  /* The result list of one query: its hits, shown PAGE at a time in rank order, each as soon as its
+     fragment is in. A newer query makes it ``stale``: nothing more is fetched or shown for it. */
+  class Listing {
+    constructor(result, found) {
+      this.result = result;
+      this.found = found;
+      this.shown = 0;
+      this.showing = null;
+      this.stale = false;
+    }
+
+    count() {
+      const n = this.found.length;
+      const { pnNone, pnOne, pnOther } = this.result.dataset;
+      return (n === 0 ? pnNone : n === 1 ? pnOne : pnOther).replace("#", String(n));
+    }
+
+    async start() {
+      this.result.querySelector(".md-search-result__meta").textContent = this.count();
+      if (!this.found.length) this.result.querySelector(".md-search-result__list").replaceChildren();
+      await this.more();
+    }
+
+    /* The next PAGE results, fetched together, each appended as soon as it and those above it are in
+       (the previous query's items stay until this one's first arrives). */
+    more() {
+      if (this.showing || this.stale || this.shown >= this.found.length) return this.showing;
+      const list = this.result.querySelector(".md-search-result__list");
+      const page = this.found.slice(this.shown, this.shown + PAGE).map((hit) => hit.data());
+      this.showing = (async () => {
+        for (const data of page) {
+          const answer = await data;
+          if (this.stale) return;
+          if (this.shown === 0) list.replaceChildren();
+          list.append(item(answer));
+          this.shown += 1;
+        }
+      })().finally(() => { this.showing = null; });
+      return this.showing;
+    }
+
+    /* More results when the reader has scrolled near the end of the list. */
+    scrolled(wrap) {
+      if (wrap.scrollTop + wrap.clientHeight >= wrap.scrollHeight - wrap.clientHeight / 2) this.more();
+    }
   }
 
-  function render(result, term, answer) {
-    const meta = result.querySelector(".md-search-result__meta");
-    const list = result.querySelector(".md-search-result__list");
-    if (answer === null) {
-      meta.textContent = result.dataset.pnPlaceholder;
-      list.replaceChildren();
-      return;
+  /* The box's queries, newest first: at most one search runs; a term typed meanwhile waits, and only
+     the last of them runs next; a short term runs once the reader has paused on it. */
+  class Searcher {
+    constructor(result) {
+      this.result = result;
+      this.term = "";
+      this.running = null;
+      this.listing = null;
+      this.pause = null;
+      this.ready = false;  // whether this.term may be searched now (a short one: once the reader pauses)
     }
-    meta.textContent = count(result, answer.total);
-    list.replaceChildren(...answer.results.map(item));
+
+    ask(term) {
+      this.term = term;
+      this.ready = !SHORT.test(term);
+      clearTimeout(this.pause);
+      if (this.listing) this.listing.stale = true;
+      if (!term) return Promise.resolve(this.placeholder());
+      if (this.ready) return this.start();
+      return new Promise((resolve) => {
+        this.pause = setTimeout(() => { this.ready = true; resolve(this.start()); }, PAUSE_MS);
+      });
+    }
+
+    start() {
+      if (!this.running) this.running = this.run().finally(() => { this.running = null; });
+      return this.running;
+    }
+
+    async run() {
+      let term = null;
+      while (this.ready && this.term && this.term !== term) {
+        term = this.term;
+        const found = await hits(term);
+        if (this.term !== term) continue;
+        this.listing = new Listing(this.result, found);
+        this.listing.start().catch((error) => console.error(error));
+      }
+    }
+
+    placeholder() {
+      this.result.querySelector(".md-search-result__meta").textContent = this.result.dataset.pnPlaceholder;
+      this.result.querySelector(".md-search-result__list").replaceChildren();
+    }
   }
 
   function open(toggle, input) {
@@ -165,33 +264,40 @@
     }
   }
 
+  /* Start the engines once the page has loaded and the browser is idle (a few tens of KB, then cached):
+     the reader who reaches for the box finds them ready. */
+  function preload() {
+    const start = () => load().catch((error) => console.error(error));
+    const idle = window.requestIdleCallback || ((callback) => setTimeout(callback, 200));
+    const later = () => idle(start, { timeout: 3000 });
+    if (document.readyState === "complete") later(); else window.addEventListener("load", later, { once: true });
+  }
+
   function mount() {
     const form = document.querySelector("[data-pn-search] .md-search__form");
     const input = form && form.querySelector(".md-search__input");
     const result = document.querySelector("[data-pn-search-result]");
     const toggle = document.getElementById("__search");
     if (!input || !result || !toggle) return;
-    const run = async () => {
-      const term = input.value.trim();
-      const mine = ++latest;
-      if (!term) return render(result, term, null);
-      const answer = await search(term);
-      if (mine === latest) render(result, term, answer);
-    };
-    input.addEventListener("focus", () => { if (!toggle.checked) open(toggle, input); load(); });
-    input.addEventListener("input", () => { run().catch((error) => console.error(error)); });
+    const searcher = new Searcher(result);
+    const ask = () => searcher.ask(input.value.trim()).catch((error) => console.error(error));
+    input.addEventListener("focus", () => { if (!toggle.checked) open(toggle, input); load().catch(() => {}); });
+    input.addEventListener("input", ask);
     form.addEventListener("submit", (event) => event.preventDefault());
-    form.addEventListener("reset", () => { input.value = ""; latest++; render(result, "", null); input.focus(); });
+    form.addEventListener("reset", () => { input.value = ""; ask(); input.focus(); });
     toggle.addEventListener("change", () => { if (toggle.checked) input.focus(); });
     result.addEventListener("click", (event) => { if (event.target.closest("a")) close(toggle, input); });
+    const wrap = result.closest(".md-search__scrollwrap");
+    if (wrap) wrap.addEventListener("scroll", () => { if (searcher.listing) searcher.listing.scrolled(wrap); }, { passive: true });
     document.addEventListener("keydown", (event) => keyboard(event, toggle, input, result), true);
+    preload();
   }
 
   /* On the page a result opened: mark the words it matched (Pagefind's highlighter, loaded only then). */
   async function highlight() {
     if (!new URLSearchParams(location.search).has(HIGHLIGHT)) return;
-    const engines = await (await fetch(new URL(`${BUNDLES}languages.json`, root()))).json();
-    const { default: PagefindHighlight } = await import(new URL(`${BUNDLES}${engines[0][0]}/pagefind-highlight.js`, root()).href);
+    const { engines: list } = await languages();
+    const { default: PagefindHighlight } = await import(new URL(`${list[0][0]}/pagefind-highlight.js`, bundles()).href);
     new PagefindHighlight({ highlightParam: HIGHLIGHT, markContext: "article.md-content__inner", addStyles: false });
   }
 
