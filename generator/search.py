@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -103,25 +106,36 @@ async def _write_bundles(site: Path, by_language: dict[str, list[SearchPage]]) -
 
 
 async def _write_bundle(site: Path, language: str, pages: list[SearchPage]) -> list[Diagnostic]:
-    """One language's bundle; every page Pagefind refuses is a problem (and nothing is written)."""
+    """One language's bundle; when Pagefind indexes fewer pages than given, that is a problem (and
+    nothing is written). The pages are handed over as one folder of links (``add_directory``, what
+    ``pagefind --site`` does): the Python API answers one message per 0.1 s, so a message per page
+    cost 0.1 s a page (9 s of a 74-note build); one message for the folder costs 0.1 s in all."""
     from pagefind.index import IndexConfig, PagefindIndex
 
     config = IndexConfig(root_selector=ROOT_SELECTOR, exclude_selectors=list(EXCLUDE_SELECTORS),
                          force_language=language, output_path=str(site / BUNDLES / language))
-    problems: list[Diagnostic] = []
+    with tempfile.TemporaryDirectory(prefix=f".pagefind-{language}-", dir=site.parent) as folder:
+        for page in pages:
+            _link(site / page.path, Path(folder) / page.path)
+        try:
+            async with PagefindIndex(config=config) as index:
+                indexed = (await index.add_directory(path=folder)).get("page_count", 0)
+                if indexed != len(pages):
+                    raise _Refused(indexed)
+        except _Refused as refused:
+            return [Diagnostic("search", 0, f"Pagefind indexed {refused.args[0]} of the {len(pages)} {language} pages: "
+                               f"a page without text under {ROOT_SELECTOR}?")]
+        except Exception as exc:  # the Pagefind service's errors arrive as exceptions of its own types
+            return [Diagnostic("search", 0, f"Pagefind could not index the {language} pages: {exc}")]
+    return []
+
+
+def _link(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        async with PagefindIndex(config=config) as index:
-            for page in pages:
-                indexed = await index.add_html_file(content=(site / page.path).read_text(encoding="utf-8"), url=page.url)
-                if not indexed.get("page_word_count"):
-                    problems.append(Diagnostic(page.path, 0, f"search: Pagefind found no text to index under {ROOT_SELECTOR}"))
-            if problems:
-                raise _Refused()
-    except _Refused:
-        return problems
-    except Exception as exc:  # the Pagefind service's errors arrive as exceptions of its own types
-        return [Diagnostic("search", 0, f"Pagefind could not index the {language} pages: {exc}")]
-    return problems
+        os.link(source, target)
+    except OSError:  # another file system
+        shutil.copyfile(source, target)
 
 
 class _Refused(Exception):
