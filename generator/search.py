@@ -40,10 +40,11 @@ class SearchPage:
     language: str
 
 
-def index_search(site: Path, languages: Mapping[str, str]) -> list[Diagnostic]:
+def index_search(site: Path, languages: Mapping[str, str], keep: frozenset[str] = frozenset()) -> list[Diagnostic]:
     """Index every page of ``site`` into ``site/pagefind/<lang>/`` bundles and list them in
     ``site/pagefind/languages.json``. ``languages`` maps a page's URL (``notes/key/``) to its
-    language; pages not in it are in English."""
+    language; pages not in it are in English. The bundles of the languages in ``keep`` are already
+    in ``site`` (an incremental build kept them: none of their pages changed)."""
     pages = search_pages(site, languages)
     if not pages:
         return [Diagnostic("mkdocs.yml", 0, f"no page of {site} has an <{ROOT_SELECTOR}> to index for search")]
@@ -53,10 +54,11 @@ def index_search(site: Path, languages: Mapping[str, str]) -> list[Diagnostic]:
     by_language: dict[str, list[SearchPage]] = {}
     for page in pages:
         by_language.setdefault(page.language, []).append(page)
+    indexed = {language: pages for language, pages in by_language.items() if language not in keep}
     # Pagefind's Python API is async; its own event loop, in a thread, so a caller's running loop
     # (a test driving a browser, an async server) does not matter
     with ThreadPoolExecutor(max_workers=1) as pool:
-        problems = pool.submit(asyncio.run, _write_bundles(site, by_language)).result()
+        problems = pool.submit(asyncio.run, _write_bundles(site, indexed)).result()
     if not problems:
         (site / MANIFEST).write_text(json.dumps(engines(site, sorted(by_language))), encoding="utf-8")
     return problems

@@ -13,6 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
+from . import incremental
 from .build_inputs import inputs_digest, published_warnings, record_inputs
 from .content_cache import ContentCache
 from .diagnostics import Diagnostic
@@ -49,15 +50,22 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     if check_problems:
         return loaded.problems + check_problems
     checked = verification(project, loaded.kb, specs)
+    rendered, nav = pages.render_pages(loaded.kb, checked), pages.navigation(loaded.kb)
+    languages = page_languages(loaded.kb)
+    plan = incremental.plan(project, incremental.page_set(project, rendered, nav, languages, site_url))
     staging = project.work / "sites" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    problems = write_docs(project, pages.render_pages(loaded.kb, checked), staging / "docs")
-    problems = problems or run_mkdocs(project, staging / "docs", staging / "site", pages.navigation(loaded.kb), site_url)
-    problems = problems or render_math_in_site(staging / "site", katex)
-    problems = problems or index_search(staging / "site", page_languages(loaded.kb))
+    problems = write_docs(project, rendered, staging / "docs")
+    if plan.previous is not None:
+        incremental.seed(plan, staging / "docs", staging / "site")
+    problems = problems or run_mkdocs(project, staging / "docs", staging / "site", nav, site_url, dirty=plan.previous is not None)
+    built = None if plan.previous is None else [staging / "site" / page for page in plan.changed_html()]
+    problems = problems or render_math_in_site(staging / "site", katex, built)
+    problems = problems or index_search(staging / "site", languages, keep=plan.kept_languages)
     if problems:
         shutil.rmtree(staging, ignore_errors=True)
         return loaded.problems + problems
     record_inputs(staging, digest, loaded.problems)
+    incremental.record(staging, plan.current)
     publish(staging / "site", project.site)
     shutil.rmtree(staging / "docs", ignore_errors=True)
     prune(project.work / "sites", keep=staging)
@@ -83,38 +91,49 @@ def plotly_js() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
+# mkdocs' warning that a dirty build may leave other pages' navigation stale: ours keeps the
+# navigation and the set of pages (incremental.py's frame), so nothing is stale
+DIRTY_WARNING = "A 'dirty' build is being performed"
+
+
 class _Collect(logging.Handler):
     """Keeps mkdocs' warnings and errors as diagnostics instead of letting them print."""
 
-    def __init__(self) -> None:
+    def __init__(self, dirty: bool = False) -> None:
         super().__init__(logging.WARNING)
         self.problems: list[Diagnostic] = []
+        self._dirty = dirty
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.problems.append(Diagnostic("mkdocs", 0, record.getMessage()))
+        message = record.getMessage()
+        if not (self._dirty and message.startswith(DIRTY_WARNING)):
+            self.problems.append(Diagnostic("mkdocs", 0, message))
 
 
-def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: str | None = None) -> list[Diagnostic]:
-    """``mkdocs build --strict`` of ``docs`` into ``site``, as diagnostics."""
+def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: str | None = None,
+               dirty: bool = False) -> list[Diagnostic]:
+    """``mkdocs build --strict`` of ``docs`` into ``site``, as diagnostics (every warning is one).
+    ``dirty``: only the pages whose HTML is missing from ``site`` (mkdocs' ``--dirty``; not
+    ``strict``, which would count mkdocs' warning about dirty builds: the warnings are ours to count)."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
     highlighter = HighlightCache(ContentCache(project.cache / "content.sqlite"),
                                  generator_fingerprint() + content_hash(project.mkdocs_config.read_bytes()))
-    collect = _Collect()
+    collect = _Collect(dirty)
     logger = logging.getLogger("mkdocs")
     saved = logger.handlers[:], logger.propagate
     logger.handlers, logger.propagate = [collect], False
     try:
         overrides = {"site_url": site_url} if site_url else {}
-        config = load_config(str(project.mkdocs_config), docs_dir=str(docs), site_dir=str(site), nav=nav, strict=True, **overrides)
+        config = load_config(str(project.mkdocs_config), docs_dir=str(docs), site_dir=str(site), nav=nav, strict=not dirty, **overrides)
         # snippets are included from the project itself (never copied), and only from inside it
         config.mdx_configs.setdefault("pymdownx.snippets", {})["base_path"] = [str(project.root)]
         fences = config.mdx_configs.setdefault("pymdownx.superfences", {})
         fences["custom_fences"] = list(fences.get("custom_fences", [])) + highlighter.fences()
         config.theme.dirs.insert(0, str(THEME_OVERRIDES))  # what mkdocs' custom_dir does, from the package
-        mkdocs_build(config)
+        mkdocs_build(config, dirty=dirty)
         highlighter.save()
     except MkDocsException as exc:
         if not collect.problems:

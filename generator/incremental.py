@@ -1,0 +1,127 @@
+"""Rebuilding only the pages an edit changed, from the previous build, with the same bytes as a clean build.
+
+A page's HTML depends on its own Markdown and on a *frame* shared by every page: the generator and
+renderers (their fingerprint), ``mkdocs.yml``, the site address, the navigation, the set of pages
+(links and the sitemap) and the bibliography file the site serves. Every page is rendered to
+Markdown on each build (cheap); when the frame is the one the published build was made from, only
+the pages whose Markdown differs go through mkdocs (its ``dirty`` build: a page whose HTML is
+missing is rendered, the others are kept), their formulas are rendered, and only the search bundles
+of their languages are rebuilt. Everything else is taken from the published build: page HTML and
+kept search bundles as hard links (nothing ever writes into them), every other file as a copy
+(mkdocs rewrites the sitemap and 404 page in place). Any other change is a clean build.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .fingerprint import generator_fingerprint
+from .project import Project
+from .render import urls
+
+RECORD = "pages.json"  # next to the built site, like inputs.json: what each page was built from
+SEARCH = "pagefind"
+UNCHANGED_MTIME = 1  # docs files older than any built file: mkdocs' dirty build keeps their output
+
+
+@dataclass(frozen=True)
+class PageSet:
+    """What a site is built from, page by page: the frame's digest, each docs page's Markdown
+    digest, and each page's search language (by URL)."""
+    frame: str
+    pages: Mapping[str, str]
+    languages: Mapping[str, str]
+
+    def to_json(self) -> dict:
+        return {"frame": self.frame, "pages": dict(self.pages), "languages": dict(self.languages)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A build from scratch (``previous`` is None), or from ``previous`` (a built site) re-rendering
+    ``changed`` docs pages and re-indexing ``reindex`` languages."""
+    current: PageSet
+    previous: Path | None = None
+    changed: frozenset[str] = frozenset()
+    reindex: frozenset[str] = frozenset()
+
+    @property
+    def kept_languages(self) -> frozenset[str]:
+        return frozenset(self.current.languages.values()) - self.reindex if self.previous else frozenset()
+
+    def changed_html(self) -> list[str]:
+        return sorted(html_of(page) for page in self.changed)
+
+
+def html_of(docs_page: str) -> str:
+    """Where mkdocs writes a docs page (``use_directory_urls``): ``notes/x.md`` -> ``notes/x/index.html``."""
+    return urls.url_of(docs_page) + "index.html"
+
+
+def page_set(project: Project, rendered: Mapping[str, str], nav: list, languages: Mapping[str, str],
+             site_url: str | None) -> PageSet:
+    frame = hashlib.sha256()
+    for part in (generator_fingerprint(), site_url or "", json.dumps(nav, sort_keys=True), "\n".join(sorted(rendered))):
+        frame.update(part.encode() + b"\0")
+    for file in (project.mkdocs_config, project.bibliography):
+        frame.update(hashlib.sha256(file.read_bytes() if file.exists() else b"").digest())
+    pages = {path: hashlib.sha256(text.encode("utf-8")).hexdigest() for path, text in rendered.items()}
+    return PageSet(frame.hexdigest(), pages, dict(languages))
+
+
+def plan(project: Project, current: PageSet) -> Plan:
+    """From the published build when its frame is ``current``'s, else from scratch."""
+    previous = _published(project)
+    if previous is None or previous[1].frame != current.frame or set(previous[1].pages) != set(current.pages):
+        return Plan(current)
+    site, before = previous
+    changed = frozenset(p for p, h in current.pages.items() if before.pages.get(p) != h)
+    urls_changed = {urls.url_of(p) for p in changed}
+    reindex = {lang for mapping in (before.languages, current.languages) for url, lang in mapping.items() if url in urls_changed}
+    reindex |= {"en" for url in urls_changed if url not in current.languages}  # pages not in the map are English
+    reindex |= set(current.languages.values()) ^ set(before.languages.values())
+    return Plan(current, site, changed, frozenset(reindex))
+
+
+def _published(project: Project) -> tuple[Path, PageSet] | None:
+    if not project.site.is_symlink() or not project.site.resolve().is_dir():
+        return None
+    site = project.site.resolve()
+    try:
+        record = json.loads((site.parent / RECORD).read_text(encoding="utf-8"))
+        return site, PageSet(record["frame"], record["pages"], record["languages"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no record, or a corrupt one: a clean build
+
+
+def seed(plan: Plan, docs: Path, site: Path) -> None:
+    """``site`` made from the previous build, less what this build re-renders; every docs file but
+    the changed pages marked as older than its output, so mkdocs keeps that output."""
+    assert plan.previous is not None
+    rewritten = set(plan.changed_html())
+    for source in plan.previous.rglob("*"):
+        if source.is_dir():
+            continue
+        relative = source.relative_to(plan.previous).as_posix()
+        parts = relative.split("/")
+        if relative in rewritten or (parts[0] == SEARCH and len(parts) > 2 and parts[1] in plan.reindex):
+            continue
+        target = site / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        never_rewritten = (relative.endswith("index.html") and parts[0] != SEARCH) or (parts[0] == SEARCH and len(parts) > 2)
+        if never_rewritten:
+            os.link(source, target)
+        else:
+            shutil.copy2(source, target)
+    for file in docs.rglob("*"):
+        if file.is_file() and file.relative_to(docs).as_posix() not in plan.changed:
+            os.utime(file, (UNCHANGED_MTIME, UNCHANGED_MTIME))
+
+
+def record(build_folder: Path, current: PageSet) -> None:
+    (build_folder / RECORD).write_text(json.dumps(current.to_json(), ensure_ascii=False), encoding="utf-8")
