@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -109,26 +110,28 @@ async def _write_bundles(site: Path, by_language: dict[str, list[SearchPage]]) -
 
 async def _write_bundle(site: Path, language: str, pages: list[SearchPage]) -> list[Diagnostic]:
     """One language's bundle; when Pagefind indexes fewer pages than given, that is a problem (and
-    nothing is written). The pages are handed over as one folder of links (``add_directory``, what
-    ``pagefind --site`` does): the Python API answers one message per 0.1 s, so a message per page
-    cost 0.1 s a page (9 s of a 74-note build); one message for the folder costs 0.1 s in all."""
-    from pagefind.index import IndexConfig, PagefindIndex
+    nothing is written). The pages are linked into a folder of their own and indexed by Pagefind's
+    command (``pagefind --site``), which exits only once the bundle is written. Not the Python API:
+    it answers one message per 0.1 s (a message per page cost 9 s of a 74-note build), and it
+    terminates its service right after asking it to write, which now and then left empty files."""
+    from pagefind_bin_extended import get_executable
 
-    config = IndexConfig(root_selector=ROOT_SELECTOR, exclude_selectors=list(EXCLUDE_SELECTORS),
-                         force_language=language, output_path=str(site / BUNDLES / language))
+    output = site / BUNDLES / language
     with tempfile.TemporaryDirectory(prefix=f".pagefind-{language}-", dir=site.parent) as folder:
         for page in pages:
             _link(site / page.path, Path(folder) / page.path)
-        try:
-            async with PagefindIndex(config=config) as index:
-                indexed = (await index.add_directory(path=folder)).get("page_count", 0)
-                if indexed != len(pages):
-                    raise _Refused(indexed)
-        except _Refused as refused:
-            return [Diagnostic("search", 0, f"Pagefind indexed {refused.args[0]} of the {len(pages)} {language} pages: "
-                               f"a page without text under {ROOT_SELECTOR}?")]
-        except Exception as exc:  # the Pagefind service's errors arrive as exceptions of its own types
-            return [Diagnostic("search", 0, f"Pagefind could not index the {language} pages: {exc}")]
+        excludes = [arg for selector in EXCLUDE_SELECTORS for arg in ("--exclude-selectors", selector)]
+        command = await asyncio.create_subprocess_exec(
+            str(get_executable()), "--site", folder, "--output-path", str(output), "--root-selector", ROOT_SELECTOR,
+            *excludes, "--force-language", language, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        log = (await command.communicate())[0].decode("utf-8", "replace")
+    indexed = re.search(r"Indexed (\d+) pages?", log)
+    if command.returncode != 0 or indexed is None:
+        return [Diagnostic("search", 0, f"Pagefind could not index the {language} pages: {log.strip()[-500:]}")]
+    if int(indexed[1]) != len(pages):
+        shutil.rmtree(output, ignore_errors=True)
+        return [Diagnostic("search", 0, f"Pagefind indexed {indexed[1]} of the {len(pages)} {language} pages: "
+                           f"a page without text under {ROOT_SELECTOR}?")]
     return []
 
 
@@ -138,7 +141,3 @@ def _link(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:  # another file system
         shutil.copyfile(source, target)
-
-
-class _Refused(Exception):
-    """Leaves the index's context without writing the bundle."""

@@ -65,6 +65,9 @@ EDITS = {
     "a snippet": lambda p: edit(p.snippets / "beta2021second.py", "# y = max(0, x)", "# y = max(0, x), elementwise"),
     "a check result": set_status,
     "mkdocs.yml": lambda p: edit(p.mkdocs_config, "site_name: papernotes", "site_name: papernotes, edited"),
+    "a note's language": lambda p: edit(p.notes / "script2022title.md", "lang: ru", "lang: zh"),
+    "a note's TL;DR": lambda p: edit(p.notes / "alpha2020first.md", "takes smaller steps", "takes smaller, safer steps"),
+    "a note's citation count": lambda p: edit(p.notes / "alpha2020first.md", "count: 1234", "count: 4321"),
 }
 
 
@@ -81,7 +84,37 @@ def test_a_build_after_an_edit_equals_a_clean_build(tmp_path, kind):
     assert build(clean) == []
     expected = site_files(clean)
     assert sorted(after) == sorted(expected)
-    assert [name for name in expected if after[name] != expected[name]] == []
+    assert [(name, after[name][:400], expected[name][:400]) for name in expected if after[name] != expected[name]] == []
+
+
+def test_a_sequence_of_edits_ends_at_the_clean_build(tmp_path):
+    """Each build starts from the one before (never from a clean one): nothing goes stale on the way."""
+    project = with_snippet_and_result(make_project(tmp_path / "warm"))
+    assert build(project) == []
+    for kind in ("note prose and a formula", "a note's language", "a check result", "a note's TL;DR", "a note's tags"):
+        EDITS[kind](project)
+        assert build(project) == [], kind
+    clean = clean_copy(project, tmp_path / "clean")
+    assert build(clean) == []
+    after, expected = site_files(project), site_files(clean)
+    assert sorted(after) == sorted(expected)
+    assert [(name, after[name][:400], expected[name][:400]) for name in expected if after[name] != expected[name]] == []
+
+
+def test_an_edit_to_one_note_rebuilds_only_the_pages_that_show_it(tmp_path):
+    """The pages an edit of a note's prose leaves as they were are the previous build's files
+    (hard links), not rendered again; the note's own page is new."""
+    project = with_snippet_and_result(make_project(tmp_path))
+    assert build(project) == []
+    before = project.site.resolve()
+    edit(project.notes / "alpha2020first.md", "## Idea", "## Idea\n\nOne more sentence.")
+    assert build(project) == []
+    after = project.site.resolve()
+    assert after != before
+    kept = [page for page in ("notes/beta2021second/index.html", "notes/script2022title/index.html", "bibliography/index.html")
+            if (after / page).stat().st_ino == (before / page).stat().st_ino]
+    assert kept == ["notes/beta2021second/index.html", "notes/script2022title/index.html", "bibliography/index.html"]
+    assert (after / "notes/alpha2020first/index.html").stat().st_ino != (before / "notes/alpha2020first/index.html").stat().st_ino
 
 
 def test_a_build_with_nothing_changed_keeps_the_published_site(tmp_path):
