@@ -133,6 +133,7 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
         fences = config.mdx_configs.setdefault("pymdownx.superfences", {})
         fences["custom_fences"] = list(fences.get("custom_fences", [])) + highlighter.fences()
         config.theme.dirs.insert(0, str(THEME_OVERRIDES))  # what mkdocs' custom_dir does, from the package
+        config.plugins["papernotes-theme-bytecode"] = _ThemeBytecode(project.cache / "jinja")
         mkdocs_build(config, dirty=dirty)
         highlighter.save()
     except MkDocsException as exc:
@@ -141,6 +142,30 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
     finally:
         logger.handlers, logger.propagate = saved
     return collect.problems
+
+
+def _theme_bytecode_plugin():
+    import jinja2
+    from mkdocs.plugins import BasePlugin
+
+    class ThemeBytecode(BasePlugin):
+        """The theme's templates compiled once, kept in ``build/cache/jinja`` (Jinja checks each
+        template's source checksum): compiling Material's templates was a fixed part of every build."""
+
+        def __init__(self, folder: Path) -> None:
+            super().__init__()
+            self._folder = folder
+
+        def on_env(self, env, config, files):
+            self._folder.mkdir(parents=True, exist_ok=True)
+            env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(self._folder))
+            return env
+
+    return ThemeBytecode
+
+
+def _ThemeBytecode(folder: Path):  # noqa: N802 - builds the plugin class only when mkdocs is imported
+    return _theme_bytecode_plugin()(folder)
 
 
 def page_languages(kb) -> dict[str, str]:

@@ -141,11 +141,12 @@ class SnippetSources:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._parts: dict[str, tuple[bytes, ...]] = {}
+        self._imports: dict[Path, list[str]] = {}
 
     def parts(self, relative: str) -> tuple[bytes, ...]:
         if relative not in self._parts:
             file = self.root / relative
-            self._parts[relative] = (file.read_bytes(), *(p.read_bytes() for p in local_imports(self.root, file)))
+            self._parts[relative] = (file.read_bytes(), *(p.read_bytes() for p in local_imports(self.root, file, self._imports)))
         return self._parts[relative]
 
 
