@@ -41,6 +41,42 @@ class PageSet:
         return {"frame": self.frame, "pages": dict(self.pages), "languages": dict(self.languages)}
 
 
+def previous_anchors(plan: "Plan") -> Anchors | None:
+    """The anchors recorded with the build ``plan`` starts from (None for a clean build)."""
+    if plan.previous is None:
+        return None
+    try:
+        record = json.loads((plan.previous.parent / RECORD).read_text(encoding="utf-8"))
+        return Anchors({k: tuple(v) for k, v in record["anchors"].items()}, record["links"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+@dataclass(frozen=True)
+class Anchors:
+    """Per docs page, what mkdocs' anchor validation needs: the ids the page has, and the anchors
+    it links to on each page (``{target: {anchor: the link as written}}``). Kept with a build so
+    that a dirty build, which renders only some pages, can still check links between a page it
+    rendered and one it kept, in both directions, as a clean build does."""
+    present: Mapping[str, tuple[str, ...]]
+    links: Mapping[str, Mapping[str, Mapping[str, str]]]
+
+    def updated(self, rendered: "Anchors") -> "Anchors":
+        return Anchors({**self.present, **rendered.present}, {**self.links, **rendered.links})
+
+    def broken_between(self, rendered: frozenset[str]) -> list[str]:
+        """mkdocs' message for every link to a missing anchor from a rendered page to a kept one or
+        back (mkdocs itself checks links among the pages it rendered)."""
+        messages = []
+        for source, targets in sorted(self.links.items()):
+            for target, anchors in sorted(targets.items()):
+                if (source in rendered) == (target in rendered) or target not in self.present:
+                    continue
+                messages += [f"Doc file '{source}' contains a link '{link}', but the doc '{target}' does not contain an "
+                             f"anchor '#{anchor}'." for anchor, link in sorted(anchors.items()) if anchor not in self.present[target]]
+        return messages
+
+
 @dataclass(frozen=True)
 class Plan:
     """A build from scratch (``previous`` is None), or from ``previous`` (a built site) re-rendering
@@ -78,6 +114,8 @@ def plan(project: Project, current: PageSet) -> Plan:
     """From the published build when its frame is ``current``'s, else from scratch."""
     previous = _published(project)
     if previous is None or previous[1].frame != current.frame or set(previous[1].pages) != set(current.pages):
+        return Plan(current)
+    if previous_anchors(Plan(current, previous[0])) is None:  # a record from before anchors were kept
         return Plan(current)
     site, before = previous
     changed = frozenset(p for p, h in current.pages.items() if before.pages.get(p) != h)
@@ -123,5 +161,6 @@ def seed(plan: Plan, docs: Path, site: Path) -> None:
             os.utime(file, (UNCHANGED_MTIME, UNCHANGED_MTIME))
 
 
-def record(build_folder: Path, current: PageSet) -> None:
-    (build_folder / RECORD).write_text(json.dumps(current.to_json(), ensure_ascii=False), encoding="utf-8")
+def record(build_folder: Path, current: PageSet, anchors: Anchors) -> None:
+    payload = {**current.to_json(), "anchors": {k: list(v) for k, v in anchors.present.items()}, "links": anchors.links}
+    (build_folder / RECORD).write_text(json.dumps(payload, ensure_ascii=False, sort_keys=True), encoding="utf-8")

@@ -57,7 +57,8 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     problems = write_docs(project, rendered, staging / "docs")
     if plan.previous is not None:
         incremental.seed(plan, staging / "docs", staging / "site")
-    problems = problems or run_mkdocs(project, staging / "docs", staging / "site", nav, site_url, dirty=plan.previous is not None)
+    anchors = _AnchorCheck(incremental.previous_anchors(plan))
+    problems = problems or run_mkdocs(project, staging / "docs", staging / "site", nav, site_url, anchors)
     built = None if plan.previous is None else [staging / "site" / page for page in plan.changed_html()]
     problems = problems or render_math_in_site(staging / "site", katex, built)
     problems = problems or index_search(staging / "site", languages, keep=plan.kept_languages)
@@ -65,7 +66,7 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
         shutil.rmtree(staging, ignore_errors=True)
         return loaded.problems + problems
     record_inputs(staging, digest, loaded.problems)
-    incremental.record(staging, plan.current)
+    incremental.record(staging, plan.current, anchors.result())
     publish(staging / "site", project.site)
     shutil.rmtree(staging / "docs", ignore_errors=True)
     prune(project.work / "sites", keep=staging)
@@ -111,10 +112,13 @@ class _Collect(logging.Handler):
 
 
 def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: str | None = None,
-               dirty: bool = False) -> list[Diagnostic]:
+               anchors: "_AnchorCheck | None" = None) -> list[Diagnostic]:
     """``mkdocs build --strict`` of ``docs`` into ``site``, as diagnostics (every warning is one).
-    ``dirty``: only the pages whose HTML is missing from ``site`` (mkdocs' ``--dirty``; not
-    ``strict``, which would count mkdocs' warning about dirty builds: the warnings are ours to count)."""
+    When ``anchors`` holds a previous build's anchors, the build is dirty: only the pages whose HTML
+    is missing from ``site`` (mkdocs' ``--dirty``; not ``strict``, which would count mkdocs' warning
+    about dirty builds: the warnings are ours to count)."""
+    anchors = anchors or _AnchorCheck(None)
+    dirty = anchors.previous is not None
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -134,6 +138,7 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
         fences["custom_fences"] = list(fences.get("custom_fences", [])) + highlighter.fences()
         config.theme.dirs.insert(0, str(THEME_OVERRIDES))  # what mkdocs' custom_dir does, from the package
         config.plugins["papernotes-theme-bytecode"] = _ThemeBytecode(project.cache / "jinja")
+        config.plugins["papernotes-anchors"] = anchors.plugin()
         mkdocs_build(config, dirty=dirty)
         highlighter.save()
     except MkDocsException as exc:
@@ -162,6 +167,43 @@ def _theme_bytecode_plugin():
             return env
 
     return ThemeBytecode
+
+
+class _AnchorCheck:
+    """What mkdocs found of the anchors of the pages it rendered, and, in a dirty build, the check
+    of links between those pages and the pages it kept (from the previous build's record)."""
+
+    def __init__(self, previous: incremental.Anchors | None) -> None:
+        self.previous = previous
+        self._present: dict[str, tuple[str, ...]] = {}
+        self._links: dict[str, dict[str, dict[str, str]]] = {}
+
+    def seen(self, page) -> None:
+        self._present[page.file.src_uri] = tuple(sorted(page.present_anchor_ids or ()))
+        self._links[page.file.src_uri] = {target.src_uri: dict(links) for target, links in (page.links_to_anchors or {}).items()}
+
+    def result(self) -> incremental.Anchors:
+        rendered = incremental.Anchors(self._present, self._links)
+        return rendered if self.previous is None else self.previous.updated(rendered)
+
+    def broken(self) -> list[str]:
+        return [] if self.previous is None else self.result().broken_between(frozenset(self._present))
+
+    def plugin(self):
+        from mkdocs.plugins import BasePlugin
+
+        check = self
+
+        class AnchorCheck(BasePlugin):
+            def on_page_content(self, html, page, config, files):
+                check.seen(page)
+                return html
+
+            def on_post_build(self, config):
+                for message in check.broken():
+                    logging.getLogger("mkdocs").warning(message)
+
+        return AnchorCheck()
 
 
 def _ThemeBytecode(folder: Path):  # noqa: N802 - builds the plugin class only when mkdocs is imported

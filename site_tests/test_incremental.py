@@ -133,3 +133,23 @@ def test_the_generators_fingerprint_follows_its_templates(tmp_path):
     assert before == fingerprint.generator_fingerprint()
     edit(package / "render" / "templates" / "note.md.j2", "## Related notes", "## See also")
     assert fingerprint.generator_fingerprint(package) != before
+
+
+def test_a_link_to_a_missing_anchor_fails_as_in_a_clean_build(tmp_path):
+    """mkdocs checks anchors only between the pages it renders; a dirty build also checks links
+    between a re-rendered page and a kept one, in both directions, from the previous build's record."""
+    project = with_snippet_and_result(make_project(tmp_path / "warm"))
+    edit(project.notes / "beta2021second.md", "## 方法", "## 方法\n\nSee [the idea](alpha2020first.md#idea).")
+    assert build(project) == []
+    edit(project.notes / "alpha2020first.md", "## Idea", "## Concept")  # the linked page is re-rendered, the linking one kept
+    problems = [p.message for p in build(project)]
+    assert problems == [p.message for p in build(clean_copy(project, tmp_path / "clean"))]
+    assert problems == ["Doc file 'notes/beta2021second.md' contains a link 'alpha2020first.md#idea', "
+                        "but the doc 'notes/alpha2020first.md' does not contain an anchor '#idea'."]
+    edit(project.notes / "alpha2020first.md", "## Concept", "## Idea")
+    assert build(project) == []
+    edit(project.notes / "beta2021second.md", "#idea)", "#ideas)")  # the linking page is re-rendered, the linked one kept
+    problems = [p.message for p in build(project)]
+    assert problems == [p.message for p in build(clean_copy(project, tmp_path / "clean2"))]
+    assert problems == ["Doc file 'notes/beta2021second.md' contains a link 'alpha2020first.md#ideas', "
+                        "but the doc 'notes/alpha2020first.md' does not contain an anchor '#ideas'."]
