@@ -80,15 +80,23 @@ class Anchors:
 @dataclass(frozen=True)
 class Plan:
     """A build from scratch (``previous`` is None), or from ``previous`` (a built site) re-rendering
-    ``changed`` docs pages and re-indexing ``reindex`` languages."""
+    ``changed`` docs pages and re-indexing ``reindex`` languages, or, when not ``search``, leaving
+    their search bundles as they were for the next build to bring up to date (``deferred``)."""
     current: PageSet
     previous: Path | None = None
     changed: frozenset[str] = frozenset()
     reindex: frozenset[str] = frozenset()
+    search: bool = True
+
+    @property
+    def deferred(self) -> frozenset[str]:
+        """The languages whose search bundles this build leaves stale."""
+        return self.reindex if self.previous is not None and not self.search else frozenset()
 
     @property
     def kept_languages(self) -> frozenset[str]:
-        return frozenset(self.current.languages.values()) - self.reindex if self.previous else frozenset()
+        every = frozenset(self.current.languages.values()) | {"en"}  # the pages that are not notes are English
+        return every - self.reindex if self.previous else frozenset()
 
     def changed_html(self) -> list[str]:
         return sorted(html_of(page) for page in self.changed)
@@ -110,8 +118,10 @@ def page_set(project: Project, rendered: Mapping[str, str], nav: list, languages
     return PageSet(frame.hexdigest(), pages, dict(languages))
 
 
-def plan(project: Project, current: PageSet) -> Plan:
-    """From the published build when its frame is ``current``'s, else from scratch."""
+def plan(project: Project, current: PageSet, search: bool = True) -> Plan:
+    """From the published build when its frame is ``current``'s, else from scratch (which always
+    indexes for search). ``search=False``: the search bundles are left as they were (``serve`` shows
+    an edit first, then brings them up to date with a second build)."""
     previous = _published(project)
     if previous is None or previous[1].frame != current.frame or set(previous[1].pages) != set(current.pages):
         return Plan(current)
@@ -123,7 +133,8 @@ def plan(project: Project, current: PageSet) -> Plan:
     reindex = {lang for mapping in (before.languages, current.languages) for url, lang in mapping.items() if url in urls_changed}
     reindex |= {"en" for url in urls_changed if url not in current.languages}  # pages not in the map are English
     reindex |= set(current.languages.values()) ^ set(before.languages.values())
-    return Plan(current, site, changed, frozenset(reindex))
+    reindex |= _stale(site)  # left stale by the build before
+    return Plan(current, site, changed, frozenset(reindex), search)
 
 
 def _published(project: Project) -> tuple[Path, PageSet] | None:
@@ -137,17 +148,25 @@ def _published(project: Project) -> tuple[Path, PageSet] | None:
         return None  # no record, or a corrupt one: a clean build
 
 
+def _stale(site: Path) -> set[str]:
+    try:
+        return set(json.loads((site.parent / RECORD).read_text(encoding="utf-8")).get("stale", []))
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
 def seed(plan: Plan, docs: Path, site: Path) -> None:
     """``site`` made from the previous build, less what this build re-renders; every docs file but
     the changed pages marked as older than its output, so mkdocs keeps that output."""
     assert plan.previous is not None
     rewritten = set(plan.changed_html())
+    reindexed = plan.reindex - plan.deferred
     for source in plan.previous.rglob("*"):
         if source.is_dir():
             continue
         relative = source.relative_to(plan.previous).as_posix()
         parts = relative.split("/")
-        if relative in rewritten or (parts[0] == SEARCH and len(parts) > 2 and parts[1] in plan.reindex):
+        if relative in rewritten or (parts[0] == SEARCH and len(parts) > 2 and parts[1] in reindexed):
             continue
         target = site / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -161,6 +180,7 @@ def seed(plan: Plan, docs: Path, site: Path) -> None:
             os.utime(file, (UNCHANGED_MTIME, UNCHANGED_MTIME))
 
 
-def record(build_folder: Path, current: PageSet, anchors: Anchors) -> None:
-    payload = {**current.to_json(), "anchors": {k: list(v) for k, v in anchors.present.items()}, "links": anchors.links}
+def record(build_folder: Path, current: PageSet, anchors: Anchors, stale: frozenset[str] = frozenset()) -> None:
+    payload = {**current.to_json(), "anchors": {k: list(v) for k, v in anchors.present.items()}, "links": anchors.links,
+               "stale": sorted(stale)}
     (build_folder / RECORD).write_text(json.dumps(payload, ensure_ascii=False, sort_keys=True), encoding="utf-8")

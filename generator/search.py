@@ -117,6 +117,7 @@ async def _write_bundle(site: Path, language: str, pages: list[SearchPage]) -> l
     from pagefind_bin_extended import get_executable
 
     output = site / BUNDLES / language
+    shutil.rmtree(output, ignore_errors=True)  # unlinked, never written over: an incremental build's files may be links
     with tempfile.TemporaryDirectory(prefix=f".pagefind-{language}-", dir=site.parent) as folder:
         for page in pages:
             _link(site / page.path, Path(folder) / page.path)

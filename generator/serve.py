@@ -1,6 +1,8 @@
 """``papernotes serve``: build, serve ``site/`` on localhost, rebuild when an input changes.
 
-Each rebuild is incremental (``site_build.build``: only the pages an edit changed are rendered).
+Each rebuild is incremental (``site_build.build``: only the pages an edit changed are rendered),
+and in two steps: the edited pages are published (the open page reloads), then, in the background,
+their languages' search bundles are rebuilt and published (the site is then what ``build`` writes).
 When a rebuild fails, the last good site keeps being served, the problems are printed in the
 terminal, and every page the browser loads (the open one reloads) carries an overlay listing them
 as ``path:line: message``, as the dev servers of Vite and Hugo do; the next good build removes it.
@@ -8,6 +10,7 @@ as ``path:line: message``, as the dev servers of Vite and Hugo do; the next good
 from __future__ import annotations
 
 import html
+import threading
 import time
 from typing import Callable
 
@@ -73,11 +76,21 @@ def serve(project: Project, host: str, port: int, report: Callable) -> int:
     if report(build(project, katex, address)):
         return 1
 
+    building = threading.Lock()  # one build at a time: the next edit waits for the search step
+
     def rebuild() -> None:
         started = time.perf_counter()
-        state.problems = build(project, katex, address)  # on error the last good site keeps being served
+        with building:
+            state.problems = build(project, katex, address, search=False)  # on error the last good site stays
         if report(state.problems, consequence="the last good site is still served") == 0:
             print(f"rebuilt in {time.perf_counter() - started:.2f} s", flush=True)
+            threading.Thread(target=index, daemon=True).start()
+
+    def index() -> None:
+        with building:
+            problems = build(project, katex, address)  # the search bundles the fast build left stale
+        if report(problems, consequence="search still answers from the previous index"):
+            state.problems = problems
 
     server = Server(builder=rebuild, host=host, port=port, root=str(project.site), polling_interval=POLL_SECONDS)
     for path in project.inputs():

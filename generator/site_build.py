@@ -34,9 +34,11 @@ THEME_OVERRIDES = Path(__file__).parent / "theme"
 KEEP_BUILDS = 2
 
 
-def build(project: Project, katex: Katex | None = None, site_url: str | None = None) -> list[Diagnostic]:
+def build(project: Project, katex: Katex | None = None, site_url: str | None = None, search: bool = True) -> list[Diagnostic]:
     """Build the site into ``project.site``; returns every problem (an error means nothing changed).
-    ``site_url`` overrides mkdocs.yml's (the address the site is served at)."""
+    ``site_url`` overrides mkdocs.yml's (the address the site is served at). ``search=False``: an
+    incremental build leaves the search bundles of the changed pages' languages as they were and is
+    not final (the next build, which ``serve`` runs right after, re-indexes them)."""
     digest = inputs_digest(project, site_url)
     unchanged = published_warnings(project, digest)
     if unchanged is not None:  # the published site was built from exactly these inputs
@@ -52,7 +54,7 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     checked = verification(project, loaded.kb, specs)
     rendered, nav = pages.render_pages(loaded.kb, checked), pages.navigation(loaded.kb)
     languages = page_languages(loaded.kb)
-    plan = incremental.plan(project, incremental.page_set(project, rendered, nav, languages, site_url))
+    plan = incremental.plan(project, incremental.page_set(project, rendered, nav, languages, site_url), search)
     staging = project.work / "sites" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     problems = write_docs(project, rendered, staging / "docs")
     if plan.previous is not None:
@@ -61,12 +63,14 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     problems = problems or run_mkdocs(project, staging / "docs", staging / "site", nav, site_url, anchors)
     built = None if plan.previous is None else [staging / "site" / page for page in plan.changed_html()]
     problems = problems or render_math_in_site(staging / "site", katex, built)
-    problems = problems or index_search(staging / "site", languages, keep=plan.kept_languages)
+    if not plan.deferred:
+        problems = problems or index_search(staging / "site", languages, keep=plan.kept_languages)
     if problems:
         shutil.rmtree(staging, ignore_errors=True)
         return loaded.problems + problems
-    record_inputs(staging, digest, loaded.problems)
-    incremental.record(staging, plan.current, anchors.result())
+    if not plan.deferred:  # a build with stale search bundles is never taken for a finished one
+        record_inputs(staging, digest, loaded.problems)
+    incremental.record(staging, plan.current, anchors.result(), plan.deferred)
     publish(staging / "site", project.site)
     shutil.rmtree(staging / "docs", ignore_errors=True)
     prune(project.work / "sites", keep=staging)

@@ -153,3 +153,19 @@ def test_a_link_to_a_missing_anchor_fails_as_in_a_clean_build(tmp_path):
     assert problems == [p.message for p in build(clean_copy(project, tmp_path / "clean2"))]
     assert problems == ["Doc file 'notes/beta2021second.md' contains a link 'alpha2020first.md#ideas', "
                         "but the doc 'notes/alpha2020first.md' does not contain an anchor '#ideas'."]
+
+
+def test_a_build_that_leaves_search_stale_is_followed_by_the_clean_build(tmp_path):
+    """serve publishes an edit before re-indexing it for search (build(search=False)); the next
+    build brings the search bundles up to date and the site is a clean build's."""
+    project = with_snippet_and_result(make_project(tmp_path / "warm"))
+    assert build(project) == []
+    EDITS["note prose and a formula"](project)
+    assert build(project, search=False) == []
+    assert (project.site / "notes/alpha2020first/index.html").read_text(encoding="utf-8").count("A new sentence") == 1
+    assert build(project) == []
+    clean = clean_copy(project, tmp_path / "clean")
+    assert build(clean) == []
+    after, expected = site_files(project), site_files(clean)
+    assert sorted(after) == sorted(expected)
+    assert [name for name in expected if after[name] != expected[name]] == []
