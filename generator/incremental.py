@@ -158,6 +158,14 @@ def _stale(site: Path) -> set[str]:
 def seed(plan: Plan, docs: Path, site: Path) -> None:
     """``site`` made from the previous build, less what this build re-renders; every docs file but
     the changed pages marked as older than its output, so mkdocs keeps that output."""
+    seed_site(plan, site)
+    for file in docs.rglob("*"):
+        if file.is_file() and file.relative_to(docs).as_posix() not in plan.changed:
+            os.utime(file, (UNCHANGED_MTIME, UNCHANGED_MTIME))
+
+
+def seed_site(plan: Plan, site: Path) -> None:
+    """``site`` made from the previous build, less the changed pages and the bundles re-indexed."""
     assert plan.previous is not None
     rewritten = set(plan.changed_html())
     reindexed = plan.reindex - plan.deferred
@@ -175,9 +183,24 @@ def seed(plan: Plan, docs: Path, site: Path) -> None:
             os.link(source, target)
         else:
             shutil.copy2(source, target)
-    for file in docs.rglob("*"):
-        if file.is_file() and file.relative_to(docs).as_posix() not in plan.changed:
-            os.utime(file, (UNCHANGED_MTIME, UNCHANGED_MTIME))
+
+
+def stale_plan(site: Path) -> Plan | None:
+    """For a published build that left search bundles stale: the plan that re-indexes just those."""
+    try:
+        record = json.loads((site.parent / RECORD).read_text(encoding="utf-8"))
+        current = PageSet(record["frame"], record["pages"], record["languages"])
+        stale = frozenset(record.get("stale", []))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return Plan(current, site, frozenset(), stale) if stale else None
+
+
+def finished(build_folder: Path, previous: Path) -> None:
+    """The previous build's record, with no stale bundle, for the build that re-indexed them."""
+    record = json.loads((previous.parent / RECORD).read_text(encoding="utf-8"))
+    record["stale"] = []
+    (build_folder / RECORD).write_text(json.dumps(record, ensure_ascii=False, sort_keys=True), encoding="utf-8")
 
 
 def record(build_folder: Path, current: PageSet, anchors: Anchors, stale: frozenset[str] = frozenset()) -> None:

@@ -2,7 +2,8 @@
 
 Each rebuild is incremental (``site_build.build``: only the pages an edit changed are rendered),
 and in two steps: the edited pages are published (the open page reloads), then, in the background,
-their languages' search bundles are rebuilt and published (the site is then what ``build`` writes).
+their languages' search bundles are rebuilt and published (``finish_search``: the site is then what
+``build`` writes).
 When a rebuild fails, the last good site keeps being served, the problems are printed in the
 terminal, and every page the browser loads (the open one reloads) carries an overlay listing them
 as ``path:line: message``, as the dev servers of Vite and Hugo do; the next good build removes it.
@@ -17,7 +18,7 @@ from typing import Callable
 from .diagnostics import Diagnostic
 from .formulas import cached_katex
 from .project import Project
-from .site_build import build
+from .site_build import build, finish_search
 
 OVERLAY_ID = "papernotes-build-errors"
 # how often the watcher looks at the inputs (mkdocs' default is 0.5 s, half a writer's budget)
@@ -88,7 +89,7 @@ def serve(project: Project, host: str, port: int, report: Callable) -> int:
 
     def index() -> None:
         with building:
-            problems = build(project, katex, address)  # the search bundles the fast build left stale
+            problems = finish_search(project)  # the search bundles the fast build left stale
         if report(problems, consequence="search still answers from the previous index"):
             state.problems = problems
 

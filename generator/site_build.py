@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 from . import incremental
-from .build_inputs import inputs_digest, published_warnings, record_inputs
+from .build_inputs import PENDING, RECORD, inputs_digest, published_warnings, record_inputs
 from .content_cache import ContentCache
 from .diagnostics import Diagnostic
 from .fingerprint import generator_fingerprint
@@ -68,13 +68,36 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     if problems:
         shutil.rmtree(staging, ignore_errors=True)
         return loaded.problems + problems
-    if not plan.deferred:  # a build with stale search bundles is never taken for a finished one
-        record_inputs(staging, digest, loaded.problems)
+    # a build with stale search bundles is never taken for a finished one (finish_search makes it one)
+    record_inputs(staging, digest, loaded.problems, PENDING if plan.deferred else RECORD)
     incremental.record(staging, plan.current, anchors.result(), plan.deferred)
     publish(staging / "site", project.site)
     shutil.rmtree(staging / "docs", ignore_errors=True)
     prune(project.work / "sites", keep=staging)
     return loaded.problems
+
+
+def finish_search(project: Project) -> list[Diagnostic]:
+    """After ``build(search=False)``: the published build with its stale search bundles re-indexed,
+    published as a new build (the site is then the one ``build`` writes). Much less than a build:
+    the pages are linked from the published build, and only Pagefind runs."""
+    if not project.site.is_symlink():
+        return []
+    published = project.site.resolve()
+    plan = incremental.stale_plan(published)
+    if plan is None or not (published.parent / PENDING).exists():
+        return []
+    staging = project.work / "sites" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    incremental.seed_site(plan, staging / "site")
+    problems = index_search(staging / "site", plan.current.languages, keep=plan.kept_languages)
+    if problems:
+        shutil.rmtree(staging, ignore_errors=True)
+        return problems
+    shutil.copy2(published.parent / PENDING, staging / RECORD)
+    incremental.finished(staging, published)
+    publish(staging / "site", project.site)
+    prune(project.work / "sites", keep=staging)
+    return []
 
 
 def write_docs(project: Project, rendered: dict[str, str], docs: Path) -> list[Diagnostic]:

@@ -14,7 +14,7 @@ from generator.checks.runner import Environment, cache_key
 from generator.load import load
 from generator.formulas import Katex
 from generator.project import Project
-from generator.site_build import build
+from generator.site_build import build, finish_search
 
 
 def with_snippet_and_result(project: Project) -> Project:
@@ -155,15 +155,21 @@ def test_a_link_to_a_missing_anchor_fails_as_in_a_clean_build(tmp_path):
                         "but the doc 'notes/alpha2020first.md' does not contain an anchor '#ideas'."]
 
 
-def test_a_build_that_leaves_search_stale_is_followed_by_the_clean_build(tmp_path):
-    """serve publishes an edit before re-indexing it for search (build(search=False)); the next
-    build brings the search bundles up to date and the site is a clean build's."""
+@pytest.mark.parametrize("then", ["finish_search", "build"])
+def test_a_build_that_leaves_search_stale_is_followed_by_the_clean_build(tmp_path, then):
+    """serve publishes an edit before re-indexing it for search (build(search=False)), then
+    finish_search re-indexes it; a build instead does it too. Either way the site is a clean build's."""
     project = with_snippet_and_result(make_project(tmp_path / "warm"))
     assert build(project) == []
     EDITS["note prose and a formula"](project)
     assert build(project, search=False) == []
     assert (project.site / "notes/alpha2020first/index.html").read_text(encoding="utf-8").count("A new sentence") == 1
+    stale = project.site.resolve()
+    assert (finish_search(project) if then == "finish_search" else build(project)) == []
+    finished = project.site.resolve()
+    assert finished != stale
     assert build(project) == []
+    assert project.site.resolve() == finished  # taken for the finished build of these inputs: nothing rebuilt
     clean = clean_copy(project, tmp_path / "clean")
     assert build(clean) == []
     after, expected = site_files(project), site_files(clean)
