@@ -6,9 +6,9 @@ renderers (their fingerprint), ``mkdocs.yml``, the site address, the navigation,
 Markdown on each build (cheap); when the frame is the one the published build was made from, only
 the pages whose Markdown differs go through mkdocs (its ``dirty`` build: a page whose HTML is
 missing is rendered, the others are kept), their formulas are rendered, and only the search bundles
-of their languages are rebuilt. Everything else is taken from the published build: page HTML and
-kept search bundles as hard links (nothing ever writes into them), every other file as a copy
-(mkdocs rewrites the sitemap and 404 page in place). Any other change is a clean build.
+of their languages are rebuilt. Everything else is taken from the published build as hard links,
+except the few files written over in place (the sitemap, the 404 page, the search manifest), which
+are copied. Any other change is a clean build.
 """
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ from .render import urls
 
 RECORD = "pages.json"  # next to the built site, like inputs.json: what each page was built from
 SEARCH = "pagefind"
+# the files a dirty build writes over (mkdocs' static templates, the search manifest): copied, as
+# everything else is linked (the re-rendered pages and re-indexed bundles are left out, written anew;
+# mkdocs copies no static file, as each one in docs/ is older than its copy in the site)
+REWRITTEN_IN_PLACE = frozenset({"404.html", "sitemap.xml", "sitemap.xml.gz", f"{SEARCH}/languages.json"})
 UNCHANGED_MTIME = 1  # docs files older than any built file: mkdocs' dirty build keeps their output
 
 
@@ -178,11 +182,10 @@ def seed_site(plan: Plan, site: Path) -> None:
             continue
         target = site / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        never_rewritten = (relative.endswith("index.html") and parts[0] != SEARCH) or (parts[0] == SEARCH and len(parts) > 2)
-        if never_rewritten:
-            os.link(source, target)
-        else:
+        if relative in REWRITTEN_IN_PLACE:
             shutil.copy2(source, target)
+        else:
+            os.link(source, target)
 
 
 def stale_plan(site: Path) -> Plan | None:

@@ -55,7 +55,7 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     rendered, nav = pages.render_pages(loaded.kb, checked), pages.navigation(loaded.kb)
     languages = page_languages(loaded.kb)
     plan = incremental.plan(project, incremental.page_set(project, rendered, nav, languages, site_url), search)
-    staging = project.work / "sites" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    staging = new_build_folder(project)
     problems = write_docs(project, rendered, staging / "docs")
     if plan.previous is not None:
         incremental.seed(plan, staging / "docs", staging / "site")
@@ -77,6 +77,11 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     return loaded.problems
 
 
+def new_build_folder(project: Project) -> Path:
+    """A fresh folder for a build (named by time, so that ``prune`` keeps the latest)."""
+    return project.work / "sites" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
 def finish_search(project: Project) -> list[Diagnostic]:
     """After ``build(search=False)``: the published build with its stale search bundles re-indexed,
     published as a new build (the site is then the one ``build`` writes). Much less than a build:
@@ -87,7 +92,7 @@ def finish_search(project: Project) -> list[Diagnostic]:
     plan = incremental.stale_plan(published)
     if plan is None or not (published.parent / PENDING).exists():
         return []
-    staging = project.work / "sites" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    staging = new_build_folder(project)
     incremental.seed_site(plan, staging / "site")
     problems = index_search(staging / "site", plan.current.languages, keep=plan.kept_languages)
     if problems:
