@@ -154,11 +154,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve_latency(project: Project, runs: int) -> list[float]:
-    """Seconds from writing a note to the served page showing the edit."""
+def serve_latency(project: Project, runs: int, generator: Path | None = None) -> list[float]:
+    """Seconds from writing a note to the served page showing the edit (``generator``: a folder
+    holding another version of the generator package, run instead of this one)."""
     port = free_port()
-    server = subprocess.Popen([str(BIN / "papernotes"), "serve", "--port", str(port)], cwd=project.root,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    command = [sys.executable, "-m", "generator.cli", "--root", str(project.root), "serve", "--port", str(port)]
+    server = subprocess.Popen(command, cwd=generator or REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True, env={**os.environ, "PYTHONPATH": str(generator or REPO)})
     note = sorted(project.notes.glob("*.md"))[0]
     url = f"http://127.0.0.1:{port}/notes/{note.stem}/"
     try:
@@ -200,7 +202,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--factors", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--baseline-rev", default="95472d8", help="the generator the baseline build runs (default: main before issue 13)")
+    parser.add_argument("--baseline-rev", default="3ce9358", help="the generator the baseline builds run (default: main "
+                        "before per-page incremental builds; 95472d8 is main before issue 13)")
     parser.add_argument("--skip", nargs="*", default=[], choices=("baseline", "plain", "serve", "check"))
     args = parser.parse_args()
     source = Project(REPO)
@@ -228,7 +231,20 @@ def main() -> None:
             row(factor, notes, "one-note edit build", edits)
             if base is not None:
                 command = [sys.executable, "-m", "generator.cli", "--root", str(project.root), "build"]
-                row(factor, notes, "baseline build", [timed(command, base) for _ in range(args.runs)])
+                clean_base = []
+                for _ in range(args.runs):
+                    shutil.rmtree(project.cache, ignore_errors=True)
+                    shutil.rmtree(project.work / "sites", ignore_errors=True)
+                    clean_base.append(timed(command, base, PYTHONPATH=str(base)))
+                row(factor, notes, "baseline clean", clean_base)
+                edits_base = []
+                for i in range(args.runs):
+                    note.write_text(note.read_text(encoding="utf-8") + f"\nEdited for the baseline, run {i}.\n", encoding="utf-8")
+                    edits_base.append(timed(command, base, PYTHONPATH=str(base)))
+                row(factor, notes, "baseline edit build", edits_base)
+                if "serve" not in args.skip:
+                    row(factor, notes, "baseline serve", [(s, 0.0) for s in serve_latency(project, args.runs, base)])
+                shutil.rmtree(project.work / "sites", ignore_errors=True)  # the next builds start from their own
             if "plain" not in args.skip:
                 plain = plain_mkdocs(project, Path(tmp) / f"plain{factor}")
                 row(factor, notes, "plain mkdocs", [timed([str(BIN / "mkdocs"), "build", "--quiet"], plain) for _ in range(args.runs)])

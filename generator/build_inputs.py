@@ -11,6 +11,7 @@ from .fingerprint import generator_fingerprint
 from .project import Project
 
 RECORD = "inputs.json"  # next to the built site (never inside it): the digest and the build's warnings
+PENDING = "inputs.pending.json"  # the same, for a build whose search bundles are not yet up to date
 
 
 def inputs_digest(project: Project, site_url: str | None) -> str:
@@ -42,7 +43,7 @@ def published_warnings(project: Project, digest: str) -> list[Diagnostic] | None
         return None
 
 
-def record_inputs(build_folder: Path, digest: str, warnings: list[Diagnostic]) -> None:
+def record_inputs(build_folder: Path, digest: str, warnings: list[Diagnostic], name: str = RECORD) -> None:
     payload = {"digest": digest, "warnings": [{"path": w.path, "line": w.line, "message": w.message, "severity": w.severity}
                                               for w in warnings]}
-    (build_folder / RECORD).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    (build_folder / name).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")

@@ -144,12 +144,12 @@ def render_math_in_html(page: str, katex: Katex) -> tuple[str, list[str]]:
     return ARITHMATEX.sub(replace, page), errors
 
 
-def render_math_in_site(site: Path, katex: Katex) -> list[Diagnostic]:
-    """Every page's formulas rendered in place: first every distinct formula of the site at once
-    (from the caches, the rest in parallel), then each page rewritten."""
+def render_math_in_site(site: Path, katex: Katex, only: list[Path] | None = None) -> list[Diagnostic]:
+    """Every page's formulas (or those of the pages ``only``) rendered in place: first every distinct
+    formula at once (from the caches, the rest in parallel), then each page rewritten."""
     pages = []
     formulas: set[tuple[str, bool]] = set()
-    for page in site.rglob("*.html"):
+    for page in site.rglob("*.html") if only is None else only:
         text = page.read_text(encoding="utf-8")
         if "arithmatex" not in text:
             continue

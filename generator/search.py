@@ -14,7 +14,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
+import re
 import shutil
+import tempfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,10 +42,11 @@ class SearchPage:
     language: str
 
 
-def index_search(site: Path, languages: Mapping[str, str]) -> list[Diagnostic]:
+def index_search(site: Path, languages: Mapping[str, str], keep: frozenset[str] = frozenset()) -> list[Diagnostic]:
     """Index every page of ``site`` into ``site/pagefind/<lang>/`` bundles and list them in
     ``site/pagefind/languages.json``. ``languages`` maps a page's URL (``notes/key/``) to its
-    language; pages not in it are in English."""
+    language; pages not in it are in English. The bundles of the languages in ``keep`` are already
+    in ``site`` (an incremental build kept them: none of their pages changed)."""
     pages = search_pages(site, languages)
     if not pages:
         return [Diagnostic("mkdocs.yml", 0, f"no page of {site} has an <{ROOT_SELECTOR}> to index for search")]
@@ -52,10 +56,11 @@ def index_search(site: Path, languages: Mapping[str, str]) -> list[Diagnostic]:
     by_language: dict[str, list[SearchPage]] = {}
     for page in pages:
         by_language.setdefault(page.language, []).append(page)
-    # Pagefind's Python API is async; its own event loop, in a thread, so a caller's running loop
-    # (a test driving a browser, an async server) does not matter
+    indexed = {language: pages for language, pages in by_language.items() if language not in keep}
+    # one Pagefind command per language, run side by side on an event loop of its own, in a thread, so a
+    # caller's running loop (a test driving a browser, an async server) does not matter
     with ThreadPoolExecutor(max_workers=1) as pool:
-        problems = pool.submit(asyncio.run, _write_bundles(site, by_language)).result()
+        problems = pool.submit(asyncio.run, _write_bundles(site, indexed)).result()
     if not problems:
         (site / MANIFEST).write_text(json.dumps(manifest(site, sorted(by_language))), encoding="utf-8")
     return problems
@@ -115,45 +120,37 @@ async def _write_bundles(site: Path, by_language: dict[str, list[SearchPage]]) -
     return [problem for problems in results for problem in problems]
 
 
-async def _write_bundle(site: Path, language: str, pages: list[SearchPage], attempts: int = 3) -> list[Diagnostic]:
-    """One language's bundle, checked once written: Pagefind 1.5.2's service can be stopped (when its
-    context closes) before its last files reach the disk, which leaves an empty
-    ``pagefind-entry.json`` on a busy machine; such a bundle is written again."""
-    for _ in range(attempts):
-        shutil.rmtree(site / BUNDLES / language, ignore_errors=True)
-        problems = await _index_bundle(site, language, pages)
-        if problems or not (broken := incomplete_files(site / BUNDLES / language)):
-            return problems
-    return [Diagnostic("search", 0, f"Pagefind wrote an incomplete {language} bundle {attempts} times: "
-                       f"empty {', '.join(broken[:3])}")]
+async def _write_bundle(site: Path, language: str, pages: list[SearchPage]) -> list[Diagnostic]:
+    """One language's bundle; when Pagefind indexes fewer pages than given, that is a problem (and
+    nothing is written). The pages are linked into a folder of their own and indexed by Pagefind's
+    command (``pagefind --site``), which exits only once the bundle is written. Not the Python API:
+    it answers one message per 0.1 s (a message per page cost 9 s of a 74-note build), and it
+    terminates its service right after asking it to write, which now and then left empty files."""
+    from pagefind_bin_extended import get_executable
+
+    output = site / BUNDLES / language
+    shutil.rmtree(output, ignore_errors=True)  # unlinked, never written over: an incremental build's files may be links
+    with tempfile.TemporaryDirectory(prefix=f".pagefind-{language}-", dir=site.parent) as folder:
+        for page in pages:
+            _link(site / page.path, Path(folder) / page.path)
+        excludes = [arg for selector in EXCLUDE_SELECTORS for arg in ("--exclude-selectors", selector)]
+        command = await asyncio.create_subprocess_exec(
+            str(get_executable()), "--site", folder, "--output-path", str(output), "--root-selector", ROOT_SELECTOR,
+            *excludes, "--force-language", language, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        log = (await command.communicate())[0].decode("utf-8", "replace")
+    indexed = re.search(r"Indexed (\d+) pages?", log)
+    if command.returncode != 0 or indexed is None:
+        return [Diagnostic("search", 0, f"Pagefind could not index the {language} pages: {log.strip()[-500:]}")]
+    if int(indexed[1]) != len(pages):
+        shutil.rmtree(output, ignore_errors=True)
+        return [Diagnostic("search", 0, f"Pagefind indexed {indexed[1]} of the {len(pages)} {language} pages: "
+                           f"a page without text under {ROOT_SELECTOR}?")]
+    return []
 
 
-def incomplete_files(bundle: Path) -> list[str]:
-    """The files of a written bundle that are empty (every file Pagefind writes has content)."""
-    return sorted(str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file() and p.stat().st_size == 0)
-
-
-async def _index_bundle(site: Path, language: str, pages: list[SearchPage]) -> list[Diagnostic]:
-    """One language's bundle; every page Pagefind refuses is a problem (and nothing is written)."""
-    from pagefind.index import IndexConfig, PagefindIndex
-
-    config = IndexConfig(root_selector=ROOT_SELECTOR, exclude_selectors=list(EXCLUDE_SELECTORS),
-                         force_language=language, output_path=str(site / BUNDLES / language))
-    problems: list[Diagnostic] = []
+def _link(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        async with PagefindIndex(config=config) as index:
-            for page in pages:
-                indexed = await index.add_html_file(content=(site / page.path).read_text(encoding="utf-8"), url=page.url)
-                if not indexed.get("page_word_count"):
-                    problems.append(Diagnostic(page.path, 0, f"search: Pagefind found no text to index under {ROOT_SELECTOR}"))
-            if problems:
-                raise _Refused()
-    except _Refused:
-        return problems
-    except Exception as exc:  # the Pagefind service's errors arrive as exceptions of its own types
-        return [Diagnostic("search", 0, f"Pagefind could not index the {language} pages: {exc}")]
-    return problems
-
-
-class _Refused(Exception):
-    """Leaves the index's context without writing the bundle."""
+        os.link(source, target)
+    except OSError:  # another file system
+        shutil.copyfile(source, target)

@@ -1,28 +1,103 @@
-"""``papernotes serve``: build, serve ``site/`` on localhost, rebuild when an input changes."""
+"""``papernotes serve``: build, serve ``site/`` on localhost, rebuild when an input changes.
+
+Each rebuild is incremental (``site_build.build``: only the pages an edit changed are rendered),
+and in two steps: the edited pages are published (the open page reloads), then, in the background,
+their languages' search bundles are rebuilt and published (``finish_search``: the site is then what
+``build`` writes).
+When a rebuild fails, the last good site keeps being served, the problems are printed in the
+terminal, and every page the browser loads (the open one reloads) carries an overlay listing them
+as ``path:line: message``, as the dev servers of Vite and Hugo do; the next good build removes it.
+"""
 from __future__ import annotations
 
+import html
+import threading
+import time
 from typing import Callable
 
+from .diagnostics import Diagnostic
 from .formulas import cached_katex
 from .project import Project
-from .site_build import build
+from .site_build import build, finish_search
+
+OVERLAY_ID = "papernotes-build-errors"
+# how often the watcher looks at the inputs (mkdocs' default is 0.5 s, half a writer's budget)
+POLL_SECONDS = 0.1
+
+
+def overlay(problems: list[Diagnostic]) -> str:
+    """The markup shown over a page while the last build failed: every error, as the terminal shows it."""
+    errors = "\n".join(html.escape(str(p)) for p in problems if p.is_error)
+    return (f'<div id="{OVERLAY_ID}" role="alert" style="position:fixed;inset:0;z-index:100000;overflow:auto;'
+            'background:rgba(24,0,0,.92);color:#fff;padding:2rem;font:14px/1.5 ui-monospace,monospace">'
+            '<p style="margin:0 0 1rem;font-weight:bold;color:#ff8a80">papernotes: the last build failed; '
+            'this page is from the last good build. Fix the source and save: the page reloads.</p>'
+            f'<pre style="margin:0;white-space:pre-wrap;color:#fff;background:none">{errors}</pre></div>')
+
+
+def with_overlay(page: bytes, problems: list[Diagnostic]) -> bytes:
+    """``page`` (an HTML response) with the overlay before ``</body>``."""
+    end = page.rfind(b"</body>")
+    end = len(page) if end < 0 else end
+    return page[:end] + overlay(problems).encode("utf-8") + page[end:]
+
+
+class BuildState:
+    """The problems of the last build, which the server shows; swapped whole, never edited."""
+
+    def __init__(self) -> None:
+        self.problems: list[Diagnostic] = []
+
+    @property
+    def failed(self) -> bool:
+        return any(p.is_error for p in self.problems)
 
 
 def serve(project: Project, host: str, port: int, report: Callable) -> int:
     from mkdocs.livereload import LiveReloadServer
 
+    class Server(LiveReloadServer):
+        """mkdocs' live-reload server, whose HTML responses carry the overlay while a build fails."""
+
+        def serve_request(self, environ, start_response):
+            if not state.failed:
+                return super().serve_request(environ, start_response)
+            answered = {}
+            body = b"".join(super().serve_request(environ, lambda status, headers, *_: answered.update(status=status, headers=headers)))
+            headers = answered["headers"]
+            if dict(headers).get("Content-Type", "").startswith("text/html"):
+                body = with_overlay(body, state.problems)
+                headers = [(k, str(len(body)) if k == "Content-Length" else v) for k, v in headers]
+            start_response(answered["status"], headers)
+            return [body]
+
     katex = cached_katex(project.cache)  # keeps rendered formulas across rebuilds
     address = f"http://{host}:{port}/"  # the sitemap lists pages under it, for instant navigation
+    state = BuildState()
     if report(build(project, katex, address)):
         return 1
 
-    def rebuild() -> None:
-        report(build(project, katex, address))  # on error the last good site keeps being served
+    building = threading.Lock()  # one build at a time: the next edit waits for the search step
 
-    server = LiveReloadServer(builder=rebuild, host=host, port=port, root=str(project.site))
+    def rebuild() -> None:
+        started = time.perf_counter()
+        with building:
+            state.problems = build(project, katex, address, search=False)  # on error the last good site stays
+        if report(state.problems, consequence="the last good site is still served") == 0:
+            print(f"rebuilt in {time.perf_counter() - started:.2f} s", flush=True)
+            threading.Thread(target=index, daemon=True).start()
+
+    def index() -> None:
+        with building:
+            problems = finish_search(project)  # the search bundles the fast build left stale
+        if report(problems, consequence="search still answers from the previous index"):
+            state.problems = problems
+
+    server = Server(builder=rebuild, host=host, port=port, root=str(project.site), polling_interval=POLL_SECONDS)
     for path in project.inputs():
-        server.watch(str(path))
-    print(f"serving http://{host}:{port}/ (Ctrl+C to stop)")
+        if path.exists():  # watchdog cannot watch what is not there (no snippets yet, no check results)
+            server.watch(str(path))
+    print(f"serving http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     try:
         server.serve()
     except KeyboardInterrupt:

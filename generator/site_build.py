@@ -13,7 +13,8 @@ import time
 import uuid
 from pathlib import Path
 
-from .build_inputs import inputs_digest, published_warnings, record_inputs
+from . import incremental
+from .build_inputs import PENDING, RECORD, inputs_digest, published_warnings, record_inputs
 from .content_cache import ContentCache
 from .diagnostics import Diagnostic
 from .fingerprint import generator_fingerprint
@@ -33,9 +34,11 @@ THEME_OVERRIDES = Path(__file__).parent / "theme"
 KEEP_BUILDS = 2
 
 
-def build(project: Project, katex: Katex | None = None, site_url: str | None = None) -> list[Diagnostic]:
+def build(project: Project, katex: Katex | None = None, site_url: str | None = None, search: bool = True) -> list[Diagnostic]:
     """Build the site into ``project.site``; returns every problem (an error means nothing changed).
-    ``site_url`` overrides mkdocs.yml's (the address the site is served at)."""
+    ``site_url`` overrides mkdocs.yml's (the address the site is served at). ``search=False``: an
+    incremental build leaves the search bundles of the changed pages' languages as they were and is
+    not final (the next build, which ``serve`` runs right after, re-indexes them)."""
     digest = inputs_digest(project, site_url)
     unchanged = published_warnings(project, digest)
     if unchanged is not None:  # the published site was built from exactly these inputs
@@ -49,19 +52,57 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     if check_problems:
         return loaded.problems + check_problems
     checked = verification(project, loaded.kb, specs)
-    staging = project.work / "sites" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    problems = write_docs(project, pages.render_pages(loaded.kb, checked), staging / "docs")
-    problems = problems or run_mkdocs(project, staging / "docs", staging / "site", pages.navigation(loaded.kb), site_url)
-    problems = problems or render_math_in_site(staging / "site", katex)
-    problems = problems or index_search(staging / "site", page_languages(loaded.kb))
+    rendered, nav = pages.render_pages(loaded.kb, checked), pages.navigation(loaded.kb)
+    languages = page_languages(loaded.kb)
+    plan = incremental.plan(project, incremental.page_set(project, rendered, nav, languages, site_url), search)
+    staging = new_build_folder(project)
+    problems = write_docs(project, rendered, staging / "docs")
+    if plan.previous is not None:
+        incremental.seed(plan, staging / "docs", staging / "site")
+    anchors = _AnchorCheck(incremental.previous_anchors(plan))
+    problems = problems or run_mkdocs(project, staging / "docs", staging / "site", nav, site_url, anchors)
+    built = None if plan.previous is None else [staging / "site" / page for page in plan.changed_html()]
+    problems = problems or render_math_in_site(staging / "site", katex, built)
+    if not plan.deferred:
+        problems = problems or index_search(staging / "site", languages, keep=plan.kept_languages)
     if problems:
         shutil.rmtree(staging, ignore_errors=True)
         return loaded.problems + problems
-    record_inputs(staging, digest, loaded.problems)
+    # a build with stale search bundles is never taken for a finished one (finish_search makes it one)
+    record_inputs(staging, digest, loaded.problems, PENDING if plan.deferred else RECORD)
+    incremental.record(staging, plan.current, anchors.result(), plan.deferred)
     publish(staging / "site", project.site)
     shutil.rmtree(staging / "docs", ignore_errors=True)
     prune(project.work / "sites", keep=staging)
     return loaded.problems
+
+
+def new_build_folder(project: Project) -> Path:
+    """A fresh folder for a build (named by time, so that ``prune`` keeps the latest)."""
+    return project.work / "sites" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
+def finish_search(project: Project) -> list[Diagnostic]:
+    """After ``build(search=False)``: the published build with its stale search bundles re-indexed,
+    published as a new build (the site is then the one ``build`` writes). Much less than a build:
+    the pages are linked from the published build, and only Pagefind runs."""
+    if not project.site.is_symlink():
+        return []
+    published = project.site.resolve()
+    plan = incremental.stale_plan(published)
+    if plan is None or not (published.parent / PENDING).exists():
+        return []
+    staging = new_build_folder(project)
+    incremental.seed_site(plan, staging / "site")
+    problems = index_search(staging / "site", plan.current.languages, keep=plan.kept_languages)
+    if problems:
+        shutil.rmtree(staging, ignore_errors=True)
+        return problems
+    shutil.copy2(published.parent / PENDING, staging / RECORD)
+    incremental.finished(staging, published)
+    publish(staging / "site", project.site)
+    prune(project.work / "sites", keep=staging)
+    return []
 
 
 def write_docs(project: Project, rendered: dict[str, str], docs: Path) -> list[Diagnostic]:
@@ -83,38 +124,54 @@ def plotly_js() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
+# mkdocs' warning that a dirty build may leave other pages' navigation stale: ours keeps the
+# navigation and the set of pages (incremental.py's frame), so nothing is stale
+DIRTY_WARNING = "A 'dirty' build is being performed"
+
+
 class _Collect(logging.Handler):
     """Keeps mkdocs' warnings and errors as diagnostics instead of letting them print."""
 
-    def __init__(self) -> None:
+    def __init__(self, dirty: bool = False) -> None:
         super().__init__(logging.WARNING)
         self.problems: list[Diagnostic] = []
+        self._dirty = dirty
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.problems.append(Diagnostic("mkdocs", 0, record.getMessage()))
+        message = record.getMessage()
+        if not (self._dirty and message.startswith(DIRTY_WARNING)):
+            self.problems.append(Diagnostic("mkdocs", 0, message))
 
 
-def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: str | None = None) -> list[Diagnostic]:
-    """``mkdocs build --strict`` of ``docs`` into ``site``, as diagnostics."""
+def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: str | None = None,
+               anchors: "_AnchorCheck | None" = None) -> list[Diagnostic]:
+    """``mkdocs build --strict`` of ``docs`` into ``site``, as diagnostics (every warning is one).
+    When ``anchors`` holds a previous build's anchors, the build is dirty: only the pages whose HTML
+    is missing from ``site`` (mkdocs' ``--dirty``; not ``strict``, which would count mkdocs' warning
+    about dirty builds: the warnings are ours to count)."""
+    anchors = anchors or _AnchorCheck(None)
+    dirty = anchors.previous is not None
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
     highlighter = HighlightCache(ContentCache(project.cache / "content.sqlite"),
                                  generator_fingerprint() + content_hash(project.mkdocs_config.read_bytes()))
-    collect = _Collect()
+    collect = _Collect(dirty)
     logger = logging.getLogger("mkdocs")
     saved = logger.handlers[:], logger.propagate
     logger.handlers, logger.propagate = [collect], False
     try:
         overrides = {"site_url": site_url} if site_url else {}
-        config = load_config(str(project.mkdocs_config), docs_dir=str(docs), site_dir=str(site), nav=nav, strict=True, **overrides)
+        config = load_config(str(project.mkdocs_config), docs_dir=str(docs), site_dir=str(site), nav=nav, strict=not dirty, **overrides)
         # snippets are included from the project itself (never copied), and only from inside it
         config.mdx_configs.setdefault("pymdownx.snippets", {})["base_path"] = [str(project.root)]
         fences = config.mdx_configs.setdefault("pymdownx.superfences", {})
         fences["custom_fences"] = list(fences.get("custom_fences", [])) + highlighter.fences()
         config.theme.dirs.insert(0, str(THEME_OVERRIDES))  # what mkdocs' custom_dir does, from the package
-        mkdocs_build(config)
+        config.plugins["papernotes-theme-bytecode"] = _ThemeBytecode(project.cache / "jinja")
+        config.plugins["papernotes-anchors"] = anchors.plugin()
+        mkdocs_build(config, dirty=dirty)
         highlighter.save()
     except MkDocsException as exc:
         if not collect.problems:
@@ -122,6 +179,67 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
     finally:
         logger.handlers, logger.propagate = saved
     return collect.problems
+
+
+def _theme_bytecode_plugin():
+    import jinja2
+    from mkdocs.plugins import BasePlugin
+
+    class ThemeBytecode(BasePlugin):
+        """The theme's templates compiled once, kept in ``build/cache/jinja`` (Jinja checks each
+        template's source checksum): compiling Material's templates was a fixed part of every build."""
+
+        def __init__(self, folder: Path) -> None:
+            super().__init__()
+            self._folder = folder
+
+        def on_env(self, env, config, files):
+            self._folder.mkdir(parents=True, exist_ok=True)
+            env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(self._folder))
+            return env
+
+    return ThemeBytecode
+
+
+class _AnchorCheck:
+    """What mkdocs found of the anchors of the pages it rendered, and, in a dirty build, the check
+    of links between those pages and the pages it kept (from the previous build's record)."""
+
+    def __init__(self, previous: incremental.Anchors | None) -> None:
+        self.previous = previous
+        self._present: dict[str, tuple[str, ...]] = {}
+        self._links: dict[str, dict[str, dict[str, str]]] = {}
+
+    def seen(self, page) -> None:
+        self._present[page.file.src_uri] = tuple(sorted(page.present_anchor_ids or ()))
+        self._links[page.file.src_uri] = {target.src_uri: dict(links) for target, links in (page.links_to_anchors or {}).items()}
+
+    def result(self) -> incremental.Anchors:
+        rendered = incremental.Anchors(self._present, self._links)
+        return rendered if self.previous is None else self.previous.updated(rendered)
+
+    def broken(self) -> list[str]:
+        return [] if self.previous is None else self.result().broken_between(frozenset(self._present))
+
+    def plugin(self):
+        from mkdocs.plugins import BasePlugin
+
+        check = self
+
+        class AnchorCheck(BasePlugin):
+            def on_page_content(self, html, page, config, files):
+                check.seen(page)
+                return html
+
+            def on_post_build(self, config):
+                for message in check.broken():
+                    logging.getLogger("mkdocs").warning(message)
+
+        return AnchorCheck()
+
+
+def _ThemeBytecode(folder: Path):  # noqa: N802 - builds the plugin class only when mkdocs is imported
+    return _theme_bytecode_plugin()(folder)
 
 
 def page_languages(kb) -> dict[str, str]:

@@ -14,7 +14,7 @@ from generator.checks.runner import Environment, cache_key
 from generator.load import load
 from generator.formulas import Katex
 from generator.project import Project
-from generator.site_build import build
+from generator.site_build import build, finish_search
 
 
 def with_snippet_and_result(project: Project) -> Project:
@@ -65,6 +65,9 @@ EDITS = {
     "a snippet": lambda p: edit(p.snippets / "beta2021second.py", "# y = max(0, x)", "# y = max(0, x), elementwise"),
     "a check result": set_status,
     "mkdocs.yml": lambda p: edit(p.mkdocs_config, "site_name: papernotes", "site_name: papernotes, edited"),
+    "a note's language": lambda p: edit(p.notes / "script2022title.md", "lang: ru", "lang: zh"),
+    "a note's TL;DR": lambda p: edit(p.notes / "alpha2020first.md", "takes smaller steps", "takes smaller, safer steps"),
+    "a note's citation count": lambda p: edit(p.notes / "alpha2020first.md", "count: 1234", "count: 4321"),
 }
 
 
@@ -81,7 +84,37 @@ def test_a_build_after_an_edit_equals_a_clean_build(tmp_path, kind):
     assert build(clean) == []
     expected = site_files(clean)
     assert sorted(after) == sorted(expected)
-    assert [name for name in expected if after[name] != expected[name]] == []
+    assert [(name, after[name][:400], expected[name][:400]) for name in expected if after[name] != expected[name]] == []
+
+
+def test_a_sequence_of_edits_ends_at_the_clean_build(tmp_path):
+    """Each build starts from the one before (never from a clean one): nothing goes stale on the way."""
+    project = with_snippet_and_result(make_project(tmp_path / "warm"))
+    assert build(project) == []
+    for kind in ("note prose and a formula", "a note's language", "a check result", "a note's TL;DR", "a note's tags"):
+        EDITS[kind](project)
+        assert build(project) == [], kind
+    clean = clean_copy(project, tmp_path / "clean")
+    assert build(clean) == []
+    after, expected = site_files(project), site_files(clean)
+    assert sorted(after) == sorted(expected)
+    assert [(name, after[name][:400], expected[name][:400]) for name in expected if after[name] != expected[name]] == []
+
+
+def test_an_edit_to_one_note_rebuilds_only_the_pages_that_show_it(tmp_path):
+    """The pages an edit of a note's prose leaves as they were are the previous build's files
+    (hard links), not rendered again; the note's own page is new."""
+    project = with_snippet_and_result(make_project(tmp_path))
+    assert build(project) == []
+    before = project.site.resolve()
+    edit(project.notes / "alpha2020first.md", "## Idea", "## Idea\n\nOne more sentence.")
+    assert build(project) == []
+    after = project.site.resolve()
+    assert after != before
+    kept = [page for page in ("notes/beta2021second/index.html", "notes/script2022title/index.html", "bibliography/index.html")
+            if (after / page).stat().st_ino == (before / page).stat().st_ino]
+    assert kept == ["notes/beta2021second/index.html", "notes/script2022title/index.html", "bibliography/index.html"]
+    assert (after / "notes/alpha2020first/index.html").stat().st_ino != (before / "notes/alpha2020first/index.html").stat().st_ino
 
 
 def test_a_build_with_nothing_changed_keeps_the_published_site(tmp_path):
@@ -100,3 +133,45 @@ def test_the_generators_fingerprint_follows_its_templates(tmp_path):
     assert before == fingerprint.generator_fingerprint()
     edit(package / "render" / "templates" / "note.md.j2", "## Related notes", "## See also")
     assert fingerprint.generator_fingerprint(package) != before
+
+
+def test_a_link_to_a_missing_anchor_fails_as_in_a_clean_build(tmp_path):
+    """mkdocs checks anchors only between the pages it renders; a dirty build also checks links
+    between a re-rendered page and a kept one, in both directions, from the previous build's record."""
+    project = with_snippet_and_result(make_project(tmp_path / "warm"))
+    edit(project.notes / "beta2021second.md", "## 方法", "## 方法\n\nSee [the idea](alpha2020first.md#idea).")
+    assert build(project) == []
+    edit(project.notes / "alpha2020first.md", "## Idea", "## Concept")  # the linked page is re-rendered, the linking one kept
+    problems = [p.message for p in build(project)]
+    assert problems == [p.message for p in build(clean_copy(project, tmp_path / "clean"))]
+    assert problems == ["Doc file 'notes/beta2021second.md' contains a link 'alpha2020first.md#idea', "
+                        "but the doc 'notes/alpha2020first.md' does not contain an anchor '#idea'."]
+    edit(project.notes / "alpha2020first.md", "## Concept", "## Idea")
+    assert build(project) == []
+    edit(project.notes / "beta2021second.md", "#idea)", "#ideas)")  # the linking page is re-rendered, the linked one kept
+    problems = [p.message for p in build(project)]
+    assert problems == [p.message for p in build(clean_copy(project, tmp_path / "clean2"))]
+    assert problems == ["Doc file 'notes/beta2021second.md' contains a link 'alpha2020first.md#ideas', "
+                        "but the doc 'notes/alpha2020first.md' does not contain an anchor '#ideas'."]
+
+
+@pytest.mark.parametrize("then", ["finish_search", "build"])
+def test_a_build_that_leaves_search_stale_is_followed_by_the_clean_build(tmp_path, then):
+    """serve publishes an edit before re-indexing it for search (build(search=False)), then
+    finish_search re-indexes it; a build instead does it too. Either way the site is a clean build's."""
+    project = with_snippet_and_result(make_project(tmp_path / "warm"))
+    assert build(project) == []
+    EDITS["note prose and a formula"](project)
+    assert build(project, search=False) == []
+    assert (project.site / "notes/alpha2020first/index.html").read_text(encoding="utf-8").count("A new sentence") == 1
+    stale = project.site.resolve()
+    assert (finish_search(project) if then == "finish_search" else build(project)) == []
+    finished = project.site.resolve()
+    assert finished != stale
+    assert build(project) == []
+    assert project.site.resolve() == finished  # taken for the finished build of these inputs: nothing rebuilt
+    clean = clean_copy(project, tmp_path / "clean")
+    assert build(clean) == []
+    after, expected = site_files(project), site_files(clean)
+    assert sorted(after) == sorted(expected)
+    assert [name for name in expected if after[name] != expected[name]] == []

@@ -95,26 +95,37 @@ def _spec(node: ast.FunctionDef, display: str) -> tuple[CheckSpec, list[Diagnost
     return CheckSpec(display, node.name, first, node.end_lineno or node.lineno, tuple(bindings), needs_cuda), problems
 
 
-def local_imports(root: Path, file: Path) -> list[Path]:
-    """The helper modules in runnable_snippets/ that ``file`` imports, transitively (for the cache key)."""
+def local_imports(root: Path, file: Path, imports: dict[Path, list[str]] | None = None) -> list[Path]:
+    """The helper modules in runnable_snippets/ that ``file`` imports, transitively (for the cache key).
+    ``imports``: the modules each file was found to import, kept by the caller across calls (every
+    snippet imports the harness: parsing it once per snippet was most of a build's check lookup)."""
     folder = root / HELPERS_DIR
+    imports = {} if imports is None else imports
     found: list[Path] = []
     pending = [file]
     while pending:
         current = pending.pop()
-        try:
-            tree = ast.parse(current.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError, OSError):
-            continue
-        for node in _statements(tree.body):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
-            for name in names:
-                candidate = folder / f"{name.split('.')[0]}.py"
-                if candidate.exists() and candidate != file and candidate not in found:
-                    found.append(candidate)
-                    pending.append(candidate)
+        if current not in imports:
+            imports[current] = imported_modules(current)
+        for name in imports[current]:
+            candidate = folder / f"{name.split('.')[0]}.py"
+            if candidate.exists() and candidate != file and candidate not in found:
+                found.append(candidate)
+                pending.append(candidate)
     return sorted(found)
+
+
+def imported_modules(file: Path) -> list[str]:
+    """The absolute imports of a Python file (none when it cannot be read or parsed)."""
+    try:
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, OSError):
+        return []
+    names: list[str] = []
+    for node in _statements(tree.body):
+        names += [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+    return names
 
 
 def _statements(body: list[ast.stmt]):

@@ -155,11 +155,12 @@ class SnippetSources:
         self._parts: dict[str, tuple[bytes, ...]] = {}
         self._evaluator = evaluator
         self._evaluator_hash: bytes | None = None
+        self._imports: dict[Path, list[str]] = {}
 
     def parts(self, relative: str) -> tuple[bytes, ...]:
         if relative not in self._parts:
             file = self.root / relative
-            self._parts[relative] = (file.read_bytes(), *(p.read_bytes() for p in local_imports(self.root, file)),
+            self._parts[relative] = (file.read_bytes(), *(p.read_bytes() for p in local_imports(self.root, file, self._imports)),
                                      self.evaluator_hash())
         return self._parts[relative]
 

@@ -1,0 +1,212 @@
+"""Rebuilding only the pages an edit changed, from the previous build, with the same bytes as a clean build.
+
+A page's HTML depends on its own Markdown and on a *frame* shared by every page: the generator and
+renderers (their fingerprint), ``mkdocs.yml``, the site address, the navigation, the set of pages
+(links and the sitemap) and the bibliography file the site serves. Every page is rendered to
+Markdown on each build (cheap); when the frame is the one the published build was made from, only
+the pages whose Markdown differs go through mkdocs (its ``dirty`` build: a page whose HTML is
+missing is rendered, the others are kept), their formulas are rendered, and only the search bundles
+of their languages are rebuilt. Everything else is taken from the published build as hard links,
+except the few files written over in place (the sitemap, the 404 page, the search manifest), which
+are copied. Any other change is a clean build.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .fingerprint import generator_fingerprint
+from .project import Project
+from .render import urls
+
+RECORD = "pages.json"  # next to the built site, like inputs.json: what each page was built from
+SEARCH = "pagefind"
+# the files a dirty build writes over (mkdocs' static templates, the search manifest): copied, as
+# everything else is linked (the re-rendered pages and re-indexed bundles are left out, written anew;
+# mkdocs copies no static file, as each one in docs/ is older than its copy in the site)
+REWRITTEN_IN_PLACE = frozenset({"404.html", "sitemap.xml", "sitemap.xml.gz", f"{SEARCH}/languages.json"})
+UNCHANGED_MTIME = 1  # docs files older than any built file: mkdocs' dirty build keeps their output
+
+
+@dataclass(frozen=True)
+class PageSet:
+    """What a site is built from, page by page: the frame's digest, each docs page's Markdown
+    digest, and each page's search language (by URL)."""
+    frame: str
+    pages: Mapping[str, str]
+    languages: Mapping[str, str]
+
+    def to_json(self) -> dict:
+        return {"frame": self.frame, "pages": dict(self.pages), "languages": dict(self.languages)}
+
+
+def previous_anchors(plan: "Plan") -> Anchors | None:
+    """The anchors recorded with the build ``plan`` starts from (None for a clean build)."""
+    if plan.previous is None:
+        return None
+    try:
+        record = json.loads((plan.previous.parent / RECORD).read_text(encoding="utf-8"))
+        return Anchors({k: tuple(v) for k, v in record["anchors"].items()}, record["links"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+@dataclass(frozen=True)
+class Anchors:
+    """Per docs page, what mkdocs' anchor validation needs: the ids the page has, and the anchors
+    it links to on each page (``{target: {anchor: the link as written}}``). Kept with a build so
+    that a dirty build, which renders only some pages, can still check links between a page it
+    rendered and one it kept, in both directions, as a clean build does."""
+    present: Mapping[str, tuple[str, ...]]
+    links: Mapping[str, Mapping[str, Mapping[str, str]]]
+
+    def updated(self, rendered: "Anchors") -> "Anchors":
+        return Anchors({**self.present, **rendered.present}, {**self.links, **rendered.links})
+
+    def broken_between(self, rendered: frozenset[str]) -> list[str]:
+        """mkdocs' message for every link to a missing anchor from a rendered page to a kept one or
+        back (mkdocs itself checks links among the pages it rendered)."""
+        messages = []
+        for source, targets in sorted(self.links.items()):
+            for target, anchors in sorted(targets.items()):
+                if (source in rendered) == (target in rendered) or target not in self.present:
+                    continue
+                messages += [f"Doc file '{source}' contains a link '{link}', but the doc '{target}' does not contain an "
+                             f"anchor '#{anchor}'." for anchor, link in sorted(anchors.items()) if anchor not in self.present[target]]
+        return messages
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A build from scratch (``previous`` is None), or from ``previous`` (a built site) re-rendering
+    ``changed`` docs pages and re-indexing ``reindex`` languages, or, when not ``search``, leaving
+    their search bundles as they were for the next build to bring up to date (``deferred``)."""
+    current: PageSet
+    previous: Path | None = None
+    changed: frozenset[str] = frozenset()
+    reindex: frozenset[str] = frozenset()
+    search: bool = True
+
+    @property
+    def deferred(self) -> frozenset[str]:
+        """The languages whose search bundles this build leaves stale."""
+        return self.reindex if self.previous is not None and not self.search else frozenset()
+
+    @property
+    def kept_languages(self) -> frozenset[str]:
+        every = frozenset(self.current.languages.values()) | {"en"}  # the pages that are not notes are English
+        return every - self.reindex if self.previous else frozenset()
+
+    def changed_html(self) -> list[str]:
+        return sorted(html_of(page) for page in self.changed)
+
+
+def html_of(docs_page: str) -> str:
+    """Where mkdocs writes a docs page (``use_directory_urls``): ``notes/x.md`` -> ``notes/x/index.html``."""
+    return urls.url_of(docs_page) + "index.html"
+
+
+def page_set(project: Project, rendered: Mapping[str, str], nav: list, languages: Mapping[str, str],
+             site_url: str | None) -> PageSet:
+    frame = hashlib.sha256()
+    for part in (generator_fingerprint(), site_url or "", json.dumps(nav, sort_keys=True), "\n".join(sorted(rendered))):
+        frame.update(part.encode() + b"\0")
+    for file in (project.mkdocs_config, project.bibliography):
+        frame.update(hashlib.sha256(file.read_bytes() if file.exists() else b"").digest())
+    pages = {path: hashlib.sha256(text.encode("utf-8")).hexdigest() for path, text in rendered.items()}
+    return PageSet(frame.hexdigest(), pages, dict(languages))
+
+
+def plan(project: Project, current: PageSet, search: bool = True) -> Plan:
+    """From the published build when its frame is ``current``'s, else from scratch (which always
+    indexes for search). ``search=False``: the search bundles are left as they were (``serve`` shows
+    an edit first, then brings them up to date with a second build)."""
+    previous = _published(project)
+    if previous is None or previous[1].frame != current.frame or set(previous[1].pages) != set(current.pages):
+        return Plan(current)
+    if previous_anchors(Plan(current, previous[0])) is None:  # a record from before anchors were kept
+        return Plan(current)
+    site, before = previous
+    changed = frozenset(p for p, h in current.pages.items() if before.pages.get(p) != h)
+    urls_changed = {urls.url_of(p) for p in changed}
+    reindex = {lang for mapping in (before.languages, current.languages) for url, lang in mapping.items() if url in urls_changed}
+    reindex |= {"en" for url in urls_changed if url not in current.languages}  # pages not in the map are English
+    reindex |= set(current.languages.values()) ^ set(before.languages.values())
+    reindex |= _stale(site)  # left stale by the build before
+    return Plan(current, site, changed, frozenset(reindex), search)
+
+
+def _published(project: Project) -> tuple[Path, PageSet] | None:
+    if not project.site.is_symlink() or not project.site.resolve().is_dir():
+        return None
+    site = project.site.resolve()
+    try:
+        record = json.loads((site.parent / RECORD).read_text(encoding="utf-8"))
+        return site, PageSet(record["frame"], record["pages"], record["languages"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no record, or a corrupt one: a clean build
+
+
+def _stale(site: Path) -> set[str]:
+    try:
+        return set(json.loads((site.parent / RECORD).read_text(encoding="utf-8")).get("stale", []))
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
+def seed(plan: Plan, docs: Path, site: Path) -> None:
+    """``site`` made from the previous build, less what this build re-renders; every docs file but
+    the changed pages marked as older than its output, so mkdocs keeps that output."""
+    seed_site(plan, site)
+    for file in docs.rglob("*"):
+        if file.is_file() and file.relative_to(docs).as_posix() not in plan.changed:
+            os.utime(file, (UNCHANGED_MTIME, UNCHANGED_MTIME))
+
+
+def seed_site(plan: Plan, site: Path) -> None:
+    """``site`` made from the previous build, less the changed pages and the bundles re-indexed."""
+    assert plan.previous is not None
+    rewritten = set(plan.changed_html())
+    reindexed = plan.reindex - plan.deferred
+    for source in plan.previous.rglob("*"):
+        if source.is_dir():
+            continue
+        relative = source.relative_to(plan.previous).as_posix()
+        parts = relative.split("/")
+        if relative in rewritten or (parts[0] == SEARCH and len(parts) > 2 and parts[1] in reindexed):
+            continue
+        target = site / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if relative in REWRITTEN_IN_PLACE:
+            shutil.copy2(source, target)
+        else:
+            os.link(source, target)
+
+
+def stale_plan(site: Path) -> Plan | None:
+    """For a published build that left search bundles stale: the plan that re-indexes just those."""
+    try:
+        record = json.loads((site.parent / RECORD).read_text(encoding="utf-8"))
+        current = PageSet(record["frame"], record["pages"], record["languages"])
+        stale = frozenset(record.get("stale", []))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return Plan(current, site, frozenset(), stale) if stale else None
+
+
+def finished(build_folder: Path, previous: Path) -> None:
+    """The previous build's record, with no stale bundle, for the build that re-indexed them."""
+    record = json.loads((previous.parent / RECORD).read_text(encoding="utf-8"))
+    record["stale"] = []
+    (build_folder / RECORD).write_text(json.dumps(record, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+
+
+def record(build_folder: Path, current: PageSet, anchors: Anchors, stale: frozenset[str] = frozenset()) -> None:
+    payload = {**current.to_json(), "anchors": {k: list(v) for k, v in anchors.present.items()}, "links": anchors.links,
+               "stale": sorted(stale)}
+    (build_folder / RECORD).write_text(json.dumps(payload, ensure_ascii=False, sort_keys=True), encoding="utf-8")
