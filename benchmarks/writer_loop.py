@@ -57,7 +57,6 @@ def replicate(source: Project, root: Path, factor: int) -> Project:
     (root / HELPERS_DIR).mkdir()
     for name in ("taxonomy.yml", "mkdocs.yml"):
         shutil.copy2(source.root / name, root / name)
-    (root / "node_modules").symlink_to(source.root / "node_modules")
     keys = sorted(p.stem for p in source.notes.glob("*.md"))
     pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, sorted(keys, key=len, reverse=True))) + r")(?![\w])")
     snippets = {p.stem: p.read_text(encoding="utf-8") for p in source.snippets.glob("*.py")}
