@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ..diagnostics import Diagnostic
@@ -34,11 +35,11 @@ class CheckSpec:
     def evaluates(self) -> bool:
         return any(b.evaluates for b in self.bindings)
 
-    @property
+    @cached_property  # asked for thousands of times per run: computed once per check
     def key(self) -> str:
         return Path(self.file).stem
 
-    @property
+    @cached_property
     def id(self) -> str:
         return f"{self.key}::{self.function}"
 

@@ -62,6 +62,7 @@ def run_suite(project: Project, kb: KnowledgeBase, options: Options,
                       jobs=options.jobs, limits=options.limits, refresh=options.refresh, progress=progress)
     recorded = load_results(project.check_results)
     recorded.update({r.check: r for r in results})
-    current = {k: v for k, v in recorded.items() if k in {s.id for s in specs}}
+    known = {s.id for s in specs}
+    current = {k: v for k, v in recorded.items() if k in known}
     save_results(project.check_results, current)
     return SuiteReport(results, coverage(kb, specs, current), [], environment)
