@@ -97,12 +97,14 @@ def _replicate_results(source: Project, project: Project, pattern: re.Pattern) -
     for spec in specs:
         original_key = re.sub(r"-r\d+$", "", spec.key)
         original = recorded.get(f"{original_key}::{spec.function}")
+        suffix = spec.key[len(original_key):]  # "-rI" of copy I, "" for copy 0
         if original is None:
             continue
         env = Environment(original.device, platform.python_version(), original.torch)
         snippet_hash = cache_key(project.root, spec, env, note_tex)
         result = CheckResult.from_json({**original.to_json(), "check": spec.id, "file": spec.file,
-                                        "equations": list(spec.equations), "snippet_hash": snippet_hash})
+                                        "equations": list(spec.equations), "snippet_hash": snippet_hash,
+                                        "evaluated": [pattern.sub(lambda m: f"{m[1]}{suffix}", e) for e in original.evaluated]})
         results[spec.id] = result
         cache.put(snippet_hash, result)
     save_results(project.check_results, results)
