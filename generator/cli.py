@@ -65,7 +65,7 @@ def cmd_build(project: Project, args) -> int:
     from .site_build import build
 
     started = time.perf_counter()
-    code = report(build(project, site_url=args.site_url))
+    code = report(build(project, site_url=args.site_url, jobs=args.jobs))
     if code == 0:
         print(f"built {project.display(project.site)}/ in {time.perf_counter() - started:.1f} s")
     return code
@@ -174,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     build_parser = commands.add_parser("build", help="validate, then build the site into site/ (the previous site stays on any error)")
     build_parser.add_argument("--site-url", metavar="URL", help="where the site is published (default: mkdocs.yml's); "
                               "the theme's instant navigation follows links only to pages listed under it")
+    build_parser.add_argument("-j", "--jobs", type=int, metavar="N", help="processes a clean build renders pages with "
+                              "(default: the usable CPUs; 1 renders in this process)")
     check_parser = commands.add_parser("check", help="run the equation checks in runnable_snippets/, each isolated, cached")
     check_parser.add_argument("targets", nargs="*", metavar="KEY|EQUATION-ID", help="note keys, equation ids or check ids (default: all)")
     check_parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when an NVIDIA driver is present")

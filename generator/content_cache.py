@@ -4,6 +4,7 @@ use it at once (SQLite's locking). A missing, locked or corrupt store is a miss,
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from pathlib import Path
 from typing import Iterable
@@ -24,13 +25,15 @@ class ContentCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._connection: sqlite3.Connection | None = None
+        self._pid = 0  # the process that opened the connection
 
     def _db(self) -> sqlite3.Connection:
-        if self._connection is None:
+        # a forked process (a build's page renderers) opens its own: SQLite connections must not cross a fork
+        if self._connection is None or self._pid != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=5, check_same_thread=False)
             connection.execute("CREATE TABLE IF NOT EXISTS entry (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            self._connection = connection
+            self._connection, self._pid = connection, os.getpid()
         return self._connection
 
     def get_many(self, keys: Iterable[str]) -> dict[str, str]:

@@ -13,7 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-from . import incremental
+from . import incremental, page_shards
 from .build_inputs import PENDING, RECORD, inputs_digest, published_warnings, record_inputs
 from .content_cache import ContentCache
 from .diagnostics import Diagnostic
@@ -34,9 +34,11 @@ THEME_OVERRIDES = Path(__file__).parent / "theme"
 KEEP_BUILDS = 2
 
 
-def build(project: Project, katex: Katex | None = None, site_url: str | None = None, search: bool = True) -> list[Diagnostic]:
+def build(project: Project, katex: Katex | None = None, site_url: str | None = None, search: bool = True,
+          jobs: int | None = None) -> list[Diagnostic]:
     """Build the site into ``project.site``; returns every problem (an error means nothing changed).
-    ``site_url`` overrides mkdocs.yml's (the address the site is served at). ``search=False``: an
+    ``site_url`` overrides mkdocs.yml's (the address the site is served at). ``jobs``: processes a
+    clean build renders pages with (default: the usable CPUs; ``page_shards``). ``search=False``: an
     incremental build leaves the search bundles of the changed pages' languages as they were and is
     not final (the next build, which ``serve`` runs right after, re-indexes them)."""
     digest = inputs_digest(project, site_url)
@@ -57,12 +59,9 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     plan = incremental.plan(project, incremental.page_set(project, rendered, nav, languages, site_url), search)
     staging = new_build_folder(project)
     problems = write_docs(project, rendered, staging / "docs")
-    if plan.previous is not None:
-        incremental.seed(plan, staging / "docs", staging / "site")
-    anchors = _AnchorCheck(incremental.previous_anchors(plan))
-    problems = problems or run_mkdocs(project, staging / "docs", staging / "site", nav, site_url, anchors)
-    built = None if plan.previous is None else [staging / "site" / page for page in plan.changed_html()]
-    problems = problems or render_math_in_site(staging / "site", katex, built)
+    anchors = incremental.Anchors({}, {})
+    if not problems:
+        problems, anchors = render_html(project, staging, plan, rendered, nav, site_url, katex, jobs)
     if not plan.deferred:
         problems = problems or index_search(staging / "site", languages, keep=plan.kept_languages)
     if problems:
@@ -70,11 +69,36 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
         return loaded.problems + problems
     # a build with stale search bundles is never taken for a finished one (finish_search makes it one)
     record_inputs(staging, digest, loaded.problems, PENDING if plan.deferred else RECORD)
-    incremental.record(staging, plan.current, anchors.result(), plan.deferred)
+    incremental.record(staging, plan.current, anchors, plan.deferred)
     publish(staging / "site", project.site)
     shutil.rmtree(staging / "docs", ignore_errors=True)
     prune(project.work / "sites", keep=staging)
     return loaded.problems
+
+
+def render_html(project: Project, staging: Path, plan: incremental.Plan, rendered: dict[str, str], nav: list,
+                site_url: str | None, katex: Katex, jobs: int | None) -> tuple[list[Diagnostic], incremental.Anchors]:
+    """``staging/docs`` -> ``staging/site`` by mkdocs, formulas rendered: from the previous build when
+    ``plan`` has one (only the changed pages), else every page, by several processes when there are
+    many (``page_shards``). Also the anchors of every page, for the record of the build."""
+    docs, site = staging / "docs", staging / "site"
+    workers = 1 if plan.previous is not None else page_shards.workers_for(len(rendered), jobs)
+    if workers > 1:
+        def render_shard(docs: Path, site: Path, shard: list[str]) -> tuple[list[Diagnostic], incremental.Anchors]:
+            check = _AnchorCheck(incremental.Anchors({}, {}))  # a dirty build over an empty record: this shard's pages
+            problems = run_mkdocs(project, docs, site, nav, site_url, check)
+            problems = problems or render_math_in_site(site, katex, [site / incremental.html_of(page) for page in shard])
+            return problems, check.result()
+
+        shards = page_shards.split({path: len(text) for path, text in rendered.items()}, workers)
+        return page_shards.render(docs, site, shards, render_shard)
+    if plan.previous is not None:
+        incremental.seed(plan, docs, site)
+    anchors = _AnchorCheck(incremental.previous_anchors(plan))
+    problems = run_mkdocs(project, docs, site, nav, site_url, anchors)
+    built = None if plan.previous is None else [site / page for page in plan.changed_html()]
+    problems = problems or render_math_in_site(site, katex, built)
+    return problems, anchors.result()
 
 
 def new_build_folder(project: Project) -> Path:
