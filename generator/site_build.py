@@ -54,7 +54,7 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     if check_problems:
         return loaded.problems + check_problems
     checked = verification(project, loaded.kb, specs)
-    rendered, nav = pages.render_pages(loaded.kb, checked), pages.navigation(loaded.kb)
+    rendered, nav = pages.render_pages(loaded.kb, checked, project.cache / "jinja"), pages.navigation(loaded.kb)
     languages = page_languages(loaded.kb)
     plan = incremental.plan(project, incremental.page_set(project, rendered, nav, languages, site_url), search)
     staging = new_build_folder(project)
@@ -132,10 +132,10 @@ def finish_search(project: Project) -> list[Diagnostic]:
 def write_docs(project: Project, rendered: dict[str, str], docs: Path) -> list[Diagnostic]:
     """The generated Markdown pages plus the files the site serves itself (no CDN, ever): ours, KaTeX's
     stylesheet and woff2 fonts (``assets/katex/``, the KaTeX that pykatex renders with), plotly."""
+    for folder in {(docs / path).parent for path in rendered}:  # each once (a mkdir per page was a tenth of an edit's build)
+        folder.mkdir(parents=True, exist_ok=True)
     for path, text in rendered.items():
-        target = docs / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        (docs / path).write_text(text, encoding="utf-8")
     shutil.copytree(ASSETS, docs / "assets", dirs_exist_ok=True)
     shutil.copy2(plotly_js(), docs / "assets" / "javascripts" / "plotly.min.js")
     shutil.copy2(project.bibliography, docs / urls.BIBTEX_FILE)

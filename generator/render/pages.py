@@ -13,8 +13,13 @@ from . import urls, views
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-def environment() -> jinja2.Environment:
+def environment(bytecode: Path | None = None) -> jinja2.Environment:
+    """Our page templates' environment; ``bytecode``: a folder keeping them compiled across builds
+    (Jinja checks each template's source checksum), a fixed part of every build otherwise."""
+    if bytecode is not None:
+        bytecode.mkdir(parents=True, exist_ok=True)
     return jinja2.Environment(
+        bytecode_cache=None if bytecode is None else jinja2.FileSystemBytecodeCache(str(bytecode)),
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,  # every value from front matter or BibTeX is text, never markup
         undefined=jinja2.StrictUndefined,
@@ -24,8 +29,8 @@ def environment() -> jinja2.Environment:
     )
 
 
-def render_pages(kb: KnowledgeBase, verification: Verification) -> dict[str, str]:
-    env = environment()
+def render_pages(kb: KnowledgeBase, verification: Verification, bytecode: Path | None = None) -> dict[str, str]:
+    env = environment(bytecode)
     pages = {
         urls.HOME: env.get_template("home.md.j2").render(home=views.home(kb, verification), asset=lambda p: urls.href(urls.HOME, p)),
         urls.CATEGORIES: env.get_template("categories.md.j2").render(
