@@ -76,7 +76,7 @@ def cmd_check(project: Project, args) -> int:
     from .checks.runner import Limits
     from .checks.suite import Options, run_suite
 
-    memo = cached_memo(project.cache)  # the notes parsed by an earlier command
+    memo = cached_memo(project.cache)  # the notes and snippets parsed by an earlier command
     loaded = load(project, cached_katex(project.cache), memo=memo)
     if report(loaded.problems):
         return 1
@@ -87,7 +87,7 @@ def cmd_check(project: Project, args) -> int:
     options = Options(tuple(args.targets), args.device, args.jobs, (int(k), int(n)), args.refresh,
                       Limits(timeout=args.timeout, memory_mb=args.memory))
     started = time.perf_counter()
-    suite = run_suite(project, loaded.kb, options, progress=_progress if sys.stderr.isatty() else None)
+    suite = run_suite(project, loaded.kb, options, progress=_progress if sys.stderr.isatty() else None, memo=memo)
     if suite.problems:
         return report(suite.problems)
     print_check_report(suite, time.perf_counter() - started)

@@ -52,11 +52,11 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     loaded = load(project, katex, memo=memo)
     if loaded.kb is None:
         return loaded.problems
-    specs, check_problems = discover(project.root, set(loaded.kb.notes))
+    specs, check_problems = discover(project.root, set(loaded.kb.notes), memo)
     check_problems += unknown_equations(specs, {e.id for e in equations(loaded.kb)})
     if check_problems:
         return loaded.problems + check_problems
-    checked = verification(project, loaded.kb, specs)
+    checked = verification(project, loaded.kb, specs, memo)
     rendered, nav = pages.render_pages(loaded.kb, checked), pages.navigation(loaded.kb)
     languages = page_languages(loaded.kb)
     plan = incremental.plan(project, incremental.page_set(project, rendered, nav, languages, site_url), search)
