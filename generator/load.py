@@ -26,9 +26,9 @@ class Loaded:
 def load(project: Project, katex: Katex, only: frozenset[str] | None = None, memo: ParseMemo | None = None) -> Loaded:
     """Read and validate everything. With ``only`` (note keys), validate just those notes, still against
     the whole knowledge base (every key, the taxonomy, the bibliography), and assemble nothing: the
-    fast path a contributor's editor or pre-commit hook takes. ``memo``: where the notes and the
-    bibliography parsed before are found (without one, everything is parsed)."""
-    taxonomy, taxonomy_problems = read_taxonomy(project.taxonomy, project.display(project.taxonomy))
+    fast path a contributor's editor or pre-commit hook takes. ``memo``: where the notes, the
+    taxonomy and the bibliography parsed before are found (without one, everything is parsed)."""
+    taxonomy, taxonomy_problems = read_taxonomy(project.taxonomy, project.display(project.taxonomy), memo)
     references, bib_problems = read_bibliography(project.bibliography, project.display(project.bibliography), memo)
     sources, read_problems = read_notes(project.notes, project.display(project.notes), memo)
     problems = taxonomy_problems + bib_problems + read_problems

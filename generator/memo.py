@@ -1,6 +1,6 @@
 """Parsed inputs kept across builds and commands: what a note's front matter and Markdown scan, the
-bibliography, a snippet's checks and its imports were parsed into, found by the hash of what they
-were parsed from.
+taxonomy, the bibliography, a snippet's checks and its imports were parsed into, found by the hash
+of what they were parsed from.
 
 Why: every command reads the whole knowledge base, and parsing it (YAML, the Markdown scan, BibTeX,
 ``ast.parse`` of every snippet) was most of a warm ``papernotes check`` and a third of ``serve``'s
@@ -18,8 +18,8 @@ matter holds whatever YAML makes (dates, non-string keys), which JSON would not 
 is the project's own ``build/`` folder, which this tool writes, and whoever can write it can write
 the snippets ``papernotes check`` runs. An entry that cannot be read back is a miss.
 
-The values are shared by every caller: parse functions return frozen records and tuples, and
-callers copy what they hand on as a list or a dict.
+A value is shared by every caller that finds it: never mutate one (the readers hand on copies of the
+lists and dicts in it; the records are frozen).
 """
 from __future__ import annotations
 
