@@ -10,6 +10,7 @@ from pathlib import Path
 from .diagnostics import Diagnostic
 from .formulas import cached_katex
 from .load import load
+from .memo import cached_memo
 from .project import Project
 
 
@@ -32,7 +33,7 @@ def cmd_validate(project: Project, args) -> int:
     only, problems = notes_named(project, args.paths)
     if problems:
         return report(problems, consequence="")
-    loaded = load(project, cached_katex(project.cache), only)
+    loaded = load(project, cached_katex(project.cache), only, cached_memo(project.cache))
     code = report(loaded.problems, consequence="", strict=args.strict)
     if code == 0 and loaded.kb is not None:
         kb = loaded.kb
@@ -75,7 +76,8 @@ def cmd_check(project: Project, args) -> int:
     from .checks.runner import Limits
     from .checks.suite import Options, run_suite
 
-    loaded = load(project, cached_katex(project.cache))
+    memo = cached_memo(project.cache)  # the notes and snippets parsed by an earlier command
+    loaded = load(project, cached_katex(project.cache), memo=memo)
     if report(loaded.problems):
         return 1
     k, _, n = args.shard.partition("/")
@@ -85,7 +87,7 @@ def cmd_check(project: Project, args) -> int:
     options = Options(tuple(args.targets), args.device, args.jobs, (int(k), int(n)), args.refresh,
                       Limits(timeout=args.timeout, memory_mb=args.memory))
     started = time.perf_counter()
-    suite = run_suite(project, loaded.kb, options, progress=_progress if sys.stderr.isatty() else None)
+    suite = run_suite(project, loaded.kb, options, progress=_progress if sys.stderr.isatty() else None, memo=memo)
     if suite.problems:
         return report(suite.problems)
     print_check_report(suite, time.perf_counter() - started)

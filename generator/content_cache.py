@@ -10,17 +10,19 @@ from pathlib import Path
 from typing import Iterable
 
 
-def digest(*parts: str) -> str:
-    """The key of a value made from ``parts`` (length-prefixed, so parts never run together)."""
+def digest(*parts: str | bytes) -> str:
+    """The key of a value made from ``parts`` (length-prefixed, so parts never run together); a file's
+    bytes are a part as they are (decoding them only to hash them would cost a decode)."""
     h = hashlib.sha256()
     for part in parts:
-        data = part.encode("utf-8", "surrogatepass")
+        data = part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass")
         h.update(len(data).to_bytes(8, "big") + data)
     return h.hexdigest()
 
 
 class ContentCache:
-    """``get_many``/``put_many`` of text values by key, in one SQLite file."""
+    """``get_many``/``put_many`` of values by key, in one SQLite file. A value is text or bytes and
+    comes back as it was put (SQLite keeps a blob as a blob, whatever the column's declared type)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -36,9 +38,9 @@ class ContentCache:
             self._connection, self._pid = connection, os.getpid()
         return self._connection
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, str]:
+    def get_many(self, keys: Iterable[str]) -> dict[str, str | bytes]:
         wanted = list(dict.fromkeys(keys))
-        found: dict[str, str] = {}
+        found: dict[str, str | bytes] = {}
         try:
             db = self._db()
             for i in range(0, len(wanted), 500):  # SQLite caps the number of bound parameters
@@ -49,7 +51,7 @@ class ContentCache:
             return {}
         return found
 
-    def put_many(self, items: dict[str, str]) -> None:
+    def put_many(self, items: dict[str, str | bytes]) -> None:
         if not items:
             return
         try:

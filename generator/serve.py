@@ -17,6 +17,7 @@ from typing import Callable
 
 from .diagnostics import Diagnostic
 from .formulas import cached_katex
+from .memo import cached_memo
 from .project import Project
 from .site_build import build, finish_search
 
@@ -72,9 +73,10 @@ def serve(project: Project, host: str, port: int, report: Callable) -> int:
             return [body]
 
     katex = cached_katex(project.cache)  # keeps rendered formulas across rebuilds
+    memo = cached_memo(project.cache)  # keeps the parsed notes, bibliography and snippets across rebuilds
     address = f"http://{host}:{port}/"  # the sitemap lists pages under it, for instant navigation
     state = BuildState()
-    if report(build(project, katex, address)):
+    if report(build(project, katex, address, memo=memo)):
         return 1
 
     building = threading.Lock()  # one build at a time: the next edit waits for the search step
@@ -82,7 +84,7 @@ def serve(project: Project, host: str, port: int, report: Callable) -> int:
     def rebuild() -> None:
         started = time.perf_counter()
         with building:
-            state.problems = build(project, katex, address, search=False)  # on error the last good site stays
+            state.problems = build(project, katex, address, search=False, memo=memo)  # on error the last good site stays
         if report(state.problems, consequence="the last good site is still served") == 0:
             print(f"rebuilt in {time.perf_counter() - started:.2f} s", flush=True)
             threading.Thread(target=index, daemon=True).start()

@@ -21,6 +21,7 @@ from .fingerprint import generator_fingerprint
 from .highlight_cache import HighlightCache
 from .formulas import Katex, cached_katex, render_math_in_site
 from .load import load
+from .memo import ParseMemo, cached_memo
 from .checks.coverage import equations, unknown_equations
 from .checks.discover import content_hash, discover
 from .checks.verification import verification
@@ -35,25 +36,28 @@ KEEP_BUILDS = 2
 
 
 def build(project: Project, katex: Katex | None = None, site_url: str | None = None, search: bool = True,
-          jobs: int | None = None) -> list[Diagnostic]:
+          jobs: int | None = None, memo: ParseMemo | None = None) -> list[Diagnostic]:
     """Build the site into ``project.site``; returns every problem (an error means nothing changed).
     ``site_url`` overrides mkdocs.yml's (the address the site is served at). ``jobs``: processes a
     clean build renders pages with (default: the usable CPUs; ``page_shards``). ``search=False``: an
     incremental build leaves the search bundles of the changed pages' languages as they were and is
-    not final (the next build, which ``serve`` runs right after, re-indexes them)."""
+    not final (the next build, which ``serve`` runs right after, re-indexes them). ``katex`` and
+    ``memo`` (the inputs parsed before) are kept by a long-lived caller across builds; by default,
+    both come from ``build/cache``."""
     digest = inputs_digest(project, site_url)
     unchanged = published_warnings(project, digest)
     if unchanged is not None:  # the published site was built from exactly these inputs
         return unchanged
     katex = katex or cached_katex(project.cache)
-    loaded = load(project, katex)
+    memo = memo or cached_memo(project.cache)
+    loaded = load(project, katex, memo=memo)
     if loaded.kb is None:
         return loaded.problems
-    specs, check_problems = discover(project.root, set(loaded.kb.notes))
+    specs, check_problems = discover(project.root, set(loaded.kb.notes), memo)
     check_problems += unknown_equations(specs, {e.id for e in equations(loaded.kb)})
     if check_problems:
         return loaded.problems + check_problems
-    checked = verification(project, loaded.kb, specs)
+    checked = verification(project, loaded.kb, specs, memo)
     rendered, nav = pages.render_pages(loaded.kb, checked, project.cache / "jinja"), pages.navigation(loaded.kb)
     languages = page_languages(loaded.kb)
     plan = incremental.plan(project, incremental.page_set(project, rendered, nav, languages, site_url), search)

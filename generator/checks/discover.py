@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ..diagnostics import Diagnostic
+from ..memo import ParseMemo
 
 HELPERS_DIR = "runnable_snippets"
 
@@ -48,28 +49,45 @@ class CheckSpec:
         return tuple(b.equation for b in self.bindings)
 
 
-def discover(root: Path, note_keys: set[str]) -> tuple[list[CheckSpec], list[Diagnostic]]:
-    """Every check in ``runnable_snippets/<note-key>.py``; other ``.py`` files there are helpers."""
-    specs, problems = [], []
+def discover(root: Path, note_keys: set[str], memo: ParseMemo | None = None) -> tuple[list[CheckSpec], list[Diagnostic]]:
+    """Every check in ``runnable_snippets/<note-key>.py``; other ``.py`` files there are helpers.
+    ``memo``: where snippets parsed before (same bytes, same path) are found instead of parsed again."""
     folder = root / HELPERS_DIR
+    found: list[tuple[Path, str, Diagnostic | None]] = []  # each snippet, with a symbolic link's problem, in file order
     for file in sorted(folder.glob("*.py")) if folder.is_dir() else ():
         display = f"{HELPERS_DIR}/{file.name}"
         if file.is_symlink():
-            problems.append(Diagnostic(display, 0, "snippets must be regular files in the repository, not symbolic links; copy the code in"))
-            continue
-        if file.stem not in note_keys:
-            continue
-        try:
-            tree = ast.parse(file.read_text(encoding="utf-8"), filename=display)
-        except (SyntaxError, UnicodeDecodeError) as exc:
-            problems.append(Diagnostic(display, getattr(exc, "lineno", 0) or 0, f"the snippet does not parse: {exc}"))
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("check_"):
-                spec, spec_problems = _spec(node, display)
-                specs.append(spec)
-                problems += spec_problems
+            found.append((file, display, Diagnostic(display, 0, "snippets must be regular files in the repository, not symbolic links; copy the code in")))
+        elif file.stem in note_keys:
+            found.append((file, display, None))
+    parsed = (memo or ParseMemo()).results(snippet_checks, {display: (display, file.read_bytes())
+                                                            for file, display, problem in found if problem is None})
+    specs, problems = [], []
+    for _, display, problem in found:
+        file_specs, file_problems = parsed[display] if problem is None else ((), (problem,))
+        specs += file_specs
+        problems += file_problems
     return specs, problems
+
+
+def snippet_checks(display: str, data: bytes) -> tuple[tuple[CheckSpec, ...], tuple[Diagnostic, ...]]:
+    """The checks a snippet's bytes define, and the problems with them."""
+    try:
+        tree = ast.parse(_source(data), filename=display)
+    except (SyntaxError, UnicodeDecodeError) as exc:
+        return (), (Diagnostic(display, getattr(exc, "lineno", 0) or 0, f"the snippet does not parse: {exc}"),)
+    specs, problems = [], []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("check_"):
+            spec, spec_problems = _spec(node, display)
+            specs.append(spec)
+            problems += spec_problems
+    return tuple(specs), tuple(problems)
+
+
+def _source(data: bytes) -> str:
+    """A Python file's bytes as ``Path.read_text(encoding="utf-8")`` reads them (universal newlines)."""
+    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _spec(node: ast.FunctionDef, display: str) -> tuple[CheckSpec, list[Diagnostic]]:
@@ -116,17 +134,39 @@ def local_imports(root: Path, file: Path, imports: dict[Path, list[str]] | None 
     return sorted(found)
 
 
+def snippet_imports(root: Path, memo: ParseMemo) -> dict[Path, list[str]]:
+    """``imported_modules`` of every file in runnable_snippets/, from ``memo`` where the same bytes were
+    parsed before: what ``local_imports`` looks up (one lookup for all, not one per snippet)."""
+    folder = root / HELPERS_DIR
+    data = {}
+    for file in sorted(folder.glob("*.py")) if folder.is_dir() else ():
+        try:
+            data[file] = (file.read_bytes(),)
+        except OSError:
+            continue  # local_imports reads it itself (and finds no imports)
+    return {file: list(names) for file, names in memo.results(module_imports, data).items()}
+
+
 def imported_modules(file: Path) -> list[str]:
     """The absolute imports of a Python file (none when it cannot be read or parsed)."""
     try:
-        tree = ast.parse(file.read_text(encoding="utf-8"))
-    except (SyntaxError, UnicodeDecodeError, OSError):
+        data = file.read_bytes()
+    except OSError:
         return []
+    return list(module_imports(data))
+
+
+def module_imports(data: bytes) -> tuple[str, ...]:
+    """The absolute imports of a Python file's bytes (none when they do not parse)."""
+    try:
+        tree = ast.parse(_source(data))
+    except (SyntaxError, UnicodeDecodeError):
+        return ()
     names: list[str] = []
     for node in _statements(tree.body):
         names += [a.name for a in node.names] if isinstance(node, ast.Import) else \
             [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
-    return names
+    return tuple(names)
 
 
 def _statements(body: list[ast.stmt]):

@@ -22,7 +22,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from .discover import HELPERS_DIR, CheckSpec, content_hash, local_imports
+from ..memo import ParseMemo
+from .discover import HELPERS_DIR, CheckSpec, content_hash, local_imports, snippet_imports
 from .results import CheckResult
 
 # What runs in each check's process: caps, then the check, then its outcome as JSON.
@@ -150,17 +151,25 @@ class SnippetSources:
     """The bytes a snippet's cache key is made of (the file, the helpers it imports and the evaluator),
     read and parsed once per file however many checks the file holds."""
 
-    def __init__(self, root: Path, evaluator: list[Path] | None = None) -> None:
+    def __init__(self, root: Path, evaluator: list[Path] | None = None, memo: ParseMemo | None = None) -> None:
         self.root = root
         self._parts: dict[str, tuple[bytes, ...]] = {}
         self._evaluator = evaluator
         self._evaluator_hash: bytes | None = None
-        self._imports: dict[Path, list[str]] = {}
+        self._memo = memo
+        self._imports: dict[Path, list[str]] | None = None
+
+    def imports(self) -> dict[Path, list[str]]:
+        """What each snippet file imports, kept across calls; with a memo, every file's, looked up at
+        once (found, not parsed, where the file is unchanged); without, filled in as files are met."""
+        if self._imports is None:
+            self._imports = {} if self._memo is None else snippet_imports(self.root, self._memo)
+        return self._imports
 
     def parts(self, relative: str) -> tuple[bytes, ...]:
         if relative not in self._parts:
             file = self.root / relative
-            self._parts[relative] = (file.read_bytes(), *(p.read_bytes() for p in local_imports(self.root, file, self._imports)),
+            self._parts[relative] = (file.read_bytes(), *(p.read_bytes() for p in local_imports(self.root, file, self.imports())),
                                      self.evaluator_hash())
         return self._parts[relative]
 
@@ -201,9 +210,11 @@ class Cache:
 
 def run_all(root: Path, specs: list[CheckSpec], env: Environment, cache: Cache, note_tex: dict[str, str],
             jobs: int = 2, limits: Limits = Limits(), refresh: bool = False,
-            progress: Callable[[CheckResult, int, int], None] | None = None) -> list[CheckResult]:
-    """Run ``specs`` (``jobs`` at a time), answering unchanged ones from the cache."""
-    sources = SnippetSources(root)
+            progress: Callable[[CheckResult, int, int], None] | None = None,
+            memo: ParseMemo | None = None) -> list[CheckResult]:
+    """Run ``specs`` (``jobs`` at a time), answering unchanged ones from the cache (``memo``: where
+    the snippets' imports, which their cache keys follow, were parsed before)."""
+    sources = SnippetSources(root, memo=memo)
     keyed = [(spec, cache_key(root, spec, env, note_tex, sources)) for spec in specs]
     results: dict[str, CheckResult] = {}
     todo = []

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..diagnostics import Diagnostic
+from ..memo import ParseMemo
 from ..model import KnowledgeBase
 from ..project import Project
 from .coverage import Coverage, coverage, equations, unknown_equations
@@ -49,8 +50,10 @@ def unknown_selection(specs: list[CheckSpec], kb: KnowledgeBase, selection: tupl
 
 
 def run_suite(project: Project, kb: KnowledgeBase, options: Options,
-              progress: Callable[[CheckResult, int, int], None] | None = None) -> SuiteReport:
-    specs, problems = discover(project.root, set(kb.notes))
+              progress: Callable[[CheckResult, int, int], None] | None = None,
+              memo: ParseMemo | None = None) -> SuiteReport:
+    """``memo``: where the snippets parsed before are found (a warm run parses none)."""
+    specs, problems = discover(project.root, set(kb.notes), memo)
     problems += unknown_equations(specs, {e.id for e in equations(kb)})
     problems += unknown_selection(specs, kb, options.selection)
     if problems:
@@ -59,7 +62,7 @@ def run_suite(project: Project, kb: KnowledgeBase, options: Options,
     note_tex = {e.id: e.tex for e in equations(kb)}
     chosen = select(specs, options.selection, options.shard)
     results = run_all(project.root, chosen, environment, Cache(project.check_cache), note_tex,
-                      jobs=options.jobs, limits=options.limits, refresh=options.refresh, progress=progress)
+                      jobs=options.jobs, limits=options.limits, refresh=options.refresh, progress=progress, memo=memo)
     recorded = load_results(project.check_results)
     recorded.update({r.check: r for r in results})
     known = {s.id for s in specs}

@@ -5,6 +5,7 @@ import platform
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ..memo import ParseMemo
 from ..model import KnowledgeBase
 from ..project import Project
 from .coverage import Coverage, coverage
@@ -99,11 +100,12 @@ def _worst(statuses: list[str]) -> str:
     return "passed"
 
 
-def verification(project: Project, kb: KnowledgeBase, specs: list[CheckSpec]) -> Verification:
-    """Recorded results that still belong to the current snippet and equations; the rest count as not run."""
+def verification(project: Project, kb: KnowledgeBase, specs: list[CheckSpec], memo: ParseMemo | None = None) -> Verification:
+    """Recorded results that still belong to the current snippet and equations; the rest count as not run.
+    ``memo``: where the snippets' imports, which the results' keys follow, were parsed before."""
     note_tex = {f"{n.key}/{f.label}": f.tex for n in kb.notes.values() for f in n.formulas if f.label}
     recorded = load_results(project.check_results)
-    current, sources = {}, SnippetSources(project.root)
+    current, sources = {}, SnippetSources(project.root, memo=memo)
     for spec in specs:
         result = recorded.get(spec.id)
         if result is None:

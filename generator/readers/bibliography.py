@@ -10,6 +10,7 @@ from bibtexparser.middlewares.names import parse_single_name_into_parts, split_m
 from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry
 
 from ..diagnostics import Diagnostic
+from ..memo import ParseMemo
 from ..model import Reference
 from .bibtex_inheritance import Raw, inherit
 from .bibtex_values import resolve
@@ -21,13 +22,17 @@ YEAR = re.compile(r"^(?P<year>\d{4})(?P<suffix>[a-z]?)$")
 DATE_YEAR = re.compile(r"^(?P<year>\d{4})(?:[-/]|$)")
 
 
-def read_bibliography(path: Path, display_path: str = "references.bib") -> tuple[dict[str, Reference], list[Diagnostic]]:
-    """All well-formed entries by key, and a diagnostic for every block that is not."""
+def read_bibliography(path: Path, display_path: str = "references.bib",
+                      memo: ParseMemo | None = None) -> tuple[dict[str, Reference], list[Diagnostic]]:
+    """All well-formed entries by key, and a diagnostic for every block that is not. ``memo``: where
+    the same text parsed before is found instead of parsed again (the values are copied out: the
+    memo's own dict and list are shared with later builds)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return {}, [Diagnostic(display_path, 0, f"cannot read the bibliography: {exc}")]
-    return parse_bibliography(text, display_path)
+    references, problems = (memo or ParseMemo()).one(parse_bibliography, text, display_path)
+    return dict(references), list(problems)
 
 
 def parse_bibliography(text: str, display_path: str) -> tuple[dict[str, Reference], list[Diagnostic]]:

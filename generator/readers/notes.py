@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..diagnostics import Diagnostic
 from ..markdown_scan import Scan, scan
+from ..memo import ParseMemo
 from .frontmatter import FrontMatter, FrontMatterError, split
 
 MAX_NOTE_BYTES = 2_000_000
@@ -21,11 +22,17 @@ class NoteSource:
     scan: Scan | None
 
 
-def read_notes(notes_dir: Path, display_dir: str = "notes") -> tuple[list[NoteSource], list[Diagnostic]]:
-    """Every ``*.md`` directly in ``notes_dir``, sorted by key, and the problems met reading them."""
+def read_notes(notes_dir: Path, display_dir: str = "notes", memo: ParseMemo | None = None) -> tuple[list[NoteSource], list[Diagnostic]]:
+    """Every ``*.md`` directly in ``notes_dir``, sorted by key, and the problems met reading them.
+    ``memo``: where notes parsed before (same text, same path) are found instead of parsed again."""
+    files = [(file, f"{display_dir}/{file.name}") for file in sorted(notes_dir.glob("*.md"))]
+    read = {display: _read_text(file, display) for file, display in files}
+    parsed = (memo or ParseMemo()).results(parse_note, {display: (file.stem, display, read[display][0])
+                                                        for file, display in files if not read[display][1]})
     sources, problems = [], []
-    for file in sorted(notes_dir.glob("*.md")):
-        source, file_problems = read_note(file, f"{display_dir}/{file.name}")
+    for file, display in files:
+        problem = read[display][1]
+        source, file_problems = _unreadable(file.stem, display, problem) if problem else parsed[display]
         sources.append(source)
         problems += file_problems
     for file in sorted(notes_dir.glob("*/**/*.md")):
@@ -34,18 +41,29 @@ def read_notes(notes_dir: Path, display_dir: str = "notes") -> tuple[list[NoteSo
     return sources, problems
 
 
-def read_note(file: Path, display_path: str) -> tuple[NoteSource, list[Diagnostic]]:
-    key = file.stem
+def read_note(file: Path, display_path: str, memo: ParseMemo | None = None) -> tuple[NoteSource, list[Diagnostic]]:
     text, problem = _read_text(file, display_path)
     if problem:
-        return NoteSource(key, display_path, None, None), [problem]
+        source, problems = _unreadable(file.stem, display_path, problem)
+    else:
+        source, problems = (memo or ParseMemo()).one(parse_note, file.stem, display_path, text)
+    return source, list(problems)
+
+
+def parse_note(key: str, display_path: str, text: str) -> tuple[NoteSource, tuple[Diagnostic, ...]]:
+    """A note's text parsed: its front matter (YAML) and its body's citations and formulas. What the
+    memo keeps: the file checks before it (a symbolic link, the size, UTF-8) are not parsing."""
     try:
         front = split(text)
     except FrontMatterError as exc:
-        return NoteSource(key, display_path, None, None), [Diagnostic(display_path, exc.line, exc.message)]
+        return NoteSource(key, display_path, None, None), (Diagnostic(display_path, exc.line, exc.message),)
     body_scan = scan(front.body, first_line=front.body_line)
-    problems = [Diagnostic(display_path, p.line, p.message) for p in body_scan.problems]
+    problems = tuple(Diagnostic(display_path, p.line, p.message) for p in body_scan.problems)
     return NoteSource(key, display_path, front, body_scan), problems
+
+
+def _unreadable(key: str, display_path: str, problem: Diagnostic) -> tuple[NoteSource, tuple[Diagnostic, ...]]:
+    return NoteSource(key, display_path, None, None), (problem,)
 
 
 def _read_text(file: Path, display_path: str) -> tuple[str, Diagnostic | None]:

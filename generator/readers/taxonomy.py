@@ -7,18 +7,26 @@ from pathlib import Path
 import yaml
 
 from ..diagnostics import Diagnostic
+from ..memo import ParseMemo
 from ..model import Category, Taxonomy
 from .frontmatter import FrontMatterError, parse_yaml
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-def read_taxonomy(path: Path, display_path: str = "taxonomy.yml") -> tuple[Taxonomy, list[Diagnostic]]:
-    """Categories from ``path``; every problem becomes a diagnostic (the taxonomy may be partial)."""
+def read_taxonomy(path: Path, display_path: str = "taxonomy.yml", memo: ParseMemo | None = None) -> tuple[Taxonomy, list[Diagnostic]]:
+    """Categories from ``path``; every problem becomes a diagnostic (the taxonomy may be partial).
+    ``memo``: where the same text parsed before is found instead of parsed again."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return Taxonomy(()), [Diagnostic(display_path, 0, f"cannot read the taxonomy: {exc}")]
+    taxonomy, problems = (memo or ParseMemo()).one(parse_taxonomy, text, display_path)
+    return taxonomy, list(problems)
+
+
+def parse_taxonomy(text: str, display_path: str) -> tuple[Taxonomy, list[Diagnostic]]:
+    """The categories a taxonomy's text defines, and the problems with them."""
     try:
         values, lines = parse_yaml(text, first_line=1)
     except FrontMatterError as exc:

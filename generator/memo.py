@@ -1,0 +1,98 @@
+"""Parsed inputs kept across builds and commands: what a note's front matter and Markdown scan, the
+taxonomy, the bibliography, a snippet's checks and its imports were parsed into, found by the hash
+of what they were parsed from.
+
+Why: every command reads the whole knowledge base, and parsing it (YAML, the Markdown scan, BibTeX,
+``ast.parse`` of every snippet) was most of a warm ``papernotes check`` and a third of ``serve``'s
+rebuild after a one-note edit, though an edit changes one file.
+
+A value is the result of a parse function called with ``str``/``bytes`` arguments; its key is the
+function's name, the arguments (a file's text or bytes and its path as messages show it) and the
+generator's fingerprint with the Python version (the code that decides what parsing makes of them,
+``ast`` included), so a value is never stale, only unused.
+
+Two layers: in memory, the values of the last lookup with each function (``serve`` keeps one memo
+across rebuilds and reads nothing back for the files an edit did not touch); on disk, a
+``ContentCache`` (a later command unpickles instead of parsing). Values are pickled because front
+matter holds whatever YAML makes (dates, non-string keys), which JSON would not give back; the store
+is the project's own ``build/`` folder, which this tool writes, and whoever can write it can write
+the snippets ``papernotes check`` runs. An entry that cannot be read back is a miss.
+
+A value is shared by every caller that finds it: never mutate one (the readers hand on copies of the
+lists and dicts in it; the records are frozen).
+"""
+from __future__ import annotations
+
+import pickle
+import sys
+from pathlib import Path
+from typing import Callable, Hashable, Mapping, TypeVar
+
+from .content_cache import ContentCache, digest
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class ParseMemo:
+    """``results(parse, arguments)``: ``parse(*args)`` for each item, from the memo where the same
+    function was called with the same arguments before. Without a ``store``, only in memory."""
+
+    def __init__(self, store: ContentCache | None = None, version: str = "") -> None:
+        self._store = store
+        self._version = version
+        self._recent: dict[str, dict[str, object]] = {}
+        self.parsed = 0  # values computed rather than found: what a warm run should keep at 0
+
+    def results(self, parse: Callable[..., V], arguments: Mapping[K, tuple[str | bytes, ...]]) -> dict[K, V]:
+        """``{item: parse(*args)}`` for ``arguments`` ``{item: args}``. ``args`` must be all that the
+        value depends on besides the generator's code."""
+        kind = f"{parse.__module__}.{parse.__qualname__}"
+        keys = {item: digest(kind, self._version, *args) for item, args in arguments.items()}
+        recent = self._recent.get(kind, {})
+        known = {key: recent[key] for key in keys.values() if key in recent}
+        known.update(self._load([key for key in keys.values() if key not in known]))
+        new = {}
+        for item, key in keys.items():
+            if key not in known:
+                known[key] = new[key] = parse(*arguments[item])
+                self.parsed += 1
+        self._save(new)
+        # only this lookup's values stay in memory: a long-lived process holds one knowledge base's
+        # worth, not every version of every file it has seen
+        self._recent[kind] = known
+        return {item: known[key] for item, key in keys.items()}
+
+    def one(self, parse: Callable[..., V], *args: str | bytes) -> V:
+        return self.results(parse, {0: args})[0]
+
+    def _load(self, keys: list[str]) -> dict[str, object]:
+        if self._store is None or not keys:
+            return {}
+        found = {}
+        for key, value in self._store.get_many(keys).items():
+            if not isinstance(value, bytes):
+                continue
+            try:
+                found[key] = pickle.loads(value)
+            except Exception:  # truncated or foreign bytes raise any of a dozen exception types: a miss
+                continue
+        return found
+
+    def _save(self, values: dict[str, object]) -> None:
+        if self._store is None or not values:
+            return
+        stored = {}
+        for key, value in values.items():
+            try:
+                stored[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # a value pickle refuses (too deeply nested): parsed again next time
+                continue
+        self._store.put_many(stored)
+
+
+def cached_memo(folder: Path) -> ParseMemo:
+    """A memo that keeps its values in ``folder`` across builds and commands."""
+    from .fingerprint import generator_fingerprint
+
+    return ParseMemo(ContentCache(folder / "content.sqlite"), f"{generator_fingerprint()} python {sys.version}")

@@ -1,0 +1,167 @@
+"""Parsed inputs (notes, taxonomy, bibliography, snippets) come from the memo when what they were
+parsed from is unchanged: a warm load parses nothing, an edit is parsed again and seen, an unreadable
+entry or another generator is a miss, and a value from the memo is the value parsing gives,
+diagnostics included."""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import yaml
+from conftest import FIXTURES, REPO, edit, make_project
+from hypothesis import given
+from hypothesis import strategies as st
+from test_hostile_input import BIB_PIECES, FAST, FIELD_NAMES, MARKDOWN_PIECES, YAML_VALUES
+
+from generator import fingerprint
+from generator.checks.discover import discover
+from generator.checks.runner import Environment, SnippetSources, cache_key
+from generator.content_cache import ContentCache
+from generator.formulas import Katex
+from generator.load import load
+from generator.memo import ParseMemo, cached_memo
+from generator.project import Project
+from generator.readers.bibliography import parse_bibliography, read_bibliography
+from generator.readers.notes import parse_note
+
+
+def with_snippets(project: Project) -> Project:
+    snippets = project.root / "runnable_snippets"
+    snippets.mkdir()
+    shutil.copy2(FIXTURES / "snippets_runner" / "beta2021second.py", snippets / "beta2021second.py")
+    shutil.copy2(REPO / "runnable_snippets" / "harness.py", snippets / "harness.py")
+    return project
+
+
+def read_everything(project: Project, memo: ParseMemo):
+    """What a build and a check read and parse: the notes, the bibliography, the checks and the imports
+    their results' keys follow."""
+    loaded = load(project, Katex(), memo=memo)
+    specs, problems = discover(project.root, set(loaded.kb.notes), memo)
+    sources = SnippetSources(project.root, memo=memo)
+    keys = [cache_key(project.root, spec, Environment("cpu", "3", "2"), {}, sources) for spec in specs]
+    return loaded, specs, problems, keys
+
+
+def test_a_second_run_on_an_unchanged_knowledge_base_parses_nothing(tmp_path):
+    project = with_snippets(make_project(tmp_path))
+    first = cached_memo(project.cache)
+    everything = read_everything(project, first)
+    assert first.parsed == 3 + 1 + 1 + 1 + 2  # notes, taxonomy.yml, references.bib, the snippet's checks, both files' imports
+    again = cached_memo(project.cache)  # as a later command opens it
+    assert read_everything(project, again) == everything
+    assert again.parsed == 0
+
+
+def test_a_long_lived_memo_finds_its_values_in_memory(tmp_path):
+    project = with_snippets(make_project(tmp_path))
+    memo = ParseMemo()  # no store: what serve's rebuilds find is what the memo kept from the last one
+    first = read_everything(project, memo)
+    parsed = memo.parsed
+    assert read_everything(project, memo) == first
+    assert memo.parsed == parsed
+
+
+def test_an_edited_note_bibliography_and_snippet_are_parsed_again_and_seen(tmp_path):
+    project = with_snippets(make_project(tmp_path))
+    read_everything(project, cached_memo(project.cache))
+    edit(project.notes / "beta2021second.md", "tags: [", "tags: [recsys, ")
+    edit(project.bibliography, "A Third Paper Without a Note", "A Third Paper, Retitled")
+    edit(project.taxonomy, "Seeing machines.", "Machines that see.")
+    edit(project.snippets / "beta2021second.py", "def check_relu_from_the_note", "def check_relu_renamed")
+    memo = cached_memo(project.cache)
+    loaded, specs, _, _ = read_everything(project, memo)
+    assert memo.parsed == 5  # the note, the bibliography, the taxonomy, the snippet's checks and its imports
+    assert "recsys" in loaded.kb.notes["beta2021second"].categories
+    assert any(r.title == "A Third Paper, Retitled" for r in loaded.kb.references.values())
+    assert any(c.description == "Machines that see." for c in loaded.kb.taxonomy.categories)
+    assert [s.function for s in specs] == ["check_relu_renamed"]
+
+
+def test_an_entry_that_cannot_be_read_back_is_a_miss(tmp_path):
+    project = with_snippets(make_project(tmp_path))
+    expected = read_everything(project, cached_memo(project.cache))
+    with sqlite3.connect(project.cache / "content.sqlite") as db:
+        count = db.execute("SELECT count(*) FROM entry").fetchone()[0]
+        db.execute("UPDATE entry SET value = substr(value, 1, 20)")  # truncated pickles
+        db.execute("UPDATE entry SET value = 'text, not a pickle' WHERE rowid % 2 = 0")
+    memo = cached_memo(project.cache)
+    assert read_everything(project, memo) == expected
+    assert memo.parsed == count
+
+
+def test_another_generator_parses_again(tmp_path, monkeypatch):
+    project = with_snippets(make_project(tmp_path))
+    expected = read_everything(project, cached_memo(project.cache))
+    monkeypatch.setattr(fingerprint, "generator_fingerprint", lambda: "a changed generator")
+    memo = cached_memo(project.cache)
+    assert read_everything(project, memo) == expected
+    assert memo.parsed == 8
+    store = ContentCache(tmp_path / "c.sqlite")
+    ParseMemo(store, "v1").one(parse_note, "k", "notes/k.md", "---\ntags: [a]\n---\nbody\n")
+    assert ParseMemo(store, "v1").parsed == 0
+    other = ParseMemo(store, "v2")
+    other.one(parse_note, "k", "notes/k.md", "---\ntags: [a]\n---\nbody\n")
+    assert other.parsed == 1
+
+
+def test_diagnostics_of_a_memoised_bad_note_and_snippet_keep_their_file_and_line(tmp_path):
+    project = with_snippets(make_project(tmp_path))
+    (project.notes / "x2020y.md").write_text("---\ntags: [a]\ntldr: x\n\tbad: indent\n---\nbody\n", encoding="utf-8")
+    edit(project.snippets / "beta2021second.py", "import torch", "import torch\ndef broken(:")
+    first = cached_memo(project.cache)
+    problems = [str(p) for p in load(project, Katex(), memo=first).problems]
+    check_problems = [str(p) for p in discover(project.root, {"beta2021second"}, first)[1]]
+    again = cached_memo(project.cache)
+    assert [str(p) for p in load(project, Katex(), memo=again).problems] == problems
+    assert [str(p) for p in discover(project.root, {"beta2021second"}, again)[1]] == check_problems
+    assert again.parsed == 0
+    assert any(p.startswith("notes/x2020y.md:4: front matter is not valid YAML") for p in problems), problems
+    assert check_problems and check_problems[0].startswith("runnable_snippets/beta2021second.py:3: the snippet does not parse")
+
+
+def test_the_file_checks_happen_whatever_the_memo_holds(tmp_path):
+    project = make_project(tmp_path)
+    note = project.notes / "alpha2020first.md"
+    load(project, Katex(), memo=cached_memo(project.cache))
+    shutil.move(note, tmp_path / "elsewhere.md")
+    note.symlink_to(tmp_path / "elsewhere.md")  # the same text, parsed before, behind a link
+    problems = [str(p) for p in load(project, Katex(), memo=cached_memo(project.cache)).problems]
+    assert "notes/alpha2020first.md: notes must be regular files, not symbolic links" in problems
+
+
+def test_what_a_caller_gets_is_its_own_copy(tmp_path):
+    project = make_project(tmp_path)
+    memo = ParseMemo()
+    references, problems = read_bibliography(project.bibliography, "references.bib", memo)
+    expected = (dict(references), list(problems))
+    references.clear()
+    problems.append("changed by a caller")
+    assert read_bibliography(project.bibliography, "references.bib", memo) == expected
+
+
+def test_a_store_keeps_bytes_as_bytes(tmp_path):
+    ContentCache(tmp_path / "c.sqlite").put_many({"b": b"\x80\x00binary", "t": "text"})
+    assert ContentCache(tmp_path / "c.sqlite").get_many(["b", "t"]) == {"b": b"\x80\x00binary", "t": "text"}
+
+
+@FAST
+@given(front=st.dictionaries(FIELD_NAMES, YAML_VALUES, max_size=6), body=st.lists(MARKDOWN_PIECES, max_size=40))
+def test_a_note_from_the_store_is_the_note_parsing_gives(tmp_path_factory, front, body):
+    text = "---\n" + yaml.safe_dump(front, allow_unicode=True) + "---\n" + "".join(body)
+    store = ContentCache(tmp_path_factory.mktemp("memo") / "c.sqlite")
+    ParseMemo(store, "v").one(parse_note, "x2020y", "notes/x2020y.md", text)
+    again = ParseMemo(store, "v")
+    assert again.one(parse_note, "x2020y", "notes/x2020y.md", text) == parse_note("x2020y", "notes/x2020y.md", text)
+    assert again.parsed == 0
+
+
+@FAST
+@given(pieces=st.lists(BIB_PIECES, max_size=60))
+def test_a_bibliography_from_the_store_is_the_one_parsing_gives(tmp_path_factory, pieces):
+    text = "".join(pieces)
+    store = ContentCache(tmp_path_factory.mktemp("memo") / "c.sqlite")
+    ParseMemo(store, "v").one(parse_bibliography, text, "references.bib")
+    again = ParseMemo(store, "v")
+    assert again.one(parse_bibliography, text, "references.bib") == parse_bibliography(text, "references.bib")
+    assert again.parsed == 0
