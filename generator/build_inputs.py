@@ -14,10 +14,10 @@ RECORD = "inputs.json"  # next to the built site (never inside it): the digest a
 PENDING = "inputs.pending.json"  # the same, for a build whose search bundles are not yet up to date
 
 
-def inputs_digest(project: Project, site_url: str | None) -> str:
+def inputs_digest(project: Project, site_url: str | None, fingerprint: str | None = None) -> str:
     """The generator, the renderers' versions, the site address, and the bytes of every file a build
     reads: notes, taxonomy, bibliography, mkdocs.yml, snippets, check results (KaTeX's assets are the generator's own)."""
-    digest = hashlib.sha256(f"{generator_fingerprint()}\0{site_url or ''}\0".encode())
+    digest = hashlib.sha256(f"{fingerprint or generator_fingerprint()}\0{site_url or ''}\0".encode())
     files = [project.taxonomy, project.bibliography, project.mkdocs_config, project.check_results]
     files += sorted(project.notes.rglob("*.md")) + sorted(project.snippets.glob("*.py"))
     for file in files:

@@ -112,9 +112,9 @@ def html_of(docs_page: str) -> str:
 
 
 def page_set(project: Project, rendered: Mapping[str, str], nav: list, languages: Mapping[str, str],
-             site_url: str | None) -> PageSet:
+             site_url: str | None, fingerprint: str | None = None) -> PageSet:
     frame = hashlib.sha256()
-    for part in (generator_fingerprint(), site_url or "", json.dumps(nav, sort_keys=True), "\n".join(sorted(rendered))):
+    for part in (fingerprint or generator_fingerprint(), site_url or "", json.dumps(nav, sort_keys=True), "\n".join(sorted(rendered))):
         frame.update(part.encode() + b"\0")
     for file in (project.mkdocs_config, project.bibliography):
         frame.update(hashlib.sha256(file.read_bytes() if file.exists() else b"").digest())

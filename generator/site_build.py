@@ -44,7 +44,8 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     not final (the next build, which ``serve`` runs right after, re-indexes them). ``katex`` and
     ``memo`` (the inputs parsed before) are kept by a long-lived caller across builds; by default,
     both come from ``build/cache``."""
-    digest = inputs_digest(project, site_url)
+    fingerprint = generator_fingerprint()  # hashes the generator's files: once per build
+    digest = inputs_digest(project, site_url, fingerprint)
     unchanged = published_warnings(project, digest)
     if unchanged is not None:  # the published site was built from exactly these inputs
         return unchanged
@@ -60,12 +61,12 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     checked = verification(project, loaded.kb, specs, memo)
     rendered, nav = pages.render_pages(loaded.kb, checked, project.cache / "jinja"), pages.navigation(loaded.kb)
     languages = page_languages(loaded.kb)
-    plan = incremental.plan(project, incremental.page_set(project, rendered, nav, languages, site_url), search)
+    plan = incremental.plan(project, incremental.page_set(project, rendered, nav, languages, site_url, fingerprint), search)
     staging = new_build_folder(project)
     problems = write_docs(project, rendered, staging / "docs")
     anchors = incremental.Anchors({}, {})
     if not problems:
-        problems, anchors = render_html(project, staging, plan, rendered, nav, site_url, katex, jobs)
+        problems, anchors = render_html(project, staging, plan, rendered, nav, site_url, katex, jobs, fingerprint)
     if not plan.deferred:
         problems = problems or index_search(staging / "site", languages, keep=plan.kept_languages)
     if problems:
@@ -81,7 +82,8 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
 
 
 def render_html(project: Project, staging: Path, plan: incremental.Plan, rendered: dict[str, str], nav: list,
-                site_url: str | None, katex: Katex, jobs: int | None) -> tuple[list[Diagnostic], incremental.Anchors]:
+                site_url: str | None, katex: Katex, jobs: int | None,
+                fingerprint: str | None = None) -> tuple[list[Diagnostic], incremental.Anchors]:
     """``staging/docs`` -> ``staging/site`` by mkdocs, formulas rendered: from the previous build when
     ``plan`` has one (only the changed pages), else every page, by several processes when there are
     many (``page_shards``). Also the anchors of every page, for the record of the build."""
@@ -90,7 +92,7 @@ def render_html(project: Project, staging: Path, plan: incremental.Plan, rendere
     if workers > 1:
         def render_shard(docs: Path, site: Path, shard: list[str]) -> tuple[list[Diagnostic], incremental.Anchors]:
             check = _AnchorCheck(incremental.Anchors({}, {}))  # a dirty build over an empty record: this shard's pages
-            problems = run_mkdocs(project, docs, site, nav, site_url, check)
+            problems = run_mkdocs(project, docs, site, nav, site_url, check, fingerprint)
             problems = problems or render_math_in_site(site, katex, [site / incremental.html_of(page) for page in shard])
             return problems, check.result()
 
@@ -99,7 +101,7 @@ def render_html(project: Project, staging: Path, plan: incremental.Plan, rendere
     if plan.previous is not None:
         incremental.seed(plan, docs, site)
     anchors = _AnchorCheck(incremental.previous_anchors(plan))
-    problems = run_mkdocs(project, docs, site, nav, site_url, anchors)
+    problems = run_mkdocs(project, docs, site, nav, site_url, anchors, fingerprint)
     built = None if plan.previous is None else [site / page for page in plan.changed_html()]
     problems = problems or render_math_in_site(site, katex, built)
     return problems, anchors.result()
@@ -172,7 +174,7 @@ class _Collect(logging.Handler):
 
 
 def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: str | None = None,
-               anchors: "_AnchorCheck | None" = None) -> list[Diagnostic]:
+               anchors: "_AnchorCheck | None" = None, fingerprint: str | None = None) -> list[Diagnostic]:
     """``mkdocs build --strict`` of ``docs`` into ``site``, as diagnostics (every warning is one).
     When ``anchors`` holds a previous build's anchors, the build is dirty: only the pages whose HTML
     is missing from ``site`` (mkdocs' ``--dirty``; not ``strict``, which would count mkdocs' warning
@@ -184,7 +186,7 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
     from mkdocs.exceptions import MkDocsException
 
     highlighter = HighlightCache(ContentCache(project.cache / "content.sqlite"),
-                                 generator_fingerprint() + content_hash(project.mkdocs_config.read_bytes()))
+                                 (fingerprint or generator_fingerprint()) + content_hash(project.mkdocs_config.read_bytes()))
     collect = _Collect(dirty)
     logger = logging.getLogger("mkdocs")
     saved = logger.handlers[:], logger.propagate
