@@ -173,19 +173,23 @@ def seed_site(plan: Plan, site: Path) -> None:
     assert plan.previous is not None
     rewritten = set(plan.changed_html())
     reindexed = plan.reindex - plan.deferred
-    for source in plan.previous.rglob("*"):
-        if source.is_dir():
-            continue
-        relative = source.relative_to(plan.previous).as_posix()
-        parts = relative.split("/")
-        if relative in rewritten or (parts[0] == SEARCH and len(parts) > 2 and parts[1] in reindexed):
-            continue
-        target = site / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if relative in REWRITTEN_IN_PLACE:
-            shutil.copy2(source, target)
-        else:
-            os.link(source, target)
+    previous = str(plan.previous)
+    for folder, _, files in os.walk(previous):  # each folder made once, not once per file
+        relative_folder = os.path.relpath(folder, previous)
+        made = False
+        for name in files:
+            relative = name if relative_folder == "." else f"{relative_folder}/{name}"
+            parts = relative.split("/")
+            if relative in rewritten or (parts[0] == SEARCH and len(parts) > 2 and parts[1] in reindexed):
+                continue
+            target = os.path.join(site, relative)
+            if not made:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                made = True
+            if relative in REWRITTEN_IN_PLACE:
+                shutil.copy2(os.path.join(folder, name), target)
+            else:
+                os.link(os.path.join(folder, name), target)
 
 
 def stale_plan(site: Path) -> Plan | None:

@@ -128,7 +128,8 @@ def local_imports(root: Path, file: Path, imports: dict[Path, list[str]] | None 
             imports[current] = imported_modules(current)
         for name in imports[current]:
             candidate = folder / f"{name.split('.')[0]}.py"
-            if candidate.exists() and candidate != file and candidate not in found:
+            # a file the caller already knows (``snippet_imports`` lists them all) needs no stat
+            if candidate != file and candidate not in found and (candidate in imports or candidate.exists()):
                 found.append(candidate)
                 pending.append(candidate)
     return sorted(found)

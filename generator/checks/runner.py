@@ -158,6 +158,7 @@ class SnippetSources:
         self._evaluator_hash: bytes | None = None
         self._memo = memo
         self._imports: dict[Path, list[str]] | None = None
+        self._helpers: dict[Path, bytes] = {}
 
     def imports(self) -> dict[Path, list[str]]:
         """What each snippet file imports, kept across calls; with a memo, every file's, looked up at
@@ -169,9 +170,15 @@ class SnippetSources:
     def parts(self, relative: str) -> tuple[bytes, ...]:
         if relative not in self._parts:
             file = self.root / relative
-            self._parts[relative] = (file.read_bytes(), *(p.read_bytes() for p in local_imports(self.root, file, self.imports())),
+            self._parts[relative] = (file.read_bytes(), *(self._helper(p) for p in local_imports(self.root, file, self.imports())),
                                      self.evaluator_hash())
         return self._parts[relative]
+
+    def _helper(self, file: Path) -> bytes:
+        """A helper module's bytes, read once (every snippet imports the harness)."""
+        if file not in self._helpers:
+            self._helpers[file] = file.read_bytes()
+        return self._helpers[file]
 
     def evaluator_hash(self) -> bytes:
         if self._evaluator_hash is None:

@@ -35,7 +35,7 @@ def href(from_docs: str, to_docs: str, anchor: str = "") -> str:
     """A relative URL from one page to another (or to a static file), for raw HTML."""
     here, target = url_of(from_docs), url_of(to_docs)
     here_dir = here if here == "" or here.endswith("/") else posixpath.dirname(here)
-    relative = posixpath.relpath(target or ".", here_dir.rstrip("/") or ".")
+    relative = relpath(target or ".", here_dir.rstrip("/") or ".")
     if (target == "" or target.endswith("/")) and not relative.endswith("/"):
         relative += "/"
     return relative + (f"#{anchor}" if anchor else "")
@@ -43,8 +43,19 @@ def href(from_docs: str, to_docs: str, anchor: str = "") -> str:
 
 def md_link(from_docs: str, to_docs: str, anchor: str = "") -> str:
     """A relative link between Markdown sources, which mkdocs checks and rewrites."""
-    relative = posixpath.relpath(to_docs, posixpath.dirname(from_docs) or ".")
+    relative = relpath(to_docs, posixpath.dirname(from_docs) or ".")
     return relative + (f"#{anchor}" if anchor else "")
+
+
+def relpath(path: str, start: str) -> str:
+    """``posixpath.relpath`` for two paths inside the site (relative, no ``..``), without its
+    ``abspath`` of both, which asks the working directory: a build makes tens of thousands of links."""
+    to = [part for part in path.split("/") if part not in ("", ".")]
+    frm = [part for part in start.split("/") if part not in ("", ".")]
+    common = 0
+    while common < min(len(to), len(frm)) and to[common] == frm[common]:
+        common += 1
+    return "/".join([".."] * (len(frm) - common) + to[common:]) or "."
 
 
 def anchor(key: str) -> str:
