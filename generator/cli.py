@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     build_parser.add_argument("--site-url", metavar="URL", help="where the site is published (default: mkdocs.yml's); "
                               "the theme's instant navigation follows links only to pages listed under it")
     build_parser.add_argument("-j", "--jobs", type=int, metavar="N", help="processes a clean build renders pages with "
-                              "(default: the usable CPUs; 1 renders in this process)")
+                              "(default: the usable CPUs once there are 40 pages; 1 renders in this process)")
     check_parser = commands.add_parser("check", help="run the equation checks in runnable_snippets/, each isolated, cached")
     check_parser.add_argument("targets", nargs="*", metavar="KEY|EQUATION-ID", help="note keys, equation ids or check ids (default: all)")
     check_parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when an NVIDIA driver is present")

@@ -1,7 +1,6 @@
 """A clean build whose pages several processes render writes the site one process writes, byte for
 byte, with the same record for the next incremental build, and reports the same problems."""
 import json
-import shutil
 
 import pytest
 from conftest import edit, make_project
@@ -99,4 +98,14 @@ def test_a_worker_killed_without_an_answer_is_reported(tmp_path):
     problems, _ = page_shards.render(docs, site, [["a.md"]], worker)
     assert len(problems) == 1 and "stopped without a result" in problems[0].message
     assert not site.exists()
-    shutil.rmtree(docs)
+
+
+def test_crossing_links_reports_a_missing_anchor_in_either_direction_between_shards_once():
+    anchors = Anchors({"a.md": ("top",), "b.md": ("x",), "c.md": ()},
+                      {"a.md": {"b.md": {"y": "b.md#y", "x": "b.md#x"}}, "b.md": {"a.md": {"gone": "a.md#gone"}},
+                       "c.md": {"a.md": {"nope": "a.md#nope"}}})
+    problems = [p.message for p in page_shards.crossing_links(anchors, [["a.md", "c.md"], ["b.md"]])]
+    assert problems == [
+        "Doc file 'a.md' contains a link 'b.md#y', but the doc 'b.md' does not contain an anchor '#y'.",
+        "Doc file 'b.md' contains a link 'a.md#gone', but the doc 'a.md' does not contain an anchor '#gone'.",
+    ]  # c.md -> a.md#nope is within one shard: mkdocs itself reports it there
