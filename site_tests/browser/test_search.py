@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from .chromium import serving
-from .conftest import Visit, goto, note, open_context, screenshot, DESKTOP
+from .conftest import DESKTOP, NOTES, REPO, Visit, goto, note, open_context, screenshot
 
 FIRST_RESULTS = 5
 
@@ -171,3 +171,18 @@ def test_a_one_letter_term_is_answered_once_the_reader_pauses(page):
     for term in ("x", "平"):
         search(page, term)  # waits for a count or "No matching documents"
         assert page.locator(".md-search-result__meta").inner_text() != "Type to start searching"
+
+
+def test_the_checks_code_is_not_indexed_but_their_names_are(page, site, notes):
+    """``torch.linspace`` is written only in the checks' code shown on some note pages: searching it
+    finds none of them (code words would match nearly every note; what it finds, if anything, are
+    Pagefind's near matches elsewhere). A check's name, written above its code, finds its note."""
+    listed = {f"notes/{p.parent.name}/" for p in (site / "notes").glob("*/index.html") if "linspace" in p.read_text(encoding="utf-8")}
+    assert listed, "no note page shows a check that calls torch.linspace: pick another code-only word"
+    assert not any("linspace" in path.read_text(encoding="utf-8") for path in NOTES.glob("*.md"))
+    goto(page, "")
+    assert listed.isdisjoint(pages(search(page, "linspace")))
+    key = "vaswani2017attention"
+    function = next(line.split("(")[0][4:] for line in (REPO / "runnable_snippets" / f"{key}.py")
+                    .read_text(encoding="utf-8").splitlines() if line.startswith("def check_"))
+    assert note(notes, key).url in pages(search(page, function))[:FIRST_RESULTS]
