@@ -182,7 +182,6 @@ def test_the_checks_code_is_not_indexed_but_their_names_are(page, site, notes):
     assert not any("linspace" in path.read_text(encoding="utf-8") for path in NOTES.glob("*.md"))
     goto(page, "")
     assert listed.isdisjoint(pages(search(page, "linspace")))
-    key = "vaswani2017attention"
-    function = next(line.split("(")[0][4:] for line in (REPO / "runnable_snippets" / f"{key}.py")
-                    .read_text(encoding="utf-8").splitlines() if line.startswith("def check_"))
+    key, function = "kim2017interpretability", "check_tcav_score"
+    assert f"def {function}(" in (REPO / "runnable_snippets" / f"{key}.py").read_text(encoding="utf-8")
     assert note(notes, key).url in pages(search(page, function))[:FIRST_RESULTS]
