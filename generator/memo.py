@@ -48,14 +48,20 @@ class ParseMemo:
         """``{item: parse(*args)}`` for ``arguments`` ``{item: args}``. ``args`` must be all that the
         value depends on besides the generator's code."""
         kind = f"{parse.__module__}.{parse.__qualname__}"
-        keys = {item: digest(kind, self._version, *args) for item, args in arguments.items()}
+        return self.values(kind, {item: digest(*args) for item, args in arguments.items()}, lambda item: parse(*arguments[item]))
+
+    def values(self, kind: str, inputs: Mapping[K, str], compute: Callable[[K], V]) -> dict[K, V]:
+        """``{item: compute(item)}`` for the items of ``inputs`` ``{item: digest}``, from the memo
+        where a value of ``kind`` was computed from the same digest before. The digest must cover all
+        that the value depends on besides the generator's code (``kind`` names what ``compute`` makes)."""
+        keys = {item: digest(kind, self._version, key) for item, key in inputs.items()}
         recent = self._recent.get(kind, {})
         known = {key: recent[key] for key in keys.values() if key in recent}
         known.update(self._load([key for key in keys.values() if key not in known]))
         new = {}
         for item, key in keys.items():
             if key not in known:
-                known[key] = new[key] = parse(*arguments[item])
+                known[key] = new[key] = compute(item)
                 self.parsed += 1
         self._save(new)
         # only this lookup's values stay in memory: a long-lived process holds one knowledge base's

@@ -59,7 +59,7 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     if check_problems:
         return loaded.problems + check_problems
     checked = verification(project, loaded.kb, specs, memo)
-    rendered, nav = pages.render_pages(loaded.kb, checked, project.cache / "jinja"), pages.navigation(loaded.kb)
+    rendered, nav = pages.render_pages(loaded.kb, checked, project.cache / "jinja", memo), pages.navigation(loaded.kb)
     languages = page_languages(loaded.kb)
     plan = incremental.plan(project, incremental.page_set(project, rendered, nav, languages, site_url, fingerprint), search)
     staging = new_build_folder(project)

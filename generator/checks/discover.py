@@ -114,10 +114,12 @@ def _spec(node: ast.FunctionDef, display: str) -> tuple[CheckSpec, list[Diagnost
     return CheckSpec(display, node.name, first, node.end_lineno or node.lineno, tuple(bindings), needs_cuda), problems
 
 
-def local_imports(root: Path, file: Path, imports: dict[Path, list[str]] | None = None) -> list[Path]:
+def local_imports(root: Path, file: Path, imports: dict[Path, list[str]] | None = None, complete: bool = False) -> list[Path]:
     """The helper modules in runnable_snippets/ that ``file`` imports, transitively (for the cache key).
     ``imports``: the modules each file was found to import, kept by the caller across calls (every
-    snippet imports the harness: parsing it once per snippet was most of a build's check lookup)."""
+    snippet imports the harness: parsing it once per snippet was most of a build's check lookup).
+    ``complete``: ``imports`` lists every file of the folder (``snippet_imports``), so a module it
+    does not list (torch, math) is no helper, and is not looked for on disk."""
     folder = root / HELPERS_DIR
     imports = {} if imports is None else imports
     found: list[Path] = []
@@ -128,8 +130,7 @@ def local_imports(root: Path, file: Path, imports: dict[Path, list[str]] | None 
             imports[current] = imported_modules(current)
         for name in imports[current]:
             candidate = folder / f"{name.split('.')[0]}.py"
-            # a file the caller already knows (``snippet_imports`` lists them all) needs no stat
-            if candidate != file and candidate not in found and (candidate in imports or candidate.exists()):
+            if candidate != file and candidate not in found and (candidate in imports or (not complete and candidate.exists())):
                 found.append(candidate)
                 pending.append(candidate)
     return sorted(found)

@@ -5,6 +5,10 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..memo import ParseMemo
 
 STATUSES = ("passed", "failed", "skipped", "error", "timeout")
 
@@ -44,12 +48,21 @@ class CheckResult:
         return cls(**values)
 
 
-def load_results(path: Path) -> dict[str, CheckResult]:
-    """Results by check id; a missing or corrupt file is simply no results."""
+def load_results(path: Path, memo: "ParseMemo | None" = None) -> dict[str, CheckResult]:
+    """Results by check id; a missing or corrupt file is simply no results. ``memo``: where the same
+    bytes were read before (``serve`` rebuilds on every edit; the file changes only with a check run)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return {r["check"]: CheckResult.from_json(r) for r in data.get("results", [])}
-    except (OSError, ValueError, TypeError, KeyError):
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    return dict(parse_results(data) if memo is None else memo.one(parse_results, data))
+
+
+def parse_results(data: bytes) -> dict[str, CheckResult]:
+    try:
+        payload = json.loads(data.decode("utf-8"))
+        return {r["check"]: CheckResult.from_json(r) for r in payload.get("results", [])}
+    except (ValueError, TypeError, KeyError, AttributeError):
         return {}
 
 

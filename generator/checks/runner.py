@@ -154,6 +154,7 @@ class SnippetSources:
     def __init__(self, root: Path, evaluator: list[Path] | None = None, memo: ParseMemo | None = None) -> None:
         self.root = root
         self._parts: dict[str, tuple[bytes, ...]] = {}
+        self._digests: dict[str, str] = {}
         self._evaluator = evaluator
         self._evaluator_hash: bytes | None = None
         self._memo = memo
@@ -170,9 +171,16 @@ class SnippetSources:
     def parts(self, relative: str) -> tuple[bytes, ...]:
         if relative not in self._parts:
             file = self.root / relative
-            self._parts[relative] = (file.read_bytes(), *(self._helper(p) for p in local_imports(self.root, file, self.imports())),
-                                     self.evaluator_hash())
+            helpers = local_imports(self.root, file, self.imports(), complete=self._memo is not None)
+            self._parts[relative] = (file.read_bytes(), *(self._helper(p) for p in helpers), self.evaluator_hash())
         return self._parts[relative]
+
+    def digest(self, relative: str) -> str:
+        """The hash of ``parts``, once per file (hashing a snippet and its helpers once per check was
+        a tenth of an edit's build at 750 notes)."""
+        if relative not in self._digests:
+            self._digests[relative] = content_hash(*self.parts(relative))
+        return self._digests[relative]
 
     def _helper(self, file: Path) -> bytes:
         """A helper module's bytes, read once (every snippet imports the harness)."""
@@ -190,7 +198,7 @@ class SnippetSources:
 def cache_key(root: Path, spec: CheckSpec, env: Environment, note_tex: dict[str, str],
               sources: SnippetSources | None = None) -> str:
     """Changes with the snippet, the helpers it imports, the evaluator, the environment, or a bound equation's LaTeX."""
-    parts = list((sources or SnippetSources(root)).parts(spec.file))
+    parts = [(sources or SnippetSources(root)).digest(spec.file).encode()]
     parts += [f"{spec.function}|{env.device}|{env.python}|{env.torch}|float32".encode()]
     parts += [f"{e}={note_tex.get(e, '')}".encode() for e in spec.equations]
     return content_hash(*parts)

@@ -104,7 +104,7 @@ def verification(project: Project, kb: KnowledgeBase, specs: list[CheckSpec], me
     """Recorded results that still belong to the current snippet and equations; the rest count as not run.
     ``memo``: where the snippets' imports, which the results' keys follow, were parsed before."""
     note_tex = {f"{n.key}/{f.label}": f.tex for n in kb.notes.values() for f in n.formulas if f.label}
-    recorded = load_results(project.check_results)
+    recorded = load_results(project.check_results, memo)
     current, sources = {}, SnippetSources(project.root, memo=memo)
     for spec in specs:
         result = recorded.get(spec.id)

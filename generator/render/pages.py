@@ -7,6 +7,8 @@ from pathlib import Path
 import jinja2
 
 from ..checks.verification import Verification
+from ..content_cache import digest
+from ..memo import ParseMemo
 from ..model import KnowledgeBase
 from . import urls, views
 
@@ -29,7 +31,12 @@ def environment(bytecode: Path | None = None) -> jinja2.Environment:
     )
 
 
-def render_pages(kb: KnowledgeBase, verification: Verification, bytecode: Path | None = None) -> dict[str, str]:
+def render_pages(kb: KnowledgeBase, verification: Verification, bytecode: Path | None = None,
+                 memo: ParseMemo | None = None) -> dict[str, str]:
+    """Every page's Markdown by docs path. ``memo``: where note pages rendered before are found by
+    the digest of what they read (``views.note_inputs``), so an edit renders the pages it touches
+    (the edited note's, and every one when a shared input, the bibliography or the taxonomy, changes);
+    the index pages, which list every note, are rendered each time."""
     env = environment(bytecode)
     pages = {
         urls.HOME: env.get_template("home.md.j2").render(home=views.home(kb, verification), asset=lambda p: urls.href(urls.HOME, p)),
@@ -45,8 +52,17 @@ def render_pages(kb: KnowledgeBase, verification: Verification, bytecode: Path |
         page = urls.category_page(c.slug)
         pages[page] = category.render(category=views.category_view(kb, c.slug, page))
     note = env.get_template("note.md.j2")
-    for n in kb.notes.values():
-        pages[urls.note_page(n.key)] = note.render(note=views.note_view(kb, n, verification))
+
+    def render(key: str) -> str:
+        return note.render(note=views.note_view(kb, kb.notes[key], verification))
+
+    if memo is None:
+        rendered = {key: render(key) for key in kb.notes}
+    else:
+        shared = views.shared_note_inputs(kb)
+        inputs = {key: digest(shared, views.note_inputs(kb, n, verification)) for key, n in kb.notes.items()}
+        rendered = memo.values("note page", inputs, render)
+    pages.update((urls.note_page(key), text) for key, text in rendered.items())
     return pages
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from ..checks.verification import BADGES, Verification
+from ..content_cache import digest
 from ..model import LANGUAGES, KnowledgeBase, Note, Reference
 from . import charts, urls
 from .note_body import citation_label, rewrite_body, tex_as_code
@@ -197,6 +198,24 @@ def note_view(kb: KnowledgeBase, note: Note, verification: Verification) -> Note
         checks=check_views(note, verification),
         snippet=f"runnable_snippets/{note.key}.py",
     )
+
+
+def shared_note_inputs(kb: KnowledgeBase) -> str:
+    """What a note's page may read of the rest of the knowledge base: every bibliography entry (a
+    cited or linked key's title, authors, year), which keys have notes and their own titles, and
+    the taxonomy (its tags' titles). A digest; with ``note_inputs`` it keys the rendered page."""
+    notes = tuple((key, note.title) for key, note in kb.notes.items())
+    return digest(repr(sorted(kb.references.items())), repr(notes), repr(kb.taxonomy))
+
+
+def note_inputs(kb: KnowledgeBase, note: Note, verification: Verification) -> str:
+    """All that ``note_view`` reads of its own note and of the checks (their views, the badge of
+    each labelled equation, each figure shown), with who links to it. Keep in step with
+    ``note_view``: a value it reads that is not here leaves a page stale (``test_page_memo``)."""
+    badges = tuple(verification.badge(f"{note.key}/{f.label}") for f in note.formulas if f.label)
+    figures = tuple(verification.figure(note.key, r.label) for r in note.figures)
+    return digest(repr(note), repr(kb.backlinks.get(note.key, ())), repr(check_views(note, verification)), repr(badges),
+                  repr(figures))
 
 
 def category_view(kb: KnowledgeBase, slug: str, from_docs: str) -> CategoryView:
