@@ -46,11 +46,13 @@ class SearchPage:
     language: str
 
 
-def index_search(site: Path, languages: Mapping[str, str], keep: frozenset[str] = frozenset()) -> list[Diagnostic]:
+def index_search(site: Path, languages: Mapping[str, str], keep: frozenset[str] = frozenset(),
+                 background: bool = False) -> list[Diagnostic]:
     """Index every page of ``site`` into ``site/pagefind/<lang>/`` bundles and list them in
     ``site/pagefind/languages.json``. ``languages`` maps a page's URL (``notes/key/``) to its
     language; pages not in it are in English. The bundles of the languages in ``keep`` are already
-    in ``site`` (an incremental build kept them: none of their pages changed)."""
+    in ``site`` (an incremental build kept them: none of their pages changed). ``background``:
+    Pagefind runs at a low CPU priority (``serve`` indexes while the writer's next edit builds)."""
     pages = search_pages(site, languages)
     if not pages:
         return [Diagnostic("mkdocs.yml", 0, f"no page of {site} has an <{ROOT_SELECTOR}> to index for search")]
@@ -64,7 +66,7 @@ def index_search(site: Path, languages: Mapping[str, str], keep: frozenset[str] 
     # one Pagefind command per language, run side by side on an event loop of its own, in a thread, so a
     # caller's running loop (a test driving a browser, an async server) does not matter
     with ThreadPoolExecutor(max_workers=1) as pool:
-        problems = pool.submit(asyncio.run, _write_bundles(site, indexed)).result()
+        problems = pool.submit(asyncio.run, _write_bundles(site, indexed, background)).result()
     if not problems:
         (site / MANIFEST).write_text(json.dumps(manifest(site, sorted(by_language))), encoding="utf-8")
     return problems
@@ -107,6 +109,17 @@ def search_pages(site: Path, languages: Mapping[str, str]) -> list[SearchPage]:
     return pages
 
 
+BACKGROUND_NICENESS = 10
+
+
+def _lower_priority(pid: int) -> None:
+    """Pagefind's process (and the threads it starts from now on) yields the CPU to the rest."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, BACKGROUND_NICENESS)
+    except (OSError, AttributeError):  # gone already, or a platform without priorities: it runs as it is
+        pass
+
+
 def _missing_extended_build() -> Diagnostic | None:
     """Chinese word segmentation needs Pagefind's extended binary (the plain one indexes Chinese
     text as one long word per sentence)."""
@@ -119,12 +132,12 @@ def _missing_extended_build() -> Diagnostic | None:
     return None
 
 
-async def _write_bundles(site: Path, by_language: dict[str, list[SearchPage]]) -> list[Diagnostic]:
-    results = await asyncio.gather(*(_write_bundle(site, language, pages) for language, pages in sorted(by_language.items())))
+async def _write_bundles(site: Path, by_language: dict[str, list[SearchPage]], background: bool) -> list[Diagnostic]:
+    results = await asyncio.gather(*(_write_bundle(site, language, pages, background) for language, pages in sorted(by_language.items())))
     return [problem for problems in results for problem in problems]
 
 
-async def _write_bundle(site: Path, language: str, pages: list[SearchPage]) -> list[Diagnostic]:
+async def _write_bundle(site: Path, language: str, pages: list[SearchPage], background: bool = False) -> list[Diagnostic]:
     """One language's bundle; when Pagefind indexes fewer pages than given, that is a problem (and
     nothing is written). The pages are linked into a folder of their own and indexed by Pagefind's
     command (``pagefind --site``), which exits only once the bundle is written. Not the Python API:
@@ -141,6 +154,8 @@ async def _write_bundle(site: Path, language: str, pages: list[SearchPage]) -> l
         command = await asyncio.create_subprocess_exec(
             str(get_executable()), "--site", folder, "--output-path", str(output), "--root-selector", ROOT_SELECTOR,
             *excludes, "--force-language", language, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        if background:
+            _lower_priority(command.pid)
         log = (await command.communicate())[0].decode("utf-8", "replace")
     indexed = re.search(r"Indexed (\d+) pages?", log)
     if command.returncode != 0 or indexed is None:

@@ -11,6 +11,7 @@ import os
 import shutil
 import time
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from . import incremental, page_shards
@@ -112,26 +113,37 @@ def new_build_folder(project: Project) -> Path:
     return project.work / "sites" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
 
 
-def finish_search(project: Project) -> list[Diagnostic]:
+def finish_search(project: Project, publishing: AbstractContextManager | None = None, background: bool = False) -> list[Diagnostic]:
     """After ``build(search=False)``: the published build with its stale search bundles re-indexed,
     published as a new build (the site is then the one ``build`` writes). Much less than a build:
-    the pages are linked from the published build, and only Pagefind runs."""
-    if not project.site.is_symlink():
-        return []
-    published = project.site.resolve()
-    plan = incremental.stale_plan(published)
-    if plan is None or not (published.parent / PENDING).exists():
-        return []
-    staging = new_build_folder(project)
-    incremental.seed_site(plan, staging / "site")
-    problems = index_search(staging / "site", plan.current.languages, keep=plan.kept_languages)
-    if problems:
-        shutil.rmtree(staging, ignore_errors=True)
-        return problems
-    shutil.copy2(published.parent / PENDING, staging / RECORD)
-    incremental.finished(staging, published)
-    publish(staging / "site", project.site)
-    prune(project.work / "sites", keep=staging)
+    the pages are linked from the published build, and only Pagefind runs.
+
+    ``publishing``: a lock that builds hold while they run (``serve``'s). Indexing runs outside it,
+    so an edit never waits for Pagefind; the result is published under it, and only if the site is
+    still the build it indexed (a newer build left its own bundles stale: this result is dropped, and
+    that build's own ``finish_search`` re-indexes them). ``background``: Pagefind runs at a low CPU
+    priority, leaving the cores to the next edit's build."""
+    with publishing or nullcontext():  # the published build is not pruned while its pages are linked
+        if not project.site.is_symlink():
+            return []
+        published = project.site.resolve()
+        plan = incremental.stale_plan(published)
+        if plan is None or not (published.parent / PENDING).exists():
+            return []
+        built = new_build_folder(project)
+        shutil.rmtree(project.work / "indexing", ignore_errors=True)  # what an interrupted one left
+        staging = project.work / "indexing" / built.name  # out of the builds that ``prune`` deletes
+        incremental.seed_site(plan, staging / "site")
+    problems = index_search(staging / "site", plan.current.languages, keep=plan.kept_languages, background=background)
+    with publishing or nullcontext():
+        if problems or project.site.resolve() != published:
+            shutil.rmtree(staging, ignore_errors=True)
+            return problems
+        shutil.copy2(published.parent / PENDING, staging / RECORD)
+        incremental.finished(staging, published)
+        staging.rename(built)
+        publish(built / "site", project.site)
+        prune(project.work / "sites", keep=built)
     return []
 
 
