@@ -14,7 +14,7 @@ import uuid
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
-from . import incremental, page_shards
+from . import incremental, page_shards, theme_mirror
 from .build_inputs import PENDING, RECORD, inputs_digest, published_warnings, record_inputs
 from .content_cache import ContentCache
 from .diagnostics import Diagnostic
@@ -211,6 +211,7 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
         fences = config.mdx_configs.setdefault("pymdownx.superfences", {})
         fences["custom_fences"] = list(fences.get("custom_fences", [])) + highlighter.fences()
         config.theme.dirs.insert(0, str(THEME_OVERRIDES))  # what mkdocs' custom_dir does, from the package
+        config.theme.dirs[:] = [_listed_quickly(Path(d), project) for d in config.theme.dirs]
         config.plugins["papernotes-theme-bytecode"] = _ThemeBytecode(project.cache / "jinja")
         config.plugins["papernotes-anchors"] = anchors.plugin()
         mkdocs_build(config, dirty=dirty)
@@ -221,6 +222,18 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
     finally:
         logger.handlers, logger.propagate = saved
     return collect.problems
+
+
+def _listed_quickly(folder: Path, project: Project) -> str:
+    """Material's templates as ``theme_mirror`` mirrors them; any other theme folder as it is."""
+    from importlib import metadata
+
+    import material
+
+    templates = Path(material.__file__).parent / "templates"
+    if folder.resolve() != templates.resolve():
+        return str(folder)
+    return str(theme_mirror.mirrored(templates, project.cache, metadata.version("mkdocs-material")))
 
 
 def _theme_bytecode_plugin():
