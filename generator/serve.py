@@ -64,6 +64,14 @@ def serve(project: Project, host: str, port: int, report: Callable) -> int:
     CHANGES = [events.FileCreatedEvent, events.FileDeletedEvent, events.FileModifiedEvent, events.FileMovedEvent,
                events.FileClosedEvent, events.DirCreatedEvent, events.DirDeletedEvent, events.DirMovedEvent]
 
+    class Watcher(Observer):
+        """The native observer, told of changes only: a build opening and reading the notes is an
+        event too (inotify's open and close), and each would start one more rebuild."""
+
+        def schedule(self, event_handler, path, *, recursive=False, event_filter=None, follow_symlink=False):
+            return super().schedule(event_handler, path, recursive=recursive, event_filter=event_filter or CHANGES,
+                                    follow_symlink=follow_symlink)
+
     class Server(LiveReloadServer):
         """mkdocs' live-reload server, whose HTML responses carry the overlay while a build fails, and
         which hears of an edit from the operating system (inotify, FSEvents, ReadDirectoryChangesW:
@@ -74,14 +82,6 @@ def serve(project: Project, host: str, port: int, report: Callable) -> int:
             super().__init__(*args, **kwargs)
             self.observer = Watcher()  # set before anything is watched or started
             self.build_delay = BUILD_DELAY
-
-    class Watcher(Observer):
-        """The native observer, told of changes only: a build opening and reading the notes is an
-        event too (inotify's open and close), and each would start one more rebuild."""
-
-        def schedule(self, event_handler, path, *, recursive=False, event_filter=None, follow_symlink=False):
-            return super().schedule(event_handler, path, recursive=recursive, event_filter=event_filter or CHANGES,
-                                    follow_symlink=follow_symlink)
 
         def serve_request(self, environ, start_response):
             if not state.failed:
