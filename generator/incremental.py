@@ -36,7 +36,7 @@ UNCHANGED_MTIME = 1  # docs files older than any built file: mkdocs' dirty build
 @dataclass(frozen=True)
 class PageSet:
     """What a site is built from, page by page: the frame's digest, each docs page's Markdown
-    digest, and each page's search language (by URL)."""
+    digest, and each page's search bundle (by URL: its language, or a part of it, ``search.bundles_of``)."""
     frame: str
     pages: Mapping[str, str]
     languages: Mapping[str, str]
@@ -134,6 +134,10 @@ def plan(project: Project, current: PageSet, search: bool = True) -> Plan:
     site, before = previous
     changed = frozenset(p for p, h in current.pages.items() if before.pages.get(p) != h)
     urls_changed = {urls.url_of(p) for p in changed}
+    # a page whose bundle changed (its language did, or its language was cut into another number of
+    # parts) leaves one bundle and joins another: both are re-indexed, as those of a changed page
+    urls_changed |= {url for url in set(before.languages) | set(current.languages)
+                     if before.languages.get(url) != current.languages.get(url)}
     reindex = {lang for mapping in (before.languages, current.languages) for url, lang in mapping.items() if url in urls_changed}
     reindex |= {"en" for url in urls_changed if url not in current.languages}  # pages not in the map are English
     reindex |= set(current.languages.values()) ^ set(before.languages.values())

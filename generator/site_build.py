@@ -28,7 +28,7 @@ from .checks.discover import content_hash, discover
 from .checks.verification import verification
 from .project import Project
 from .render import pages, urls
-from .search import index_search
+from .search import BUNDLE_PAGES, bundles_of, index_search
 
 ASSETS = Path(__file__).parent / "assets"
 # Our versions of the theme's header and search dialog (the box answered by Pagefind, not lunr)
@@ -37,14 +37,15 @@ KEEP_BUILDS = 2
 
 
 def build(project: Project, katex: Katex | None = None, site_url: str | None = None, search: bool = True,
-          jobs: int | None = None, memo: ParseMemo | None = None) -> list[Diagnostic]:
+          jobs: int | None = None, memo: ParseMemo | None = None, search_bundle_pages: int = BUNDLE_PAGES) -> list[Diagnostic]:
     """Build the site into ``project.site``; returns every problem (an error means nothing changed).
     ``site_url`` overrides mkdocs.yml's (the address the site is served at). ``jobs``: processes a
     clean build renders pages with (default: the usable CPUs; ``page_shards``). ``search=False``: an
     incremental build leaves the search bundles of the changed pages' languages as they were and is
     not final (the next build, which ``serve`` runs right after, re-indexes them). ``katex`` and
     ``memo`` (the inputs parsed before) are kept by a long-lived caller across builds; by default,
-    both come from ``build/cache``."""
+    both come from ``build/cache``. ``search_bundle_pages``: the most note pages of one language a
+    search bundle holds (``search.bundles_of``)."""
     fingerprint = generator_fingerprint()  # hashes the generator's files: once per build
     digest = inputs_digest(project, site_url, fingerprint)
     unchanged = published_warnings(project, digest)
@@ -61,15 +62,15 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
         return loaded.problems + check_problems
     checked = verification(project, loaded.kb, specs, memo)
     rendered, nav = pages.render_pages(loaded.kb, checked, project.cache / "jinja", memo), pages.navigation(loaded.kb)
-    languages = page_languages(loaded.kb)
-    plan = incremental.plan(project, incremental.page_set(project, rendered, nav, languages, site_url, fingerprint), search)
+    bundles = bundles_of(page_languages(loaded.kb), search_bundle_pages)
+    plan = incremental.plan(project, incremental.page_set(project, rendered, nav, bundles, site_url, fingerprint), search)
     staging = new_build_folder(project)
     problems = write_docs(project, rendered, staging / "docs")
     anchors = incremental.Anchors({}, {})
     if not problems:
         problems, anchors = render_html(project, staging, plan, rendered, nav, site_url, katex, jobs, fingerprint)
     if not plan.deferred:
-        problems = problems or index_search(staging / "site", languages, keep=plan.kept_languages)
+        problems = problems or index_search(staging / "site", bundles, keep=plan.kept_languages)
     if problems:
         shutil.rmtree(staging, ignore_errors=True)
         return loaded.problems + problems

@@ -3,6 +3,7 @@ BibTeX keys, authors and equation ids; keyboard navigation; the matched words hi
 opened; the site served from a sub-path."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -119,9 +120,11 @@ def test_keyboard_opens_the_box_walks_the_results_and_opens_one_highlighted(page
     assert not page.locator("#__search").is_checked()
 
 
-def test_search_works_from_a_sub_path(browser, tmp_path, notes):
+def test_search_works_from_a_sub_path_and_across_a_languages_parts(browser, tmp_path, notes):
     """The site built with ``--site-url http://127.0.0.1:PORT/sub/path/`` and served from there: the
-    index, the engine and every result stay under the sub-path, and nothing leaves the site."""
+    index, the engine and every result stay under the sub-path, and nothing leaves the site. Built
+    with search bundles of 20 pages, so the English notes are in several parts, which one engine
+    searches as one index."""
     from generator.site_build import build
 
     from .test_at_scale import replicate
@@ -129,7 +132,9 @@ def test_search_works_from_a_sub_path(browser, tmp_path, notes):
     with serving(tmp_path) as origin:
         base = origin + "sub/path/"
         project = replicate(tmp_path / "kb", 1)
-        assert [str(p) for p in build(project, site_url=base) if p.is_error] == []
+        assert [str(p) for p in build(project, site_url=base, search_bundle_pages=20) if p.is_error] == []
+        english = json.loads((project.site / "pagefind" / "languages.json").read_text(encoding="utf-8"))["engines"][0]
+        assert len([b for b in english if b.startswith("en.")]) >= 2, english
         (tmp_path / "sub").mkdir()
         (tmp_path / "sub" / "path").symlink_to(project.site.resolve())
         visit = Visit(base)

@@ -1,6 +1,7 @@
 /* papernotes: the header's search box, answered by the Pagefind index that `papernotes build` writes
-   (generator/search.py): one bundle per language under pagefind/<lang>/, listed with the engines that
-   search them in pagefind/languages.json.
+   (generator/search.py): one bundle per language under pagefind/<lang>/ (a language with many pages
+   in several, pagefind/<lang>.<part>/), listed with the engines that search them in
+   pagefind/languages.json.
 
    What a first query costs, and why it is quick:
    - the engines (Pagefind's module and WebAssembly, each bundle's entry and metadata: no index) start
@@ -61,9 +62,10 @@
       const options = { baseUrl: root().pathname, highlightParam: HIGHLIGHT, excerptLength: 24, metaCacheTag: tag };
       return Promise.all(list.map(async ([own, ...merged]) => {
         const { createInstance } = await import(URL.createObjectURL(new Blob([code], { type: "text/javascript" })));
-        const path = (language) => new URL(`${language}/`, bundles()).pathname;
+        const path = (bundle) => new URL(`${bundle}/`, bundles()).pathname;
         const instance = createInstance({ basePath: path(own), noWorker: true, ...options });
-        await Promise.all(merged.map((language) => instance.mergeIndex(path(language), { language, ...options })));
+        // a bundle is named by its language, or, for a part of a language's pages, ``<language>.<part>``
+        await Promise.all(merged.map((bundle) => instance.mergeIndex(path(bundle), { language: bundle.split(".")[0], ...options })));
         await instance.search("");  // returns once every bundle of the engine has loaded its metadata
         return instance;
       }));
