@@ -166,6 +166,7 @@ def serve_latency(project: Project, runs: int, generator: Path | None = None) ->
     url = f"http://127.0.0.1:{port}/notes/{note.stem}/"
     try:
         _wait_for(url, lambda page: True, timeout=900)
+        time.sleep(1.0)  # as before every edit: a writer does not save the instant the server is up
         latencies = []
         for i in range(runs):
             marker = f"writerloopedit{i}x{int(time.time())}"

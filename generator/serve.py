@@ -19,7 +19,7 @@ from .diagnostics import Diagnostic
 from .formulas import cached_katex
 from .memo import cached_memo
 from .project import Project
-from .site_build import build, finish_search
+from .site_build import build, finish_search, markdown_pages
 
 OVERLAY_ID = "papernotes-build-errors"
 # how long the inputs must stay unchanged before a rebuild starts (an editor's save is a burst of
@@ -105,6 +105,10 @@ def serve(project: Project, host: str, port: int, report: Callable) -> int:
     building = threading.Lock()  # one build at a time; the search step publishes under it
     indexing = threading.Lock()
 
+    def warm() -> None:
+        with building:  # a build that found the site up to date read nothing: the first edit would read it all
+            markdown_pages(project, katex, memo)
+
     def rebuild() -> None:
         started = time.perf_counter()
         with building:
@@ -125,6 +129,7 @@ def serve(project: Project, host: str, port: int, report: Callable) -> int:
     for path in project.inputs():
         if path.exists():  # watchdog cannot watch what is not there (no snippets yet, no check results)
             server.watch(str(path))
+    threading.Thread(target=warm, daemon=True).start()
     print(f"serving http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     try:
         server.serve()

@@ -21,7 +21,7 @@ from .diagnostics import Diagnostic
 from .fingerprint import generator_fingerprint
 from .highlight_cache import HighlightCache
 from .formulas import Katex, cached_katex, render_math_in_site
-from .load import load
+from .load import Loaded, load
 from .memo import ParseMemo, cached_memo
 from .checks.coverage import equations, unknown_equations
 from .checks.discover import content_hash, discover
@@ -53,15 +53,10 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
         return unchanged
     katex = katex or cached_katex(project.cache)
     memo = memo or cached_memo(project.cache)
-    loaded = load(project, katex, memo=memo)
-    if loaded.kb is None:
-        return loaded.problems
-    specs, check_problems = discover(project.root, set(loaded.kb.notes), memo)
-    check_problems += unknown_equations(specs, {e.id for e in equations(loaded.kb)})
-    if check_problems:
-        return loaded.problems + check_problems
-    checked = verification(project, loaded.kb, specs, memo)
-    rendered, nav = pages.render_pages(loaded.kb, checked, project.cache / "jinja", memo), pages.navigation(loaded.kb)
+    loaded, problems, rendered = markdown_pages(project, katex, memo)
+    if rendered is None:
+        return problems
+    nav = pages.navigation(loaded.kb)
     bundles = bundles_of(page_languages(loaded.kb), search_bundle_pages)
     plan = incremental.plan(project, incremental.page_set(project, rendered, nav, bundles, site_url, fingerprint), search)
     staging = new_build_folder(project)
@@ -81,6 +76,21 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     shutil.rmtree(staging / "docs", ignore_errors=True)
     prune(project.work / "sites", keep=staging)
     return loaded.problems
+
+
+def markdown_pages(project: Project, katex: Katex, memo: ParseMemo) -> tuple[Loaded, list[Diagnostic], dict[str, str] | None]:
+    """The first stages of a build: read, validate, the checks' results, every page as Markdown (None
+    when a problem stops the build). ``serve`` also runs them once the site is up, so that the parsed
+    inputs and rendered pages of its first edit are in memory, as those of the later ones are."""
+    loaded = load(project, katex, memo=memo)
+    if loaded.kb is None:
+        return loaded, loaded.problems, None
+    specs, check_problems = discover(project.root, set(loaded.kb.notes), memo)
+    check_problems += unknown_equations(specs, {e.id for e in equations(loaded.kb)})
+    if check_problems:
+        return loaded, loaded.problems + check_problems, None
+    checked = verification(project, loaded.kb, specs, memo)
+    return loaded, loaded.problems, pages.render_pages(loaded.kb, checked, project.cache / "jinja", memo)
 
 
 def render_html(project: Project, staging: Path, plan: incremental.Plan, rendered: dict[str, str], nav: list,
