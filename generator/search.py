@@ -41,10 +41,13 @@ EXCLUDE_SELECTORS = (".headerlink", ".katex-html", ".md-content__button", ".md-s
 
 
 # A language with more note pages than this is cut into several bundles (``bundles_of``). Pagefind
-# holds a whole bundle in memory while it writes it (about 0.6 MB a page: 1.8 GB for the English
-# pages of 3,000 notes), and an edit re-indexes the edited page's bundle, not its whole language. A
-# query searches every bundle of the engine; a site under this size has one bundle per language.
-BUNDLE_PAGES = 500
+# holds a whole bundle in memory while it writes it (about 0.55 MB a page: 1.3 GB for the 2,350
+# English pages of 3,000 notes), and an edit re-indexes the edited page's bundle, not its whole
+# language. But a reader's first result waits for every bundle of the engine: at 3,000 notes, 0.51 s
+# with one English bundle, 1.0 s with two, 1.1 s with five (``benchmarks/search_latency.py --site``,
+# one run). Readers come first: a language is cut only past the size where one Pagefind process
+# would need about 1.4 GB.
+BUNDLE_PAGES = 2500
 # Pagefind commands run at once (each uses every core; two bound the memory to two bundles')
 CONCURRENT_BUNDLES = 2
 
