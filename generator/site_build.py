@@ -244,7 +244,10 @@ def _listed_quickly(folder: Path, project: Project) -> str:
     templates = Path(material.__file__).parent / "templates"
     if folder.resolve() != templates.resolve():
         return str(folder)
-    return str(theme_mirror.mirrored(templates, project.cache, metadata.version("mkdocs-material")))
+    try:
+        return str(theme_mirror.mirrored(templates, project.cache, metadata.version("mkdocs-material")))
+    except OSError:  # no symbolic links here (some Windows set-ups): mkdocs lists the icons, as it always did
+        return str(folder)
 
 
 def _theme_bytecode_plugin():
