@@ -189,4 +189,5 @@ def test_the_checks_code_is_not_indexed_but_their_names_are(page, site, notes):
     assert listed.isdisjoint(pages(search(page, "linspace")))
     key, function = "kim2017interpretability", "check_tcav_score"
     assert f"def {function}(" in (REPO / "runnable_snippets" / f"{key}.py").read_text(encoding="utf-8")
+    goto(page, "")  # a fresh result list: ``search`` reads the first results it finds, the last query's too
     assert note(notes, key).url in pages(search(page, function))[:FIRST_RESULTS]
