@@ -26,14 +26,19 @@ def mirrored(templates: Path, cache: Path, version: str) -> Path:
     if mirror.is_dir():
         return mirror
     staging = mirror.with_name(f".{mirror.name}.{uuid.uuid4().hex[:8]}")
-    for folder, folders, files in os.walk(templates):
-        relative = Path(folder).relative_to(templates)
-        (staging / relative).mkdir(parents=True, exist_ok=True)
-        for name in [f for f in folders if relative == Path(".") and f in UNLISTED]:
-            os.symlink(Path(folder, name).resolve(), staging / relative / name, target_is_directory=True)
-        folders[:] = [f for f in folders if not (relative == Path(".") and f in UNLISTED) and f != "__pycache__"]
-        for name in files:
-            os.symlink(Path(folder, name).resolve(), staging / relative / name)
+    try:
+        for folder, folders, files in os.walk(templates):
+            relative = Path(folder).relative_to(templates)
+            (staging / relative).mkdir(parents=True, exist_ok=True)
+            linked = [f for f in folders if relative == Path(".") and f in UNLISTED]
+            for name in linked:
+                os.symlink(Path(folder, name).resolve(), staging / relative / name, target_is_directory=True)
+            folders[:] = [f for f in folders if f not in linked and f != "__pycache__"]
+            for name in files:
+                os.symlink(Path(folder, name).resolve(), staging / relative / name)
+    except OSError:  # no symbolic links here: nothing half-made is left behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     try:
         staging.rename(mirror)
     except OSError:  # another build made it meanwhile
