@@ -165,3 +165,30 @@ def test_a_bibliography_from_the_store_is_the_one_parsing_gives(tmp_path_factory
     again = ParseMemo(store, "v")
     assert again.one(parse_bibliography, text, "references.bib") == parse_bibliography(text, "references.bib")
     assert again.parsed == 0
+
+
+def test_every_snippets_helpers_at_once_are_those_found_one_file_at_a_time(tmp_path):
+    """The helpers a result's key covers, from the table of the folder's modules, are those the walk
+    over one file's imports finds on disk: transitive, through cycles and dotted names, never the
+    file itself nor a module that is not in the folder."""
+    from generator.checks.discover import HELPERS_DIR, helpers_of_every_file, local_imports, snippet_imports
+
+    folder = tmp_path / HELPERS_DIR
+    folder.mkdir()
+    modules = {
+        "alpha2020a": "import torch\nfrom harness import check\nimport shapes.grid\n",
+        "beta2021b": "import alpha2020a\nif True:\n    import gamma\n",
+        "harness": "import math\nimport texeval\n",
+        "shapes": "from gamma import *\n",
+        "gamma": "import shapes\nimport beta2021b\n",
+        "lonely": "import os\n",
+        "broken": "import harness\ndef (:\n",
+    }
+    for name, text in modules.items():
+        (folder / f"{name}.py").write_text(text, encoding="utf-8")
+    imports = snippet_imports(tmp_path, ParseMemo())
+    at_once = helpers_of_every_file(tmp_path, imports)
+    one_by_one = {file: local_imports(tmp_path, file) for file in sorted(folder.glob("*.py"))}
+    assert at_once == one_by_one
+    assert [p.stem for p in at_once[folder / "beta2021b.py"]] == ["alpha2020a", "gamma", "harness", "shapes"]
+    assert at_once[folder / "lonely.py"] == [] and at_once[folder / "broken.py"] == []

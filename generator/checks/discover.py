@@ -136,6 +136,27 @@ def local_imports(root: Path, file: Path, imports: dict[Path, list[str]] | None 
     return sorted(found)
 
 
+def helpers_of_every_file(root: Path, imports: dict[Path, list[str]]) -> dict[Path, list[Path]]:
+    """``local_imports(root, file, imports, complete=True)`` of every file ``imports`` lists, at once:
+    the folder's modules are a table by name (one ``Path`` made per file, not one per imported name
+    per snippet, which was most of a build's check lookup at 3,000 notes)."""
+    folder = root / HELPERS_DIR
+    by_module = {file.stem: file for file in imports if file.parent == folder}
+    direct = {file: [by_module[m] for m in dict.fromkeys(name.split(".")[0] for name in names) if m in by_module]
+              for file, names in imports.items()}
+    closures = {}
+    for file in imports:
+        found: set[Path] = set()
+        pending = [file]
+        while pending:
+            for candidate in direct.get(pending.pop(), ()):
+                if candidate != file and candidate not in found:
+                    found.add(candidate)
+                    pending.append(candidate)
+        closures[file] = sorted(found)
+    return closures
+
+
 def snippet_imports(root: Path, memo: ParseMemo) -> dict[Path, list[str]]:
     """``imported_modules`` of every file in runnable_snippets/, from ``memo`` where the same bytes were
     parsed before: what ``local_imports`` looks up (one lookup for all, not one per snippet)."""

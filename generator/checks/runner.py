@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..memo import ParseMemo
-from .discover import HELPERS_DIR, CheckSpec, content_hash, local_imports, snippet_imports
+from .discover import HELPERS_DIR, CheckSpec, content_hash, helpers_of_every_file, local_imports, snippet_imports
 from .results import CheckResult
 
 # What runs in each check's process: caps, then the check, then its outcome as JSON.
@@ -159,6 +159,7 @@ class SnippetSources:
         self._evaluator_hash: bytes | None = None
         self._memo = memo
         self._imports: dict[Path, list[str]] | None = None
+        self._helpers_of: dict[Path, list[Path]] | None = None
         self._helpers: dict[Path, bytes] = {}
 
     def imports(self) -> dict[Path, list[str]]:
@@ -168,10 +169,20 @@ class SnippetSources:
             self._imports = {} if self._memo is None else snippet_imports(self.root, self._memo)
         return self._imports
 
+    def helpers(self, file: Path) -> list[Path]:
+        """The helper modules ``file`` imports, transitively: with a memo, every file's at once."""
+        if self._memo is None:
+            return local_imports(self.root, file, self.imports())
+        if self._helpers_of is None:
+            self._helpers_of = helpers_of_every_file(self.root, self.imports())
+        if file not in self._helpers_of:  # unreadable when listed: looked at on its own
+            return local_imports(self.root, file, self.imports(), complete=True)
+        return self._helpers_of[file]
+
     def parts(self, relative: str) -> tuple[bytes, ...]:
         if relative not in self._parts:
             file = self.root / relative
-            helpers = local_imports(self.root, file, self.imports(), complete=self._memo is not None)
+            helpers = self.helpers(file)
             self._parts[relative] = (file.read_bytes(), *(self._helper(p) for p in helpers), self.evaluator_hash())
         return self._parts[relative]
 
