@@ -33,35 +33,44 @@ def environment(bytecode: Path | None = None) -> jinja2.Environment:
 
 def render_pages(kb: KnowledgeBase, verification: Verification, bytecode: Path | None = None,
                  memo: ParseMemo | None = None) -> dict[str, str]:
-    """Every page's Markdown by docs path. ``memo``: where note pages rendered before are found by
-    the digest of what they read (``views.note_inputs``), so an edit renders the pages it touches
-    (the edited note's, and every one when a shared input, the bibliography or the taxonomy, changes);
-    the index pages, which list every note, are rendered each time."""
+    """Every page's Markdown by docs path. ``memo``: where pages rendered before are found: a note
+    page by the digest of what it reads (``views.note_inputs``), so an edit renders the pages it
+    touches (the edited note's, and every one when a shared input, the bibliography or the
+    taxonomy, changes); an index page, which lists every note, by its view (computed each time,
+    rendered only when it changed: a prose edit changes no list)."""
     env = environment(bytecode)
-    pages = {
-        urls.HOME: env.get_template("home.md.j2").render(home=views.home(kb, verification), asset=lambda p: urls.href(urls.HOME, p)),
-        urls.CATEGORIES: env.get_template("categories.md.j2").render(
-            categories=[views.category_view(kb, c.slug, urls.CATEGORIES) for c in kb.taxonomy.categories]),
-        urls.TIMELINE: env.get_template("timeline.md.j2").render(years=views.timeline(kb)),
-        urls.BIBLIOGRAPHY: env.get_template("bibliography.md.j2").render(
-            entries=views.bibliography(kb), bib_file=urls.md_link(urls.BIBLIOGRAPHY, urls.BIBTEX_FILE)),
-        urls.VERIFICATION: env.get_template("verification.md.j2").render(page=views.verification_page(kb, verification)),
+    listed = [views.category_view(kb, c.slug, urls.CATEGORIES) for c in kb.taxonomy.categories]
+    index = {  # docs path -> (template, what it prints)
+        urls.HOME: ("home.md.j2", {"home": views.home(kb, verification, listed)}),
+        urls.CATEGORIES: ("categories.md.j2", {"categories": listed}),
+        urls.TIMELINE: ("timeline.md.j2", {"years": views.timeline(kb)}),
+        urls.BIBLIOGRAPHY: ("bibliography.md.j2", {"entries": views.bibliography(kb),
+                                                   "bib_file": urls.md_link(urls.BIBLIOGRAPHY, urls.BIBTEX_FILE)}),
+        urls.VERIFICATION: ("verification.md.j2", {"page": views.verification_page(kb, verification)}),
     }
-    category = env.get_template("category.md.j2")
     for c in kb.taxonomy.categories:
         page = urls.category_page(c.slug)
-        pages[page] = category.render(category=views.category_view(kb, c.slug, page))
+        index[page] = ("category.md.j2", {"category": views.category_view(kb, c.slug, page)})
+
+    def render_index(page: str) -> str:
+        template, context = index[page]
+        return env.get_template(template).render(**context)
+
     note = env.get_template("note.md.j2")
 
     def render(key: str) -> str:
         return note.render(note=views.note_view(kb, kb.notes[key], verification))
 
     if memo is None:
+        pages = {page: render_index(page) for page in index}
         rendered = {key: render(key) for key in kb.notes}
     else:
+        pages = memo.values("index page", {page: digest(page, template, repr(context)) for page, (template, context) in index.items()},
+                            render_index)
         shared = views.shared_note_inputs(kb)
         inputs = {key: digest(shared, views.note_inputs(kb, n, verification)) for key, n in kb.notes.items()}
         rendered = memo.values("note page", inputs, render)
+    pages = dict(pages)
     pages.update((urls.note_page(key), text) for key, text in rendered.items())
     return pages
 

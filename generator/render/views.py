@@ -273,8 +273,10 @@ def _sort_name(reference: Reference) -> str:
     return first.split()[-1].lower() if first else ""
 
 
-def home(kb: KnowledgeBase, verification: Verification) -> dict:
-    categories = [category_view(kb, c.slug, urls.CATEGORIES) for c in kb.taxonomy.categories]
+def home(kb: KnowledgeBase, verification: Verification, categories: list[CategoryView] | None = None) -> dict:
+    """``categories``: every category's view as the categories page lists it, when already made."""
+    if categories is None:
+        categories = [category_view(kb, c.slug, urls.CATEGORIES) for c in kb.taxonomy.categories]
     languages = sorted({n.lang for n in kb.notes.values()})
     recent = sorted(kb.notes.values(), key=lambda n: (n.added.isoformat() if n.added else "", n.key), reverse=True)[:8]
     return {
