@@ -43,6 +43,7 @@ class ParseMemo:
         self._version = version
         self._recent: dict[str, dict[str, object]] = {}
         self.parsed = 0  # values computed rather than found: what a warm run should keep at 0
+        self.computed: dict[str, int] = {}  # the same, by kind
 
     def results(self, parse: Callable[..., V], arguments: Mapping[K, tuple[str | bytes, ...]]) -> dict[K, V]:
         """``{item: parse(*args)}`` for ``arguments`` ``{item: args}``. ``args`` must be all that the
@@ -63,6 +64,7 @@ class ParseMemo:
             if key not in known:
                 known[key] = new[key] = compute(item)
                 self.parsed += 1
+                self.computed[kind] = self.computed.get(kind, 0) + 1
         self._save(new)
         # only this lookup's values stay in memory: a long-lived process holds one knowledge base's
         # worth, not every version of every file it has seen

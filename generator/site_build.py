@@ -73,8 +73,9 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     record_inputs(staging, digest, loaded.problems, PENDING if plan.deferred else RECORD)
     incremental.record(staging, plan.current, anchors, plan.deferred)
     publish(staging / "site", project.site)
-    shutil.rmtree(staging / "docs", ignore_errors=True)
-    prune(project.work / "sites", keep=staging)
+    if not plan.deferred:  # else after the page is shown: ``finish_search`` prunes, its docs folder with it
+        shutil.rmtree(staging / "docs", ignore_errors=True)
+        prune(project.work / "sites", keep=staging)
     return loaded.problems
 
 

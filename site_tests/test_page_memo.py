@@ -42,23 +42,41 @@ def warm(tmp_path, katex):
     return project, memo
 
 
-def same_as_from_scratch(project, katex, memo, checks=lambda v: v) -> int:
-    """How many note pages the warm memo had to render; fails when its pages differ from a fresh render."""
-    before = memo.parsed
+def same_as_from_scratch(project, katex, memo, checks=lambda v: v, kind="note page") -> int:
+    """How many note pages (or index pages) the warm memo had to render; fails when its pages differ
+    from a fresh render."""
+    before = memo.computed.get(kind, 0)
     pages = rendered(project, katex, memo, checks)
     assert pages == rendered(project, katex, None, checks)
-    return memo.parsed - before
+    return memo.computed.get(kind, 0) - before
+
+
+def index_pages_rendered(project, katex, memo) -> int:
+    return same_as_from_scratch(project, katex, memo, kind="index page")
 
 
 def test_an_unchanged_knowledge_base_renders_no_note_page(warm, katex):
     project, memo = warm
     assert same_as_from_scratch(project, katex, memo) == 0
+    assert index_pages_rendered(project, katex, memo) == 0
 
 
 def test_an_edit_to_a_notes_text_renders_that_page_alone(warm, katex):
     project, memo = warm
     edit(project.notes / "alpha2020first.md", "## Idea", "## Idea\n\nOne more sentence.")
     assert same_as_from_scratch(project, katex, memo) == 1
+    edit(project.notes / "alpha2020first.md", "One more sentence.", "Another sentence.")
+    assert index_pages_rendered(project, katex, memo) == 0  # no list shows a note's prose
+
+
+@pytest.mark.parametrize("path, old, new, pages", [
+    ("notes/alpha2020first.md", "tags: [optimization, training]", "tags: [optimization, vision]", 3),  # home, categories, vision
+    ("references.bib", "title", "title = {Renamed},\n  note", 1),  # at least the bibliography
+], ids=["tags", "bibliography-title"])
+def test_an_edit_to_what_lists_show_renders_the_index_pages_that_show_it(warm, katex, path, old, new, pages):
+    project, memo = warm
+    edit(project.root / path, old, new)
+    assert index_pages_rendered(project, katex, memo) >= pages
 
 
 @pytest.mark.parametrize("path, old, new", [
