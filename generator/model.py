@@ -157,6 +157,9 @@ class Note:
     title: str = ""  # only topic notes (no BibTeX entry) carry their own title
     unchecked: tuple[tuple[str, str], ...] = ()  # (equation label, why no check can verify it)
     not_evaluated: tuple[tuple[str, str], ...] = ()  # (equation label, why its check cannot evaluate the LaTeX)
+    # the digest of the note's file (``NoteSource.digest``): with the taxonomy, all a note is made of,
+    # so it stands for the whole note where a digest of it is wanted ("" when not read from a file)
+    source: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True)

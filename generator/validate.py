@@ -239,4 +239,5 @@ def to_note(source: NoteSource, taxonomy: Taxonomy) -> Note:
         title=str(meta.get("title", "")),
         unchecked=tuple((str(k), str(v)) for k, v in (meta.get("unchecked") or {}).items()),
         not_evaluated=tuple((str(k), str(v)) for k, v in (meta.get("not_evaluated") or {}).items()),
+        source=source.digest,
     )

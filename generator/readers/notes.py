@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..content_cache import digest
 from ..diagnostics import Diagnostic
 from ..markdown_scan import Scan, scan
 from ..memo import ParseMemo
@@ -20,6 +21,7 @@ class NoteSource:
     path: str  # as shown in messages, e.g. notes/kingma2014adam.md
     front: FrontMatter | None
     scan: Scan | None
+    digest: str = ""  # of the key, path and text it was parsed from: what it is made of
 
 
 def read_notes(notes_dir: Path, display_dir: str = "notes", memo: ParseMemo | None = None) -> tuple[list[NoteSource], list[Diagnostic]]:
@@ -59,7 +61,7 @@ def parse_note(key: str, display_path: str, text: str) -> tuple[NoteSource, tupl
         return NoteSource(key, display_path, None, None), (Diagnostic(display_path, exc.line, exc.message),)
     body_scan = scan(front.body, first_line=front.body_line)
     problems = tuple(Diagnostic(display_path, p.line, p.message) for p in body_scan.problems)
-    return NoteSource(key, display_path, front, body_scan), problems
+    return NoteSource(key, display_path, front, body_scan, digest(key, display_path, text)), problems
 
 
 def _unreadable(key: str, display_path: str, problem: Diagnostic) -> tuple[NoteSource, tuple[Diagnostic, ...]]:
