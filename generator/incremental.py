@@ -2,8 +2,8 @@
 
 A page's HTML depends on its own Markdown and on a *frame* shared by every page: the generator and
 renderers (their fingerprint), ``mkdocs.yml``, the site address, the navigation, the set of pages
-(links and the sitemap) and the bibliography file the site serves. Every page is rendered to
-Markdown on each build (cheap); when the frame is the one the published build was made from, only
+(links and the sitemap) and the bibliography file the site serves. Every page's Markdown is known
+on each build (from the memo where what it reads is unchanged: ``render.pages``); when the frame is the one the published build was made from, only
 the pages whose Markdown differs go through mkdocs (its ``dirty`` build: a page whose HTML is
 missing is rendered, the others are kept), their formulas are rendered, and only the search bundles
 of their languages are rebuilt. Everything else is taken from the published build as hard links,
