@@ -42,8 +42,7 @@ class ParseMemo:
         self._store = store
         self._version = version
         self._recent: dict[str, dict[str, object]] = {}
-        self.parsed = 0  # values computed rather than found: what a warm run should keep at 0
-        self.computed: dict[str, int] = {}  # the same, by kind
+        self.computed: dict[str, int] = {}  # values computed rather than found, by kind
 
     def results(self, parse: Callable[..., V], arguments: Mapping[K, tuple[str | bytes, ...]]) -> dict[K, V]:
         """``{item: parse(*args)}`` for ``arguments`` ``{item: args}``. ``args`` must be all that the
@@ -63,13 +62,17 @@ class ParseMemo:
         for item, key in keys.items():
             if key not in known:
                 known[key] = new[key] = compute(item)
-                self.parsed += 1
                 self.computed[kind] = self.computed.get(kind, 0) + 1
         self._save(new)
         # only this lookup's values stay in memory: a long-lived process holds one knowledge base's
         # worth, not every version of every file it has seen
         self._recent[kind] = known
         return {item: known[key] for item, key in keys.items()}
+
+    @property
+    def parsed(self) -> int:
+        """Values computed rather than found, of every kind: what a warm run should keep at 0."""
+        return sum(self.computed.values())
 
     def one(self, parse: Callable[..., V], *args: str | bytes) -> V:
         return self.results(parse, {0: args})[0]

@@ -70,7 +70,6 @@ def render_pages(kb: KnowledgeBase, verification: Verification, bytecode: Path |
         shared = views.shared_note_inputs(kb)
         inputs = {key: digest(shared, views.note_inputs(kb, n, verification)) for key, n in kb.notes.items()}
         rendered = memo.values("note page", inputs, render)
-    pages = dict(pages)
     pages.update((urls.note_page(key), text) for key, text in rendered.items())
     return pages
 
