@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,13 +163,26 @@ def _stale(site: Path) -> set[str]:
         return set()
 
 
-def seed(plan: Plan, docs: Path, site: Path) -> None:
-    """``site`` made from the previous build, less what this build re-renders; every docs file but
-    the changed pages marked as older than its output, so mkdocs keeps that output."""
-    seed_site(plan, site)
-    for file in docs.rglob("*"):
-        if file.is_file() and file.relative_to(docs).as_posix() not in plan.changed:
-            os.utime(file, (UNCHANGED_MTIME, UNCHANGED_MTIME))
+def take_docs(previous: Path, docs: Path) -> bool:
+    """The docs folder of the build whose site is ``previous``, moved to ``docs`` (one rename, not a
+    page written per page); False when it has none (a build that failed took it, an older tool's
+    build) or another build took it first. A build keeps its docs folder with every page aged
+    (``age``): in the build that takes it, mkdocs renders only the pages written anew."""
+    try:
+        docs.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(previous.parent / "docs", docs)
+        return True
+    except OSError:
+        return False
+
+
+def age(docs: Path, pages: Iterable[str] | None = None, but: frozenset[str] = frozenset()) -> None:
+    """``pages`` of ``docs`` (every file when None, less ``but``) marked as older than any built file:
+    mkdocs' dirty build keeps their output."""
+    files = (f.relative_to(docs).as_posix() for f in docs.rglob("*") if f.is_file()) if pages is None else pages
+    for page in files:
+        if page not in but:
+            os.utime(docs / page, (UNCHANGED_MTIME, UNCHANGED_MTIME))
 
 
 def seed_site(plan: Plan, site: Path) -> None:

@@ -60,7 +60,12 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     bundles = bundles_of(page_languages(loaded.kb), search_bundle_pages)
     plan = incremental.plan(project, incremental.page_set(project, rendered, nav, bundles, site_url, fingerprint), search)
     staging = new_build_folder(project)
-    problems = write_docs(project, rendered, staging / "docs")
+    # the previous build's docs folder, when this build can take it, holds every page but the changed ones
+    kept_docs = plan.previous is not None and incremental.take_docs(plan.previous, staging / "docs")
+    written = plan.changed if kept_docs else rendered
+    problems = write_docs(project, {page: rendered[page] for page in written}, staging / "docs", every_file=not kept_docs)
+    if plan.previous is not None and not kept_docs:  # written anew: mkdocs must keep the HTML of all but the changed pages
+        incremental.age(staging / "docs", but=plan.changed)
     anchors = incremental.Anchors({}, {})
     if not problems:
         problems, anchors = render_html(project, staging, plan, rendered, nav, site_url, katex, jobs, fingerprint)
@@ -72,9 +77,10 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     # a build with stale search bundles is never taken for a finished one (finish_search makes it one)
     record_inputs(staging, digest, loaded.problems, PENDING if plan.deferred else RECORD)
     incremental.record(staging, plan.current, anchors, plan.deferred)
+    # the docs folder the next build takes: every file as old as its output
+    incremental.age(staging / "docs", plan.changed if plan.previous is not None else None)
     publish(staging / "site", project.site)
-    if not plan.deferred:  # else after the page is shown: ``finish_search`` prunes, its docs folder with it
-        shutil.rmtree(staging / "docs", ignore_errors=True)
+    if not plan.deferred:  # else after the page is shown: ``finish_search`` prunes
         prune(project.work / "sites", keep=staging)
     return loaded.problems
 
@@ -112,7 +118,7 @@ def render_html(project: Project, staging: Path, plan: incremental.Plan, rendere
         shards = page_shards.split({path: len(text) for path, text in rendered.items()}, workers)
         return page_shards.render(docs, site, shards, render_shard)
     if plan.previous is not None:
-        incremental.seed(plan, docs, site)
+        incremental.seed_site(plan, site)
     anchors = _AnchorCheck(incremental.previous_anchors(plan))
     problems = run_mkdocs(project, docs, site, nav, site_url, anchors, fingerprint)
     built = None if plan.previous is None else [site / page for page in plan.changed_html()]
@@ -153,19 +159,24 @@ def finish_search(project: Project, publishing: AbstractContextManager | None = 
             return problems
         shutil.copy2(published.parent / PENDING, staging / RECORD)
         incremental.finished(staging, published)
+        incremental.take_docs(published, staging / "docs")  # for the next build, which starts from this one
         staging.rename(built)
         publish(built / "site", project.site)
         prune(project.work / "sites", keep=built)
     return []
 
 
-def write_docs(project: Project, rendered: dict[str, str], docs: Path) -> list[Diagnostic]:
-    """The generated Markdown pages plus the files the site serves itself (no CDN, ever): ours, KaTeX's
-    stylesheet and woff2 fonts (``assets/katex/``, the KaTeX that pykatex renders with), plotly."""
+def write_docs(project: Project, rendered: dict[str, str], docs: Path, every_file: bool = True) -> list[Diagnostic]:
+    """The generated Markdown pages plus, with ``every_file``, the files the site serves itself (no
+    CDN, ever): ours, KaTeX's stylesheet and woff2 fonts (``assets/katex/``, the KaTeX that pykatex
+    renders with), plotly, the bibliography. Without, ``docs`` already holds them (a folder taken from
+    a build of the same frame: the same generator, renderers and bibliography) and only ``rendered`` is written."""
     for folder in {(docs / path).parent for path in rendered}:  # each once (a mkdir per page was a tenth of an edit's build)
         folder.mkdir(parents=True, exist_ok=True)
     for path, text in rendered.items():
         (docs / path).write_text(text, encoding="utf-8")
+    if not every_file:
+        return []
     shutil.copytree(ASSETS, docs / "assets", dirs_exist_ok=True)
     shutil.copy2(plotly_js(), docs / "assets" / "javascripts" / "plotly.min.js")
     shutil.copy2(project.bibliography, docs / urls.BIBTEX_FILE)
