@@ -10,7 +10,7 @@ import pytest
 from conftest import FIXTURES, REPO, edit, make_project
 
 from generator.checks.discover import discover
-from generator.checks.results import CheckResult
+from generator.checks.results import CheckResult, load_results, save_results
 from generator.checks.verification import Verification, verification
 from generator.load import load
 from generator.memo import ParseMemo
@@ -101,3 +101,27 @@ def test_a_check_result_renders_its_notes_page(warm, katex):
         return dataclasses.replace(checked, results={**checked.results, spec.id: result})
 
     assert same_as_from_scratch(project, katex, memo, failed) == 1
+
+
+@pytest.mark.parametrize("read_back", [False, True], ids=["result-made-in-code", "result-read-from-its-record"])
+def test_a_results_figure_alone_renders_its_notes_page(warm, katex, read_back):
+    """A figure is no part of a result's equality (``compare=False``) but is shown on the page: a
+    result's identity in the page's key covers it, whether the result was read from results.json
+    (the record's digest) or made in code."""
+    project, memo = warm
+
+    def with_figure(y: list[int]):
+        def change(checked: Verification) -> Verification:
+            spec = checked.checks_of("beta2021second")[0]
+            result = CheckResult(spec.id, spec.file, spec.first_line, tuple(spec.equations), "passed", "cpu", "2", 0.1, 1e-9,
+                                 1e-6, "x", "2026-12-07", figures={"curve": {"data": [{"y": y}]}})
+            if read_back:
+                save_results(project.check_results, {spec.id: result})
+                result = load_results(project.check_results)[spec.id]
+                assert result.source
+            return dataclasses.replace(checked, results={**checked.results, spec.id: result})
+        return change
+
+    assert same_as_from_scratch(project, katex, memo, with_figure([1, 2])) == 1
+    assert same_as_from_scratch(project, katex, memo, with_figure([1, 2])) == 0
+    assert same_as_from_scratch(project, katex, memo, with_figure([1, 3])) == 1

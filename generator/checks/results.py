@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..content_cache import digest
+
 if TYPE_CHECKING:
     from ..memo import ParseMemo
 
@@ -31,13 +33,23 @@ class CheckResult:
     evaluated: tuple[str, ...] = ()  # equation ids whose LaTeX this run evaluated and compared (evidence)
     cached: bool = False
     figures: dict = dataclasses.field(default_factory=dict, compare=False)  # name -> plotly figure
+    # a digest of the record this result was read from (``parse_results``): stands for the whole
+    # result, figures included, where a page's memo key needs it; empty for a result made in code
+    source: str = dataclasses.field(default="", compare=False, repr=False)
+
+    @property
+    def identity(self) -> str:
+        """All of this result, as a string: its record's digest when it was read from one."""
+        return self.source or repr((self, self.figures))
 
     @property
     def ok(self) -> bool:
         return self.status in ("passed", "skipped")
 
     def to_json(self) -> dict:
-        return dataclasses.asdict(self)
+        record = dataclasses.asdict(self)
+        del record["source"]
+        return record
 
     @classmethod
     def from_json(cls, data: dict) -> "CheckResult":
@@ -61,7 +73,8 @@ def load_results(path: Path, memo: "ParseMemo | None" = None) -> dict[str, Check
 def parse_results(data: bytes) -> dict[str, CheckResult]:
     try:
         payload = json.loads(data.decode("utf-8"))
-        return {r["check"]: CheckResult.from_json(r) for r in payload.get("results", [])}
+        return {r["check"]: dataclasses.replace(CheckResult.from_json(r), source=digest(json.dumps(r, sort_keys=True)))
+                for r in payload.get("results", [])}
     except (ValueError, TypeError, KeyError, AttributeError):
         return {}
 

@@ -5,6 +5,7 @@ import platform
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ..content_cache import digest
 from ..memo import ParseMemo
 from ..model import KnowledgeBase
 from ..project import Project
@@ -73,6 +74,23 @@ class Verification:
 
     def result(self, spec: CheckSpec) -> CheckResult | None:
         return self.results.get(spec.id)
+
+    def inputs_of_note(self, note_key: str, equation_ids: tuple[str, ...]) -> str:
+        """A digest of all that a note's page shows of the checks (``views.note_view``: the note's
+        checks, the badges of its equations ``equation_ids``, its figures): the checks of the note
+        and those that verify its equations, their current results, and what the coverage says of
+        each equation. Cheaper than the views it stands for, which only a changed page needs."""
+        ids = {spec.id for spec in self.checks_of(note_key)}
+        for equation in equation_ids:
+            ids.update(self.coverage.checked.get(equation, ()))
+        parts = []
+        for check in sorted(ids):
+            spec, result = self._by_id.get(check), self.results.get(check)
+            parts.append(repr(None if spec is None else (spec.file, spec.function, spec.first_line, spec.last_line, spec.equations)))
+            parts.append(result.identity if result is not None else "-")
+        parts += [repr((e, self.coverage.checked.get(e), e in self.coverage.evaluated, self.coverage.unchecked.get(e),
+                        self.coverage.not_evaluated.get(e))) for e in equation_ids]
+        return digest(*parts)
 
     def badge(self, equation_id: str) -> Badge:
         if equation_id in self.coverage.unchecked:

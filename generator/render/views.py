@@ -212,11 +212,9 @@ def note_inputs(kb: KnowledgeBase, note: Note, verification: Verification) -> st
     """All that ``note_view`` reads of its own note and of the checks (their views, the badge of
     each labelled equation, each figure shown), with who links to it. Keep in step with
     ``note_view``: a value it reads that is not here leaves a page stale (``test_page_memo``)."""
-    badges = tuple(verification.badge(f"{note.key}/{f.label}") for f in note.formulas if f.label)
-    figures = tuple(verification.figure(note.key, r.label) for r in note.figures)
     # a note read from a file is made of the file and the taxonomy (a shared input): its digest stands for it
-    return digest(note.source or repr(note), repr(kb.backlinks.get(note.key, ())), repr(check_views(note, verification)),
-                  repr(badges), repr(figures))
+    return digest(note.source or repr(note), repr(kb.backlinks.get(note.key, ())),
+                  verification.inputs_of_note(note.key, tuple(f"{note.key}/{f.label}" for f in note.formulas if f.label)))
 
 
 def category_view(kb: KnowledgeBase, slug: str, from_docs: str) -> CategoryView:
