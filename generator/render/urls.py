@@ -1,6 +1,7 @@
 """Where each page lives, and relative links between pages (mkdocs ``use_directory_urls``)."""
 from __future__ import annotations
 
+import functools
 import posixpath
 from urllib.parse import quote
 
@@ -47,9 +48,11 @@ def md_link(from_docs: str, to_docs: str, anchor: str = "") -> str:
     return relative + (f"#{anchor}" if anchor else "")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def relpath(path: str, start: str) -> str:
     """``posixpath.relpath`` for two paths inside the site (relative, no ``..``), without its
-    ``abspath`` of both, which asks the working directory: a build makes tens of thousands of links."""
+    ``abspath`` of both, which asks the working directory: a build makes tens of thousands of links,
+    the same ones on every build (``serve``), hence the cache of a pure function of two strings."""
     to = [part for part in path.split("/") if part not in ("", ".")]
     frm = [part for part in start.split("/") if part not in ("", ".")]
     common = 0
