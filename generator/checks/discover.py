@@ -44,7 +44,7 @@ class CheckSpec:
     def id(self) -> str:
         return f"{self.key}::{self.function}"
 
-    @property
+    @cached_property
     def equations(self) -> tuple[str, ...]:
         return tuple(b.equation for b in self.bindings)
 
@@ -54,35 +54,51 @@ def discover(root: Path, note_keys: set[str], memo: ParseMemo | None = None) -> 
     ``memo``: where snippets parsed before (same bytes, same path) are found instead of parsed again."""
     folder = root / HELPERS_DIR
     found: list[tuple[Path, str, Diagnostic | None]] = []  # each snippet, with a symbolic link's problem, in file order
+    helpers: list[tuple[Path, str]] = []
     for file in sorted(folder.glob("*.py")) if folder.is_dir() else ():
         display = f"{HELPERS_DIR}/{file.name}"
         if file.is_symlink():
             found.append((file, display, Diagnostic(display, 0, "snippets must be regular files in the repository, not symbolic links; copy the code in")))
         elif file.stem in note_keys:
             found.append((file, display, None))
-    parsed = (memo or ParseMemo()).results(snippet_checks, {display: (display, file.read_bytes())
-                                                            for file, display, problem in found if problem is None})
+        elif memo is not None:
+            helpers.append((file, display))
+    # with a memo, the helpers too, though they hold no check: ``snippet_imports`` then looks up the
+    # same files, and the memo keeps them all in memory from one lookup to the next
+    parsed = (memo or ParseMemo()).results(parse_snippet, {display: (display, file.read_bytes())
+                                                           for file, display, problem in found if problem is None} |
+                                           {display: (display, file.read_bytes()) for file, display in helpers})
     specs, problems = [], []
     for _, display, problem in found:
-        file_specs, file_problems = parsed[display] if problem is None else ((), (problem,))
-        specs += file_specs
-        problems += file_problems
+        snippet = parsed[display] if problem is None else ParsedSnippet((), (problem,), ())
+        specs += snippet.specs
+        problems += snippet.problems
     return specs, problems
 
 
-def snippet_checks(display: str, data: bytes) -> tuple[tuple[CheckSpec, ...], tuple[Diagnostic, ...]]:
-    """The checks a snippet's bytes define, and the problems with them."""
+@dataclass(frozen=True)
+class ParsedSnippet:
+    """What a file of runnable_snippets/ was parsed into: its checks and the problems with them, and
+    the modules it imports (for the checks' cache keys)."""
+    specs: tuple[CheckSpec, ...]
+    problems: tuple[Diagnostic, ...]
+    imports: tuple[str, ...]
+
+
+def parse_snippet(display: str, data: bytes) -> ParsedSnippet:
+    """A snippet's bytes, parsed once for both its checks and its imports (``discover`` and
+    ``snippet_imports`` find the same value in the memo: a clean build parsed every snippet twice)."""
     try:
         tree = ast.parse(_source(data), filename=display)
     except (SyntaxError, UnicodeDecodeError) as exc:
-        return (), (Diagnostic(display, getattr(exc, "lineno", 0) or 0, f"the snippet does not parse: {exc}"),)
+        return ParsedSnippet((), (Diagnostic(display, getattr(exc, "lineno", 0) or 0, f"the snippet does not parse: {exc}"),), ())
     specs, problems = [], []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("check_"):
             spec, spec_problems = _spec(node, display)
             specs.append(spec)
             problems += spec_problems
-    return tuple(specs), tuple(problems)
+    return ParsedSnippet(tuple(specs), tuple(problems), _imports_in(tree))
 
 
 def _source(data: bytes) -> str:
@@ -164,10 +180,10 @@ def snippet_imports(root: Path, memo: ParseMemo) -> dict[Path, list[str]]:
     data = {}
     for file in sorted(folder.glob("*.py")) if folder.is_dir() else ():
         try:
-            data[file] = (file.read_bytes(),)
+            data[file] = (f"{HELPERS_DIR}/{file.name}", file.read_bytes())  # as ``discover`` parses it
         except OSError:
             continue  # local_imports reads it itself (and finds no imports)
-    return {file: list(names) for file, names in memo.results(module_imports, data).items()}
+    return {file: list(parsed.imports) for file, parsed in memo.results(parse_snippet, data).items()}
 
 
 def imported_modules(file: Path) -> list[str]:
@@ -185,6 +201,10 @@ def module_imports(data: bytes) -> tuple[str, ...]:
         tree = ast.parse(_source(data))
     except (SyntaxError, UnicodeDecodeError):
         return ()
+    return _imports_in(tree)
+
+
+def _imports_in(tree: ast.Module) -> tuple[str, ...]:
     names: list[str] = []
     for node in _statements(tree.body):
         names += [a.name for a in node.names] if isinstance(node, ast.Import) else \
