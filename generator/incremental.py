@@ -45,17 +45,6 @@ class PageSet:
         return {"frame": self.frame, "pages": dict(self.pages), "languages": dict(self.languages)}
 
 
-def previous_anchors(plan: "Plan") -> Anchors | None:
-    """The anchors recorded with the build ``plan`` starts from (None for a clean build)."""
-    if plan.previous is None:
-        return None
-    try:
-        record = json.loads((plan.previous.parent / RECORD).read_text(encoding="utf-8"))
-        return Anchors({k: tuple(v) for k, v in record["anchors"].items()}, record["links"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-
-
 @dataclass(frozen=True)
 class Anchors:
     """Per docs page, what mkdocs' anchor validation needs: the ids the page has, and the anchors
@@ -91,6 +80,7 @@ class Plan:
     changed: frozenset[str] = frozenset()
     reindex: frozenset[str] = frozenset()
     search: bool = True
+    anchors: Anchors | None = None  # the previous build's, from its record (read once: it is megabytes at 3,000 notes)
 
     @property
     def deferred(self) -> frozenset[str]:
@@ -129,9 +119,11 @@ def plan(project: Project, current: PageSet, search: bool = True) -> Plan:
     previous = _published(project)
     if previous is None or previous[1].frame != current.frame or set(previous[1].pages) != set(current.pages):
         return Plan(current)
-    if previous_anchors(Plan(current, previous[0])) is None:  # a record from before anchors were kept
+    site, before, record = previous
+    try:
+        anchors = Anchors({k: tuple(v) for k, v in record["anchors"].items()}, record["links"])
+    except (KeyError, TypeError, AttributeError):  # a record from before anchors were kept
         return Plan(current)
-    site, before = previous
     changed = frozenset(p for p, h in current.pages.items() if before.pages.get(p) != h)
     urls_changed = {urls.url_of(p) for p in changed}
     # a page whose bundle changed (its language did, or its language was cut into another number of
@@ -141,26 +133,23 @@ def plan(project: Project, current: PageSet, search: bool = True) -> Plan:
     reindex = {lang for mapping in (before.languages, current.languages) for url, lang in mapping.items() if url in urls_changed}
     reindex |= {"en" for url in urls_changed if url not in current.languages}  # pages not in the map are English
     reindex |= set(current.languages.values()) ^ set(before.languages.values())
-    reindex |= _stale(site)  # left stale by the build before
-    return Plan(current, site, changed, frozenset(reindex), search)
+    try:
+        reindex |= set(record.get("stale", []))  # left stale by the build before
+    except TypeError:
+        pass
+    return Plan(current, site, changed, frozenset(reindex), search, anchors)
 
 
-def _published(project: Project) -> tuple[Path, PageSet] | None:
+def _published(project: Project) -> tuple[Path, PageSet, dict] | None:
+    """The published build's site, what it was built from, and its whole record."""
     if not project.site.is_symlink() or not project.site.resolve().is_dir():
         return None
     site = project.site.resolve()
     try:
         record = json.loads((site.parent / RECORD).read_text(encoding="utf-8"))
-        return site, PageSet(record["frame"], record["pages"], record["languages"])
+        return site, PageSet(record["frame"], record["pages"], record["languages"]), record
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no record, or a corrupt one: a clean build
-
-
-def _stale(site: Path) -> set[str]:
-    try:
-        return set(json.loads((site.parent / RECORD).read_text(encoding="utf-8")).get("stale", []))
-    except (OSError, ValueError, AttributeError):
-        return set()
 
 
 def take_docs(previous: Path, docs: Path) -> bool:

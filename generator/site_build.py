@@ -119,7 +119,7 @@ def render_html(project: Project, staging: Path, plan: incremental.Plan, rendere
         return page_shards.render(docs, site, shards, render_shard)
     if plan.previous is not None:
         incremental.seed_site(plan, site)
-    anchors = _AnchorCheck(incremental.previous_anchors(plan))
+    anchors = _AnchorCheck(plan.anchors)
     problems = run_mkdocs(project, docs, site, nav, site_url, anchors, fingerprint)
     built = None if plan.previous is None else [site / page for page in plan.changed_html()]
     problems = problems or render_math_in_site(site, katex, built)
