@@ -198,6 +198,18 @@ def seed_site(plan: Plan, site: Path) -> None:
                 os.link(os.path.join(folder, name), target)
 
 
+def trim_seed(plan: Plan, site: Path) -> None:
+    """``site``, a whole copy of the previous build (``site_seed``), less what ``seed_site`` leaves out:
+    the changed pages and the search bundles this build re-indexes."""
+    for page in plan.changed_html():
+        try:
+            os.unlink(site / page)
+        except FileNotFoundError:
+            pass
+    for bundle in plan.reindex - plan.deferred:
+        shutil.rmtree(site / SEARCH / bundle, ignore_errors=True)
+
+
 def stale_plan(site: Path) -> Plan | None:
     """For a published build that left search bundles stale: the plan that re-indexes just those."""
     try:

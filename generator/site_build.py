@@ -14,7 +14,7 @@ import uuid
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
-from . import incremental, page_shards, theme_mirror
+from . import incremental, page_shards, site_seed, theme_mirror
 from .build_inputs import PENDING, RECORD, inputs_digest, published_warnings, record_inputs
 from .content_cache import ContentCache
 from .diagnostics import Diagnostic
@@ -53,13 +53,25 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
         return unchanged
     katex = katex or cached_katex(project.cache)
     memo = memo or cached_memo(project.cache)
+    staging = new_build_folder(project)
+    # the published site linked into this build's folder while its Markdown is made (most builds start from it)
+    seeding = seed_from_published(project, staging / "site")
     loaded, problems, rendered = markdown_pages(project, katex, memo)
     if rendered is None:
+        if seeding:
+            seeding.discard(staging)
         return problems
     nav = pages.navigation(loaded.kb)
     bundles = bundles_of(page_languages(loaded.kb), search_bundle_pages)
     plan = incremental.plan(project, incremental.page_set(project, rendered, nav, bundles, site_url, fingerprint), search)
-    staging = new_build_folder(project)
+    if seeding and (plan.previous != seeding.source or not seeding.wait()):
+        seeding.discard()
+        seeding = None
+    if plan.previous is not None:
+        if seeding:
+            incremental.trim_seed(plan, staging / "site")
+        else:
+            incremental.seed_site(plan, staging / "site")
     # the previous build's docs folder, when this build can take it, holds every page but the changed ones
     kept_docs = plan.previous is not None and incremental.take_docs(plan.previous, staging / "docs")
     written = plan.changed if kept_docs else rendered
@@ -117,13 +129,18 @@ def render_html(project: Project, staging: Path, plan: incremental.Plan, rendere
 
         shards = page_shards.split({path: len(text) for path, text in rendered.items()}, workers)
         return page_shards.render(docs, site, shards, render_shard)
-    if plan.previous is not None:
-        incremental.seed_site(plan, site)
     anchors = _AnchorCheck(plan.anchors)
     problems = run_mkdocs(project, docs, site, nav, site_url, anchors, fingerprint)
     built = None if plan.previous is None else [site / page for page in plan.changed_html()]
     problems = problems or render_math_in_site(site, katex, built)
     return problems, anchors.result()
+
+
+def seed_from_published(project: Project, site: Path) -> site_seed.Seeding | None:
+    """The published site being linked into ``site`` (by a child process), if there is one."""
+    if not project.site.is_symlink() or not project.site.resolve().is_dir():
+        return None
+    return site_seed.Seeding(project.site.resolve(), site, incremental.REWRITTEN_IN_PLACE)
 
 
 def new_build_folder(project: Project) -> Path:

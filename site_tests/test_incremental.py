@@ -3,11 +3,12 @@ inputs writes: file by file, for each kind of input a writer changes."""
 import dataclasses
 import platform
 import shutil
+import time
 
 import pytest
 from conftest import FIXTURES, REPO, edit, make_project
 
-from generator import fingerprint, site_build
+from generator import fingerprint, site_build, site_seed
 from generator.checks.discover import discover
 from generator.checks.results import CheckResult, load_results, save_results
 from generator.checks.runner import Environment, cache_key
@@ -219,3 +220,43 @@ def test_after_a_failed_build_lost_the_docs_folder_the_next_writes_every_page(tm
     clean = clean_copy(project, tmp_path / "clean")
     assert build(clean) == []
     assert site_files(project) == site_files(clean)
+
+
+def test_a_build_stopped_by_a_bad_note_leaves_only_the_builds_that_were_there(tmp_path):
+    """A build starts linking the published site into its folder before it reads the notes; when a
+    note stops it, that folder goes, and the published site stays."""
+    project = with_snippet_and_result(make_project(tmp_path))
+    assert build(project) == []
+    published = project.site.resolve()
+    before = sorted(p.name for p in (project.work / "sites").iterdir())
+    edit(project.notes / "alpha2020first.md", "tags: [", "tags: [[")
+    assert any(p.is_error for p in build(project))
+    assert project.site.resolve() == published
+    deadline = time.monotonic() + 30
+    while sorted(p.name for p in (project.work / "sites").iterdir()) != before and time.monotonic() < deadline:
+        time.sleep(0.05)  # the discarded folder is deleted in the background
+    assert sorted(p.name for p in (project.work / "sites").iterdir()) == before
+
+
+def test_when_linking_the_published_site_ahead_fails_the_build_links_it_itself(tmp_path, monkeypatch):
+    project = with_snippet_and_result(make_project(tmp_path / "warm"))
+    assert build(project) == []
+    monkeypatch.setattr(site_seed.Seeding, "wait", lambda self: False)
+    EDITS["note prose and a formula"](project)
+    assert build(project) == []
+    clean = clean_copy(project, tmp_path / "clean")
+    assert build(clean) == []
+    assert site_files(project) == site_files(clean)
+
+
+def test_the_site_is_linked_ahead_with_the_files_written_in_place_copied(tmp_path):
+    source, target = tmp_path / "site", tmp_path / "build" / "site"
+    (source / "notes" / "a").mkdir(parents=True)
+    (source / "notes" / "a" / "index.html").write_text("a", encoding="utf-8")
+    (source / "sitemap.xml").write_text("<urlset/>", encoding="utf-8")
+    seeding = site_seed.Seeding(source, target, frozenset({"sitemap.xml"}))
+    assert seeding.wait()
+    assert (target / "notes/a/index.html").stat().st_ino == (source / "notes/a/index.html").stat().st_ino
+    assert (target / "sitemap.xml").read_text(encoding="utf-8") == "<urlset/>"
+    assert (target / "sitemap.xml").stat().st_ino != (source / "sitemap.xml").stat().st_ino
+    assert not site_seed.Seeding(source, target, frozenset()).wait()  # the target must not exist
