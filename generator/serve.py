@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Callable
 
+from .build_inputs import FileDigests
 from .diagnostics import Diagnostic
 from .formulas import cached_katex
 from .memo import cached_memo
@@ -98,9 +99,10 @@ def serve(project: Project, host: str, port: int, report: Callable) -> int:
 
     katex = cached_katex(project.cache)  # keeps rendered formulas across rebuilds
     memo = cached_memo(project.cache)  # keeps the parsed notes, bibliography and snippets across rebuilds
+    files_seen = FileDigests()  # what each input file held when last read, while it is unchanged
     address = f"http://{host}:{port}/"  # the sitemap lists pages under it, for instant navigation
     state = BuildState()
-    if report(build(project, katex, address, memo=memo)):
+    if report(build(project, katex, address, memo=memo, files_seen=files_seen)):
         return 1
 
     building = threading.Lock()  # one build at a time; the search step publishes under it
@@ -119,7 +121,8 @@ def serve(project: Project, host: str, port: int, report: Callable) -> int:
     def rebuild() -> None:
         started = time.perf_counter()
         with building:
-            state.problems = build(project, katex, address, search=False, memo=memo)  # on error the last good site stays
+            # on error the last good site stays
+            state.problems = build(project, katex, address, search=False, memo=memo, files_seen=files_seen)
         if report(state.problems, consequence="the last good site is still served") == 0:
             print(f"rebuilt in {time.perf_counter() - started:.2f} s", flush=True)
             threading.Thread(target=index, daemon=True).start()

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from . import incremental, page_shards, site_seed, theme_mirror
-from .build_inputs import PENDING, RECORD, inputs_digest, published_warnings, record_inputs
+from .build_inputs import PENDING, RECORD, FileDigests, inputs_digest, published_warnings, record_inputs
 from .content_cache import ContentCache
 from .diagnostics import Diagnostic
 from .fingerprint import generator_fingerprint
@@ -37,7 +37,8 @@ KEEP_BUILDS = 2
 
 
 def build(project: Project, katex: Katex | None = None, site_url: str | None = None, search: bool = True,
-          jobs: int | None = None, memo: ParseMemo | None = None, search_bundle_pages: int = BUNDLE_PAGES) -> list[Diagnostic]:
+          jobs: int | None = None, memo: ParseMemo | None = None, search_bundle_pages: int = BUNDLE_PAGES,
+          files_seen: FileDigests | None = None) -> list[Diagnostic]:
     """Build the site into ``project.site``; returns every problem (an error means nothing changed).
     ``site_url`` overrides mkdocs.yml's (the address the site is served at). ``jobs``: processes a
     clean build renders pages with (default: the usable CPUs; ``page_shards``). ``search=False``: an
@@ -45,9 +46,10 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     not final (the next build, which ``serve`` runs right after, re-indexes them). ``katex`` and
     ``memo`` (the inputs parsed before) are kept by a long-lived caller across builds; by default,
     both come from ``build/cache``. ``search_bundle_pages``: the most note pages of one language a
-    search bundle holds (``search.bundles_of``)."""
+    search bundle holds (``search.bundles_of``). ``files_seen``: the input files' digests, kept
+    across builds by a long-lived caller (``serve``), which reads only the files that changed."""
     fingerprint = generator_fingerprint()  # hashes the generator's files: once per build
-    digest = inputs_digest(project, site_url, fingerprint)
+    digest = inputs_digest(project, site_url, fingerprint, files_seen)
     unchanged = published_warnings(project, digest)
     if unchanged is not None:  # the published site was built from exactly these inputs
         return unchanged

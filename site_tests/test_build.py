@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import edit, make_project
 
+from generator.build_inputs import FileDigests, inputs_digest
 from generator.site_build import build
 
 ASSET_URL = re.compile(r"""<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=["']?(?:https?:)?//"""
@@ -227,3 +228,48 @@ def test_a_build_killed_at_any_moment_leaves_the_previous_site(tmp_path):
     subprocess.run(command, check=True, capture_output=True)
     assert "never publish" in (project.site / "notes/alpha2020first/index.html").read_text(encoding="utf-8")
     assert (project.site / "pagefind/languages.json").exists()
+
+
+def test_the_digests_a_server_keeps_follow_every_change_to_an_input(tmp_path):
+    """``serve`` keeps each input file's digest while its size, times, inode and type are unchanged:
+    the inputs' digest is then the one read from scratch, after edits, a same-size edit, a deletion,
+    a symbolic link and a new note."""
+    project = make_project(tmp_path)
+    kept = FileDigests()
+    kept.RACY_NS = 0  # keep even what was written a moment ago (else a fresh file is always read again)
+
+    def agree() -> bool:
+        return inputs_digest(project, None, "f", kept) == inputs_digest(project, None, "f")
+
+    assert agree()
+    note = project.notes / "alpha2020first.md"
+    edit(note, "## Idea", "## Idea\n\nMore.")
+    assert agree()
+    text = note.read_text(encoding="utf-8")
+    note.write_text(text.replace("More.", "Less."), encoding="utf-8")  # the same size
+    assert agree()
+    (project.notes / "gamma2023new.md").write_text(text, encoding="utf-8")
+    assert agree()
+    (project.notes / "gamma2023new.md").unlink()
+    (project.notes / "gamma2023new.md").symlink_to(note)
+    assert agree()
+    project.bibliography.unlink()
+    assert agree()
+
+
+def test_a_file_changed_a_moment_before_it_was_read_is_read_again(tmp_path, monkeypatch):
+    """A write in the same clock tick as the read would leave the file's size and times as they
+    were: what was read within ``RACY_NS`` of a change is read again the next time, not kept."""
+    reads = []
+    real_read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: (reads.append(self), real_read_bytes(self))[1])
+    file = tmp_path / "note.md"
+    file.write_text("one", encoding="utf-8")
+    kept = FileDigests()
+    kept.digest(file)
+    kept.digest(file)
+    assert len(reads) == 2  # written a moment ago: read each time
+    kept.RACY_NS = -10**18  # as if read long after the write
+    kept.digest(file)
+    kept.digest(file)
+    assert len(reads) == 3  # then kept while unchanged
