@@ -18,6 +18,7 @@ each as the median of --runs runs (builds in their own process), with peak memor
 
     python benchmarks/writer_loop.py                      # x1 and x10
     python benchmarks/writer_loop.py --factors 40 --runs 1 --skip serve plain
+    python benchmarks/writer_loop.py --factors 40 --runs 5 --baseline-rev 3300d6a --skip builds plain check
 """
 from __future__ import annotations
 
@@ -206,7 +207,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--baseline-rev", default="3ce9358", help="the generator the baseline builds run (default: main "
                         "before per-page incremental builds; 95472d8 is main before issue 13)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=("baseline", "plain", "serve", "check"))
+    parser.add_argument("--skip", nargs="*", default=[], choices=("builds", "baseline", "plain", "serve", "check"),
+                        help="builds: no clean, warm or edit build rows (the serve rows alone, each server building its site first)")
     args = parser.parse_args()
     source = Project(REPO)
     if not load_results(source.check_results):
@@ -218,20 +220,25 @@ def main() -> None:
             project = replicate(source, Path(tmp) / f"x{factor}", factor)
             notes = len(list(project.notes.glob("*.md")))
             build = [str(BIN / "papernotes"), "build"]
-            clean = []
-            for _ in range(args.runs):
-                shutil.rmtree(project.cache, ignore_errors=True)
-                shutil.rmtree(project.work / "sites", ignore_errors=True)
-                clean.append(timed(build, project.root))
-            row(factor, notes, "clean build", clean)
-            row(factor, notes, "warm build", [timed(build, project.root) for _ in range(args.runs)])
-            edits = []
             note = sorted(project.notes.glob("*.md"))[-1]
-            for i in range(args.runs):
-                note.write_text(note.read_text(encoding="utf-8") + f"\nEdited for the benchmark, run {i}.\n", encoding="utf-8")
-                edits.append(timed(build, project.root))
-            row(factor, notes, "one-note edit build", edits)
-            if base is not None:
+            if "builds" not in args.skip:
+                clean = []
+                for _ in range(args.runs):
+                    shutil.rmtree(project.cache, ignore_errors=True)
+                    shutil.rmtree(project.work / "sites", ignore_errors=True)
+                    clean.append(timed(build, project.root))
+                row(factor, notes, "clean build", clean)
+                row(factor, notes, "warm build", [timed(build, project.root) for _ in range(args.runs)])
+                edits = []
+                for i in range(args.runs):
+                    note.write_text(note.read_text(encoding="utf-8") + f"\nEdited for the benchmark, run {i}.\n", encoding="utf-8")
+                    edits.append(timed(build, project.root))
+                row(factor, notes, "one-note edit build", edits)
+            if base is not None and "builds" in args.skip:
+                if "serve" not in args.skip:
+                    row(factor, notes, "baseline serve", [(s, 0.0) for s in serve_latency(project, args.runs, base)])
+                    shutil.rmtree(project.work / "sites", ignore_errors=True)  # the next server starts from its own build
+            elif base is not None:
                 command = [sys.executable, "-m", "generator.cli", "--root", str(project.root), "build"]
                 clean_base = []
                 for _ in range(args.runs):
