@@ -40,3 +40,15 @@ def test_a_category_table_gets_a_filter_box_past_fifteen_rows(project):
     assert not view.filterable
     longer = views.CategoryView(view.slug, view.title, view.description, view.rows * (views.FILTER_FROM + 1))
     assert longer.filterable
+
+
+def test_a_notes_row_made_once_is_the_row_each_category_page_would_make(project):
+    """``render_pages`` shares the rows between the categories a note is tagged with, and between
+    the pages at the same depth; each table is the one its page makes alone."""
+    kb = load(project, Katex()).kb
+    made: dict = {}
+    for category in kb.taxonomy.categories:
+        for page in ("categories/index.md", f"categories/{category.slug}.md"):
+            assert views.category_view(kb, category.slug, page, made) == views.category_view(kb, category.slug, page)
+    assert {href for _, href in made} == {"../notes/alpha2020first/", "../../notes/alpha2020first/", "../notes/beta2021second/",
+                                          "../../notes/beta2021second/", "../notes/script2022title/", "../../notes/script2022title/"}

@@ -39,7 +39,8 @@ def render_pages(kb: KnowledgeBase, verification: Verification, bytecode: Path |
     taxonomy, changes); an index page, which lists every note, by its view (computed each time,
     rendered only when it changed: a prose edit changes no list)."""
     env = environment(bytecode)
-    listed = [views.category_view(kb, c.slug, urls.CATEGORIES) for c in kb.taxonomy.categories]
+    rows: dict = {}  # each note's row in the category tables, made once per page depth
+    listed = [views.category_view(kb, c.slug, urls.CATEGORIES, rows) for c in kb.taxonomy.categories]
     index = {  # docs path -> (template, what it prints)
         urls.HOME: ("home.md.j2", {"home": views.home(kb, verification, listed)}),
         urls.CATEGORIES: ("categories.md.j2", {"categories": listed}),
@@ -50,7 +51,7 @@ def render_pages(kb: KnowledgeBase, verification: Verification, bytecode: Path |
     }
     for c in kb.taxonomy.categories:
         page = urls.category_page(c.slug)
-        index[page] = ("category.md.j2", {"category": views.category_view(kb, c.slug, page)})
+        index[page] = ("category.md.j2", {"category": views.category_view(kb, c.slug, page, rows)})
 
     def render_index(page: str) -> str:
         template, context = index[page]

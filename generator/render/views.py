@@ -217,23 +217,33 @@ def note_inputs(kb: KnowledgeBase, note: Note, verification: Verification) -> st
                   verification.inputs_of_note(note.key, tuple(f"{note.key}/{f.label}" for f in note.formulas if f.label)))
 
 
-def category_view(kb: KnowledgeBase, slug: str, from_docs: str) -> CategoryView:
+def category_view(kb: KnowledgeBase, slug: str, from_docs: str, made: dict[tuple[str, str], Row] | None = None) -> CategoryView:
+    """``made``: the rows made so far for other categories, by note and link, filled in (a note's row
+    is the same in each category it is tagged with, and on each page at the same depth)."""
     category = kb.taxonomy.get(slug)
+    made = {} if made is None else made
     rows = []
     for note in kb.notes_tagged(slug):
-        reference = kb.reference(note.key)
-        rows.append(Row(
-            year=reference.year if reference else None,
-            year_label=reference.year_label if reference else "",
-            paper=Link(title_of(kb, note.key), urls.href(from_docs, urls.note_page(note.key))),
-            authors=authors_of(reference),
-            venue=reference.venue if reference else "",
-            citations=note.citations.count if note.citations else None,
-            citations_text=(f"{note.citations.count:,} (as of {note.citations.as_of.isoformat()})" if note.citations else "–"),
-        ))
+        href = urls.href(from_docs, urls.note_page(note.key))
+        if (note.key, href) not in made:
+            made[note.key, href] = _row(kb, note, href)
+        rows.append(made[note.key, href])
     rows.sort(key=lambda r: (-(r.year or 0), r.paper.text))
     return CategoryView(slug, category.title, category.description, tuple(rows),
                         urls.href(urls.CATEGORIES, urls.category_page(slug)), page_title(category.title))
+
+
+def _row(kb: KnowledgeBase, note: Note, href: str) -> Row:
+    reference = kb.reference(note.key)
+    return Row(
+        year=reference.year if reference else None,
+        year_label=reference.year_label if reference else "",
+        paper=Link(title_of(kb, note.key), href),
+        authors=authors_of(reference),
+        venue=reference.venue if reference else "",
+        citations=note.citations.count if note.citations else None,
+        citations_text=(f"{note.citations.count:,} (as of {note.citations.as_of.isoformat()})" if note.citations else "–"),
+    )
 
 
 def timeline(kb: KnowledgeBase) -> list[tuple[str, list[Link]]]:
