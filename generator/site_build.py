@@ -58,7 +58,12 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     staging = new_build_folder(project)
     # the published site linked into this build's folder while its Markdown is made (most builds start from it)
     seeding = seed_from_published(project, staging / "site")
-    loaded, problems, rendered = markdown_pages(project, katex, memo)
+    try:
+        loaded, problems, rendered = markdown_pages(project, katex, memo)
+    except BaseException:  # interrupted (Ctrl+C in serve): no half-made build folder is left for ``prune`` to count
+        if seeding:
+            seeding.discard(staging)
+        raise
     if rendered is None:
         if seeding:
             seeding.discard(staging)

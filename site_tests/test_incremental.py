@@ -260,3 +260,21 @@ def test_the_site_is_linked_ahead_with_the_files_written_in_place_copied(tmp_pat
     assert (target / "sitemap.xml").read_text(encoding="utf-8") == "<urlset/>"
     assert (target / "sitemap.xml").stat().st_ino != (source / "sitemap.xml").stat().st_ino
     assert not site_seed.Seeding(source, target, frozenset()).wait()  # the target must not exist
+
+
+def test_a_build_interrupted_while_it_reads_leaves_no_folder_behind(tmp_path, monkeypatch):
+    project = with_snippet_and_result(make_project(tmp_path))
+    assert build(project) == []
+    before = sorted(p.name for p in (project.work / "sites").iterdir())
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(site_build, "markdown_pages", interrupted)
+    EDITS["note prose and a formula"](project)
+    with pytest.raises(KeyboardInterrupt):
+        build(project)
+    deadline = time.monotonic() + 30
+    while sorted(p.name for p in (project.work / "sites").iterdir()) != before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(p.name for p in (project.work / "sites").iterdir()) == before
