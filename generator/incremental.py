@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import site_seed
 from .fingerprint import generator_fingerprint
 from .project import Project
 from .render import urls
@@ -179,23 +180,12 @@ def seed_site(plan: Plan, site: Path) -> None:
     assert plan.previous is not None
     rewritten = set(plan.changed_html())
     reindexed = plan.reindex - plan.deferred
-    previous = str(plan.previous)
-    for folder, _, files in os.walk(previous):  # each folder made once, not once per file
-        relative_folder = os.path.relpath(folder, previous)
-        made = False
-        for name in files:
-            relative = name if relative_folder == "." else f"{relative_folder}/{name}"
-            parts = relative.split("/")
-            if relative in rewritten or (parts[0] == SEARCH and len(parts) > 2 and parts[1] in reindexed):
-                continue
-            target = os.path.join(site, relative)
-            if not made:
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                made = True
-            if relative in REWRITTEN_IN_PLACE:
-                shutil.copy2(os.path.join(folder, name), target)
-            else:
-                os.link(os.path.join(folder, name), target)
+
+    def left_out(relative: str) -> bool:
+        parts = relative.split("/")
+        return relative in rewritten or (parts[0] == SEARCH and len(parts) > 2 and parts[1] in reindexed)
+
+    site_seed.link_tree(str(plan.previous), str(site), REWRITTEN_IN_PLACE, left_out)
 
 
 def trim_seed(plan: Plan, site: Path) -> None:

@@ -20,6 +20,7 @@ import sys
 import threading
 import uuid
 from pathlib import Path
+from typing import Callable
 
 
 class Seeding:
@@ -48,13 +49,16 @@ class Seeding:
         threading.Thread(target=shutil.rmtree, args=(aside,), kwargs={"ignore_errors": True}, daemon=True).start()
 
 
-def link_tree(source: str, target: str, rewritten: frozenset[str]) -> None:
-    """Every file of ``source`` in ``target`` (which must not exist) as a hard link, ``rewritten`` copied."""
+def link_tree(source: str, target: str, rewritten: frozenset[str], left_out: Callable[[str], bool] | None = None) -> None:
+    """Every file of ``source`` in ``target`` (which must not exist) as a hard link, ``rewritten``
+    copied, those ``left_out`` says of (by their path relative to ``source``) not at all."""
     for folder, _, files in os.walk(source):
         relative_folder = os.path.relpath(folder, source)
         os.makedirs(target if relative_folder == "." else os.path.join(target, relative_folder))
         for name in files:
             relative = name if relative_folder == "." else f"{relative_folder}/{name}"
+            if left_out is not None and left_out(relative):
+                continue
             if relative in rewritten:
                 shutil.copy2(os.path.join(folder, name), os.path.join(target, relative))
             else:
