@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from test_hostile_input import BIB_PIECES, FAST, FIELD_NAMES, MARKDOWN_PIECES, YAML_VALUES
 
 from generator import fingerprint
-from generator.checks.discover import discover
+from generator.checks.discover import discover, snippet_imports
 from generator.checks.runner import Environment, SnippetSources, cache_key
 from generator.content_cache import ContentCache
 from generator.formulas import Katex
@@ -193,3 +193,14 @@ def test_every_snippets_helpers_at_once_are_those_found_one_file_at_a_time(tmp_p
     assert at_once == one_by_one
     assert [p.stem for p in at_once[folder / "beta2021b.py"]] == ["alpha2020a", "gamma", "harness", "shapes"]
     assert at_once[folder / "lonely.py"] == [] and at_once[folder / "broken.py"] == []
+
+
+def test_a_helper_that_cannot_be_read_is_no_check_and_stops_nothing(tmp_path):
+    """With a memo, the check discovery looks the helpers up too (the import scan looks up the
+    same files); one that cannot be read (here a folder named like a module) is skipped by both."""
+    project = with_snippets(make_project(tmp_path))
+    (project.snippets / "odd.py").mkdir()
+    memo = ParseMemo()
+    specs, problems = discover(project.root, {"beta2021second"}, memo)
+    assert [s.function for s in specs] == ["check_relu_from_the_note"] and problems == []
+    assert project.snippets / "odd.py" not in snippet_imports(project.root, memo)

@@ -54,7 +54,7 @@ def discover(root: Path, note_keys: set[str], memo: ParseMemo | None = None) -> 
     ``memo``: where snippets parsed before (same bytes, same path) are found instead of parsed again."""
     folder = root / HELPERS_DIR
     found: list[tuple[Path, str, Diagnostic | None]] = []  # each snippet, with a symbolic link's problem, in file order
-    helpers: list[tuple[Path, str]] = []
+    helpers: list[tuple[Path, str]] = []  # the other files, to look up with a memo
     for file in sorted(folder.glob("*.py")) if folder.is_dir() else ():
         display = f"{HELPERS_DIR}/{file.name}"
         if file.is_symlink():
@@ -63,11 +63,15 @@ def discover(root: Path, note_keys: set[str], memo: ParseMemo | None = None) -> 
             found.append((file, display, None))
         elif memo is not None:
             helpers.append((file, display))
+    arguments = {display: (display, file.read_bytes()) for file, display, problem in found if problem is None}
     # with a memo, the helpers too, though they hold no check: ``snippet_imports`` then looks up the
     # same files, and the memo keeps them all in memory from one lookup to the next
-    parsed = (memo or ParseMemo()).results(parse_snippet, {display: (display, file.read_bytes())
-                                                           for file, display, problem in found if problem is None} |
-                                           {display: (display, file.read_bytes()) for file, display in helpers})
+    for file, display in helpers:
+        try:
+            arguments[display] = (display, file.read_bytes())
+        except OSError:
+            continue  # a helper is no check: ``snippet_imports`` skips it as well
+    parsed = (memo or ParseMemo()).results(parse_snippet, arguments)
     specs, problems = [], []
     for _, display, problem in found:
         snippet = parsed[display] if problem is None else ParsedSnippet((), (problem,), ())
