@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 import time
 from pathlib import Path
 
@@ -52,7 +53,7 @@ class FileDigests:
         if known is not None and known[0] == signature:
             return known[1]
         try:
-            data = b"+" + file.read_bytes() if not file.is_symlink() else b"@" + str(file.readlink()).encode()
+            data = b"@" + str(file.readlink()).encode() if stat.S_ISLNK(status.st_mode) else b"+" + file.read_bytes()
         except OSError:
             data = b"-"
         value = hashlib.sha256(data).digest()

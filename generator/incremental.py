@@ -89,6 +89,11 @@ class Plan:
         return self.reindex if self.previous is not None and not self.search else frozenset()
 
     @property
+    def reindexed(self) -> frozenset[str]:
+        """The search bundles this build writes anew: none of the previous build's files are kept for them."""
+        return self.reindex - self.deferred
+
+    @property
     def kept_languages(self) -> frozenset[str]:
         every = frozenset(self.current.languages.values()) | {"en"}  # the pages that are not notes are English
         return every - self.reindex if self.previous else frozenset()
@@ -179,7 +184,7 @@ def seed_site(plan: Plan, site: Path) -> None:
     """``site`` made from the previous build, less the changed pages and the bundles re-indexed."""
     assert plan.previous is not None
     rewritten = set(plan.changed_html())
-    reindexed = plan.reindex - plan.deferred
+    reindexed = plan.reindexed
 
     def left_out(relative: str) -> bool:
         parts = relative.split("/")
@@ -196,7 +201,7 @@ def trim_seed(plan: Plan, site: Path) -> None:
             os.unlink(site / page)
         except FileNotFoundError:
             pass
-    for bundle in plan.reindex - plan.deferred:
+    for bundle in plan.reindexed:
         shutil.rmtree(site / SEARCH / bundle, ignore_errors=True)
 
 
