@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import stat
-import time
 from pathlib import Path
 
 from .diagnostics import Diagnostic
+from .file_digests import FileDigests
 from .fingerprint import generator_fingerprint
 from .project import Project
 
@@ -17,7 +16,7 @@ PENDING = "inputs.pending.json"  # the same, for a build whose search bundles ar
 
 
 def inputs_digest(project: Project, site_url: str | None, fingerprint: str | None = None,
-                  files_seen: "FileDigests | None" = None) -> str:
+                  files_seen: FileDigests | None = None) -> str:
     """The generator, the renderers' versions, the site address, and the bytes of every file a build
     reads: notes, taxonomy, bibliography, mkdocs.yml, snippets, check results (KaTeX's assets are the
     generator's own). ``files_seen``: the files' digests a long-lived caller kept from its last build."""
@@ -28,40 +27,6 @@ def inputs_digest(project: Project, site_url: str | None, fingerprint: str | Non
     for file in files:
         digest.update(project.display(file).encode() + b"\0" + files_seen.digest(file))
     return digest.hexdigest()
-
-
-class FileDigests:
-    """What each file holds, as ``inputs_digest`` hashes it, kept across the builds of a long-lived
-    process (``serve``): a file is read again only when its size, modification and change times,
-    inode or type differ from when it was read, as git's index decides. A file read within
-    ``RACY_NS`` of its last change is not kept (a write in the same clock tick as the read would
-    leave all of those as they were): it is read again the next time. Reading and hashing every
-    note and snippet was a tenth of an edit's build at 3,000 notes; a ``stat`` of each is far less."""
-
-    RACY_NS = 2_000_000_000
-
-    def __init__(self) -> None:
-        self._seen: dict[Path, tuple[tuple[int, ...], bytes]] = {}
-
-    def digest(self, file: Path) -> bytes:
-        try:
-            status = file.lstat()
-        except OSError:
-            return hashlib.sha256(b"-").digest()
-        signature = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, status.st_mode)
-        known = self._seen.get(file)
-        if known is not None and known[0] == signature:
-            return known[1]
-        try:
-            data = b"@" + str(file.readlink()).encode() if stat.S_ISLNK(status.st_mode) else b"+" + file.read_bytes()
-        except OSError:
-            data = b"-"
-        value = hashlib.sha256(data).digest()
-        if time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) > self.RACY_NS:
-            self._seen[file] = (signature, value)
-        else:
-            self._seen.pop(file, None)
-        return value
 
 
 def published_warnings(project: Project, digest: str) -> list[Diagnostic] | None:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable, Hashable, Mapping, TypeVar
 
 from .content_cache import ContentCache, digest
+from .file_digests import FileDigests
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -67,6 +68,40 @@ class ParseMemo:
         # only this lookup's values stay in memory: a long-lived process holds one knowledge base's
         # worth, not every version of every file it has seen
         self._recent[kind] = known
+        return {item: known[key] for item, key in keys.items()}
+
+    def file_values(self, kind: str, files: Mapping[K, tuple[Path, ...]], seen: FileDigests,
+                    compute: Callable[[K, tuple[bytes | None, ...]], V], extra: str = "") -> dict[K, V]:
+        """``{item: compute(item, contents)}`` for ``files`` ``{item: the files its value is made of}``,
+        ``contents`` being those files' bytes (None for one that is not a readable regular file), from
+        the memo where a value of ``kind`` was made for the same item from the same bytes. ``seen``
+        gives an unchanged file's digest from a ``stat``: an item whose files did not change is neither
+        read nor hashed. The others are read once, and a value is kept under the digests of the very
+        bytes it was made from (a file written during the lookup is never kept under what it held
+        before). ``str(item)`` and ``extra`` must be all the value depends on besides those bytes and
+        the generator's code."""
+        def key(item: K, digests: list[bytes]) -> str:
+            return digest(kind, self._version, extra, str(item), *digests)
+
+        if self._store is None and kind not in self._recent:  # nothing to find: each file read once
+            self._recent[kind] = {}
+            keys = {item: "" for item in files}
+        else:
+            keys = {item: key(item, [seen.digest(file) for file in paths]) for item, paths in files.items()}
+        recent = self._recent.get(kind, {})
+        known = {key: recent[key] for key in keys.values() if key in recent}
+        known.update(self._load([key for key in keys.values() if key and key not in known]))
+        new = {}
+        for item, paths in files.items():
+            if keys[item] in known:
+                continue
+            read = [seen.read(file) for file in paths]
+            keys[item] = found = key(item, [file_digest for file_digest, _ in read])
+            if found not in known:
+                known[found] = new[found] = compute(item, tuple(data for _, data in read))
+                self.computed[kind] = self.computed.get(kind, 0) + 1
+        self._save(new)
+        self._recent[kind] = {key: known[key] for key in keys.values()}
         return {item: known[key] for item, key in keys.items()}
 
     @property

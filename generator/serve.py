@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Callable
 
-from .build_inputs import FileDigests
+from .file_digests import FileDigests
 from .diagnostics import Diagnostic
 from .formulas import cached_katex
 from .memo import cached_memo
@@ -110,7 +110,7 @@ def serve(project: Project, host: str, port: int, report: Callable) -> int:
 
     def warm() -> None:
         with building:  # a build that found the site up to date read nothing: the first edit would read it all
-            markdown_pages(project, katex, memo)
+            markdown_pages(project, katex, memo, files_seen)
             # What the server keeps from build to build (the parsed inputs, the rendered formulas and
             # pages: millions of objects at 3,000 notes) is left out of the garbage collector's
             # passes: each pass walked all of it, a third of an edit's build at 3,000 notes. Once,

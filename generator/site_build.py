@@ -15,9 +15,10 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from . import incremental, page_shards, site_seed, theme_mirror
-from .build_inputs import PENDING, RECORD, FileDigests, inputs_digest, published_warnings, record_inputs
+from .build_inputs import PENDING, RECORD, inputs_digest, published_warnings, record_inputs
 from .content_cache import ContentCache
 from .diagnostics import Diagnostic
+from .file_digests import FileDigests
 from .fingerprint import generator_fingerprint
 from .highlight_cache import HighlightCache
 from .formulas import Katex, cached_katex, render_math_in_site
@@ -49,6 +50,7 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     search bundle holds (``search.bundles_of``). ``files_seen``: the input files' digests, kept
     across builds by a long-lived caller (``serve``), which reads only the files that changed."""
     fingerprint = generator_fingerprint()  # hashes the generator's files: once per build
+    files_seen = files_seen or FileDigests()  # an input whose parse the memo holds is read once, for this digest
     digest = inputs_digest(project, site_url, fingerprint, files_seen)
     unchanged = published_warnings(project, digest)
     if unchanged is not None:  # the published site was built from exactly these inputs
@@ -59,7 +61,7 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     # the published site linked into this build's folder while its Markdown is made (most builds start from it)
     seeding = seed_from_published(project, staging / "site")
     try:
-        loaded, problems, rendered = markdown_pages(project, katex, memo)
+        loaded, problems, rendered = markdown_pages(project, katex, memo, files_seen)
     except BaseException:  # interrupted (Ctrl+C in serve): no half-made build folder is left for ``prune`` to count
         if seeding:
             seeding.discard(staging)
@@ -104,18 +106,19 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     return loaded.problems
 
 
-def markdown_pages(project: Project, katex: Katex, memo: ParseMemo) -> tuple[Loaded, list[Diagnostic], dict[str, str] | None]:
+def markdown_pages(project: Project, katex: Katex, memo: ParseMemo,
+                   files: FileDigests | None = None) -> tuple[Loaded, list[Diagnostic], dict[str, str] | None]:
     """The first stages of a build: read, validate, the checks' results, every page as Markdown (None
     when a problem stops the build). ``serve`` also runs them once the site is up, so that the parsed
     inputs and rendered pages of its first edit are in memory, as those of the later ones are."""
-    loaded = load(project, katex, memo=memo)
+    loaded = load(project, katex, memo=memo, files=files)
     if loaded.kb is None:
         return loaded, loaded.problems, None
-    specs, check_problems = discover(project.root, set(loaded.kb.notes), memo)
+    specs, check_problems = discover(project.root, set(loaded.kb.notes), memo, files)
     check_problems += unknown_equations(specs, {e.id for e in equations(loaded.kb)})
     if check_problems:
         return loaded, loaded.problems + check_problems, None
-    checked = verification(project, loaded.kb, specs, memo)
+    checked = verification(project, loaded.kb, specs, memo, files)
     return loaded, loaded.problems, pages.render_pages(loaded.kb, checked, project.cache / "jinja", memo)
 
 

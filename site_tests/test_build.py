@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import edit, make_project
 
-from generator.build_inputs import FileDigests, inputs_digest
+from generator.build_inputs import inputs_digest
+from generator.file_digests import FileDigests
 from generator.site_build import build
 
 ASSET_URL = re.compile(r"""<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=["']?(?:https?:)?//"""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from pathlib import Path
 
 import yaml
 from conftest import FIXTURES, REPO, edit, make_project
@@ -17,6 +18,7 @@ from generator import fingerprint
 from generator.checks.discover import discover, snippet_imports
 from generator.checks.runner import Environment, SnippetSources, cache_key
 from generator.content_cache import ContentCache
+from generator.file_digests import FileDigests
 from generator.formulas import Katex
 from generator.load import load
 from generator.memo import ParseMemo, cached_memo
@@ -47,8 +49,9 @@ def test_a_second_run_on_an_unchanged_knowledge_base_parses_nothing(tmp_path):
     project = with_snippets(make_project(tmp_path))
     first = cached_memo(project.cache)
     everything = read_everything(project, first)
-    # notes, taxonomy.yml, references.bib, the two snippet files (each parsed once for its checks and its imports)
-    assert first.parsed == 3 + 1 + 1 + 2
+    # notes, taxonomy.yml, references.bib, the two snippet files (each parsed once for its checks and
+    # its imports), and the digest of each with its helpers (which the checks' cache keys start from)
+    assert first.parsed == 3 + 1 + 1 + 2 + 2
     again = cached_memo(project.cache)  # as a later command opens it
     assert read_everything(project, again) == everything
     assert again.parsed == 0
@@ -72,11 +75,42 @@ def test_an_edited_note_bibliography_and_snippet_are_parsed_again_and_seen(tmp_p
     edit(project.snippets / "beta2021second.py", "def check_relu_from_the_note", "def check_relu_renamed")
     memo = cached_memo(project.cache)
     loaded, specs, _, _ = read_everything(project, memo)
-    assert memo.parsed == 4  # the note, the bibliography, the taxonomy, the snippet (its checks and imports at once)
+    # the note, the bibliography, the taxonomy, the snippet (its checks and imports at once) and its digest
+    assert memo.parsed == 5
     assert "recsys" in loaded.kb.notes["beta2021second"].categories
     assert any(r.title == "A Third Paper, Retitled" for r in loaded.kb.references.values())
     assert any(c.description == "Machines that see." for c in loaded.kb.taxonomy.categories)
     assert [s.function for s in specs] == ["check_relu_renamed"]
+
+
+def test_with_the_digests_kept_only_the_edited_inputs_are_read(tmp_path, monkeypatch):
+    """``serve`` keeps the input files' digests (``FileDigests``): an edit's build reads the edited
+    note and snippet (with its helper), not the others, and makes what reading from scratch makes."""
+    project = with_snippets(make_project(tmp_path))
+    kept = FileDigests()
+    kept.RACY_NS = -10**18  # as if read long after the last write (else a fresh file is read each time)
+    memo = ParseMemo()
+
+    def read_all(memo: ParseMemo | None, files: FileDigests | None):
+        loaded = load(project, Katex(), memo=memo, files=files)
+        specs, problems = discover(project.root, set(loaded.kb.notes), memo, files)
+        sources = SnippetSources(project.root, memo=memo, files=files)
+        return loaded, specs, problems, [cache_key(project.root, s, Environment("cpu", "3", "2"), {}, sources) for s in specs]
+
+    first = read_all(memo, kept)
+    reads: list[Path] = []
+    real_read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: (reads.append(self), real_read_bytes(self))[1])
+    assert read_all(memo, kept) == first
+    assert not [p for p in reads if p.parent in (project.notes, project.snippets)]
+    edit(project.notes / "beta2021second.md", "tags: [", "tags: [recsys, ")
+    edit(project.snippets / "beta2021second.py", "def check_relu_from_the_note", "def check_relu_renamed")
+    reads.clear()
+    after = read_all(memo, kept)
+    # and the helper the snippet imports: its key hashes their bytes together
+    assert {p.name for p in reads if p.parent in (project.notes, project.snippets)} == {"beta2021second.md", "beta2021second.py", "harness.py"}
+    assert after == read_all(None, None)
+    assert [s.function for s in after[1]] == ["check_relu_renamed"]
 
 
 def test_an_entry_that_cannot_be_read_back_is_a_miss(tmp_path):
@@ -97,7 +131,7 @@ def test_another_generator_parses_again(tmp_path, monkeypatch):
     monkeypatch.setattr(fingerprint, "generator_fingerprint", lambda: "a changed generator")
     memo = cached_memo(project.cache)
     assert read_everything(project, memo) == expected
-    assert memo.parsed == 7
+    assert memo.parsed == 9
     store = ContentCache(tmp_path / "c.sqlite")
     ParseMemo(store, "v1").one(parse_note, "k", "notes/k.md", "---\ntags: [a]\n---\nbody\n")
     assert ParseMemo(store, "v1").parsed == 0

@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ..diagnostics import Diagnostic
+from ..file_digests import FileDigests
 from ..memo import ParseMemo
 
 HELPERS_DIR = "runnable_snippets"
@@ -49,35 +50,38 @@ class CheckSpec:
         return tuple(b.equation for b in self.bindings)
 
 
-def discover(root: Path, note_keys: set[str], memo: ParseMemo | None = None) -> tuple[list[CheckSpec], list[Diagnostic]]:
+def discover(root: Path, note_keys: set[str], memo: ParseMemo | None = None,
+             files: FileDigests | None = None) -> tuple[list[CheckSpec], list[Diagnostic]]:
     """Every check in ``runnable_snippets/<note-key>.py``; other ``.py`` files there are helpers.
-    ``memo``: where snippets parsed before (same bytes, same path) are found instead of parsed again."""
+    ``memo``: where snippets parsed before (same bytes, same path) are found instead of parsed again;
+    ``files``: the files' digests a long-lived caller keeps (an unchanged snippet is not even read)."""
     folder = root / HELPERS_DIR
-    found: list[tuple[Path, str, Diagnostic | None]] = []  # each snippet, with a symbolic link's problem, in file order
-    helpers: list[tuple[Path, str]] = []  # the other files, to look up with a memo
+    found: list[tuple[str, Diagnostic | None]] = []  # each snippet, with a symbolic link's problem, in file order
+    read: dict[str, tuple[Path]] = {}  # what is parsed: the snippets, and with a memo the other files
     for file in sorted(folder.glob("*.py")) if folder.is_dir() else ():
         display = f"{HELPERS_DIR}/{file.name}"
         if file.is_symlink():
-            found.append((file, display, Diagnostic(display, 0, "snippets must be regular files in the repository, not symbolic links; copy the code in")))
+            found.append((display, Diagnostic(display, 0, "snippets must be regular files in the repository, not symbolic links; copy the code in")))
         elif file.stem in note_keys:
-            found.append((file, display, None))
+            found.append((display, None))
+            read[display] = (file,)
         elif memo is not None:
-            helpers.append((file, display))
-    arguments = {display: (display, file.read_bytes()) for file, display, problem in found if problem is None}
-    # with a memo, the helpers too, though they hold no check: ``snippet_imports`` then looks up the
-    # same files, and the memo keeps them all in memory from one lookup to the next
-    for file, display in helpers:
-        try:
-            arguments[display] = (display, file.read_bytes())
-        except OSError:
-            continue  # a helper is no check: ``snippet_imports`` skips it as well
-    parsed = (memo or ParseMemo()).results(parse_snippet, arguments)
+            # the helpers too, though they hold no check: ``snippet_imports`` then looks up the
+            # same files, and the memo keeps them all in memory from one lookup to the next
+            read[display] = (file,)
+    parsed = parsed_snippets(read, memo, files)
     specs, problems = [], []
-    for _, display, problem in found:
+    for display, problem in found:
         snippet = parsed[display] if problem is None else ParsedSnippet((), (problem,), ())
         specs += snippet.specs
         problems += snippet.problems
     return specs, problems
+
+
+def parsed_snippets(read: dict[str, tuple[Path]], memo: ParseMemo | None, files: FileDigests | None) -> dict[str, "ParsedSnippet"]:
+    """``parse_snippet`` of each file ``{display: (path,)}``, from the memo where the same bytes were parsed."""
+    return (memo or ParseMemo()).file_values("snippet", read, files or FileDigests(),
+                                             lambda display, data: parse_snippet(display, data[0]))
 
 
 @dataclass(frozen=True)
@@ -87,11 +91,15 @@ class ParsedSnippet:
     specs: tuple[CheckSpec, ...]
     problems: tuple[Diagnostic, ...]
     imports: tuple[str, ...]
+    readable: bool = True
 
 
-def parse_snippet(display: str, data: bytes) -> ParsedSnippet:
-    """A snippet's bytes, parsed once for both its checks and its imports (``discover`` and
-    ``snippet_imports`` find the same value in the memo: a clean build parsed every snippet twice)."""
+def parse_snippet(display: str, data: bytes | None) -> ParsedSnippet:
+    """A snippet's bytes (None: not a readable file), parsed once for both its checks and its imports
+    (``discover`` and ``snippet_imports`` find the same value in the memo: a clean build parsed
+    every snippet twice)."""
+    if data is None:
+        return ParsedSnippet((), (Diagnostic(display, 0, "cannot read the snippet; check its permissions"),), (), readable=False)
     try:
         tree = ast.parse(_source(data), filename=display)
     except (SyntaxError, UnicodeDecodeError) as exc:
@@ -177,17 +185,14 @@ def helpers_of_every_file(root: Path, imports: dict[Path, list[str]]) -> dict[Pa
     return closures
 
 
-def snippet_imports(root: Path, memo: ParseMemo) -> dict[Path, list[str]]:
+def snippet_imports(root: Path, memo: ParseMemo, files: FileDigests | None = None) -> dict[Path, list[str]]:
     """``imported_modules`` of every file in runnable_snippets/, from ``memo`` where the same bytes were
-    parsed before: what ``local_imports`` looks up (one lookup for all, not one per snippet)."""
+    parsed before: what ``local_imports`` looks up (one lookup for all, not one per snippet). A file
+    that cannot be read is left out (``local_imports`` reads it itself, and finds no imports)."""
     folder = root / HELPERS_DIR
-    data = {}
-    for file in sorted(folder.glob("*.py")) if folder.is_dir() else ():
-        try:
-            data[file] = (f"{HELPERS_DIR}/{file.name}", file.read_bytes())  # as ``discover`` parses it
-        except OSError:
-            continue  # local_imports reads it itself (and finds no imports)
-    return {file: list(parsed.imports) for file, parsed in memo.results(parse_snippet, data).items()}
+    read = {f"{HELPERS_DIR}/{file.name}": (file,) for file in sorted(folder.glob("*.py"))} if folder.is_dir() else {}
+    parsed = parsed_snippets(read, memo, files)
+    return {file: list(parsed[display].imports) for display, (file,) in read.items() if parsed[display].readable}
 
 
 def imported_modules(file: Path) -> list[str]:

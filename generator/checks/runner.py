@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
+from ..file_digests import FileDigests
 from ..memo import ParseMemo
 from .discover import HELPERS_DIR, CheckSpec, content_hash, helpers_of_every_file, local_imports, snippet_imports
 from .results import CheckResult
@@ -149,15 +150,19 @@ def evaluator_files() -> list[Path]:
 
 class SnippetSources:
     """The bytes a snippet's cache key is made of (the file, the helpers it imports and the evaluator),
-    read and parsed once per file however many checks the file holds."""
+    read and parsed once per file however many checks the file holds. With a memo, every file's
+    digest is looked up at once, by the digests of its bytes and its helpers' (``files``: those a
+    long-lived caller keeps, so that an unchanged snippet is not even read)."""
 
-    def __init__(self, root: Path, evaluator: list[Path] | None = None, memo: ParseMemo | None = None) -> None:
+    def __init__(self, root: Path, evaluator: list[Path] | None = None, memo: ParseMemo | None = None,
+                 files: FileDigests | None = None) -> None:
         self.root = root
         self._parts: dict[str, tuple[bytes, ...]] = {}
-        self._digests: dict[str, str] = {}
+        self._digests: dict[str, str] | None = None if memo is not None else {}
         self._evaluator = evaluator
         self._evaluator_hash: bytes | None = None
         self._memo = memo
+        self._files = files or FileDigests()
         self._imports: dict[Path, list[str]] | None = None
         self._helpers_of: dict[Path, list[Path]] | None = None
         self._helpers: dict[Path, bytes] = {}
@@ -166,7 +171,7 @@ class SnippetSources:
         """What each snippet file imports, kept across calls; with a memo, every file's, looked up at
         once (found, not parsed, where the file is unchanged); without, filled in as files are met."""
         if self._imports is None:
-            self._imports = {} if self._memo is None else snippet_imports(self.root, self._memo)
+            self._imports = {} if self._memo is None else snippet_imports(self.root, self._memo, self._files)
         return self._imports
 
     def helpers(self, file: Path) -> list[Path]:
@@ -189,9 +194,26 @@ class SnippetSources:
     def digest(self, relative: str) -> str:
         """The hash of ``parts``, once per file (hashing a snippet and its helpers once per check was
         a tenth of an edit's build at 750 notes)."""
+        if self._digests is None:
+            self._digests = self._every_digest()
         if relative not in self._digests:
             self._digests[relative] = content_hash(*self.parts(relative))
         return self._digests[relative]
+
+    def _every_digest(self) -> dict[str, str]:
+        """``digest`` of every file of the folder, from the memo where the file and its helpers hold
+        the bytes they held when it was computed (reading and hashing 3,000 snippets was most of an
+        edit's check lookup at 3,000 notes). The same hash as ``parts`` gives: a value is made from
+        the bytes it is kept under."""
+        made_of = {f"{HELPERS_DIR}/{file.name}": (file, *self.helpers(file)) for file in self.imports()}
+        evaluator = self.evaluator_hash()
+
+        def compute(relative: str, contents: tuple[bytes | None, ...]) -> str:
+            if any(data is None for data in contents):  # unreadable now: as ``parts`` would fail
+                return content_hash(*self.parts(relative))
+            return content_hash(*contents, evaluator)
+
+        return self._memo.file_values("snippet digest", made_of, self._files, compute, extra=evaluator.decode())
 
     def _helper(self, file: Path) -> bytes:
         """A helper module's bytes, read once (every snippet imports the harness)."""

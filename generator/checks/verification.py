@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ..content_cache import digest
+from ..file_digests import FileDigests
 from ..memo import ParseMemo
 from ..model import KnowledgeBase
 from ..project import Project
@@ -118,12 +119,14 @@ def _worst(statuses: list[str]) -> str:
     return "passed"
 
 
-def verification(project: Project, kb: KnowledgeBase, specs: list[CheckSpec], memo: ParseMemo | None = None) -> Verification:
+def verification(project: Project, kb: KnowledgeBase, specs: list[CheckSpec], memo: ParseMemo | None = None,
+                 files: FileDigests | None = None) -> Verification:
     """Recorded results that still belong to the current snippet and equations; the rest count as not run.
-    ``memo``: where the snippets' imports, which the results' keys follow, were parsed before."""
+    ``memo``: where the snippets' imports, which the results' keys follow, were parsed before, and
+    their digests computed; ``files``: the files' digests a long-lived caller keeps."""
     note_tex = {f"{n.key}/{f.label}": f.tex for n in kb.notes.values() for f in n.formulas if f.label}
     recorded = load_results(project.check_results, memo)
-    current, sources = {}, SnippetSources(project.root, memo=memo)
+    current, sources = {}, SnippetSources(project.root, memo=memo, files=files)
     for spec in specs:
         result = recorded.get(spec.id)
         if result is None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..content_cache import digest
 from ..diagnostics import Diagnostic
+from ..file_digests import FileDigests
 from ..markdown_scan import Scan, scan
 from ..memo import ParseMemo
 from .frontmatter import FrontMatter, FrontMatterError, split
@@ -24,23 +25,31 @@ class NoteSource:
     digest: str = ""  # of the key, path and text it was parsed from: what it is made of
 
 
-def read_notes(notes_dir: Path, display_dir: str = "notes", memo: ParseMemo | None = None) -> tuple[list[NoteSource], list[Diagnostic]]:
+def read_notes(notes_dir: Path, display_dir: str = "notes", memo: ParseMemo | None = None,
+               files: FileDigests | None = None) -> tuple[list[NoteSource], list[Diagnostic]]:
     """Every ``*.md`` directly in ``notes_dir``, sorted by key, and the problems met reading them.
-    ``memo``: where notes parsed before (same text, same path) are found instead of parsed again."""
-    files = [(file, f"{display_dir}/{file.name}") for file in sorted(notes_dir.glob("*.md"))]
-    read = {display: _read_text(file, display) for file, display in files}
-    parsed = (memo or ParseMemo()).results(parse_note, {display: (file.stem, display, read[display][0])
-                                                        for file, display in files if not read[display][1]})
+    ``memo``: where notes parsed before (same bytes, same path) are found instead of parsed again;
+    ``files``: the files' digests a long-lived caller keeps (an unchanged note is not even read)."""
+    paths = {f"{display_dir}/{file.name}": file for file in sorted(notes_dir.glob("*.md"))}
+    parsed = (memo or ParseMemo()).file_values("note", {display: (file,) for display, file in paths.items()},
+                                               files or FileDigests(), lambda display, data: _parse_file(paths[display], display, data[0]))
     sources, problems = [], []
-    for file, display in files:
-        problem = read[display][1]
-        source, file_problems = _unreadable(file.stem, display, problem) if problem else parsed[display]
+    for display in paths:
+        source, file_problems = parsed[display]
         sources.append(source)
         problems += file_problems
     for file in sorted(notes_dir.glob("*/**/*.md")):
         problems.append(Diagnostic(f"{display_dir}/{file.relative_to(notes_dir).as_posix()}", 0,
                                    f"notes live directly in {display_dir}/ as <key>.md; move it to {display_dir}/{file.name}"))
     return sources, problems
+
+
+def _parse_file(file: Path, display_path: str, data: bytes | None) -> tuple[NoteSource, tuple[Diagnostic, ...]]:
+    """A note file's bytes (None: not a readable regular file) parsed, or the problem with them."""
+    text, problem = ("", _not_a_file(file, display_path)) if data is None else _decoded(data, display_path)
+    if problem:
+        return _unreadable(file.stem, display_path, problem)
+    return parse_note(file.stem, display_path, text)
 
 
 def read_note(file: Path, display_path: str, memo: ParseMemo | None = None) -> tuple[NoteSource, list[Diagnostic]]:
@@ -69,12 +78,27 @@ def _unreadable(key: str, display_path: str, problem: Diagnostic) -> tuple[NoteS
 
 
 def _read_text(file: Path, display_path: str) -> tuple[str, Diagnostic | None]:
+    if file.is_symlink():
+        return "", _not_a_file(file, display_path)
     try:
-        if file.is_symlink():
-            return "", Diagnostic(display_path, 0, "notes must be regular files, not symbolic links")
         data = file.read_bytes()
+    except OSError:
+        return "", _not_a_file(file, display_path)
+    return _decoded(data, display_path)
+
+
+def _not_a_file(file: Path, display_path: str) -> Diagnostic:
+    """Why a note could not be read as a regular file."""
+    if file.is_symlink():
+        return Diagnostic(display_path, 0, "notes must be regular files, not symbolic links")
+    try:
+        file.read_bytes()
     except OSError as exc:
-        return "", Diagnostic(display_path, 0, f"cannot read the note: {exc.strerror}")
+        return Diagnostic(display_path, 0, f"cannot read the note: {exc.strerror}")
+    return Diagnostic(display_path, 0, "the note changed while it was read; save it again")
+
+
+def _decoded(data: bytes, display_path: str) -> tuple[str, Diagnostic | None]:
     if len(data) > MAX_NOTE_BYTES:
         return "", Diagnostic(display_path, 0, f"the note is {len(data):,} bytes; a note may be at most {MAX_NOTE_BYTES:,} (split it or move data out)")
     try:
