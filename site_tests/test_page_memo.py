@@ -4,6 +4,7 @@ to one note's text renders that note's page alone."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import shutil
 
 import pytest
@@ -14,6 +15,8 @@ from generator.checks.results import CheckResult, load_results, save_results
 from generator.checks.verification import Verification, verification
 from generator.load import load
 from generator.memo import ParseMemo
+from generator.model import Note
+from generator.render import views
 from generator.render.pages import render_pages
 
 
@@ -66,7 +69,76 @@ def test_an_edit_to_a_notes_text_renders_that_page_alone(warm, katex):
     edit(project.notes / "alpha2020first.md", "## Idea", "## Idea\n\nOne more sentence.")
     assert same_as_from_scratch(project, katex, memo) == 1
     edit(project.notes / "alpha2020first.md", "One more sentence.", "Another sentence.")
+    views_made = memo.computed.get("index page keys", 0)
     assert index_pages_rendered(project, katex, memo) == 0  # no list shows a note's prose
+    assert memo.computed.get("index page keys", 0) == views_made  # nor were the lists' views made again
+
+
+def changed(value):
+    """Another value of a note's field, of the same kind (None: no other value to try)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        return value + " changed"
+    if isinstance(value, dt.date):
+        return value + dt.timedelta(days=1)
+    if isinstance(value, tuple):
+        return value[:-1] if value else None
+    if dataclasses.is_dataclass(value):
+        first = dataclasses.fields(value)[0].name
+        return dataclasses.replace(value, **{first: changed(getattr(value, first)) or getattr(value, first) + 1})
+    return None
+
+
+def index_pages(kb, checked) -> dict[str, str]:
+    return {page: text for page, text in render_pages(kb, checked).items() if not page.startswith("notes/")}
+
+
+def test_what_the_index_pages_show_of_a_note_is_in_their_inputs(warm, katex):
+    """``views.index_inputs`` stands for all that the index pages read: each field of each note (and
+    of each of its formulas, and each pair of its reasons), changed alone, changes the digest when
+    it changes an index page; and where a formula stands in the text changes neither."""
+    project, _ = warm
+    kb, checked = knowledge(project, katex)
+    specs = list(checked.specs)
+    before, digest_before = index_pages(kb, checked), views.index_inputs(kb, checked)
+
+    def variants(note: Note):
+        for field in dataclasses.fields(Note):
+            value = getattr(note, field.name)
+            if field.name in ("key", "source"):  # the key names the note; the source is no part of its equality
+                continue
+            if isinstance(value, tuple) and value and (dataclasses.is_dataclass(value[0]) or isinstance(value[0], tuple)):
+                for k, item in enumerate(value):  # a formula, a citation, a (label, reason) pair: each part of each
+                    parts = dataclasses.fields(item) if dataclasses.is_dataclass(item) else range(len(item))
+                    for part in parts:
+                        name = getattr(part, "name", part)
+                        old = getattr(item, name) if dataclasses.is_dataclass(item) else item[name]
+                        new = changed(old) if not isinstance(old, int) else old + 1
+                        if new is None:
+                            continue
+                        item_changed = dataclasses.replace(item, **{name: new}) if dataclasses.is_dataclass(item) else \
+                            item[:name] + (new,) + item[name + 1:]
+                        yield f"{field.name}[{k}].{name}", dataclasses.replace(note, **{field.name: value[:k] + (item_changed,) + value[k + 1:]})
+            new = changed(value)
+            if new is not None:
+                yield field.name, dataclasses.replace(note, **{field.name: new})
+
+    shown = 0
+    for key, note in kb.notes.items():
+        for what, variant in variants(note):
+            other = dataclasses.replace(kb, notes={**kb.notes, key: variant})
+            try:
+                other_checked = verification(project, other, specs)
+                pages = index_pages(other, other_checked)
+            except (KeyError, StopIteration, ValueError):  # a change no valid knowledge base can hold (a tag with no category)
+                continue
+            if pages != before:
+                shown += 1
+                assert views.index_inputs(other, other_checked) != digest_before, f"{key}: {what} changes an index page"
+            if what.startswith("formulas[") and what.endswith((".line", ".start", ".end")):
+                assert views.index_inputs(other, other_checked) == digest_before, f"{key}: {what} is no part of a list"
+    assert shown >= 10  # the test changes what the lists show: tags, titles, dates, counts, summaries, equations
 
 
 @pytest.mark.parametrize("path, old, new, pages", [

@@ -1,7 +1,9 @@
 """Render every page of the site from the knowledge base, as a dict of docs path -> Markdown."""
 from __future__ import annotations
 
+import functools
 import html
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
@@ -36,25 +38,14 @@ def render_pages(kb: KnowledgeBase, verification: Verification, bytecode: Path |
     """Every page's Markdown by docs path. ``memo``: where pages rendered before are found: a note
     page by the digest of what it reads (``views.note_inputs``), so an edit renders the pages it
     touches (the edited note's, and every one when a shared input, the bibliography or the
-    taxonomy, changes); an index page, which lists every note, by its view (computed each time,
-    rendered only when it changed: a prose edit changes no list)."""
+    taxonomy, changes); the index pages, which list every note, all at once by the digest of what
+    they read (``views.index_inputs``: a prose edit changes none of it), else each by its view
+    (computed, and rendered only when it changed: a tag edit renders the pages that list the tag)."""
     env = environment(bytecode)
-    rows: dict = {}  # each note's row in the category tables, made once per page depth
-    listed = [views.category_view(kb, c.slug, urls.CATEGORIES, rows) for c in kb.taxonomy.categories]
-    index = {  # docs path -> (template, what it prints)
-        urls.HOME: ("home.md.j2", {"home": views.home(kb, verification, listed)}),
-        urls.CATEGORIES: ("categories.md.j2", {"categories": listed}),
-        urls.TIMELINE: ("timeline.md.j2", {"years": views.timeline(kb)}),
-        urls.BIBLIOGRAPHY: ("bibliography.md.j2", {"entries": views.bibliography(kb),
-                                                   "bib_file": urls.md_link(urls.BIBLIOGRAPHY, urls.BIBTEX_FILE)}),
-        urls.VERIFICATION: ("verification.md.j2", {"page": views.verification_page(kb, verification)}),
-    }
-    for c in kb.taxonomy.categories:
-        page = urls.category_page(c.slug)
-        index[page] = ("category.md.j2", {"category": views.category_view(kb, c.slug, page, rows)})
+    index = index_contexts(kb, verification)
 
     def render_index(page: str) -> str:
-        template, context = index[page]
+        template, context = index()[page]
         return env.get_template(template).render(**context)
 
     note = env.get_template("note.md.j2")
@@ -63,16 +54,41 @@ def render_pages(kb: KnowledgeBase, verification: Verification, bytecode: Path |
         return note.render(note=views.note_view(kb, kb.notes[key], verification))
 
     if memo is None:
-        pages = {page: render_index(page) for page in index}
+        pages = {page: render_index(page) for page in index()}
         rendered = {key: render(key) for key in kb.notes}
     else:
-        pages = memo.values("index page", {page: digest(page, template, repr(context)) for page, (template, context) in index.items()},
-                            render_index)
+        # each index page's key, found by what the index pages read; its views made only when that changed
+        keys = memo.values("index page keys", {"index": views.index_inputs(kb, verification)},
+                           lambda _: {page: digest(page, template, repr(context)) for page, (template, context) in index().items()})["index"]
+        pages = memo.values("index page", keys, render_index)
         shared = views.shared_note_inputs(kb)
         inputs = {key: digest(shared, views.note_inputs(kb, n, verification)) for key, n in kb.notes.items()}
         rendered = memo.values("note page", inputs, render)
     pages.update((urls.note_page(key), text) for key, text in rendered.items())
     return pages
+
+
+def index_contexts(kb: KnowledgeBase, verification: Verification) -> Callable[[], dict[str, tuple[str, dict]]]:
+    """The index pages (home, categories, timeline, bibliography, verification, each category):
+    docs path -> (template, what it prints), made on the first call, once."""
+    @functools.cache
+    def contexts() -> dict[str, tuple[str, dict]]:
+        rows: dict = {}  # each note's row in the category tables, made once per page depth
+        listed = [views.category_view(kb, c.slug, urls.CATEGORIES, rows) for c in kb.taxonomy.categories]
+        index = {
+            urls.HOME: ("home.md.j2", {"home": views.home(kb, verification, listed)}),
+            urls.CATEGORIES: ("categories.md.j2", {"categories": listed}),
+            urls.TIMELINE: ("timeline.md.j2", {"years": views.timeline(kb)}),
+            urls.BIBLIOGRAPHY: ("bibliography.md.j2", {"entries": views.bibliography(kb),
+                                                       "bib_file": urls.md_link(urls.BIBLIOGRAPHY, urls.BIBTEX_FILE)}),
+            urls.VERIFICATION: ("verification.md.j2", {"page": views.verification_page(kb, verification)}),
+        }
+        for c in kb.taxonomy.categories:
+            page = urls.category_page(c.slug)
+            index[page] = ("category.md.j2", {"category": views.category_view(kb, c.slug, page, rows)})
+        return index
+
+    return contexts
 
 
 def navigation(kb: KnowledgeBase) -> list:

@@ -217,6 +217,19 @@ def note_inputs(kb: KnowledgeBase, note: Note, verification: Verification) -> st
                   verification.inputs_of_note(note.key, tuple(f"{note.key}/{f.label}" for f in note.formulas if f.label)))
 
 
+def index_inputs(kb: KnowledgeBase, verification: Verification) -> str:
+    """All that the index pages (``pages.index_contexts``) read, as a digest: the knowledge base but
+    the notes' prose and what is found in it (citations, figures, where a formula is: lists show
+    none of these, so a prose edit leaves the digest as it was), the checks and their results.
+    Keep in step with the index views: a value they read that is not here leaves a list stale
+    (``test_page_memo`` changes each field of a note and compares)."""
+    notes = (repr((n.key, n.path, n.lang, n.categories, n.tldr, n.citations, n.related, n.added, n.title, n.unchecked,
+                   n.not_evaluated, tuple((f.label, f.tex, f.display) for f in n.formulas if f.label)))
+             for n in kb.notes.values())
+    results = (f"{check}={result.identity}" for check, result in sorted(verification.results.items()))
+    return digest(repr(kb.taxonomy), repr(sorted(kb.references.items())), repr(verification.specs), *results, "notes", *notes)
+
+
 def category_view(kb: KnowledgeBase, slug: str, from_docs: str, made: dict[tuple[str, str], Row] | None = None) -> CategoryView:
     """``made``: the rows made so far for other categories, by note and link, filled in (a note's row
     is the same in each category it is tagged with, and on each page at the same depth)."""
