@@ -22,7 +22,7 @@ def inputs_digest(project: Project, site_url: str | None, fingerprint: str | Non
     generator's own). ``files_seen``: the files' digests a long-lived caller kept from its last build."""
     digest = hashlib.sha256(f"{fingerprint or generator_fingerprint()}\0{site_url or ''}\0".encode())
     files = [project.taxonomy, project.bibliography, project.mkdocs_config, project.check_results]
-    files += sorted(project.notes.rglob("*.md")) + sorted(project.snippets.glob("*.py"))
+    files += sorted(project.notes.rglob("*.md"), key=str) + sorted(project.snippets.glob("*.py"), key=str)
     files_seen = files_seen or FileDigests()
     for file in files:
         digest.update(project.display(file).encode() + b"\0" + files_seen.digest(file))

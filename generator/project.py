@@ -1,6 +1,7 @@
 """Where a knowledge base's inputs and outputs live, relative to its root folder."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,9 @@ class Project:
 
     def display(self, path: Path) -> str:
         """``path`` as messages show it: relative to the root."""
+        text, root = str(path), str(self.root)
+        if text.startswith(root + os.sep):  # what ``relative_to`` gives, for a fraction of its cost (once per input per build)
+            return text[len(root) + len(os.sep):]
         try:
             return str(path.relative_to(self.root))
         except ValueError:

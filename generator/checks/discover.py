@@ -58,7 +58,7 @@ def discover(root: Path, note_keys: set[str], memo: ParseMemo | None = None,
     folder = root / HELPERS_DIR
     found: list[tuple[str, Diagnostic | None]] = []  # each snippet, with a symbolic link's problem, in file order
     read: dict[str, tuple[Path]] = {}  # what is parsed: the snippets, and with a memo the other files
-    for file in sorted(folder.glob("*.py")) if folder.is_dir() else ():
+    for file in sorted(folder.glob("*.py"), key=str) if folder.is_dir() else ():
         display = f"{HELPERS_DIR}/{file.name}"
         if file.is_symlink():
             found.append((display, Diagnostic(display, 0, "snippets must be regular files in the repository, not symbolic links; copy the code in")))
@@ -181,7 +181,7 @@ def helpers_of_every_file(root: Path, imports: dict[Path, list[str]]) -> dict[Pa
                 if candidate != file and candidate not in found:
                     found.add(candidate)
                     pending.append(candidate)
-        closures[file] = sorted(found)
+        closures[file] = sorted(found, key=str)
     return closures
 
 
@@ -190,7 +190,7 @@ def snippet_imports(root: Path, memo: ParseMemo, files: FileDigests | None = Non
     parsed before: what ``local_imports`` looks up (one lookup for all, not one per snippet). A file
     that cannot be read is left out (``local_imports`` reads it itself, and finds no imports)."""
     folder = root / HELPERS_DIR
-    read = {f"{HELPERS_DIR}/{file.name}": (file,) for file in sorted(folder.glob("*.py"))} if folder.is_dir() else {}
+    read = {f"{HELPERS_DIR}/{file.name}": (file,) for file in sorted(folder.glob("*.py"), key=str)} if folder.is_dir() else {}
     parsed = parsed_snippets(read, memo, files)
     return {file: list(parsed[display].imports) for display, (file,) in read.items() if parsed[display].readable}
 

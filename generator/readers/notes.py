@@ -30,7 +30,7 @@ def read_notes(notes_dir: Path, display_dir: str = "notes", memo: ParseMemo | No
     """Every ``*.md`` directly in ``notes_dir``, sorted by key, and the problems met reading them.
     ``memo``: where notes parsed before (same bytes, same path) are found instead of parsed again;
     ``files``: the files' digests a long-lived caller keeps (an unchanged note is not even read)."""
-    paths = {f"{display_dir}/{file.name}": file for file in sorted(notes_dir.glob("*.md"))}
+    paths = {f"{display_dir}/{file.name}": file for file in sorted(notes_dir.glob("*.md"), key=str)}
     parsed = (memo or ParseMemo()).file_values("note", {display: (file,) for display, file in paths.items()},
                                                files or FileDigests(), lambda display, data: _parse_file(paths[display], display, data[0]))
     sources, problems = [], []
