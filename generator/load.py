@@ -35,7 +35,7 @@ def load(project: Project, katex: Katex, only: frozenset[str] | None = None, mem
     references, bib_problems = read_bibliography(project.bibliography, project.display(project.bibliography), memo)
     sources, read_problems = read_notes(project.notes, project.display(project.notes), memo, files)
     problems = taxonomy_problems + bib_problems + read_problems
-    problems += validate_notes(sources, taxonomy, references, only)
+    problems += validate_notes(sources, taxonomy, references, only, memo)
     selected = sources if only is None else [s for s in sources if s.key in only]
     problems += check_formulas(selected, katex)
     if only is not None:

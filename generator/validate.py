@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .content_cache import digest
 from .diagnostics import Diagnostic, did_you_mean
+from .memo import ParseMemo
 from .model import LANGUAGES, CitationCount, Note, Reference, Taxonomy
 from .readers.notes import NoteSource
 
@@ -60,13 +62,23 @@ class Context:
 
 
 def validate_notes(sources: list[NoteSource], taxonomy: Taxonomy, references: dict[str, Reference],
-                   only: frozenset[str] | None = None) -> list[Diagnostic]:
-    """Validate every note (or the notes keyed in ``only``) against all of them."""
+                   only: frozenset[str] | None = None, memo: ParseMemo | None = None) -> list[Diagnostic]:
+    """Validate every note (or the notes keyed in ``only``) against all of them. ``memo``: where a
+    note's problems are found when neither the note nor what it is validated against (the taxonomy,
+    the keys of the bibliography and of the notes) changed: validating 3,000 unchanged notes was a
+    tenth of an edit's build."""
     context = Context(taxonomy, references, frozenset(s.key for s in sources))
     problems = _duplicate_keys(sources)
-    for source in sources:
-        if source.front is not None and (only is None or source.key in only):
-            problems += validate_note(source, context)
+    selected = [s for s in sources if s.front is not None and (only is None or s.key in only)]
+    # a source made in code has no digest to be found by: validated every time
+    found = {s.path: validate_note(s, context) for s in selected if memo is None or not s.digest}
+    if memo is not None:
+        frame = digest(repr(taxonomy), "\0".join(sorted(references)), "\0".join(sorted(context.note_keys)))
+        by_path = {s.path: s for s in selected}
+        found.update(memo.values("note problems", {s.path: digest(frame, s.digest) for s in selected if s.digest},
+                                 lambda path: validate_note(by_path[path], context)))
+    for source in selected:
+        problems += found[source.path]
     return problems
 
 

@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import FIXTURES, REPO, edit, make_project
 from hypothesis import given
@@ -50,8 +51,9 @@ def test_a_second_run_on_an_unchanged_knowledge_base_parses_nothing(tmp_path):
     first = cached_memo(project.cache)
     everything = read_everything(project, first)
     # notes, taxonomy.yml, references.bib, the two snippet files (each parsed once for its checks and
-    # its imports), and the digest of each with its helpers (which the checks' cache keys start from)
-    assert first.parsed == 3 + 1 + 1 + 2 + 2
+    # its imports), the digest of each with its helpers (which the checks' cache keys start from), and
+    # each note's validation problems
+    assert first.parsed == 3 + 1 + 1 + 2 + 2 + 3
     again = cached_memo(project.cache)  # as a later command opens it
     assert read_everything(project, again) == everything
     assert again.parsed == 0
@@ -75,8 +77,9 @@ def test_an_edited_note_bibliography_and_snippet_are_parsed_again_and_seen(tmp_p
     edit(project.snippets / "beta2021second.py", "def check_relu_from_the_note", "def check_relu_renamed")
     memo = cached_memo(project.cache)
     loaded, specs, _, _ = read_everything(project, memo)
-    # the note, the bibliography, the taxonomy, the snippet (its checks and imports at once) and its digest
-    assert memo.parsed == 5
+    # the note, the bibliography, the taxonomy, the snippet (its checks and imports at once) and its
+    # digest, and the three notes' problems (validated against the changed taxonomy)
+    assert memo.parsed == 5 + 3
     assert "recsys" in loaded.kb.notes["beta2021second"].categories
     assert any(r.title == "A Third Paper, Retitled" for r in loaded.kb.references.values())
     assert any(c.description == "Machines that see." for c in loaded.kb.taxonomy.categories)
@@ -113,12 +116,32 @@ def test_with_the_digests_kept_only_the_edited_inputs_are_read(tmp_path, monkeyp
     assert [s.function for s in after[1]] == ["check_relu_renamed"]
 
 
+@pytest.mark.parametrize("path, old, new, problem", [
+    ("references.bib", "@misc{gamma2019third,", "@misc{gamma2019renamed,", "[@gamma2019third] cites a key"),
+    ("taxonomy.yml", "  - slug: optimization", "  - slug: optimisation", "unknown tag 'optimization'"),
+    ("notes/beta2021second.md", "tags: [cv, recsys]", "tags: [cv, recsys]\nrelated: [script2022title]", ""),
+], ids=["a-cited-entry-renamed", "a-tag-renamed", "another-note-edited"])
+def test_a_notes_problems_are_found_again_only_against_the_same_keys_and_taxonomy(tmp_path, path, old, new, problem):
+    """The memo keeps each note's validation problems by the note and what it is validated against
+    (the taxonomy, the keys of the bibliography and of the notes): an edit to any of these finds the
+    problems a fresh validation finds, in unchanged notes too."""
+    project = make_project(tmp_path)
+    memo = ParseMemo()
+    first = [str(p) for p in load(project, Katex(), memo=memo).problems]
+    edit(project.root / path, old, new)
+    again = [str(p) for p in load(project, Katex(), memo=memo).problems]
+    assert again == [str(p) for p in load(project, Katex()).problems]
+    assert (problem in "\n".join(again)) and (not problem or problem not in "\n".join(first))
+    if not problem:  # only the edited note was validated again
+        assert memo.computed["note problems"] == 3 + 1
+
+
 def test_an_entry_that_cannot_be_read_back_is_a_miss(tmp_path):
     project = with_snippets(make_project(tmp_path))
     expected = read_everything(project, cached_memo(project.cache))
     with sqlite3.connect(project.cache / "content.sqlite") as db:
         count = db.execute("SELECT count(*) FROM entry").fetchone()[0]
-        db.execute("UPDATE entry SET value = substr(value, 1, 20)")  # truncated pickles
+        db.execute("UPDATE entry SET value = substr(value, 1, length(value) - 1)")  # truncated pickles (a short one too)
         db.execute("UPDATE entry SET value = 'text, not a pickle' WHERE rowid % 2 = 0")
     memo = cached_memo(project.cache)
     assert read_everything(project, memo) == expected
@@ -131,7 +154,7 @@ def test_another_generator_parses_again(tmp_path, monkeypatch):
     monkeypatch.setattr(fingerprint, "generator_fingerprint", lambda: "a changed generator")
     memo = cached_memo(project.cache)
     assert read_everything(project, memo) == expected
-    assert memo.parsed == 9
+    assert memo.parsed == 12
     store = ContentCache(tmp_path / "c.sqlite")
     ParseMemo(store, "v1").one(parse_note, "k", "notes/k.md", "---\ntags: [a]\n---\nbody\n")
     assert ParseMemo(store, "v1").parsed == 0
