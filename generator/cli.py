@@ -12,6 +12,7 @@ from .formulas import cached_katex
 from .load import load
 from .memo import cached_memo
 from .project import Project
+from .search import BUNDLE_PAGES
 
 
 def report(problems: list[Diagnostic], out=None, consequence: str = "nothing was written", strict: bool = False) -> int:
@@ -66,7 +67,7 @@ def cmd_build(project: Project, args) -> int:
     from .site_build import build
 
     started = time.perf_counter()
-    code = report(build(project, site_url=args.site_url, jobs=args.jobs))
+    code = report(build(project, site_url=args.site_url, jobs=args.jobs, search_bundle_pages=args.search_bundle_pages))
     if code == 0:
         print(f"built {project.display(project.site)}/ in {time.perf_counter() - started:.1f} s")
     return code
@@ -161,7 +162,18 @@ def cmd_new(project: Project, args) -> int:
 def cmd_serve(project: Project, args) -> int:
     from .serve import serve
 
-    return serve(project, host=args.host, port=args.port, report=report)
+    return serve(project, host=args.host, port=args.port, report=report, search_bundle_pages=args.search_bundle_pages)
+
+
+def positive(text: str) -> int:
+    """An argument that must be a whole number above zero."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number above zero, not {text!r}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
                               "the theme's instant navigation follows links only to pages listed under it")
     build_parser.add_argument("-j", "--jobs", type=int, metavar="N", help="processes a clean build renders pages with "
                               "(default: the usable CPUs once there are 40 pages; 1 renders in this process)")
+    for command in (build_parser, serve_parser := commands.add_parser("serve", help="build, serve on localhost, rebuild on edits")):
+        command.add_argument("--search-bundle-pages", type=positive, default=BUNDLE_PAGES, metavar="N",
+                             help=f"the most pages of one language in one search bundle (default {BUNDLE_PAGES}); a language with more is "
+                                  "cut into parts, indexed one at a time: Pagefind holds a bundle in memory while it writes it (about "
+                                  "0.55 MB a page), but a reader's first search waits for every part (1200 keeps a 3,000-note build "
+                                  "under 1 GB, and about doubles the first search's time)")
     check_parser = commands.add_parser("check", help="run the equation checks in runnable_snippets/, each isolated, cached")
     check_parser.add_argument("targets", nargs="*", metavar="KEY|EQUATION-ID", help="note keys, equation ids or check ids (default: all)")
     check_parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when an NVIDIA driver is present")
@@ -191,7 +209,6 @@ def main(argv: list[str] | None = None) -> int:
     source = new_parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--bib", type=Path, metavar="FILE", help="a file with the BibTeX entry (as Zotero or Google Scholar export it); - reads standard input")
     source.add_argument("--arxiv", metavar="ID", help="fetch the entry from the arXiv API, e.g. 1706.03762")
-    serve_parser = commands.add_parser("serve", help="build, serve on localhost, rebuild on edits")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)

@@ -48,7 +48,9 @@ EXCLUDE_SELECTORS = (".headerlink", ".katex-html", ".md-content__button", ".md-s
 # one run). Readers come first: a language is cut only past the size where one Pagefind process
 # would need about 1.4 GB.
 BUNDLE_PAGES = 2500
-# Pagefind commands run at once (each uses every core; two bound the memory to two bundles')
+# Pagefind commands run at once (each uses every core; two bound the memory to two bundles'). A
+# language is cut into parts to bound the memory, which parts indexed side by side would add up
+# again: once one is, the bundles are written one at a time.
 CONCURRENT_BUNDLES = 2
 
 
@@ -168,8 +170,13 @@ def _missing_extended_build() -> Diagnostic | None:
     return None
 
 
+def concurrent_bundles(bundles: list[str]) -> int:
+    """How many Pagefind commands write ``bundles`` at once: one when a language is cut into parts."""
+    return 1 if any(language_of(bundle) != bundle for bundle in bundles) else CONCURRENT_BUNDLES
+
+
 async def _write_bundles(site: Path, by_bundle: dict[str, list[SearchPage]], background: bool) -> list[Diagnostic]:
-    running = asyncio.Semaphore(CONCURRENT_BUNDLES)
+    running = asyncio.Semaphore(concurrent_bundles(list(by_bundle)))
 
     async def write(bundle: str, pages: list[SearchPage]) -> list[Diagnostic]:
         async with running:

@@ -21,6 +21,7 @@ from .diagnostics import Diagnostic
 from .formulas import cached_katex
 from .memo import cached_memo
 from .project import Project
+from .search import BUNDLE_PAGES
 from .site_build import build, finish_search, markdown_pages
 
 OVERLAY_ID = "papernotes-build-errors"
@@ -57,7 +58,7 @@ class BuildState:
         return any(p.is_error for p in self.problems)
 
 
-def serve(project: Project, host: str, port: int, report: Callable) -> int:
+def serve(project: Project, host: str, port: int, report: Callable, search_bundle_pages: int = BUNDLE_PAGES) -> int:
     from mkdocs.livereload import LiveReloadServer
     from watchdog import events
     from watchdog.observers import Observer
@@ -102,7 +103,7 @@ def serve(project: Project, host: str, port: int, report: Callable) -> int:
     files_seen = FileDigests()  # what each input file held when last read, while it is unchanged
     address = f"http://{host}:{port}/"  # the sitemap lists pages under it, for instant navigation
     state = BuildState()
-    if report(build(project, katex, address, memo=memo, files_seen=files_seen)):
+    if report(build(project, katex, address, memo=memo, files_seen=files_seen, search_bundle_pages=search_bundle_pages)):
         return 1
 
     building = threading.Lock()  # one build at a time; the search step publishes under it
@@ -122,7 +123,8 @@ def serve(project: Project, host: str, port: int, report: Callable) -> int:
         started = time.perf_counter()
         with building:
             # on error the last good site stays
-            state.problems = build(project, katex, address, search=False, memo=memo, files_seen=files_seen)
+            state.problems = build(project, katex, address, search=False, memo=memo, files_seen=files_seen,
+                                   search_bundle_pages=search_bundle_pages)
         if report(state.problems, consequence="the last good site is still served") == 0:
             print(f"rebuilt in {time.perf_counter() - started:.2f} s", flush=True)
             threading.Thread(target=index, daemon=True).start()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from generator.search import MANIFEST, bundles_of, engines, index_search, language_of
+from generator.search import CONCURRENT_BUNDLES, MANIFEST, bundles_of, concurrent_bundles, engines, index_search, language_of
 
 ARTICLE = '<html><head><title>{0}</title></head><body><article class="md-content__inner"><h1>{0}</h1><p>{1}</p></article></body></html>'
 
@@ -27,6 +27,14 @@ def test_a_large_language_is_cut_into_stable_parts():
     again = bundles_of(fewer, bundle_pages=500)
     assert all(again[url] == bundles[url] for url in fewer if url in bundles)
     assert {language_of(b) for b in bundles.values()} == {"en", "zh"}
+
+
+def test_the_parts_of_a_language_are_indexed_one_at_a_time():
+    """A language is cut to bound the memory of the Pagefind command that writes a part: two parts
+    written side by side would add up to the memory of the whole language again."""
+    assert concurrent_bundles(["en", "ru", "zh"]) == CONCURRENT_BUNDLES > 1
+    assert concurrent_bundles(["en.0", "en.1", "ru", "zh"]) == 1
+    assert concurrent_bundles(["en.1"]) == 1  # an incremental build re-indexing one part: alone anyway
 
 
 def test_the_engines_merge_a_languages_parts_and_the_unstemmed_bundles(tmp_path):
@@ -52,3 +60,22 @@ def test_every_page_is_indexed_once_in_its_part(tmp_path):
         assert entry["languages"]["en"]["page_count"] == count
     manifest = json.loads((site / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["engines"] == [sorted(counts)]
+
+
+def test_papernotes_build_cuts_a_language_at_the_pages_asked_for(tmp_path):
+    """``papernotes build --search-bundle-pages N``: the English notes of the fixture, more than N,
+    are indexed in parts, each listed for the browser; a number below one is refused."""
+    import pytest
+    from conftest import make_project
+
+    from generator.cli import main
+
+    project = make_project(tmp_path)
+    note = (project.notes / "alpha2020first.md").read_text(encoding="utf-8")  # a second English note, of an entry without one
+    (project.notes / "gamma2019third.md").write_text(note.replace("[@gamma2019third]", "[@alpha2020first]"), encoding="utf-8")
+    assert main(["--root", str(project.root), "build", "--search-bundle-pages", "1"]) == 0
+    manifest = json.loads((project.site / MANIFEST).read_text(encoding="utf-8"))
+    listed = [bundle for engine in manifest["engines"] for bundle in engine]
+    assert len([b for b in listed if language_of(b) == "en"]) > 1 and all(language_of(b) == b or "." in b for b in listed)
+    with pytest.raises(SystemExit):
+        main(["--root", str(project.root), "build", "--search-bundle-pages", "0"])
