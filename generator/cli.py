@@ -194,8 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--search-bundle-pages", type=positive, default=BUNDLE_PAGES, metavar="N",
                              help=f"the most pages of one language in one search bundle (default {BUNDLE_PAGES}); a language with more is "
                                   "cut into parts, indexed one at a time: Pagefind holds a bundle in memory while it writes it (about "
-                                  "0.55 MB a page), but a reader's first search waits for every part (1200 keeps a 3,000-note build "
-                                  "under 1 GB, and about doubles the first search's time)")
+                                  "0.55 MB a page), but a reader's first search waits for every part (at 3,000 notes, 1200 halves "
+                                  "Pagefind's 1.2 GB, and about doubles the first search's time)")
     check_parser = commands.add_parser("check", help="run the equation checks in runnable_snippets/, each isolated, cached")
     check_parser.add_argument("targets", nargs="*", metavar="KEY|EQUATION-ID", help="note keys, equation ids or check ids (default: all)")
     check_parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when an NVIDIA driver is present")

@@ -60,6 +60,31 @@ class FileDigests:
             self._seen.pop(file, None)
         return value, data
 
+    def one_build(self) -> "FileDigests":
+        """The files as one build sees them: each file's digest taken the first time a stage asks for
+        it, and kept for the rest of the build (as kept by this object across builds), so that every
+        stage works from one view of a file and a file is looked at once per build, not once per
+        stage that reads it (a note twice, a snippet up to four times)."""
+        return _OneBuild(self)
+
 
 def _signature(status) -> tuple[int, ...]:
     return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, status.st_mode)
+
+
+class _OneBuild(FileDigests):
+    def __init__(self, kept: FileDigests) -> None:
+        super().__init__()
+        self._seen = kept._seen  # what is learnt here is kept for the next build
+        self.RACY_NS = kept.RACY_NS
+        self._now: dict[Path, bytes] = {}
+
+    def digest(self, file: Path) -> bytes:
+        if file not in self._now:
+            self._now[file] = super().digest(file)
+        return self._now[file]
+
+    def read(self, file: Path) -> tuple[bytes, bytes | None]:
+        found = super().read(file)
+        self._now[file] = found[0]
+        return found

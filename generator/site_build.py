@@ -50,7 +50,8 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
     search bundle holds (``search.bundles_of``). ``files_seen``: the input files' digests, kept
     across builds by a long-lived caller (``serve``), which reads only the files that changed."""
     fingerprint = generator_fingerprint()  # hashes the generator's files: once per build
-    files_seen = files_seen or FileDigests()  # an input whose parse the memo holds is read once, for this digest
+    # each input looked at once (an input whose parse the memo holds is read once, for this digest)
+    files_seen = (files_seen or FileDigests()).one_build()
     digest = inputs_digest(project, site_url, fingerprint, files_seen)
     unchanged = published_warnings(project, digest)
     if unchanged is not None:  # the published site was built from exactly these inputs

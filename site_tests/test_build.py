@@ -258,6 +258,22 @@ def test_the_digests_a_server_keeps_follow_every_change_to_an_input(tmp_path):
     assert agree()
 
 
+def test_one_build_sees_each_file_once_and_the_next_build_sees_the_change(tmp_path):
+    """``FileDigests.one_build``: every stage of a build works from the digest a file had when the
+    build first looked at it; what that build read is kept for the next, which sees the edit."""
+    file = tmp_path / "note.md"
+    file.write_text("one", encoding="utf-8")
+    kept = FileDigests()
+    kept.RACY_NS = -10**18  # as if read long after the write
+    first = kept.one_build()
+    before = first.digest(file)
+    file.write_text("two, longer", encoding="utf-8")
+    assert first.digest(file) == before  # the same build: the same view
+    assert first.read(file)[1] == b"two, longer" and first.digest(file) != before  # what it read, it sees
+    second = kept.one_build()
+    assert second.digest(file) == first.digest(file) == FileDigests().digest(file)
+
+
 def test_a_file_changed_a_moment_before_it_was_read_is_read_again(tmp_path, monkeypatch):
     """A write in the same clock tick as the read would leave the file's size and times as they
     were: what was read within ``RACY_NS`` of a change is read again the next time, not kept."""
