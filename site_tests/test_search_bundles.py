@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pytest
+from conftest import make_project
+
+from generator.cli import main
 from generator.search import CONCURRENT_BUNDLES, MANIFEST, bundles_of, concurrent_bundles, engines, index_search, language_of
 
 ARTICLE = '<html><head><title>{0}</title></head><body><article class="md-content__inner"><h1>{0}</h1><p>{1}</p></article></body></html>'
@@ -65,11 +69,6 @@ def test_every_page_is_indexed_once_in_its_part(tmp_path):
 def test_papernotes_build_cuts_a_language_at_the_pages_asked_for(tmp_path):
     """``papernotes build --search-bundle-pages N``: the English notes of the fixture, more than N,
     are indexed in parts, each listed for the browser; a number below one is refused."""
-    import pytest
-    from conftest import make_project
-
-    from generator.cli import main
-
     project = make_project(tmp_path)
     note = (project.notes / "alpha2020first.md").read_text(encoding="utf-8")  # a second English note, of an entry without one
     (project.notes / "gamma2019third.md").write_text(note.replace("[@gamma2019third]", "[@alpha2020first]"), encoding="utf-8")
