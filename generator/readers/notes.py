@@ -52,12 +52,9 @@ def _parse_file(file: Path, display_path: str, data: bytes | None) -> tuple[Note
     return parse_note(file.stem, display_path, text)
 
 
-def read_note(file: Path, display_path: str, memo: ParseMemo | None = None) -> tuple[NoteSource, list[Diagnostic]]:
-    text, problem = _read_text(file, display_path)
-    if problem:
-        source, problems = _unreadable(file.stem, display_path, problem)
-    else:
-        source, problems = (memo or ParseMemo()).one(parse_note, file.stem, display_path, text)
+def read_note(file: Path, display_path: str) -> tuple[NoteSource, list[Diagnostic]]:
+    """One note file, read and parsed as ``read_notes`` reads and parses each."""
+    source, problems = _parse_file(file, display_path, FileDigests().read(file)[1])
     return source, list(problems)
 
 
@@ -75,16 +72,6 @@ def parse_note(key: str, display_path: str, text: str) -> tuple[NoteSource, tupl
 
 def _unreadable(key: str, display_path: str, problem: Diagnostic) -> tuple[NoteSource, tuple[Diagnostic, ...]]:
     return NoteSource(key, display_path, None, None), (problem,)
-
-
-def _read_text(file: Path, display_path: str) -> tuple[str, Diagnostic | None]:
-    if file.is_symlink():
-        return "", _not_a_file(file, display_path)
-    try:
-        data = file.read_bytes()
-    except OSError:
-        return "", _not_a_file(file, display_path)
-    return _decoded(data, display_path)
 
 
 def _not_a_file(file: Path, display_path: str) -> Diagnostic:
