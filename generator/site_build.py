@@ -20,7 +20,7 @@ from .content_cache import ContentCache
 from .diagnostics import Diagnostic
 from .file_digests import FileDigests
 from .fingerprint import generator_fingerprint
-from .highlight_cache import HighlightCache
+from .highlight.cache import HighlightCache
 from .formulas import Katex, cached_katex, render_math_in_site
 from .load import Loaded, load
 from .memo import ParseMemo, cached_memo
@@ -261,6 +261,8 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
         config.mdx_configs.setdefault("pymdownx.snippets", {})["base_path"] = [str(project.root)]
         fences = config.mdx_configs.setdefault("pymdownx.superfences", {})
         fences["custom_fences"] = list(fences.get("custom_fences", [])) + highlighter.fences()
+        highlight = config.mdx_configs.setdefault("pymdownx.highlight", {})
+        highlight["extend_pygments_lang"] = list(highlight.get("extend_pygments_lang", [])) + python_lexer()
         config.theme.dirs.insert(0, str(THEME_OVERRIDES))  # what mkdocs' custom_dir does, from the package
         config.theme.dirs[:] = [_listed_quickly(Path(d), project) for d in config.theme.dirs]
         config.plugins["papernotes-theme-bytecode"] = _ThemeBytecode(project.cache / "jinja")
@@ -273,6 +275,22 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
     finally:
         logger.handlers, logger.propagate = saved
     return collect.problems
+
+
+def python_lexer() -> list[dict]:
+    """pymdownx.highlight's ``extend_pygments_lang`` entries that make Python blocks use the
+    lexer of ``highlight.lexer`` (the same tokens as Pygments' own, four times faster), when Pygments
+    finds it (it is a plugin of the installed package); else none, and Pygments' own does the work."""
+    from pygments.lexers import PythonLexer, get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    from .highlight.lexer import ALIAS
+
+    try:
+        get_lexer_by_name(ALIAS)
+    except ClassNotFound:
+        return []
+    return [{"name": alias, "lang": ALIAS} for alias in PythonLexer.aliases if alias.startswith("py")]
 
 
 def _listed_quickly(folder: Path, project: Project) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from .content_cache import ContentCache, digest
+from ..content_cache import ContentCache, digest
 
 
 class HighlightCache:
