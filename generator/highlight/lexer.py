@@ -14,10 +14,12 @@ calls were most of a clean build's highlighting (the checks' code shown on every
    closed last names it. A rule whose action reads the match's groups (``bygroups``, callbacks) is
    matched again on its own, so the action sees the match it always saw.
 
-The joined patterns are made per (state, character) as the text needs them and kept on the class.
-A set of rules that cannot be joined (a backreference, a named group, flags other than the lexer's)
-is tried one by one, as Pygments does. ``site_tests/test_highlight_lexer.py`` compares the tokens
-with ``PythonLexer``'s on every snippet of the repository and on random text.
+The joined patterns are made per (state, character) as the text needs them and kept on the class
+(about 120 for Python, 0.2 s once per process). A rule that cannot be joined (a backreference, a
+named group, flags other than the lexer's) or whose pattern is very long (the identifiers' class of
+every Unicode letter, which would be compiled again into each joined pattern) is matched on its own,
+in its place in the order. ``site_tests/test_highlight_lexer.py`` compares the tokens with
+``PythonLexer``'s on every Python file of the repository and on random text.
 """
 from __future__ import annotations
 
@@ -102,26 +104,49 @@ def _first(sequence, c) -> tuple[list[str] | None, bool]:
 
 
 class _Candidates:
-    """The rules of a state that can match at a character, as one pattern when they join
-    (``rule_of[group]``: the index in the state of the rule whose branch is ``group``)."""
+    """The rules of a state that can match at a character, as ``steps`` tried in order: a step is
+    (match, group -> index of the rule in the state) for rules joined into one pattern, or (match,
+    index) for one rule matched by its own pattern (one that cannot be joined, or whose pattern is
+    so long that compiling it again into every joined pattern would cost more than it saves: the
+    identifier rules, whose class is every Unicode letter)."""
 
-    __slots__ = ("match", "rule_of", "rules")
+    __slots__ = ("steps",)
 
     def __init__(self, rules: list, indices: list[int], flags: int) -> None:
-        self.rules = [rules[i] for i in indices]  # tried one by one when ``match`` is None
-        self.match, self.rule_of = None, {}
-        if not indices:  # joined, no rules would be a pattern that matches everywhere
-            return
-        try:
-            branches, group = [], 1
+        self.steps: list[tuple] = []
+        pending: list[int] = []
+        for index in indices:
+            try:
+                if len(rules[index][0].__self__.pattern) > _LONG:
+                    raise ValueError("long")
+                _branch(rules[index][0].__self__, flags)
+            except ValueError:
+                self._join(rules, pending, flags)
+                self.steps.append((rules[index][0], index))
+            else:
+                pending.append(index)
+        self._join(rules, pending, flags)
+
+    def _join(self, rules: list, indices: list[int], flags: int) -> None:
+        """Add ``indices`` (rules that join) as one step, and empty the list."""
+        if len(indices) == 1:
+            self.steps.append((rules[indices[0]][0], indices[0]))
+        elif indices:
+            branches, rule_of, group = [], {}, 1
             for index in indices:
                 pattern = rules[index][0].__self__
                 branches.append(_branch(pattern, flags))
-                self.rule_of[group] = index
+                rule_of[group] = index
                 group += 1 + pattern.groups
-            self.match = re.compile("|".join(branches), flags).match
-        except (ValueError, re.error):
-            self.match, self.rule_of = None, {}
+            try:
+                self.steps.append((re.compile("|".join(branches), flags).match, rule_of))
+            except re.error:  # e.g. two rules naming the same group: each on its own
+                self.steps += [(rules[index][0], index) for index in indices]
+        indices.clear()
+
+
+# a pattern longer than this is matched on its own (``_Candidates``)
+_LONG = 1500
 
 
 def _branch(pattern: re.Pattern, flags: int) -> str:
@@ -147,42 +172,42 @@ class FirstCharacterLexer(RegexLexer):
     same). Mix it in before the lexer it speeds up."""
 
     @classmethod
-    def _candidates(cls) -> tuple[dict, dict]:
-        """(the first-character class of each rule of each state, the candidates made so far)."""
-        if "_first_classes" not in cls.__dict__:
-            cls._first_classes = {state: [first_characters(rule[0].__self__) for rule in rules]
-                                  for state, rules in cls._tokens.items()}
-            cls._made = {}
-        return cls._first_classes, cls._made
+    def _candidates_at(cls, state: str, character: str) -> _Candidates:
+        """The candidates of ``state`` at ``character``, made once per class: by (state, character),
+        and by the rules they hold (compiling a joined pattern is the costly part, and the letters
+        that start no keyword share theirs)."""
+        if "_made" not in cls.__dict__:
+            cls._made, cls._by_rules, cls._first_classes = {}, {}, {}
+        firsts = cls._first_classes.get(state)
+        if firsts is None:
+            firsts = cls._first_classes[state] = [first_characters(rule[0].__self__) for rule in cls._tokens[state]]
+        indices = tuple(i for i, first in enumerate(firsts) if first is None or (character and first.match(character)))
+        candidates = cls._by_rules.get((state, indices))
+        if candidates is None:
+            candidates = cls._by_rules[state, indices] = _Candidates(cls._tokens[state], list(indices), cls.flags)
+        cls._made[state, character] = candidates
+        return candidates
 
     def get_tokens_unprocessed(self, text: str, stack=("root",)) -> Iterator[tuple[int, object, str]]:
         tokendefs = self._tokens
-        first_classes, made = self._candidates()
-        flags = self.flags
+        self._candidates_at("root", "")  # the class's tables exist
+        made = self._made
         pos = 0
         statestack = list(stack)
         while True:
             # '' past the end, where only rules that can match the empty string are tried, as in Pygments
             state, character = statestack[-1], text[pos:pos + 1]
-            candidates = made.get((state, character))
-            if candidates is None:
-                indices = [i for i, first in enumerate(first_classes[state]) if first is None or (character and first.match(character))]
-                candidates = made[state, character] = _Candidates(tokendefs[state], indices, flags)
-            rule = m = None
-            if candidates.match is not None:
-                joined = candidates.match(text, pos)
-                if joined is not None:
-                    group = joined.lastindex
-                    rule = tokendefs[state][candidates.rule_of[group]]
-                    token_text, token_end = joined.group(group), joined.end(group)
-            else:
-                for rule in candidates.rules:
-                    m = rule[0](text, pos)
-                    if m:
-                        token_text, token_end = m.group(), m.end()
-                        break
-                else:
-                    rule = None
+            candidates = made.get((state, character)) or self._candidates_at(state, character)
+            rule = own = None
+            for match, found in candidates.steps:
+                m = match(text, pos)
+                if m is not None:
+                    if type(found) is int:  # one rule's own match
+                        rule, own, token_text, token_end = tokendefs[state][found], m, m.group(), m.end()
+                    else:
+                        group = m.lastindex
+                        rule, token_text, token_end = tokendefs[state][found[group]], m.group(group), m.end(group)
+                    break
             if rule is None:  # no rule matched: as RegexLexer, a newline goes back to the root, else an error
                 if not character:
                     break
@@ -198,7 +223,7 @@ class FirstCharacterLexer(RegexLexer):
                 if type(action) is _TokenType:
                     yield pos, action, token_text
                 else:
-                    yield from action(self, m or rexmatch(text, pos))
+                    yield from action(self, own or rexmatch(text, pos))
             pos = token_end
             if new_state is not None:
                 _transition(statestack, new_state)
