@@ -12,11 +12,19 @@ navigation and set of pages as a single clean build, hence the same bytes (``tes
 compares dirty-built pages with a clean build's). The worker then renders its pages' formulas.
 The first worker's site becomes the site and the others' pages are moved into it.
 
+mkdocs keeps every page it renders (its Markdown, HTML and table of contents) until its build ends, so
+a worker's memory grows with its shard: a shard holds at most ``SHARD_PAGES`` pages, and there are as
+many shards as that takes, rendered ``workers_for`` at a time. The forked workers share the parent's
+objects, which the parent's garbage collector leaves alone meanwhile (``gc.freeze``: a collection
+would write to every object's header, and the memory pages it touched would be copied into each
+worker).
+
 mkdocs checks the links among one worker's pages; the links from a page of one shard to an anchor of
 a page of another are checked here, from the anchors every worker recorded, with mkdocs' message.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -29,6 +37,9 @@ from .incremental import UNCHANGED_MTIME, Anchors, html_of
 # Below this many pages the fixed cost of a worker (mkdocs' configuration, the theme's file list, the
 # static files) outweighs what the split saves.
 MIN_PAGES = 40
+# The most pages one worker renders (the last build's memory was 2 workers x 1,500 pages at 3,000
+# notes, about 540 MB each; more, smaller shards cost a second each for mkdocs' set-up).
+SHARD_PAGES = 750
 # A worker renders its shard: (docs, its site folder, its pages) -> (problems, anchors of its pages).
 Worker = Callable[[Path, Path, Sequence[str]], tuple[list[Diagnostic], Anchors]]
 
@@ -44,6 +55,14 @@ def workers_for(pages: int, jobs: int | None) -> int:
     return 1 if pages < MIN_PAGES else max(1, min(usable, pages // (MIN_PAGES // 2)))
 
 
+def shard_count(pages: int, workers: int) -> int:
+    """How many shards ``pages`` pages are split into for ``workers`` processes: one each, or more
+    when a shard would hold more than ``SHARD_PAGES`` pages (a multiple of ``workers``, so that the
+    last ones run side by side too)."""
+    needed = max(workers, -(-pages // SHARD_PAGES))
+    return -(-needed // workers) * workers
+
+
 def split(sizes: Mapping[str, int], count: int) -> list[list[str]]:
     """The docs pages in ``count`` shards of about the same total size (largest first, each to the
     lightest shard), each shard sorted."""
@@ -56,39 +75,40 @@ def split(sizes: Mapping[str, int], count: int) -> list[list[str]]:
     return [sorted(shard) for shard in shards]
 
 
-def render(docs: Path, site: Path, shards: list[list[str]], worker: Worker) -> tuple[list[Diagnostic], Anchors]:
+def render(docs: Path, site: Path, shards: list[list[str]], worker: Worker,
+           at_once: int | None = None) -> tuple[list[Diagnostic], Anchors]:
     """Render ``docs`` into ``site`` (which must not exist), ``shards[k]`` by worker k in its own
-    process; returns every problem (deduplicated: each worker reports the configuration's) and the
-    anchors of all pages."""
+    process, ``at_once`` processes at a time (default: all); returns every problem (deduplicated: each
+    worker reports the configuration's) and the anchors of all pages."""
     for file in docs.rglob("*"):
         if file.is_file():
             os.utime(file, (UNCHANGED_MTIME, UNCHANGED_MTIME))
     folders = [site.with_name(f"{site.name}.shard{k}") for k in range(len(shards))]
+    every_page = [page for pages in shards for page in pages]
     for folder, shard in zip(folders, shards):
         mine = set(shard)
-        for other in (page for pages in shards for page in pages if page not in mine):
+        for other in (page for page in every_page if page not in mine):
             placeholder = folder / html_of(other)
             placeholder.parent.mkdir(parents=True, exist_ok=True)
             placeholder.touch()
     context = multiprocessing.get_context("fork")
-    channels, processes = [], []
-    for folder, shard in zip(folders, shards):
-        receiving, sending = context.Pipe(duplex=False)
-        # not daemonic: a worker may start processes of its own (formulas rendered in parallel)
-        process = context.Process(target=_run, args=(worker, docs, folder, shard, sending))
-        process.start()
-        sending.close()
-        channels.append(receiving)
-        processes.append(process)
+    at_once = len(shards) if at_once is None else max(1, at_once)
+    outcomes: list[tuple[list[Diagnostic], Anchors]] = []
+    # the workers share what the parent holds: no collection here copies it into them (unless a
+    # caller, ``serve``, froze its own objects already: those stay frozen)
+    freezing = gc.get_freeze_count() == 0
+    if freezing:
+        gc.collect()
+        gc.freeze()
+    try:
+        for first in range(0, len(shards), at_once):
+            outcomes += _run_together(context, worker, docs, list(zip(folders, shards))[first:first + at_once])
+    finally:
+        if freezing:
+            gc.unfreeze()
     problems: list[Diagnostic] = []
     anchors = Anchors({}, {})
-    for k, (channel, process) in enumerate(zip(channels, processes)):
-        try:
-            shard_problems, shard_anchors = channel.recv()
-        except EOFError:  # the worker died without answering (killed, out of memory)
-            shard_problems, shard_anchors = [Diagnostic("mkdocs", 0, f"the process rendering pages {shards[k][0]}... stopped "
-                                                                     "without a result; run the build again with --jobs 1")], Anchors({}, {})
-        process.join()
+    for shard_problems, shard_anchors in outcomes:
         problems += [p for p in shard_problems if p not in problems]
         anchors = anchors.updated(shard_anchors)
     if not problems:
@@ -103,6 +123,28 @@ def render(docs: Path, site: Path, shards: list[list[str]], worker: Worker) -> t
             os.replace(folder / html_of(page), site / html_of(page))
         shutil.rmtree(folder, ignore_errors=True)
     return [], anchors
+
+
+def _run_together(context, worker: Worker, docs: Path, jobs: list[tuple[Path, list[str]]]) -> list[tuple[list[Diagnostic], Anchors]]:
+    """Each (site folder, shard) of ``jobs`` rendered by a worker process of its own, all at once."""
+    channels, processes = [], []
+    for folder, shard in jobs:
+        receiving, sending = context.Pipe(duplex=False)
+        # not daemonic: a worker may start processes of its own (formulas rendered in parallel)
+        process = context.Process(target=_run, args=(worker, docs, folder, shard, sending))
+        process.start()
+        sending.close()
+        channels.append(receiving)
+        processes.append(process)
+    outcomes = []
+    for (_folder, shard), channel, process in zip(jobs, channels, processes):
+        try:
+            outcomes.append(channel.recv())
+        except EOFError:  # the worker died without answering (killed, out of memory)
+            outcomes.append(([Diagnostic("mkdocs", 0, f"the process rendering pages {shard[0]}... stopped without a result; "
+                                                      "run the build again with --jobs 1")], Anchors({}, {})))
+        process.join()
+    return outcomes
 
 
 def crossing_links(anchors: Anchors, shards: list[list[str]]) -> list[Diagnostic]:

@@ -138,8 +138,9 @@ def render_html(project: Project, staging: Path, plan: incremental.Plan, rendere
             problems = problems or render_math_in_site(site, katex, [site / incremental.html_of(page) for page in shard])
             return problems, check.result()
 
-        shards = page_shards.split({path: len(text) for path, text in rendered.items()}, workers)
-        return page_shards.render(docs, site, shards, render_shard)
+        shards = page_shards.split({path: len(text) for path, text in rendered.items()},
+                                   page_shards.shard_count(len(rendered), workers))
+        return page_shards.render(docs, site, shards, render_shard, at_once=workers)
     anchors = _AnchorCheck(plan.anchors)
     problems = run_mkdocs(project, docs, site, nav, site_url, anchors, fingerprint)
     built = None if plan.previous is None else [site / page for page in plan.changed_html()]

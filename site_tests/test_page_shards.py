@@ -1,6 +1,7 @@
 """A clean build whose pages several processes render writes the site one process writes, byte for
 byte, with the same record for the next incremental build, and reports the same problems."""
 import json
+import time
 
 import pytest
 from conftest import edit, make_project
@@ -109,3 +110,40 @@ def test_crossing_links_reports_a_missing_anchor_in_either_direction_between_sha
         "Doc file 'a.md' contains a link 'b.md#y', but the doc 'b.md' does not contain an anchor '#y'.",
         "Doc file 'b.md' contains a link 'a.md#gone', but the doc 'a.md' does not contain an anchor '#gone'.",
     ]  # c.md -> a.md#nope is within one shard: mkdocs itself reports it there
+
+
+def test_shards_hold_at_most_shard_pages_and_come_in_multiples_of_the_workers():
+    assert page_shards.shard_count(100, 2) == 2
+    assert page_shards.shard_count(page_shards.SHARD_PAGES * 2, 2) == 2
+    assert page_shards.shard_count(page_shards.SHARD_PAGES * 2 + 1, 2) == 4
+    assert page_shards.shard_count(page_shards.SHARD_PAGES * 5, 2) == 6
+    assert page_shards.shard_count(page_shards.SHARD_PAGES * 3, 1) == 3
+
+
+def test_more_shards_than_processes_run_a_few_at_a_time_and_make_the_site(tmp_path):
+    docs, site = tmp_path / "docs", tmp_path / "site"
+    names = [f"p{k}.md" for k in range(5)]
+    for name in names:
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text("# page\n", encoding="utf-8")
+    running = tmp_path / "running"
+    running.mkdir()
+
+    def worker(docs_dir, folder, shard):
+        marker = running / shard[0]
+        marker.touch()
+        time.sleep(0.3)  # the workers of one batch overlap
+        at_once = len(list(running.iterdir()))
+        for page in shard:
+            (folder / page[:-3]).mkdir(parents=True, exist_ok=True)
+            (folder / page[:-3] / "index.html").write_text(f"<p>{page}</p>", encoding="utf-8")
+        time.sleep(0.1)
+        marker.unlink()
+        return [], Anchors({page: (f"{at_once}",) for page in shard}, {})
+
+    problems, anchors = page_shards.render(docs, site, [[n] for n in names], worker, at_once=2)
+    assert problems == [] and sorted(anchors.present) == names
+    assert all((site / n[:-3] / "index.html").read_text(encoding="utf-8") == f"<p>{n}</p>" for n in names)
+    running_together = [int(ids[0]) for ids in anchors.present.values()]
+    assert max(running_together) == 2  # two side by side, never more
+    assert not list(tmp_path.glob("site.shard*"))
