@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 from conftest import FIXTURES, REPO, edit, make_project
+from test_incremental import record_result
 
 from generator.checks.discover import discover
 from generator.checks.results import CheckResult, load_results, save_results
@@ -197,3 +198,34 @@ def test_a_results_figure_alone_renders_its_notes_page(warm, katex, read_back):
     assert same_as_from_scratch(project, katex, memo, with_figure([1, 2])) == 1
     assert same_as_from_scratch(project, katex, memo, with_figure([1, 2])) == 0
     assert same_as_from_scratch(project, katex, memo, with_figure([1, 3])) == 1
+
+
+@pytest.mark.parametrize("change", ["tex", "snippet", "helper", "result", "python"])
+def test_the_current_checks_found_in_the_memo_are_those_computed_again(warm, katex, change, monkeypatch):
+    """``verification`` finds which recorded results still belong to their checks by one digest of
+    what their keys are made of: after each kind of change it must say what a fresh lookup says."""
+    project, memo = warm
+    record_result(project, "passed")
+
+    def lookup(memo):
+        kb = load(project, katex).kb
+        specs, _ = discover(project.root, set(kb.notes))
+        return verification(project, kb, specs, memo)
+
+    assert set(lookup(memo).results) == set(lookup(None).results) != set()
+    if change == "tex":
+        edit(project.notes / "beta2021second.md", r"y = \max(0, x) $$", r"y = \max(x, 0) $$")
+    elif change == "snippet":
+        edit(project.root / "runnable_snippets" / "beta2021second.py", "def check_", "# edited\ndef check_")
+    elif change == "helper":
+        with (project.root / "runnable_snippets" / "harness.py").open("a", encoding="utf-8") as helper:
+            helper.write("\n# edited\n")
+    elif change == "result":
+        record_result(project, "failed")
+    else:
+        monkeypatch.setattr("platform.python_version", lambda: "3.99.0")
+    computed = memo.computed.get("current checks", 0)
+    assert lookup(memo).results == lookup(None).results
+    assert memo.computed.get("current checks", 0) == computed + 1
+    if change != "result":
+        assert lookup(None).results == {}  # each change makes the recorded result stale

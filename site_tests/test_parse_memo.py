@@ -14,9 +14,11 @@ from conftest import FIXTURES, REPO, edit, make_project
 from hypothesis import given
 from hypothesis import strategies as st
 from test_hostile_input import BIB_PIECES, FAST, FIELD_NAMES, MARKDOWN_PIECES, YAML_VALUES
+from test_incremental import record_result, with_snippet_and_result
 
 from generator import fingerprint
 from generator.checks.discover import discover, snippet_imports
+from generator.checks.results import load_results
 from generator.checks.runner import Environment, SnippetSources, cache_key
 from generator.content_cache import ContentCache
 from generator.file_digests import FileDigests
@@ -262,3 +264,25 @@ def test_a_helper_that_cannot_be_read_is_no_check_and_stops_nothing(tmp_path):
     specs, problems = discover(project.root, {"beta2021second"}, memo)
     assert [s.function for s in specs] == ["check_relu_from_the_note"] and problems == []
     assert project.snippets / "odd.py" not in snippet_imports(project.root, memo)
+
+
+def test_check_results_are_read_again_only_when_their_file_changed(tmp_path, monkeypatch):
+    """The results file holds every result with its figures (68 MB at 3,000 notes): with the
+    digests kept, an unchanged file is not read; a changed one gives what reading it gives."""
+    project = with_snippet_and_result(make_project(tmp_path))
+    kept = FileDigests()
+    kept.RACY_NS = -10**18  # as if read long after the last write
+    memo = ParseMemo()
+    first = load_results(project.check_results, memo, kept)
+    assert [r.status for r in first.values()] == ["passed"]
+    reads: list[Path] = []
+    real_read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: (reads.append(self), real_read_bytes(self))[1])
+    assert load_results(project.check_results, memo, kept.one_build()) == first
+    assert project.check_results not in reads
+    record_result(project, "failed")
+    again = load_results(project.check_results, memo, kept.one_build())
+    assert project.check_results in reads
+    assert again == load_results(project.check_results) and [r.status for r in again.values()] == ["failed"]
+    project.check_results.unlink()
+    assert load_results(project.check_results, memo, kept.one_build()) == {} == load_results(project.check_results)
