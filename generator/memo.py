@@ -43,6 +43,8 @@ class ParseMemo:
         self._store = store
         self._version = version
         self._recent: dict[str, dict[str, object]] = {}
+        # per kind of ``file_values``: (extra, each item's file digests, the values) of the last lookup
+        self._last_lookup: dict[str, tuple[str, dict, dict]] = {}
         self.computed: dict[str, int] = {}  # values computed rather than found, by kind
 
     def results(self, parse: Callable[..., V], arguments: Mapping[K, tuple[str | bytes, ...]]) -> dict[K, V]:
@@ -80,14 +82,20 @@ class ParseMemo:
         bytes it was made from (a file written during the lookup is never kept under what it held
         before). ``str(item)`` and ``extra`` must be all the value depends on besides those bytes and
         the generator's code."""
-        def key(item: K, digests: list[bytes]) -> str:
+        def key(item: K, digests: tuple[bytes, ...]) -> str:
             return digest(kind, self._version, extra, str(item), *digests)
 
         if self._store is None and kind not in self._recent:  # nothing to find: each file read once
             self._recent[kind] = {}
-            keys = {item: "" for item in files}
+            used: dict[K, tuple[bytes, ...] | None] = {item: None for item in files}
         else:
-            keys = {item: key(item, [seen.digest(file) for file in paths]) for item, paths in files.items()}
+            used = {item: tuple(seen.digest(file) for file in paths) for item, paths in files.items()}
+            last = self._last_lookup.get(kind)
+            if last is not None and last[0] == extra and last[1] == used:
+                # every file as it was at the last lookup of this kind: the same keys, the same values
+                # (making 3,000 keys was most of a lookup that changed nothing)
+                return dict(last[2])
+        keys = {item: "" if digests is None else key(item, digests) for item, digests in used.items()}
         recent = self._recent.get(kind, {})
         known = {key: recent[key] for key in keys.values() if key in recent}
         known.update(self._load([key for key in keys.values() if key and key not in known]))
@@ -96,13 +104,17 @@ class ParseMemo:
             if keys[item] in known:
                 continue
             read = [seen.read(file) for file in paths]
-            keys[item] = found = key(item, [file_digest for file_digest, _ in read])
+            used[item] = tuple(file_digest for file_digest, _ in read)
+            keys[item] = found = key(item, used[item])
             if found not in known:
                 known[found] = new[found] = compute(item, tuple(data for _, data in read))
                 self.computed[kind] = self.computed.get(kind, 0) + 1
         self._save(new)
         self._recent[kind] = {key: known[key] for key in keys.values()}
-        return {item: known[key] for item, key in keys.items()}
+        values = {item: known[key] for item, key in keys.items()}
+        # the digests each value was made from or found by: the bytes read, when a file was read
+        self._last_lookup[kind] = (extra, used, values)
+        return dict(values)
 
     @property
     def parsed(self) -> int:

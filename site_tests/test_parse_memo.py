@@ -286,3 +286,28 @@ def test_check_results_are_read_again_only_when_their_file_changed(tmp_path, mon
     assert again == load_results(project.check_results) and [r.status for r in again.values()] == ["failed"]
     project.check_results.unlink()
     assert load_results(project.check_results, memo, kept.one_build()) == {} == load_results(project.check_results)
+
+
+def test_a_lookup_of_unchanged_files_gives_the_last_values_and_a_change_is_seen(tmp_path):
+    """``file_values`` answers a lookup whose files all have the digests of the last lookup of the
+    same kind with the last values (no key made); an edited file, another ``extra`` or another item
+    are looked up as always."""
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("one", encoding="utf-8")
+    b.write_text("two", encoding="utf-8")
+    seen = FileDigests()
+    seen.RACY_NS = -10**18  # as if read long after the last write
+    memo = ParseMemo()
+
+    def lookup(extra: str = "", **files) -> dict:
+        return memo.file_values("upper", {name: (path,) for name, path in files.items()}, seen.one_build(),
+                                lambda item, contents: contents[0].decode().upper() + extra, extra=extra)
+
+    assert lookup(a=a, b=b) == {"a": "ONE", "b": "TWO"}
+    assert lookup(a=a, b=b) == {"a": "ONE", "b": "TWO"} and memo.computed["upper"] == 2
+    b.write_text("three", encoding="utf-8")
+    assert lookup(a=a, b=b) == {"a": "ONE", "b": "THREE"} and memo.computed["upper"] == 3
+    assert lookup("!", a=a, b=b) == {"a": "ONE!", "b": "THREE!"} and memo.computed["upper"] == 5
+    assert lookup("!", a=a) == {"a": "ONE!"}
+    b.write_text("two", encoding="utf-8")
+    assert lookup(a=a, b=b) == {"a": "ONE", "b": "TWO"}

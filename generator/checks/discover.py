@@ -49,6 +49,12 @@ class CheckSpec:
     def equations(self) -> tuple[str, ...]:
         return tuple(b.equation for b in self.bindings)
 
+    @cached_property
+    def text(self) -> str:
+        """``repr(self)``, once: every build digests what the index pages read of 12,120 checks, and
+        a snippet's checks are the same objects from build to build while it is unchanged (memo)."""
+        return repr(self)
+
 
 def discover(root: Path, note_keys: set[str], memo: ParseMemo | None = None,
              files: FileDigests | None = None) -> tuple[list[CheckSpec], list[Diagnostic]]:

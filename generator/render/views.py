@@ -227,7 +227,8 @@ def index_inputs(kb: KnowledgeBase, verification: Verification) -> str:
                    n.not_evaluated, tuple((f.label, f.tex, f.display) for f in n.formulas if f.label)))
              for n in kb.notes.values())
     results = (f"{check}={result.identity}" for check, result in sorted(verification.results.items()))
-    return digest(repr(kb.taxonomy), repr(sorted(kb.references.items())), repr(verification.specs), *results, "notes", *notes)
+    return digest(repr(kb.taxonomy), repr(sorted(kb.references.items())), *(spec.text for spec in verification.specs),
+                  "results", *results, "notes", *notes)
 
 
 def category_view(kb: KnowledgeBase, slug: str, from_docs: str, made: dict[tuple[str, str], Row] | None = None) -> CategoryView:
