@@ -282,13 +282,13 @@ def python_lexer() -> list[dict]:
     """pymdownx.highlight's ``extend_pygments_lang`` entries that make Python blocks use the
     lexer of ``highlight.lexer`` (the same tokens as Pygments' own, four times faster), when Pygments
     finds it (it is a plugin of the installed package); else none, and Pygments' own does the work."""
-    from pygments.lexers import PythonLexer, get_lexer_by_name
+    from pygments.lexers import PythonLexer, find_lexer_class_by_name
     from pygments.util import ClassNotFound
 
     from .highlight.lexer import ALIAS
 
-    try:
-        get_lexer_by_name(ALIAS)
+    try:  # the class, as pymdownx will find it; not an instance (that compiles its 437 rules)
+        find_lexer_class_by_name(ALIAS)
     except ClassNotFound:
         return []
     return [{"name": alias, "lang": ALIAS} for alias in PythonLexer.aliases if alias.startswith("py")]
