@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import site_seed
 from .fingerprint import generator_fingerprint
+from .memo import ParseMemo
 from .project import Project
 from .render import urls
 
@@ -108,13 +109,16 @@ def html_of(docs_page: str) -> str:
 
 
 def page_set(project: Project, rendered: Mapping[str, str], nav: list, languages: Mapping[str, str],
-             site_url: str | None, fingerprint: str | None = None) -> PageSet:
+             site_url: str | None, fingerprint: str | None = None, memo: ParseMemo | None = None) -> PageSet:
+    """The pages' digests and the frame they are rendered in. ``memo``: where the digest of a page
+    found in the memo (the same text object as in the last build) is remembered."""
     frame = hashlib.sha256()
     for part in (fingerprint or generator_fingerprint(), site_url or "", json.dumps(nav, sort_keys=True), "\n".join(sorted(rendered))):
         frame.update(part.encode() + b"\0")
     for file in (project.mkdocs_config, project.bibliography):
         frame.update(hashlib.sha256(file.read_bytes() if file.exists() else b"").digest())
-    pages = {path: hashlib.sha256(text.encode("utf-8")).hexdigest() for path, text in rendered.items()}
+    pages = (memo.text_digests(rendered) if memo is not None else
+             {path: hashlib.sha256(text.encode("utf-8")).hexdigest() for path, text in rendered.items()})
     return PageSet(frame.hexdigest(), pages, dict(languages))
 
 

@@ -73,7 +73,7 @@ def build(project: Project, katex: Katex | None = None, site_url: str | None = N
         return problems
     nav = pages.navigation(loaded.kb)
     bundles = bundles_of(page_languages(loaded.kb), search_bundle_pages)
-    plan = incremental.plan(project, incremental.page_set(project, rendered, nav, bundles, site_url, fingerprint), search)
+    plan = incremental.plan(project, incremental.page_set(project, rendered, nav, bundles, site_url, fingerprint, memo), search)
     if seeding and (plan.previous != seeding.source or not seeding.wait()):
         seeding.discard()
         seeding = None

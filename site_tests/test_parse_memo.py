@@ -4,6 +4,7 @@ entry or another generator is a miss, and a value from the memo is the value par
 diagnostics included."""
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sqlite3
 from pathlib import Path

@@ -87,7 +87,7 @@ class Verification:
         parts = []
         for check in sorted(ids):
             spec, result = self._by_id.get(check), self.results.get(check)
-            parts.append(repr(None if spec is None else (spec.file, spec.function, spec.first_line, spec.last_line, spec.equations)))
+            parts.append("-" if spec is None else spec.text)  # its repr, made once per check object
             parts.append(result.identity if result is not None else "-")
         parts += [repr((e, self.coverage.checked.get(e), e in self.coverage.evaluated, self.coverage.unchecked.get(e),
                         self.coverage.not_evaluated.get(e))) for e in equation_ids]
