@@ -101,8 +101,9 @@ def render(docs: Path, site: Path, shards: list[list[str]], worker: Worker,
         gc.collect()
         gc.freeze()
     try:
-        for first in range(0, len(shards), at_once):
-            outcomes += _run_together(context, worker, docs, list(zip(folders, shards))[first:first + at_once])
+        jobs = list(zip(folders, shards))
+        for first in range(0, len(jobs), at_once):
+            outcomes += _run_together(context, worker, docs, jobs[first:first + at_once])
     finally:
         if freezing:
             gc.unfreeze()

@@ -21,6 +21,7 @@ from .diagnostics import Diagnostic
 from .file_digests import FileDigests
 from .fingerprint import generator_fingerprint
 from .highlight.cache import HighlightCache
+from .highlight.lexer import pymdownx_languages
 from .formulas import Katex, cached_katex, render_math_in_site
 from .load import Loaded, load
 from .memo import ParseMemo, cached_memo
@@ -263,7 +264,8 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
         fences = config.mdx_configs.setdefault("pymdownx.superfences", {})
         fences["custom_fences"] = list(fences.get("custom_fences", [])) + highlighter.fences()
         highlight = config.mdx_configs.setdefault("pymdownx.highlight", {})
-        highlight["extend_pygments_lang"] = list(highlight.get("extend_pygments_lang", [])) + python_lexer()
+        # ours first: an entry of mkdocs.yml for the same name comes later, and pymdownx keeps the last
+        highlight["extend_pygments_lang"] = pymdownx_languages() + list(highlight.get("extend_pygments_lang", []))
         config.theme.dirs.insert(0, str(THEME_OVERRIDES))  # what mkdocs' custom_dir does, from the package
         config.theme.dirs[:] = [_listed_quickly(Path(d), project) for d in config.theme.dirs]
         config.plugins["papernotes-theme-bytecode"] = _ThemeBytecode(project.cache / "jinja")
@@ -276,22 +278,6 @@ def run_mkdocs(project: Project, docs: Path, site: Path, nav: list, site_url: st
     finally:
         logger.handlers, logger.propagate = saved
     return collect.problems
-
-
-def python_lexer() -> list[dict]:
-    """pymdownx.highlight's ``extend_pygments_lang`` entries that make Python blocks use the
-    lexer of ``highlight.lexer`` (the same tokens as Pygments' own, four times faster), when Pygments
-    finds it (it is a plugin of the installed package); else none, and Pygments' own does the work."""
-    from pygments.lexers import PythonLexer, find_lexer_class_by_name
-    from pygments.util import ClassNotFound
-
-    from .highlight.lexer import ALIAS
-
-    try:  # the class, as pymdownx will find it; not an instance (that compiles its 437 rules)
-        find_lexer_class_by_name(ALIAS)
-    except ClassNotFound:
-        return []
-    return [{"name": alias, "lang": ALIAS} for alias in PythonLexer.aliases if alias.startswith("py")]
 
 
 def _listed_quickly(folder: Path, project: Project) -> str:

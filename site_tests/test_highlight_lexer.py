@@ -14,8 +14,7 @@ from pygments.lexer import RegexLexer, bygroups, default
 from pygments.lexers import BashLexer, CppLexer, PythonLexer, TexLexer, get_lexer_by_name
 from pygments.token import Name, String, Text
 
-from generator.highlight.lexer import ALIAS, FastPythonLexer, FirstCharacterLexer, first_characters
-from generator.site_build import python_lexer
+from generator.highlight.lexer import ALIAS, FastPythonLexer, FirstCharacterLexer, first_characters, pymdownx_languages
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON_FILES = sorted([*ROOT.glob("runnable_snippets/**/*.py"), *ROOT.glob("generator/**/*.py"), *ROOT.glob("site_tests/*.py")])
@@ -111,6 +110,6 @@ def test_the_sites_python_blocks_use_it_and_their_html_is_pygments():
         configs = {"pymdownx.highlight": {"extend_pygments_lang": extend}}
         return markdown.markdown(page, extensions=["pymdownx.highlight", "pymdownx.superfences"], extension_configs=configs)
 
-    assert {entry["name"] for entry in python_lexer()} >= {"python", "py"}
-    fast, reference = html(python_lexer()), html([])
+    assert {entry["name"] for entry in pymdownx_languages()} >= {"python", "py"}
+    fast, reference = html(pymdownx_languages()), html([])
     assert fast == reference and '<span class="k">' in fast

@@ -27,8 +27,10 @@ import re
 from collections.abc import Iterator
 
 from pygments.lexer import RegexLexer
+from pygments.lexers import find_lexer_class_by_name
 from pygments.lexers.python import PythonLexer
 from pygments.token import Error, Whitespace, _TokenType
+from pygments.util import ClassNotFound
 
 ALIAS = "papernotes-python"
 # a pattern's leading inline flags, e.g. ``(?i)``: global in its pattern, a scoped group once joined
@@ -260,3 +262,14 @@ class FastPythonLexer(FirstCharacterLexer, PythonLexer):
     aliases = [ALIAS]
     filenames: list[str] = []
     mimetypes: list[str] = []
+
+
+def pymdownx_languages() -> list[dict]:
+    """pymdownx.highlight's ``extend_pygments_lang`` entries that send Python's blocks to
+    ``FastPythonLexer``, when Pygments finds it (a plugin of the installed package); else none, and
+    Pygments' own lexer does the work."""
+    try:  # the class, as pymdownx will find it; not an instance (that compiles its 437 rules)
+        find_lexer_class_by_name(ALIAS)
+    except ClassNotFound:
+        return []
+    return [{"name": alias, "lang": ALIAS} for alias in PythonLexer.aliases if alias.startswith("py")]
